@@ -1,0 +1,161 @@
+//! BVH against the brute-force oracle, degenerate inputs and refit.
+
+use glam::DVec3;
+use proptest::prelude::*;
+use rand::{Rng, SeedableRng};
+use rftwin_bvh::{oracle, Bvh, Ray};
+
+fn random_soup(seed: u64, n: usize, spread: f64, size: f64) -> Vec<[DVec3; 3]> {
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
+    let mut p = || DVec3::new(rng.gen_range(-1.0..1.0), rng.gen_range(-1.0..1.0), rng.gen_range(-1.0..1.0));
+    (0..n)
+        .map(|_| {
+            let c = p() * spread;
+            [c + p() * size, c + p() * size, c + p() * size]
+        })
+        .collect()
+}
+
+fn ray(o: DVec3, d: DVec3) -> Ray {
+    Ray::new(o.as_vec3().into(), d.as_vec3().into(), 0.0, f32::INFINITY)
+}
+
+fn grid(n: usize) -> Vec<[DVec3; 3]> {
+    let mut t = Vec::new();
+    for i in 0..n {
+        for j in 0..n {
+            let (x, y) = (i as f64, j as f64);
+            let h = |x: f64, y: f64| (0.3 * x).sin() + (0.2 * y).cos();
+            let v = |x: f64, y: f64| DVec3::new(x, y, h(x, y));
+            t.push([v(x, y), v(x + 1.0, y), v(x + 1.0, y + 1.0)]);
+            t.push([v(x, y), v(x + 1.0, y + 1.0), v(x, y + 1.0)]);
+        }
+    }
+    t
+}
+
+fn check_against_oracle(tris: &[[DVec3; 3]], rays: &[Ray]) {
+    let bvh = Bvh::build(tris);
+    bvh.validate().unwrap();
+    let mut hits = 0;
+    for r in rays {
+        let a = bvh.closest_hit(r);
+        let b = oracle::closest_hit(&bvh.triangles, r);
+        match (a, b) {
+            (Some(a), Some(b)) => {
+                hits += 1;
+                assert_eq!(a.t, b.t, "ray {r:?}");
+                // Equal t on two triangles (shared edge): either is a correct answer.
+                if a.triangle != b.triangle {
+                    assert_eq!(a.t, b.t);
+                }
+            }
+            (None, None) => {}
+            other => panic!("BVH and oracle disagree on {r:?}: {other:?}"),
+        }
+        assert_eq!(bvh.any_hit(r), oracle::any_hit(&bvh.triangles, r));
+    }
+    assert!(hits > 0, "the test rays must hit something");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+    #[test]
+    fn closest_and_any_hit_match_the_oracle(seed in 0u64..10_000, n in 1usize..400) {
+        let tris = random_soup(seed, n, 5.0, 1.0);
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(seed ^ 0xABCD);
+        let rays: Vec<Ray> = (0..200).map(|_| {
+            let o = DVec3::new(rng.gen_range(-8.0..8.0), rng.gen_range(-8.0..8.0), rng.gen_range(-8.0..8.0));
+            let target = tris[rng.gen_range(0..tris.len())][0];
+            ray(o, (target - o).normalize())
+        }).collect();
+        check_against_oracle(&tris, &rays);
+    }
+}
+
+#[test]
+fn heightfield_rays_match_the_oracle() {
+    let tris = grid(30);
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(7);
+    let rays: Vec<Ray> = (0..3000)
+        .map(|_| {
+            let o = DVec3::new(rng.gen_range(-10.0..40.0), rng.gen_range(-10.0..40.0), rng.gen_range(3.0..20.0));
+            let t = DVec3::new(rng.gen_range(0.0..30.0), rng.gen_range(0.0..30.0), 0.0);
+            ray(o, (t - o).normalize())
+        })
+        .collect();
+    check_against_oracle(&tris, &rays);
+}
+
+#[test]
+fn empty_bvh_never_hits() {
+    let bvh = Bvh::build(&[]);
+    bvh.validate().unwrap();
+    let r = ray(DVec3::ZERO, DVec3::X);
+    assert!(bvh.closest_hit(&r).is_none());
+    assert!(!bvh.any_hit(&r));
+}
+
+#[test]
+fn degenerate_triangles_are_never_hit_and_do_not_break_the_build() {
+    let mut tris = vec![[DVec3::ZERO, DVec3::X, DVec3::X * 2.0]; 50]; // collinear
+    tris.push([DVec3::ONE, DVec3::ONE, DVec3::ONE]); // a point
+    tris.push([DVec3::new(-1.0, -1.0, 1.0), DVec3::new(1.0, -1.0, 1.0), DVec3::new(0.0, 1.0, 1.0)]);
+    let bvh = Bvh::build(&tris);
+    bvh.validate().unwrap();
+    let h = bvh.closest_hit(&ray(DVec3::new(0.0, 0.0, 5.0), -DVec3::Z)).unwrap();
+    assert_eq!(h.triangle, 51);
+    assert!((h.t - 4.0).abs() < 1e-6);
+    assert!(bvh.closest_hit(&ray(DVec3::new(1.0, 0.0, 5.0), -DVec3::Z)).is_none());
+}
+
+#[test]
+fn rays_parallel_to_a_face_miss_it() {
+    let tris = vec![[DVec3::ZERO, DVec3::X, DVec3::Y]];
+    let bvh = Bvh::build(&tris);
+    assert!(bvh.closest_hit(&ray(DVec3::new(-1.0, 0.2, 0.0), DVec3::X)).is_none());
+    assert!(bvh.closest_hit(&ray(DVec3::new(-1.0, 0.2, 1e-3), DVec3::X)).is_none());
+}
+
+#[test]
+fn rays_starting_on_a_surface_respect_t_min() {
+    let tris = vec![[DVec3::new(-1.0, -1.0, 0.0), DVec3::new(1.0, -1.0, 0.0), DVec3::new(0.0, 1.0, 0.0)]];
+    let bvh = Bvh::build(&tris);
+    let o = [0.0f32, 0.0, 0.0];
+    // leaving the surface: the start point itself is at t = 0, excluded by t_min
+    assert!(bvh.closest_hit(&Ray::new(o, [0.0, 0.0, 1.0], 1e-4, f32::INFINITY)).is_none());
+    // with t_min = 0 the start point counts as a hit at t = 0
+    let h = bvh.closest_hit(&Ray::new(o, [0.0, 0.0, 1.0], 0.0, f32::INFINITY)).unwrap();
+    assert_eq!(h.t, 0.0);
+}
+
+#[test]
+fn refit_follows_moved_vertices_and_stays_valid() {
+    let mut tris = grid(12);
+    let mut bvh = Bvh::build(&tris);
+    for t in &mut tris {
+        for v in t.iter_mut() {
+            v.z += 5.0 + 0.3 * v.x;
+        }
+    }
+    bvh.refit(&tris).unwrap();
+    bvh.validate().unwrap();
+    let fresh = Bvh::build(&tris);
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(3);
+    for _ in 0..500 {
+        let o = DVec3::new(rng.gen_range(0.0..12.0), rng.gen_range(0.0..12.0), 30.0);
+        let r = ray(o, DVec3::new(rng.gen_range(-0.2..0.2), rng.gen_range(-0.2..0.2), -1.0).normalize());
+        let (a, b) = (bvh.closest_hit(&r), fresh.closest_hit(&r));
+        assert_eq!(a.map(|h| h.t), b.map(|h| h.t));
+    }
+    assert!(bvh.refit(&tris[1..]).is_err());
+}
+
+#[test]
+fn validate_detects_a_broken_box() {
+    let tris = grid(4);
+    let mut bvh = Bvh::build(&tris);
+    let last = bvh.nodes.len() - 1;
+    bvh.nodes[last].max[2] = -100.0;
+    assert!(bvh.validate().is_err());
+}

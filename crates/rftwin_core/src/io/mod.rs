@@ -1,0 +1,36 @@
+//! Scene and mesh loaders: OBJ (tobj), PLY (ASCII and binary, ply-rs-bw), Sionna /
+//! Mitsuba scene XML, and rftwin's own JSON scene format (see [`json`]).
+
+pub mod json;
+pub mod obj;
+pub mod ply;
+pub mod xml;
+
+use crate::error::{Error, Result};
+use crate::mesh::Mesh;
+use crate::scene::Scene;
+use std::path::Path;
+
+/// Loads a mesh, choosing the reader from the file extension (`.obj` or `.ply`).
+pub fn load_mesh(path: impl AsRef<Path>) -> Result<Mesh> {
+    let path = path.as_ref();
+    match extension(path).as_str() {
+        "obj" => obj::load_obj(path),
+        "ply" => ply::load_ply(path),
+        other => Err(Error::parse(path, "mesh", format!("unsupported mesh extension '.{other}' (use .obj or .ply)"))),
+    }
+}
+
+/// Loads a scene, choosing the reader from the file extension (`.xml` or `.json`).
+pub fn load_scene(path: impl AsRef<Path>) -> Result<Scene> {
+    let path = path.as_ref();
+    match extension(path).as_str() {
+        "xml" => xml::load_xml_scene(path),
+        "json" => json::load_json_scene(path),
+        other => Err(Error::parse(path, "scene", format!("unsupported scene extension '.{other}' (use .xml or .json)"))),
+    }
+}
+
+fn extension(path: &Path) -> String {
+    path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase()
+}

@@ -1,0 +1,25 @@
+//! Wavefront OBJ meshes through `tobj`.
+
+use crate::error::{Error, Result};
+use crate::mesh::Mesh;
+use glam::DVec3;
+use std::path::Path;
+
+/// Loads every object of an OBJ file into one triangulated mesh.
+pub fn load_obj(path: &Path) -> Result<Mesh> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut reader = std::io::BufReader::new(file);
+    let options = tobj::LoadOptions { triangulate: true, single_index: false, ignore_points: true, ignore_lines: true };
+    let (models, _materials) = tobj::load_obj_buf(&mut reader, &options, |_| Err(tobj::LoadError::OpenFileFailed))
+        .map_err(|e| Error::parse(path, "OBJ", e.to_string()))?;
+    let mut mesh = Mesh::default();
+    for model in &models {
+        let m = &model.mesh;
+        let vertices: Vec<DVec3> =
+            m.positions.chunks_exact(3).map(|p| DVec3::new(p[0] as f64, p[1] as f64, p[2] as f64)).collect();
+        let triangles = m.indices.chunks_exact(3).map(|t| [t[0], t[1], t[2]]).collect();
+        mesh.append(&Mesh { vertices, triangles });
+    }
+    mesh.validate(&path.display().to_string())?;
+    Ok(mesh)
+}

@@ -1,0 +1,219 @@
+//! Indexed triangle meshes and programmatic builders.
+
+use crate::error::{Error, Result};
+use glam::DVec3;
+
+/// An indexed triangle mesh in double precision (the CPU reference geometry).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Mesh {
+    /// Vertex positions [m].
+    pub vertices: Vec<DVec3>,
+    /// Triangles as vertex indices, counter-clockwise seen from the front.
+    pub triangles: Vec<[u32; 3]>,
+}
+
+impl Mesh {
+    /// A mesh from positions and triangles, validated (see [`Mesh::validate`]).
+    pub fn new(name: &str, vertices: Vec<DVec3>, triangles: Vec<[u32; 3]>) -> Result<Self> {
+        let mesh = Mesh { vertices, triangles };
+        mesh.validate(name)?;
+        Ok(mesh)
+    }
+
+    /// Checks that the mesh is non-empty, that every vertex is finite and that every
+    /// index is in range. Degenerate (zero-area) triangles are allowed: they are never
+    /// hit, and [`Mesh::degenerate_triangles`] counts them.
+    pub fn validate(&self, name: &str) -> Result<()> {
+        let bad = |message: String| Err(Error::InvalidMesh { mesh: name.to_string(), message });
+        if self.triangles.is_empty() {
+            return bad("the mesh has no triangles".into());
+        }
+        if let Some((i, v)) = self.vertices.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return bad(format!("vertex {i} is not finite: ({}, {}, {})", v.x, v.y, v.z));
+        }
+        let n = self.vertices.len();
+        if let Some((t, tri)) = self.triangles.iter().enumerate().find(|(_, t)| t.iter().any(|&i| i as usize >= n)) {
+            return bad(format!("triangle {t} has vertex index out of range: {tri:?} with {n} vertices"));
+        }
+        Ok(())
+    }
+
+    /// Number of zero-area triangles.
+    pub fn degenerate_triangles(&self) -> usize {
+        self.triangles.iter().filter(|t| self.triangle_area(t) == 0.0).count()
+    }
+
+    fn triangle_area(&self, t: &[u32; 3]) -> f64 {
+        let [a, b, c] = t.map(|i| self.vertices[i as usize]);
+        0.5 * (b - a).cross(c - a).length()
+    }
+
+    /// Axis-aligned bounding box `(min, max)`; `None` for a mesh without vertices.
+    pub fn bounds(&self) -> Option<(DVec3, DVec3)> {
+        let first = *self.vertices.first()?;
+        Some(self.vertices.iter().fold((first, first), |(lo, hi), v| (lo.min(*v), hi.max(*v))))
+    }
+
+    /// Appends another mesh (indices are shifted).
+    pub fn append(&mut self, other: &Mesh) {
+        let offset = self.vertices.len() as u32;
+        self.vertices.extend_from_slice(&other.vertices);
+        self.triangles.extend(other.triangles.iter().map(|t| t.map(|i| i + offset)));
+    }
+
+    /// Moves every vertex by `offset` [m].
+    pub fn translate(&mut self, offset: DVec3) {
+        for v in &mut self.vertices {
+            *v += offset;
+        }
+    }
+
+    /// A rectangle in the plane `z = z0`, `x ∈ [x0, x1]`, `y ∈ [y0, y1]`, normal +z (two triangles).
+    pub fn quad_xy(x0: f64, x1: f64, y0: f64, y1: f64, z0: f64) -> Self {
+        Mesh {
+            vertices: vec![
+                DVec3::new(x0, y0, z0),
+                DVec3::new(x1, y0, z0),
+                DVec3::new(x1, y1, z0),
+                DVec3::new(x0, y1, z0),
+            ],
+            triangles: vec![[0, 1, 2], [0, 2, 3]],
+        }
+    }
+
+    /// A closed axis-aligned cuboid from `min` to `max` (12 triangles, outward normals),
+    /// faces in the order −z, +z, −y, +y, +x, −x (the order of the Sionna canyon reference meshes).
+    pub fn cuboid(min: DVec3, max: DVec3) -> Self {
+        let v = |x: bool, y: bool, z: bool| {
+            DVec3::new(if x { max.x } else { min.x }, if y { max.y } else { min.y }, if z { max.z } else { min.z })
+        };
+        let vertices = vec![
+            v(false, false, false),
+            v(true, false, false),
+            v(true, true, false),
+            v(false, true, false),
+            v(false, false, true),
+            v(true, false, true),
+            v(true, true, true),
+            v(false, true, true),
+        ];
+        let triangles = vec![
+            [0, 2, 1],
+            [0, 3, 2], // bottom (−z)
+            [4, 5, 6],
+            [4, 6, 7], // top (+z)
+            [0, 1, 5],
+            [0, 5, 4], // −y
+            [2, 3, 7],
+            [2, 7, 6], // +y
+            [1, 2, 6],
+            [1, 6, 5], // +x
+            [3, 0, 4],
+            [3, 4, 7], // −x
+        ];
+        Mesh { vertices, triangles }
+    }
+
+    /// A geodesic sphere of `radius` [m] around `center` with `subdivisions` loop
+    /// subdivisions of an icosahedron (20 · 4^s triangles, outward normals).
+    pub fn icosphere(center: DVec3, radius: f64, subdivisions: u32) -> Self {
+        let t = (1.0 + 5f64.sqrt()) / 2.0;
+        let mut vertices: Vec<DVec3> = [
+            (-1.0, t, 0.0),
+            (1.0, t, 0.0),
+            (-1.0, -t, 0.0),
+            (1.0, -t, 0.0),
+            (0.0, -1.0, t),
+            (0.0, 1.0, t),
+            (0.0, -1.0, -t),
+            (0.0, 1.0, -t),
+            (t, 0.0, -1.0),
+            (t, 0.0, 1.0),
+            (-t, 0.0, -1.0),
+            (-t, 0.0, 1.0),
+        ]
+        .iter()
+        .map(|&(x, y, z)| DVec3::new(x, y, z).normalize())
+        .collect();
+        let mut triangles: Vec<[u32; 3]> = vec![
+            [0, 11, 5],
+            [0, 5, 1],
+            [0, 1, 7],
+            [0, 7, 10],
+            [0, 10, 11],
+            [1, 5, 9],
+            [5, 11, 4],
+            [11, 10, 2],
+            [10, 7, 6],
+            [7, 1, 8],
+            [3, 9, 4],
+            [3, 4, 2],
+            [3, 2, 6],
+            [3, 6, 8],
+            [3, 8, 9],
+            [4, 9, 5],
+            [2, 4, 11],
+            [6, 2, 10],
+            [8, 6, 7],
+            [9, 8, 1],
+        ];
+        for _ in 0..subdivisions {
+            let mut midpoint = std::collections::HashMap::new();
+            let mut mid = |a: u32, b: u32, vertices: &mut Vec<DVec3>| -> u32 {
+                *midpoint.entry((a.min(b), a.max(b))).or_insert_with(|| {
+                    vertices.push(((vertices[a as usize] + vertices[b as usize]) * 0.5).normalize());
+                    (vertices.len() - 1) as u32
+                })
+            };
+            let mut next = Vec::with_capacity(triangles.len() * 4);
+            for [a, b, c] in triangles {
+                let ab = mid(a, b, &mut vertices);
+                let bc = mid(b, c, &mut vertices);
+                let ca = mid(c, a, &mut vertices);
+                next.extend_from_slice(&[[a, ab, ca], [b, bc, ab], [c, ca, bc], [ab, bc, ca]]);
+            }
+            triangles = next;
+        }
+        for v in &mut vertices {
+            *v = center + *v * radius;
+        }
+        Mesh { vertices, triangles }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuboid_normals_point_outwards() {
+        let m = Mesh::cuboid(DVec3::ZERO, DVec3::new(1.0, 2.0, 3.0));
+        let c = DVec3::new(0.5, 1.0, 1.5);
+        for t in &m.triangles {
+            let [a, b, d] = t.map(|i| m.vertices[i as usize]);
+            let n = (b - a).cross(d - a);
+            assert!(n.dot((a + b + d) / 3.0 - c) > 0.0, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn icosphere_vertices_lie_on_the_sphere() {
+        let m = Mesh::icosphere(DVec3::new(1.0, 2.0, 3.0), 2.0, 2);
+        assert_eq!(m.triangles.len(), 320);
+        for v in &m.vertices {
+            assert!(((*v - DVec3::new(1.0, 2.0, 3.0)).length() - 2.0).abs() < 1e-12);
+        }
+        m.validate("sphere").unwrap();
+    }
+
+    #[test]
+    fn invalid_meshes_are_errors_naming_the_problem() {
+        let e = Mesh::new("m", vec![DVec3::ZERO; 3], vec![[0, 1, 3]]).unwrap_err().to_string();
+        assert!(e.contains("'m'") && e.contains("out of range"), "{e}");
+        let e = Mesh::new("m", vec![DVec3::ZERO, DVec3::NAN, DVec3::ONE], vec![[0, 1, 2]]).unwrap_err().to_string();
+        assert!(e.contains("vertex 1 is not finite"), "{e}");
+        assert!(Mesh::new("m", vec![], vec![]).is_err());
+        let m = Mesh::new("m", vec![DVec3::ZERO, DVec3::X, DVec3::X * 2.0], vec![[0, 1, 2]]).unwrap();
+        assert_eq!(m.degenerate_triangles(), 1);
+    }
+}

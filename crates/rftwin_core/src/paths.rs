@@ -1,0 +1,195 @@
+//! The [`Paths`] container returned by every path solver (structure of arrays).
+
+use crate::Complex;
+use glam::DVec3;
+
+/// Kind of one interaction along a path. Codes follow Sionna RT's `InteractionType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[repr(u8)]
+pub enum InteractionType {
+    /// No interaction (padding after the last one).
+    #[default]
+    None = 0,
+    /// Specular reflection.
+    Specular = 1,
+    /// Diffuse reflection.
+    Diffuse = 2,
+    /// Transmission through a thin slab (no deflection).
+    Refraction = 4,
+    /// Edge diffraction.
+    Diffraction = 8,
+}
+
+impl InteractionType {
+    /// Lower-case name as used in JSON output (`"specular"`, `"refraction"`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            InteractionType::None => "none",
+            InteractionType::Specular => "specular",
+            InteractionType::Diffuse => "diffuse",
+            InteractionType::Refraction => "refraction",
+            InteractionType::Diffraction => "diffraction",
+        }
+    }
+}
+
+/// Counts of work done and work dropped by a solve; nothing is dropped silently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SolveStats {
+    /// Rays launched from the transmitter.
+    pub rays_launched: u64,
+    /// Distinct candidate interaction chains found by shooting and bouncing.
+    pub candidates: u64,
+    /// Candidates dropped because the candidate buffer was full (`max_candidates`).
+    pub dropped_candidates: u64,
+    /// Candidates that the image method and visibility checks rejected.
+    pub rejected_candidates: u64,
+    /// Valid paths that were duplicates of another one (same vertices).
+    pub duplicate_paths: u64,
+}
+
+/// Propagation paths between one transmitter and one receiver antenna.
+///
+/// Per-interaction arrays have `num_paths() * max_depth` entries; path `i` owns the
+/// slice `i * max_depth .. (i + 1) * max_depth`, padded with `InteractionType::None`.
+/// The coefficient `a` excludes the propagation phase (Sionna RT convention): the
+/// channel at frequency `f` is `Σ a_i exp(−j 2π f τ_i)`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Paths {
+    /// Carrier frequency [Hz] at which `a` was computed.
+    pub frequency_hz: f64,
+    /// Maximum number of interactions per path (stride of the per-interaction arrays).
+    pub max_depth: usize,
+    /// Delay τ = L / c [s].
+    pub tau: Vec<f64>,
+    /// Complex path coefficient `a` (dimensionless, without propagation phase).
+    pub a: Vec<Complex>,
+    /// Unit direction of departure at the transmitter.
+    pub k_tx: Vec<DVec3>,
+    /// Unit direction of arrival: from the receiver towards where the wave comes from.
+    pub k_rx: Vec<DVec3>,
+    /// Interaction types (stride `max_depth`).
+    pub interactions: Vec<InteractionType>,
+    /// Object index of each interaction (`u32::MAX` for none).
+    pub objects: Vec<u32>,
+    /// Object-local triangle index of each interaction (`u32::MAX` for none).
+    pub primitives: Vec<u32>,
+    /// Interaction points [m].
+    pub vertices: Vec<DVec3>,
+    /// Object names, indexed by the values of `objects`.
+    pub object_names: Vec<String>,
+    /// Work counters, including everything dropped.
+    pub stats: SolveStats,
+}
+
+/// A read-only view of one path.
+#[derive(Debug, Clone, Copy)]
+pub struct PathRef<'a> {
+    /// Delay [s].
+    pub tau: f64,
+    /// Coefficient.
+    pub a: Complex,
+    /// Interaction types (without padding).
+    pub interactions: &'a [InteractionType],
+    /// Object indices.
+    pub objects: &'a [u32],
+    /// Object-local primitive indices.
+    pub primitives: &'a [u32],
+    /// Interaction points [m].
+    pub vertices: &'a [DVec3],
+    /// Direction of departure.
+    pub k_tx: DVec3,
+    /// Direction of arrival (pointing away from the receiver).
+    pub k_rx: DVec3,
+}
+
+impl Paths {
+    /// Empty container for paths of up to `max_depth` interactions.
+    pub fn new(frequency_hz: f64, max_depth: usize, object_names: Vec<String>) -> Self {
+        Paths { frequency_hz, max_depth, object_names, ..Default::default() }
+    }
+
+    /// Number of paths.
+    pub fn num_paths(&self) -> usize {
+        self.tau.len()
+    }
+
+    /// Appends a path; the per-interaction slices must have equal length ≤ `max_depth`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn push(
+        &mut self,
+        tau: f64,
+        a: Complex,
+        k_tx: DVec3,
+        k_rx: DVec3,
+        interactions: &[InteractionType],
+        objects: &[u32],
+        primitives: &[u32],
+        vertices: &[DVec3],
+    ) {
+        debug_assert!(interactions.len() <= self.max_depth);
+        debug_assert!(objects.len() == interactions.len() && primitives.len() == interactions.len());
+        self.tau.push(tau);
+        self.a.push(a);
+        self.k_tx.push(k_tx);
+        self.k_rx.push(k_rx);
+        let pad = self.max_depth - interactions.len();
+        self.interactions.extend_from_slice(interactions);
+        self.interactions.extend(std::iter::repeat(InteractionType::None).take(pad));
+        self.objects.extend_from_slice(objects);
+        self.objects.extend(std::iter::repeat(u32::MAX).take(pad));
+        self.primitives.extend_from_slice(primitives);
+        self.primitives.extend(std::iter::repeat(u32::MAX).take(pad));
+        self.vertices.extend_from_slice(vertices);
+        self.vertices.extend(std::iter::repeat(DVec3::ZERO).take(pad));
+    }
+
+    /// Number of interactions of path `i`.
+    pub fn depth(&self, i: usize) -> usize {
+        let s = &self.interactions[i * self.max_depth..(i + 1) * self.max_depth];
+        s.iter().position(|t| *t == InteractionType::None).unwrap_or(self.max_depth)
+    }
+
+    /// View of path `i`.
+    pub fn path(&self, i: usize) -> PathRef<'_> {
+        let start = i * self.max_depth;
+        let end = start + self.depth(i);
+        PathRef {
+            tau: self.tau[i],
+            a: self.a[i],
+            interactions: &self.interactions[start..end],
+            objects: &self.objects[start..end],
+            primitives: &self.primitives[start..end],
+            vertices: &self.vertices[start..end],
+            k_tx: self.k_tx[i],
+            k_rx: self.k_rx[i],
+        }
+    }
+
+    /// Iterates over all paths.
+    pub fn iter(&self) -> impl Iterator<Item = PathRef<'_>> {
+        (0..self.num_paths()).map(move |i| self.path(i))
+    }
+
+    /// Σ |a_i|² (dimensionless received power gain).
+    pub fn total_power(&self) -> f64 {
+        self.a.iter().map(|a| a.norm_sqr()).sum()
+    }
+
+    /// Names of the objects path `i` interacts with.
+    pub fn object_names_of(&self, i: usize) -> Vec<&str> {
+        self.path(i).objects.iter().map(|&o| self.object_names.get(o as usize).map_or("?", |s| s.as_str())).collect()
+    }
+
+    /// Sorts the paths by delay (stable).
+    pub fn sort_by_delay(&mut self) {
+        let mut order: Vec<usize> = (0..self.num_paths()).collect();
+        order.sort_by(|&i, &j| self.tau[i].total_cmp(&self.tau[j]));
+        let mut out = Paths { stats: self.stats, ..Paths::new(self.frequency_hz, self.max_depth, std::mem::take(&mut self.object_names)) };
+        for i in order {
+            let p = self.path(i);
+            out.push(p.tau, p.a, p.k_tx, p.k_rx, p.interactions, p.objects, p.primitives, p.vertices);
+        }
+        *self = out;
+    }
+}
