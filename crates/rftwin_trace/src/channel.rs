@@ -1,0 +1,74 @@
+//! Channel responses from paths: CIR, CFR and discrete-time taps.
+//!
+//! With `a_i` in the Sionna convention (no propagation phase):
+//! CFR `H(f) = Σ a_i e^{−j2π f τ_i}` at absolute frequency `f`;
+//! baseband CIR `h(τ) = Σ a_i e^{−j2π f_c τ_i} δ(τ − τ_i)`;
+//! taps `h_l = Σ a_i e^{−j2π f_c τ_i} sinc(l − W τ_i)` for bandwidth `W`.
+
+use rftwin_core::{Complex, Paths};
+use std::f64::consts::PI;
+
+/// `e^{−j2π f τ}` with the phase reduced in cycles first (exact for large `f τ`).
+#[inline]
+pub fn propagation_phasor(frequency_hz: f64, tau: f64) -> Complex {
+    let cycles = (frequency_hz * tau).fract();
+    Complex::from_polar(1.0, -2.0 * PI * cycles)
+}
+
+/// Baseband CIR `(τ_i, a_i e^{−j2π f_c τ_i})`, sorted as the paths are.
+pub fn cir(paths: &Paths) -> Vec<(f64, Complex)> {
+    paths.tau.iter().zip(&paths.a).map(|(&t, &a)| (t, a * propagation_phasor(paths.frequency_hz, t))).collect()
+}
+
+/// CFR `H(f)` at absolute frequencies `frequencies_hz`.
+pub fn cfr(paths: &Paths, frequencies_hz: &[f64]) -> Vec<Complex> {
+    frequencies_hz.iter().map(|&f| paths.tau.iter().zip(&paths.a).map(|(&t, &a)| a * propagation_phasor(f, t)).sum()).collect()
+}
+
+/// Normalised sinc, `sin(πx)/(πx)`.
+pub fn sinc(x: f64) -> f64 {
+    if x.abs() < 1e-12 {
+        1.0
+    } else {
+        (PI * x).sin() / (PI * x)
+    }
+}
+
+/// Discrete-time taps `h_l`, `l = l_min..=l_max`, for bandwidth `bandwidth_hz`
+/// (sampling period 1/W), as Sionna's `cir_to_time_channel` without normalisation.
+pub fn taps(paths: &Paths, bandwidth_hz: f64, l_min: i64, l_max: i64) -> Vec<Complex> {
+    let c = cir(paths);
+    (l_min..=l_max).map(|l| c.iter().map(|&(t, a)| a * sinc(l as f64 - bandwidth_hz * t)).sum()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use glam::DVec3;
+
+    fn two_paths() -> Paths {
+        let mut p = Paths::new(28e9, 1, vec![]);
+        p.push(100e-9, Complex::new(1e-5, 0.0), DVec3::X, -DVec3::X, &[], &[], &[], &[]);
+        p.push(130e-9, Complex::new(0.0, -2e-6), DVec3::X, -DVec3::X, &[], &[], &[], &[]);
+        p
+    }
+
+    #[test]
+    fn cfr_at_the_carrier_equals_the_sum_of_the_cir() {
+        let p = two_paths();
+        let h = cfr(&p, &[28e9])[0];
+        let s: Complex = cir(&p).iter().map(|x| x.1).sum();
+        assert!((h - s).norm() < 1e-18);
+    }
+
+    #[test]
+    fn taps_on_integer_delays_pick_single_paths() {
+        let p = two_paths();
+        // W = 100 MHz: τ W = 10 and 13 exactly, so tap 10 holds path 0 alone.
+        let t = taps(&p, 100e6, 0, 20);
+        let c = cir(&p);
+        assert!((t[10] - c[0].1).norm() < 1e-12 * c[0].1.norm() + 1e-20);
+        assert!((t[13] - c[1].1).norm() < 1e-12);
+        assert!(t[5].norm() < 1e-18);
+    }
+}

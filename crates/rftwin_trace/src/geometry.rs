@@ -1,0 +1,188 @@
+//! The scene flattened for tracing: one triangle list in double precision, a BVH over
+//! it, and per-triangle object, material and plane ids.
+
+use glam::DVec3;
+use rftwin_bvh::{Bvh, Ray};
+use rftwin_core::Scene;
+use std::collections::HashMap;
+
+/// A closest hit in double precision.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SceneHit {
+    /// Global triangle index.
+    pub triangle: u32,
+    /// Distance along the (unit) ray direction [m].
+    pub t: f64,
+}
+
+/// Flattened, traceable scene geometry.
+#[derive(Debug, Clone)]
+pub struct SceneGeometry {
+    /// Triangle vertices [m], global triangle index.
+    pub triangles: Vec<[DVec3; 3]>,
+    /// Unit geometric normal `(v1 − v0) × (v2 − v0)` normalised (zero if degenerate).
+    pub normals: Vec<DVec3>,
+    /// Object index of each triangle.
+    pub object: Vec<u32>,
+    /// Object-local index of each triangle.
+    pub local_index: Vec<u32>,
+    /// Material index of each triangle (into `Scene::materials`).
+    pub material: Vec<u32>,
+    /// Plane id of each triangle: coplanar triangles (same supporting plane up to
+    /// 1e-6 in normal and 1e-5 m in offset) share an id.
+    pub plane: Vec<u32>,
+    /// One `(unit normal, offset)` per plane id, `n · x = offset` on the plane.
+    pub planes: Vec<(DVec3, f64)>,
+    /// BVH over `triangles`.
+    pub bvh: Bvh,
+    /// Object names.
+    pub object_names: Vec<String>,
+    /// Length of the scene's bounding-box diagonal [m] (scale for tolerances).
+    pub scale: f64,
+}
+
+fn plane_key(n: DVec3, d: f64) -> (i64, i64, i64, i64) {
+    // Canonical orientation: first non-zero component positive.
+    let s = if n.x > 1e-9 || (n.x.abs() <= 1e-9 && (n.y > 1e-9 || (n.y.abs() <= 1e-9 && n.z > 0.0))) { 1.0 } else { -1.0 };
+    let (n, d) = (n * s, d * s);
+    ((n.x * 1e6).round() as i64, (n.y * 1e6).round() as i64, (n.z * 1e6).round() as i64, (d * 1e5).round() as i64)
+}
+
+impl SceneGeometry {
+    /// Flattens `scene` and builds its BVH.
+    pub fn new(scene: &Scene) -> Self {
+        let n = scene.num_triangles();
+        let mut g = SceneGeometry {
+            triangles: Vec::with_capacity(n),
+            normals: Vec::with_capacity(n),
+            object: Vec::with_capacity(n),
+            local_index: Vec::with_capacity(n),
+            material: Vec::with_capacity(n),
+            plane: Vec::with_capacity(n),
+            planes: Vec::new(),
+            bvh: Bvh::default(),
+            object_names: scene.objects().iter().map(|o| o.name.clone()).collect(),
+            scale: 1.0,
+        };
+        let mut plane_ids: HashMap<(i64, i64, i64, i64), u32> = HashMap::new();
+        let (mut lo, mut hi) = (DVec3::splat(f64::INFINITY), DVec3::splat(f64::NEG_INFINITY));
+        for (oi, obj) in scene.objects().iter().enumerate() {
+            for (ti, t) in obj.mesh.triangles.iter().enumerate() {
+                let v = t.map(|i| obj.mesh.vertices[i as usize]);
+                lo = lo.min(v[0]).min(v[1]).min(v[2]);
+                hi = hi.max(v[0]).max(v[1]).max(v[2]);
+                let cross = (v[1] - v[0]).cross(v[2] - v[0]);
+                let normal = if cross.length() > 0.0 { cross.normalize() } else { DVec3::ZERO };
+                let key = plane_key(normal, normal.dot(v[0]));
+                let next = plane_ids.len() as u32;
+                let pid = *plane_ids.entry(key).or_insert(next);
+                if pid == next {
+                    g.planes.push((normal, normal.dot(v[0])));
+                }
+                g.triangles.push(v);
+                g.normals.push(normal);
+                g.object.push(oi as u32);
+                g.local_index.push(ti as u32);
+                g.material.push(obj.material as u32);
+                g.plane.push(pid);
+            }
+        }
+        g.scale = if n > 0 { (hi - lo).length().max(1.0) } else { 1.0 };
+        g.bvh = Bvh::build(&g.triangles);
+        g
+    }
+
+    /// Number of triangles.
+    pub fn num_triangles(&self) -> usize {
+        self.triangles.len()
+    }
+
+    /// Moves triangle vertices (same topology) and refits the BVH. `triangles` is in
+    /// global triangle order.
+    pub fn update_triangles(&mut self, triangles: Vec<[DVec3; 3]>) -> Result<(), String> {
+        self.bvh.refit(&triangles)?;
+        for (i, v) in triangles.iter().enumerate() {
+            let cross = (v[1] - v[0]).cross(v[2] - v[0]);
+            self.normals[i] = if cross.length() > 0.0 { cross.normalize() } else { DVec3::ZERO };
+        }
+        self.triangles = triangles;
+        Ok(())
+    }
+
+    /// Double-precision Möller–Trumbore: `t` of the hit of `o + t d` with triangle `i`.
+    #[inline]
+    pub fn intersect(&self, i: usize, o: DVec3, d: DVec3) -> Option<f64> {
+        let [v0, v1, v2] = self.triangles[i];
+        let (e1, e2) = (v1 - v0, v2 - v0);
+        let p = d.cross(e2);
+        let det = e1.dot(p);
+        if det == 0.0 || !det.is_finite() {
+            return None;
+        }
+        let inv = 1.0 / det;
+        let s = o - v0;
+        let u = s.dot(p) * inv;
+        if !(0.0..=1.0).contains(&u) {
+            return None;
+        }
+        let q = s.cross(e1);
+        let v = d.dot(q) * inv;
+        if v < 0.0 || u + v > 1.0 {
+            return None;
+        }
+        Some(e2.dot(q) * inv)
+    }
+
+    fn ray32(o: DVec3, d: DVec3, t_max: f64) -> Ray {
+        Ray::new(o.as_vec3().into(), d.as_vec3().into(), 0.0, (t_max as f32).next_up())
+    }
+
+    /// Nearest hit of the ray `o + t d` (`d` unit) with `t ∈ (t_min, t_max)`, ignoring
+    /// triangle `skip` (the one the ray starts on, if any).
+    pub fn closest_hit(&self, o: DVec3, d: DVec3, t_min: f64, t_max: f64, skip: Option<u32>) -> Option<SceneHit> {
+        let ray = Self::ray32(o, d, t_max);
+        let mut best: Option<SceneHit> = None;
+        let mut best_t = t_max;
+        self.bvh.traverse(&ray, |tri, tmax32| {
+            if Some(tri.id) != skip {
+                if let Some(t) = self.intersect(tri.id as usize, o, d) {
+                    if t > t_min && t < best_t {
+                        best_t = t;
+                        best = Some(SceneHit { triangle: tri.id, t });
+                        *tmax32 = (t as f32).next_up();
+                    }
+                }
+            }
+            false
+        });
+        best
+    }
+
+    /// Whether anything blocks the open segment from `a` to `b`, ignoring the
+    /// triangles in `skip` and hits within `eps` [m] of either end.
+    pub fn occluded(&self, a: DVec3, b: DVec3, skip: [Option<u32>; 2], eps: f64) -> bool {
+        let delta = b - a;
+        let len = delta.length();
+        if len <= 2.0 * eps {
+            return false;
+        }
+        let d = delta / len;
+        let ray = Self::ray32(a, d, len);
+        let mut hit = false;
+        self.bvh.traverse(&ray, |tri, _| {
+            if skip.contains(&Some(tri.id)) {
+                return false;
+            }
+            if let Some(t) = self.intersect(tri.id as usize, a, d) {
+                hit = t > eps && t < len - eps;
+            }
+            hit
+        });
+        hit
+    }
+
+    /// Distance tolerance [m] used to step off surfaces, relative to the scene size.
+    pub fn eps(&self) -> f64 {
+        1e-9 * self.scale.max(1.0) + 1e-9
+    }
+}

@@ -1,0 +1,176 @@
+//! Solver (A): channel paths between one transmitter and one receiver.
+
+use crate::candidates::{shoot_and_bounce, CandidateOptions};
+use crate::error::{Result, TraceError};
+use crate::field::{path_coefficient, FieldInteraction};
+use crate::geometry::SceneGeometry;
+use crate::image_method::{resolve_chain, ResolvedChain};
+use glam::DVec3;
+use rayon::prelude::*;
+use rftwin_core::constants::{wavelength, SPEED_OF_LIGHT};
+use rftwin_core::paths::SolveStats;
+use rftwin_core::{Complex, InteractionType, Paths, Radio, Scene};
+use std::collections::HashSet;
+
+/// Settings of [`PathSolver`]. The defaults match Sionna RT's `PathSolver` defaults
+/// where both have the setting.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SolverOptions {
+    /// Carrier frequency [Hz].
+    pub frequency_hz: f64,
+    /// Maximum number of interactions per path.
+    pub max_depth: usize,
+    /// Rays shot from the transmitter to find candidates.
+    pub samples: usize,
+    /// Include the line-of-sight path.
+    pub los: bool,
+    /// Include specular reflections.
+    pub specular_reflection: bool,
+    /// Include thin-slab refraction (transmission without deflection).
+    pub refraction: bool,
+    /// Seed of every random choice.
+    pub seed: u64,
+    /// Most distinct candidate chains kept (the rest are counted as dropped).
+    pub max_candidates: usize,
+}
+
+impl Default for SolverOptions {
+    fn default() -> Self {
+        SolverOptions {
+            frequency_hz: 28e9,
+            max_depth: 3,
+            samples: 1_000_000,
+            los: true,
+            specular_reflection: true,
+            refraction: true,
+            seed: 42,
+            max_candidates: 1_000_000,
+        }
+    }
+}
+
+/// Channel path solver (A) on the CPU (the reference backend).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct PathSolver {
+    /// Settings.
+    pub options: SolverOptions,
+}
+
+fn check_finite(name: &'static str, v: DVec3) -> Result<()> {
+    if v.is_finite() {
+        Ok(())
+    } else {
+        Err(TraceError::InvalidInput { name, message: format!("position must be finite, got {v}") })
+    }
+}
+
+impl PathSolver {
+    /// A solver with `options`.
+    pub fn new(options: SolverOptions) -> Self {
+        PathSolver { options }
+    }
+
+    fn validate(&self, tx: &Radio, rx: &Radio) -> Result<()> {
+        let o = &self.options;
+        if !(o.frequency_hz.is_finite() && o.frequency_hz > 0.0) {
+            return Err(TraceError::InvalidInput { name: "frequency_hz", message: format!("must be > 0, got {}", o.frequency_hz) });
+        }
+        if o.max_depth > 0 && o.samples == 0 && (o.specular_reflection || o.refraction) {
+            return Err(TraceError::InvalidInput { name: "samples", message: "must be > 0 when max_depth > 0".into() });
+        }
+        if o.max_depth > 64 {
+            return Err(TraceError::InvalidInput { name: "max_depth", message: format!("must be ≤ 64, got {}", o.max_depth) });
+        }
+        check_finite("tx.position", tx.position)?;
+        check_finite("rx.position", rx.position)
+    }
+
+    /// Traces `scene` (flattened in `geom`, which must come from the same scene).
+    pub fn solve(&self, scene: &Scene, geom: &SceneGeometry, tx: &Radio, rx: &Radio) -> Result<Paths> {
+        self.validate(tx, rx)?;
+        let o = self.options;
+        let lambda = wavelength(o.frequency_hz);
+        let materials: Vec<(Complex, f64)> = scene
+            .materials()
+            .iter()
+            .map(|m| Ok((m.complex_permittivity(o.frequency_hz)?, m.thickness)))
+            .collect::<Result<_>>()?;
+        let mut paths = Paths::new(o.frequency_hz, o.max_depth, geom.object_names.clone());
+        let mut stats = SolveStats::default();
+        let eps = geom.eps();
+
+        if o.los && (rx.position - tx.position).length() > eps && !geom.occluded(tx.position, rx.position, [None, None], eps) {
+            let k = (rx.position - tx.position).normalize();
+            let a = path_coefficient(&[tx.position, rx.position], &[], &tx.antenna, &rx.antenna, lambda);
+            let tau = (rx.position - tx.position).length() / SPEED_OF_LIGHT;
+            paths.push(tau, a, k, -k, &[], &[], &[], &[]);
+        }
+
+        let cand_opts = CandidateOptions {
+            samples: o.samples,
+            max_depth: o.max_depth,
+            specular: o.specular_reflection,
+            refraction: o.refraction,
+            seed: o.seed,
+            max_candidates: o.max_candidates,
+            wavelength: lambda,
+        };
+        let candidates = shoot_and_bounce(geom, &materials, tx.position, &cand_opts);
+        stats.rays_launched = candidates.rays;
+        stats.candidates = candidates.chains.len() as u64;
+        stats.dropped_candidates = candidates.dropped;
+
+        let resolved: Vec<ResolvedChain> =
+            candidates.chains.par_iter().filter_map(|c| resolve_chain(geom, c, tx.position, rx.position)).collect();
+        stats.rejected_candidates = stats.candidates - resolved.len() as u64;
+
+        let mut seen = HashSet::new();
+        let mut unique = Vec::with_capacity(resolved.len());
+        for r in resolved {
+            if seen.insert((r.triangles.clone(), r.refraction.clone())) {
+                unique.push(r);
+            } else {
+                stats.duplicate_paths += 1;
+            }
+        }
+        let computed: Vec<_> = unique
+            .par_iter()
+            .map(|r| {
+                let mut points = Vec::with_capacity(r.vertices.len() + 2);
+                points.push(tx.position);
+                points.extend_from_slice(&r.vertices);
+                points.push(rx.position);
+                let inters: Vec<FieldInteraction> = r
+                    .triangles
+                    .iter()
+                    .zip(&r.refraction)
+                    .map(|(&t, &refr)| {
+                        let (eta, thickness) = materials[geom.material[t as usize] as usize];
+                        FieldInteraction { transmission: refr, normal: geom.normals[t as usize], eta, thickness }
+                    })
+                    .collect();
+                let a = path_coefficient(&points, &inters, &tx.antenna, &rx.antenna, lambda);
+                let length: f64 = points.windows(2).map(|w| (w[1] - w[0]).length()).sum();
+                let k_tx = (points[1] - points[0]).normalize();
+                let k_rx = (points[points.len() - 2] - rx.position).normalize();
+                (length / SPEED_OF_LIGHT, a, k_tx, k_rx)
+            })
+            .collect();
+        for (r, (tau, a, k_tx, k_rx)) in unique.iter().zip(computed) {
+            let types: Vec<InteractionType> =
+                r.refraction.iter().map(|&t| if t { InteractionType::Refraction } else { InteractionType::Specular }).collect();
+            let objects: Vec<u32> = r.triangles.iter().map(|&t| geom.object[t as usize]).collect();
+            let prims: Vec<u32> = r.triangles.iter().map(|&t| geom.local_index[t as usize]).collect();
+            paths.push(tau, a, k_tx, k_rx, &types, &objects, &prims, &r.vertices);
+        }
+        paths.stats = stats;
+        paths.sort_by_delay();
+        Ok(paths)
+    }
+
+    /// Convenience: flattens `scene`, builds the BVH and solves.
+    pub fn solve_scene(&self, scene: &Scene, tx: &Radio, rx: &Radio) -> Result<Paths> {
+        let geom = SceneGeometry::new(scene);
+        self.solve(scene, &geom, tx, rx)
+    }
+}
