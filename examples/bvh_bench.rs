@@ -1,0 +1,83 @@
+//! Closest-hit ray-casting benchmark on the raybench workloads
+//! (`../shared/bench/raybench/gen.py` writes them).
+//!
+//! ```text
+//! cargo run --release --example bvh_bench -- <mesh.obj> <rays.bin> [--threads N] [--runs N]
+//! ```
+//! Prints build time, Mrays/s (median of `--runs`) and the hit count; the last line is
+//! `summary: {"mrays_per_s": ..., "hits": ..., "build_s": ...}`.
+
+#[path = "common/mod.rs"]
+mod common;
+
+use anyhow::{bail, Context, Result};
+use common::*;
+use rayon::prelude::*;
+use rftwin::bvh::{Bvh, Ray};
+use rftwin::core::io::load_mesh;
+use std::time::Instant;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse(&[])?;
+    args.check_known(&["threads", "runs"])?;
+    if args.positional.len() != 2 {
+        bail!("usage: bvh_bench <mesh.obj> <rays.bin> [--threads N] [--runs N]");
+    }
+    let threads: usize = args.parsed("threads", 0)?;
+    let runs: usize = args.parsed("runs", 5)?.max(1);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().context("thread pool")?;
+
+    let mesh = load_mesh(&args.positional[0]).with_context(|| format!("loading {}", args.positional[0]))?;
+    let tris: Vec<[glam::DVec3; 3]> = mesh.triangles.iter().map(|t| t.map(|i| mesh.vertices[i as usize])).collect();
+    let bytes = std::fs::read(&args.positional[1]).with_context(|| format!("reading {}", args.positional[1]))?;
+    if bytes.len() % 24 != 0 {
+        bail!("{}: size {} is not a multiple of 24 bytes (6 little-endian f32 per ray)", args.positional[1], bytes.len());
+    }
+    let rays: Vec<Ray> = bytes
+        .chunks_exact(24)
+        .map(|c| {
+            let f = |k: usize| f32::from_le_bytes([c[4 * k], c[4 * k + 1], c[4 * k + 2], c[4 * k + 3]]);
+            Ray::new([f(0), f(1), f(2)], [f(3), f(4), f(5)], 0.0, f32::INFINITY)
+        })
+        .collect();
+
+    let mut build_times = Vec::new();
+    let mut bvh = Bvh::default();
+    for _ in 0..3 {
+        let t = Instant::now();
+        bvh = Bvh::build(&tris);
+        build_times.push(t.elapsed().as_secs_f64());
+    }
+    bvh.validate()?;
+    let build_s = median(build_times);
+
+    let mut trace_times = Vec::new();
+    let mut hits = 0usize;
+    for k in 0..=runs {
+        let t = Instant::now();
+        let h = pool.install(|| rays.par_chunks(4096).map(|c| c.iter().filter(|r| bvh.closest_hit(r).is_some()).count()).sum());
+        if k > 0 {
+            trace_times.push(t.elapsed().as_secs_f64());
+        }
+        hits = h;
+    }
+    let trace_s = median(trace_times);
+    let mrays = rays.len() as f64 / trace_s / 1e6;
+    println!("mesh      {} ({} triangles, {} BVH nodes)", args.positional[0], tris.len(), bvh.nodes.len());
+    println!("rays      {} ({})", args.positional[1], rays.len());
+    println!("threads   {}", pool.current_num_threads());
+    println!("build     {:.4} s (median of 3)", build_s);
+    println!("trace     {:.4} s (median of {runs}) = {:.3} Mrays/s", trace_s, mrays);
+    println!("hits      {hits}");
+    let summary = serde_json::json!({
+        "mrays_per_s": mrays, "hits": hits, "build_s": build_s, "trace_s": trace_s,
+        "threads": pool.current_num_threads(), "triangles": tris.len(), "rays": rays.len(),
+    });
+    println!("summary: {summary}");
+    Ok(())
+}
