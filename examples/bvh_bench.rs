@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run --release --example bvh_bench -- <mesh.obj> <rays.bin> [--threads N] [--runs N]
 //! ```
+//! `--binary` traverses the binary tree instead of the 4-wide one.
 //! Prints build time, Mrays/s (median of `--runs`) and the hit count; the last line is
 //! `summary: {"mrays_per_s": ..., "hits": ..., "build_s": ...}`.
 
@@ -13,7 +14,7 @@ mod common;
 use anyhow::{bail, Context, Result};
 use common::*;
 use rayon::prelude::*;
-use rftwin::bvh::{Bvh, Ray};
+use rftwin::bvh::{Bvh, Bvh4, Ray};
 use rftwin::core::io::load_mesh;
 use std::time::Instant;
 
@@ -23,8 +24,8 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() -> Result<()> {
-    let args = Args::parse(&[])?;
-    args.check_known(&["threads", "runs"])?;
+    let args = Args::parse(&["binary"])?;
+    args.check_known(&["threads", "runs", "binary"])?;
     if args.positional.len() != 2 {
         bail!("usage: bvh_bench <mesh.obj> <rays.bin> [--threads N] [--runs N]");
     }
@@ -54,13 +55,27 @@ fn main() -> Result<()> {
         build_times.push(t.elapsed().as_secs_f64());
     }
     bvh.validate()?;
-    let build_s = median(build_times);
+    let t = Instant::now();
+    let wide = Bvh4::from_bvh(&bvh);
+    let collapse_s = t.elapsed().as_secs_f64();
+    let build_s = median(build_times) + collapse_s;
+    let use_binary = args.flag("binary");
 
     let mut trace_times = Vec::new();
     let mut hits = 0usize;
     for k in 0..=runs {
         let t = Instant::now();
-        let h = pool.install(|| rays.par_chunks(4096).map(|c| c.iter().filter(|r| bvh.closest_hit(r).is_some()).count()).sum());
+        let h = pool.install(|| {
+            rays.par_chunks(4096)
+                .map(|c| {
+                    if use_binary {
+                        c.iter().filter(|r| bvh.closest_hit(r).is_some()).count()
+                    } else {
+                        c.iter().filter(|r| wide.closest_hit(r).is_some()).count()
+                    }
+                })
+                .sum()
+        });
         if k > 0 {
             trace_times.push(t.elapsed().as_secs_f64());
         }
@@ -71,12 +86,13 @@ fn main() -> Result<()> {
     println!("mesh      {} ({} triangles, {} BVH nodes)", args.positional[0], tris.len(), bvh.nodes.len());
     println!("rays      {} ({})", args.positional[1], rays.len());
     println!("threads   {}", pool.current_num_threads());
-    println!("build     {:.4} s (median of 3)", build_s);
+    println!("tree      {}", if use_binary { "binary (BVH2)" } else { "4-wide (BVH4, collapsed from BVH2)" });
+    println!("build     {:.4} s (SAH median of 3, + {:.4} s collapse)", build_s - collapse_s, collapse_s);
     println!("trace     {:.4} s (median of {runs}) = {:.3} Mrays/s", trace_s, mrays);
     println!("hits      {hits}");
     let summary = serde_json::json!({
         "mrays_per_s": mrays, "hits": hits, "build_s": build_s, "trace_s": trace_s,
-        "threads": pool.current_num_threads(), "triangles": tris.len(), "rays": rays.len(),
+        "threads": pool.current_num_threads(), "tree": if use_binary { "bvh2" } else { "bvh4" }, "triangles": tris.len(), "rays": rays.len(),
     });
     println!("summary: {summary}");
     Ok(())

@@ -9,6 +9,7 @@
 //! solver) pass their own test.
 #![warn(missing_docs)]
 
+mod buffer;
 mod build;
 mod layout;
 pub mod oracle;
@@ -16,11 +17,14 @@ mod ray;
 mod refit;
 mod traverse;
 mod validate;
+mod wide;
 
+pub use buffer::PodBuffer;
 pub use build::BuildOptions;
 pub use layout::{BvhNode, BvhTriangle};
 pub use ray::{Hit, Ray};
 pub use validate::ValidationError;
+pub use wide::{Bvh4, Bvh4Node};
 
 /// A BVH over a triangle soup. Triangle ids are the positions in the slice given to
 /// [`Bvh::build`].
