@@ -4,7 +4,8 @@
 //! ```text
 //! cargo run --release --example bvh_bench -- <mesh.obj> <rays.bin> [--threads N] [--runs N]
 //! ```
-//! `--binary` traverses the binary tree instead of the 4-wide one.
+//! `--binary` traverses the binary tree instead of the 4-wide one; `--single-ray`
+//! traverses the 4-wide tree one ray at a time instead of eight interleaved rays.
 //! Prints build time, Mrays/s (median of `--runs`) and the hit count; the last line is
 //! `summary: {"mrays_per_s": ..., "hits": ..., "build_s": ...}`.
 
@@ -24,8 +25,8 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() -> Result<()> {
-    let args = Args::parse(&["binary"])?;
-    args.check_known(&["threads", "runs", "binary"])?;
+    let args = Args::parse(&["binary", "single-ray"])?;
+    args.check_known(&["threads", "runs", "binary", "single-ray"])?;
     if args.positional.len() != 2 {
         bail!("usage: bvh_bench <mesh.obj> <rays.bin> [--threads N] [--runs N]");
     }
@@ -60,6 +61,7 @@ fn main() -> Result<()> {
     let collapse_s = t.elapsed().as_secs_f64();
     let build_s = median(build_times) + collapse_s;
     let use_binary = args.flag("binary");
+    let single_ray = args.flag("single-ray");
 
     let mut trace_times = Vec::new();
     let mut hits = 0usize;
@@ -70,8 +72,12 @@ fn main() -> Result<()> {
                 .map(|c| {
                     if use_binary {
                         c.iter().filter(|r| bvh.closest_hit(r).is_some()).count()
-                    } else {
+                    } else if single_ray {
                         c.iter().filter(|r| wide.closest_hit(r).is_some()).count()
+                    } else {
+                        let mut out = vec![None; c.len()];
+                        wide.closest_hits(c, &mut out);
+                        out.iter().filter(|h| h.is_some()).count()
                     }
                 })
                 .sum()
@@ -86,13 +92,20 @@ fn main() -> Result<()> {
     println!("mesh      {} ({} triangles, {} BVH nodes)", args.positional[0], tris.len(), bvh.nodes.len());
     println!("rays      {} ({})", args.positional[1], rays.len());
     println!("threads   {}", pool.current_num_threads());
-    println!("tree      {}", if use_binary { "binary (BVH2)" } else { "4-wide (BVH4, collapsed from BVH2)" });
+    println!(
+        "tree      {}",
+        match (use_binary, single_ray) {
+            (true, _) => "binary (BVH2), one ray at a time",
+            (false, true) => "4-wide (BVH4, collapsed from BVH2), one ray at a time",
+            (false, false) => "4-wide (BVH4, collapsed from BVH2), 8 interleaved rays with prefetch",
+        }
+    );
     println!("build     {:.4} s (SAH median of 3, + {:.4} s collapse)", build_s - collapse_s, collapse_s);
     println!("trace     {:.4} s (median of {runs}) = {:.3} Mrays/s", trace_s, mrays);
     println!("hits      {hits}");
     let summary = serde_json::json!({
         "mrays_per_s": mrays, "hits": hits, "build_s": build_s, "trace_s": trace_s,
-        "threads": pool.current_num_threads(), "tree": if use_binary { "bvh2" } else { "bvh4" }, "triangles": tris.len(), "rays": rays.len(),
+        "threads": pool.current_num_threads(), "tree": if use_binary { "bvh2" } else if single_ray { "bvh4-single" } else { "bvh4-interleaved" }, "triangles": tris.len(), "rays": rays.len(),
     });
     println!("summary: {summary}");
     Ok(())

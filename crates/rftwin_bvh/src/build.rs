@@ -17,7 +17,7 @@ pub struct BuildOptions {
 
 impl Default for BuildOptions {
     fn default() -> Self {
-        BuildOptions { bins: 16, max_leaf_size: 4, traversal_cost: 1.0 }
+        BuildOptions { bins: 32, max_leaf_size: 4, traversal_cost: 1.0 }
     }
 }
 

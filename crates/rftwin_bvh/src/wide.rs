@@ -96,97 +96,81 @@ impl Bvh4 {
         Bvh4 { nodes: PodBuffer::new(nodes), triangles, root_leaf: None }
     }
 
+    fn lane(&self, ray: &Ray) -> Option<Lane> {
+        let current = match self.root_leaf {
+            Some((first, count)) => (first, count),
+            None if self.nodes.is_empty() => return None,
+            None => (0, 0),
+        };
+        Some(Lane {
+            stack: [(0, 0, 0.0); STACK_SIZE],
+            sp: 0,
+            current,
+            t_max: ray.t_max,
+            near_side: [(ray.inv_d[0] < 0.0) as usize, (ray.inv_d[1] < 0.0) as usize, (ray.inv_d[2] < 0.0) as usize],
+            oi: [ray.o[0] * ray.inv_d[0], ray.o[1] * ray.inv_d[1], ray.o[2] * ray.inv_d[2]],
+            ray: *ray,
+            best: None,
+        })
+    }
+
     /// Visits candidate triangles nearest box first; same contract as [`Bvh::traverse`].
     #[inline(always)]
     pub fn traverse<F>(&self, ray: &Ray, mut visit: F)
     where
         F: FnMut(&BvhTriangle, &mut f32) -> bool,
     {
-        let mut t_max = ray.t_max;
-        if let Some((first, count)) = self.root_leaf {
-            for tri in &self.triangles[first as usize..(first + count) as usize] {
-                if visit(tri, &mut t_max) {
-                    return;
-                }
-            }
-            return;
-        }
-        if self.nodes.is_empty() {
-            return;
-        }
-        // Near/far plane per axis from the direction sign.
-        let near_side = [(ray.inv_d[0] < 0.0) as usize, (ray.inv_d[1] < 0.0) as usize, (ray.inv_d[2] < 0.0) as usize];
-        let oi = [ray.o[0] * ray.inv_d[0], ray.o[1] * ray.inv_d[1], ray.o[2] * ray.inv_d[2]];
-        // Stack entries: (node or leaf code, entry distance). Leaves are pushed too, so
-        // that they are visited in distance order.
-        let mut stack: [(u32, u32, f32); STACK_SIZE] = [(0, 0, 0.0); STACK_SIZE];
-        let mut sp = 0usize;
-        let mut current = (0u32, 0u32); // (index, count): count 0 = interior node
+        let Some(mut lane) = self.lane(ray) else { return };
+        while lane.step(self, &mut |tri, _ray, t_max, _best| visit(tri, t_max)) {}
+    }
+
+    /// Traverses many rays at once: eight rays in flight, one node step each in turn,
+    /// with the next nodes prefetched, so that the memory accesses of independent rays
+    /// overlap. `visit(ray_index, triangle, &mut t_max)` has the contract of
+    /// [`Bvh::traverse`]'s callback for ray `ray_index`.
+    pub fn traverse_batch<F>(&self, rays: &[Ray], mut visit: F)
+    where
+        F: FnMut(usize, &BvhTriangle, &mut f32) -> bool,
+    {
+        const LANES: usize = 8;
+        let Some(template) = self.lane(&Ray::new([0.0; 3], [1.0, 0.0, 0.0], 0.0, 0.0)) else { return };
+        // Lanes are reused (reset in place) so their stacks are not re-initialised per ray.
+        let mut lanes: [Lane; LANES] = std::array::from_fn(|_| template.clone());
+        let mut owner: [Option<usize>; LANES] = [None; LANES];
+        let mut next = 0;
         loop {
-            if current.1 > 0 {
-                let first = current.0 as usize;
-                for tri in &self.triangles[first..first + current.1 as usize] {
-                    if visit(tri, &mut t_max) {
-                        return;
-                    }
+            let mut active = false;
+            for (lane, own) in lanes.iter_mut().zip(owner.iter_mut()) {
+                if own.is_none() && next < rays.len() {
+                    lane.reset(&rays[next], template.current);
+                    *own = Some(next);
+                    next += 1;
                 }
-            } else {
-                let node = &self.nodes[current.0 as usize];
-                let mut t_near = [0f32; 4];
-                let mut hit = [false; 4];
-                for i in 0..4 {
-                    let tx0 = node.bounds[0][near_side[0]][i] * ray.inv_d[0] - oi[0];
-                    let tx1 = node.bounds[0][1 - near_side[0]][i] * ray.inv_d[0] - oi[0];
-                    let ty0 = node.bounds[1][near_side[1]][i] * ray.inv_d[1] - oi[1];
-                    let ty1 = node.bounds[1][1 - near_side[1]][i] * ray.inv_d[1] - oi[1];
-                    let tz0 = node.bounds[2][near_side[2]][i] * ray.inv_d[2] - oi[2];
-                    let tz1 = node.bounds[2][1 - near_side[2]][i] * ray.inv_d[2] - oi[2];
-                    // Plain comparisons (not f32::min/max) compile to single min/max
-                    // instructions; a NaN slab (ray on a box plane) then simply fails or
-                    // passes that one axis, which only happens for measure-zero rays.
-                    let t0 = fmax(fmax(fmax(tx0, ty0), tz0), ray.t_min);
-                    let t1 = fmin(fmin(fmin(tx1, ty1), tz1) * ROBUST_FAR, t_max);
-                    t_near[i] = t0;
-                    hit[i] = t0 <= t1;
-                }
-                // Gather hit children, sort by entry distance (at most 4).
-                let mut order = [(0u32, 0u32, 0f32); 4];
-                let mut n = 0;
-                for i in 0..4 {
-                    if hit[i] && node.child[i] != EMPTY {
-                        let mut j = n;
-                        while j > 0 && order[j - 1].2 > t_near[i] {
-                            order[j] = order[j - 1];
-                            j -= 1;
-                        }
-                        order[j] = (node.child[i], node.count[i], t_near[i]);
-                        n += 1;
+                if let Some(i) = *own {
+                    active = true;
+                    if !lane.step(self, &mut |tri, _ray, t_max, _best| visit(i, tri, t_max)) {
+                        *own = None;
                     }
-                }
-                if n > 0 {
-                    // push all but the nearest, farthest first
-                    for k in (1..n).rev() {
-                        if sp < STACK_SIZE {
-                            stack[sp] = order[k];
-                            sp += 1;
-                        }
-                    }
-                    current = (order[0].0, order[0].1);
-                    continue;
                 }
             }
-            loop {
-                if sp == 0 {
-                    return;
-                }
-                sp -= 1;
-                let (idx, count, t) = stack[sp];
-                if t <= t_max {
-                    current = (idx, count);
-                    break;
-                }
+            if !active {
+                return;
             }
         }
+    }
+
+    /// Nearest hits of many rays (`out[i]` for `rays[i]`), traversed as in
+    /// [`Bvh4::traverse_batch`]; equal to [`Bvh4::closest_hit`] ray by ray.
+    pub fn closest_hits(&self, rays: &[Ray], out: &mut [Option<Hit>]) {
+        assert_eq!(rays.len(), out.len(), "closest_hits: one output slot per ray");
+        out.iter_mut().for_each(|o| *o = None);
+        self.traverse_batch(rays, |i, tri, t_max| {
+            if let Some((t, u, v)) = intersect_triangle(tri, &rays[i], *t_max) {
+                *t_max = t;
+                out[i] = Some(Hit { triangle: tri.id, t, u, v });
+            }
+            false
+        });
     }
 
     /// The nearest hit with `t ∈ [t_min, t_max]`.
@@ -228,6 +212,135 @@ fn fmax(a: f32, b: f32) -> f32 {
         a
     } else {
         b
+    }
+}
+
+/// Traversal state of one ray.
+#[derive(Clone)]
+struct Lane {
+    stack: [(u32, u32, f32); STACK_SIZE],
+    sp: usize,
+    /// (index, count): count 0 = interior node, else a leaf's triangle range.
+    current: (u32, u32),
+    t_max: f32,
+    near_side: [usize; 3],
+    oi: [f32; 3],
+    ray: Ray,
+    best: Option<Hit>,
+}
+
+impl Lane {
+    /// Starts a new ray at `root`, keeping the stack's storage.
+    #[inline(always)]
+    fn reset(&mut self, ray: &Ray, root: (u32, u32)) {
+        self.sp = 0;
+        self.current = root;
+        self.t_max = ray.t_max;
+        self.near_side = [(ray.inv_d[0] < 0.0) as usize, (ray.inv_d[1] < 0.0) as usize, (ray.inv_d[2] < 0.0) as usize];
+        self.oi = [ray.o[0] * ray.inv_d[0], ray.o[1] * ray.inv_d[1], ray.o[2] * ray.inv_d[2]];
+        self.ray = *ray;
+        self.best = None;
+    }
+
+    /// Processes the current node or leaf and moves to the next one; `false` when the
+    /// traversal is over (stack empty, or `visit` asked to stop).
+    #[inline(always)]
+    fn step<F>(&mut self, bvh: &Bvh4, visit: &mut F) -> bool
+    where
+        F: FnMut(&BvhTriangle, &Ray, &mut f32, &mut Option<Hit>) -> bool,
+    {
+        let ray = &self.ray;
+        if self.current.1 > 0 {
+            let first = self.current.0 as usize;
+            for tri in &bvh.triangles[first..first + self.current.1 as usize] {
+                if visit(tri, ray, &mut self.t_max, &mut self.best) {
+                    return false;
+                }
+            }
+        } else {
+            let node = &bvh.nodes[self.current.0 as usize];
+            let (ns, inv, oi) = (self.near_side, ray.inv_d, self.oi);
+            let mut t_near = [0f32; 4];
+            let mut hit = [false; 4];
+            for i in 0..4 {
+                let tx0 = node.bounds[0][ns[0]][i] * inv[0] - oi[0];
+                let tx1 = node.bounds[0][1 - ns[0]][i] * inv[0] - oi[0];
+                let ty0 = node.bounds[1][ns[1]][i] * inv[1] - oi[1];
+                let ty1 = node.bounds[1][1 - ns[1]][i] * inv[1] - oi[1];
+                let tz0 = node.bounds[2][ns[2]][i] * inv[2] - oi[2];
+                let tz1 = node.bounds[2][1 - ns[2]][i] * inv[2] - oi[2];
+                // Plain comparisons (not f32::min/max) compile to single min/max
+                // instructions; a NaN slab (ray on a box plane) then simply fails or
+                // passes that one axis, which only happens for measure-zero rays.
+                let t0 = fmax(fmax(fmax(tx0, ty0), tz0), ray.t_min);
+                let t1 = fmin(fmin(fmin(tx1, ty1), tz1) * ROBUST_FAR, self.t_max);
+                t_near[i] = t0;
+                hit[i] = t0 <= t1;
+            }
+            // Hit children sorted by entry distance (at most 4).
+            let mut order = [(0u32, 0u32, 0f32); 4];
+            let mut n = 0;
+            for i in 0..4 {
+                if hit[i] && node.child[i] != EMPTY {
+                    let mut j = n;
+                    while j > 0 && order[j - 1].2 > t_near[i] {
+                        order[j] = order[j - 1];
+                        j -= 1;
+                    }
+                    order[j] = (node.child[i], node.count[i], t_near[i]);
+                    n += 1;
+                }
+            }
+            if n > 0 {
+                for k in (1..n).rev() {
+                    if self.sp < STACK_SIZE {
+                        bvh.prefetch(order[k].0, order[k].1);
+                        self.stack[self.sp] = order[k];
+                        self.sp += 1;
+                    }
+                }
+                bvh.prefetch(order[0].0, order[0].1);
+                self.current = (order[0].0, order[0].1);
+                return true;
+            }
+        }
+        while self.sp > 0 {
+            self.sp -= 1;
+            let (idx, count, t) = self.stack[self.sp];
+            if t <= self.t_max {
+                self.current = (idx, count);
+                return true;
+            }
+        }
+        false
+    }
+}
+
+impl Bvh4 {
+    /// Hints the CPU to fetch a node (or a leaf's triangles) that will be visited soon.
+    #[inline(always)]
+    fn prefetch(&self, index: u32, count: u32) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            let (ptr, bytes) = if count == 0 {
+                (self.nodes.as_ptr().wrapping_add(index as usize) as *const i8, std::mem::size_of::<Bvh4Node>())
+            } else {
+                (self.triangles.as_ptr().wrapping_add(index as usize) as *const i8, count as usize * std::mem::size_of::<BvhTriangle>())
+            };
+            let mut off = 0;
+            while off < bytes {
+                // SAFETY: a prefetch is only a hint; it never faults, even for an invalid
+                // address, and reads no value. The addresses are in-bounds here anyway.
+                #[allow(unsafe_code)]
+                unsafe {
+                    _mm_prefetch::<_MM_HINT_T0>(ptr.wrapping_add(off));
+                }
+                off += 64;
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = (index, count);
     }
 }
 

@@ -3,7 +3,7 @@
 use glam::DVec3;
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
-use rftwin_bvh::{oracle, Bvh, Ray};
+use rftwin_bvh::{oracle, Bvh, Bvh4, Ray};
 
 fn random_soup(seed: u64, n: usize, spread: f64, size: f64) -> Vec<[DVec3; 3]> {
     let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
@@ -37,8 +37,16 @@ fn grid(n: usize) -> Vec<[DVec3; 3]> {
 fn check_against_oracle(tris: &[[DVec3; 3]], rays: &[Ray]) {
     let bvh = Bvh::build(tris);
     bvh.validate().unwrap();
+    let wide = Bvh4::from_bvh(&bvh);
+    let mut batch = vec![None; rays.len()];
+    wide.closest_hits(rays, &mut batch);
     let mut hits = 0;
-    for r in rays {
+    for (k, r) in rays.iter().enumerate() {
+        let o = oracle::closest_hit(&bvh.triangles, r);
+        for (what, h) in [("BVH4", wide.closest_hit(r)), ("BVH4 batch", batch[k])] {
+            assert_eq!(h.map(|h| h.t), o.map(|h| h.t), "{what} vs oracle on {r:?}");
+        }
+        assert_eq!(wide.any_hit(r), oracle::any_hit(&bvh.triangles, r));
         let a = bvh.closest_hit(r);
         let b = oracle::closest_hit(&bvh.triangles, r);
         match (a, b) {
@@ -94,6 +102,11 @@ fn empty_bvh_never_hits() {
     let r = ray(DVec3::ZERO, DVec3::X);
     assert!(bvh.closest_hit(&r).is_none());
     assert!(!bvh.any_hit(&r));
+    let wide = Bvh4::from_bvh(&bvh);
+    assert!(wide.closest_hit(&r).is_none());
+    let mut out = vec![Some(rftwin_bvh::Hit { triangle: 0, t: 0.0, u: 0.0, v: 0.0 })];
+    wide.closest_hits(&[r], &mut out);
+    assert!(out[0].is_none());
 }
 
 #[test]
@@ -113,6 +126,10 @@ fn degenerate_triangles_are_never_hit_and_do_not_break_the_build() {
 fn rays_parallel_to_a_face_miss_it() {
     let tris = vec![[DVec3::ZERO, DVec3::X, DVec3::Y]];
     let bvh = Bvh::build(&tris);
+    // a single triangle makes the root a leaf: the 4-wide tree must handle that too
+    let wide = Bvh4::from_bvh(&bvh);
+    assert_eq!(wide.closest_hit(&ray(DVec3::new(0.2, 0.2, 1.0), -DVec3::Z)).map(|h| h.triangle), Some(0));
+    assert!(wide.closest_hit(&ray(DVec3::new(-1.0, 0.2, 0.0), DVec3::X)).is_none());
     assert!(bvh.closest_hit(&ray(DVec3::new(-1.0, 0.2, 0.0), DVec3::X)).is_none());
     assert!(bvh.closest_hit(&ray(DVec3::new(-1.0, 0.2, 1e-3), DVec3::X)).is_none());
 }
