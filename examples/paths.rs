@@ -3,8 +3,9 @@
 //! ```text
 //! cargo run --release --example paths -- <scene.xml|scene.json> --freq <Hz> \
 //!     --tx x,y,z --rx x,y,z --max-depth N [--refraction] [--samples N] [--seed N] \
-//!     [--threads N] --out paths.json
+//!     [--threads N] [--repeat N] --out paths.json
 //! ```
+//! `--repeat N` solves N times and reports the median solve time (a benchmark).
 //! Antennas are single isotropic V-polarised elements; `a` follows Sionna RT's
 //! convention (no propagation phase). The last line is `summary: {json}`.
 
@@ -18,7 +19,7 @@ use rftwin::{PathSolver, Radio, SceneGeometry, SolverOptions};
 use std::path::PathBuf;
 use std::time::Instant;
 
-const USAGE: &str = "usage: paths <scene.xml|scene.json> --freq <Hz> --tx x,y,z --rx x,y,z --max-depth N [--refraction] [--samples N] [--seed N] [--threads N] --out paths.json";
+const USAGE: &str = "usage: paths <scene.xml|scene.json> --freq <Hz> --tx x,y,z --rx x,y,z --max-depth N [--refraction] [--samples N] [--seed N] [--threads N] [--repeat N] --out paths.json";
 
 fn main() -> Result<()> {
     let args = Args::parse(&["refraction", "no-los", "help"])?;
@@ -29,7 +30,7 @@ fn main() -> Result<()> {
         }
         anyhow::bail!("expected exactly one scene file");
     }
-    args.check_known(&["freq", "tx", "rx", "max-depth", "refraction", "samples", "seed", "out", "threads", "no-los", "help"])?;
+    args.check_known(&["freq", "tx", "rx", "max-depth", "refraction", "samples", "seed", "out", "threads", "no-los", "help", "repeat"])?;
     let threads: usize = args.parsed("threads", 0)?;
     if threads > 0 {
         rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().context("setting the thread count")?;
@@ -55,9 +56,18 @@ fn main() -> Result<()> {
     let t = Instant::now();
     let geom = SceneGeometry::new(&scene);
     let bvh_build_s = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let paths = PathSolver::new(options).solve(&scene, &geom, &Radio::isotropic(tx), &Radio::isotropic(rx))?;
-    let solve_s = t.elapsed().as_secs_f64();
+    let repeat: usize = args.parsed("repeat", 1)?.max(1);
+    let solver = PathSolver::new(options);
+    let mut times = Vec::with_capacity(repeat);
+    let mut paths = None;
+    for _ in 0..repeat {
+        let t = Instant::now();
+        paths = Some(solver.solve(&scene, &geom, &Radio::isotropic(tx), &Radio::isotropic(rx))?);
+        times.push(t.elapsed().as_secs_f64());
+    }
+    let paths = paths.context("no solve ran")?;
+    times.sort_by(f64::total_cmp);
+    let solve_s = times[times.len() / 2];
 
     print_path_table(&paths);
     write_json(&out, &paths_json(&paths))?;
@@ -67,6 +77,8 @@ fn main() -> Result<()> {
         "dropped_candidates": paths.stats.dropped_candidates,
         "candidates": paths.stats.candidates,
         "solve_time_s": solve_s,
+        "solve_time_min_s": times[0],
+        "repeats": repeat,
         "scene_load_s": load_s,
         "bvh_build_s": bvh_build_s,
         "triangles": geom.num_triangles(),

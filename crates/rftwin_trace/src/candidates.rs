@@ -15,7 +15,8 @@ use glam::DVec3;
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 use rftwin_core::Complex;
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
+use rftwin_bvh::Ray;
 
 /// Chain code of a refraction event; any other code is the plane id of a specular reflection.
 pub const REFRACTION_CODE: u32 = u32::MAX;
@@ -50,57 +51,97 @@ pub struct Candidates {
     pub rays: u64,
 }
 
+/// Azimuth of lattice point `i`, as a fraction of a turn: `frac(i / φ_golden)`.
+fn fibonacci_azimuth_turns(i: usize) -> f64 {
+    let golden = (1.0 + 5f64.sqrt()) / 2.0;
+    (i as f64 / golden).fract()
+}
+
 /// Direction `i` of an `n`-point Fibonacci lattice on the unit sphere (equal-area).
 pub fn fibonacci_direction(i: usize, n: usize) -> DVec3 {
-    let golden = (1.0 + 5f64.sqrt()) / 2.0;
     let z = 1.0 - (2.0 * i as f64 + 1.0) / n as f64;
     let r = (1.0 - z * z).max(0.0).sqrt();
-    let phi = 2.0 * std::f64::consts::PI * (i as f64 / golden).fract();
-    DVec3::new(r * phi.cos(), r * phi.sin(), z)
+    let (s, c) = (2.0 * std::f64::consts::PI * fibonacci_azimuth_turns(i)).sin_cos();
+    DVec3::new(r * c, r * s, z)
 }
 
 /// Per-material `(η, thickness)` at the solve frequency.
 pub type MaterialTable = [(Complex, f64)];
 
-fn trace_sample(
+/// Traces samples `range` depth by depth (a wavefront: all rays of one depth are
+/// intersected in one interleaved batch) and records every chain prefix in `out`.
+fn trace_samples(
     geom: &SceneGeometry,
     materials: &MaterialTable,
     source: DVec3,
-    index: usize,
+    range: std::ops::Range<usize>,
     opts: &CandidateOptions,
     out: &mut HashSet<Box<[u32]>>,
-    chain: &mut Vec<u32>,
 ) {
-    let mut rng = rand_pcg::Pcg32::seed_from_u64(opts.seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    let mut o = source;
-    let mut d = fibonacci_direction(index, opts.samples);
-    let mut skip = None;
-    chain.clear();
-    let eps = geom.eps();
-    for _ in 0..opts.max_depth {
-        let Some(hit) = geom.closest_hit(o, d, eps, f64::INFINITY, skip) else { break };
-        let tri = hit.triangle as usize;
-        let n = geom.normals[tri];
-        let refract = match (opts.specular, opts.refraction) {
-            (true, false) => false,
-            (false, true) => true,
-            (false, false) => break,
-            (true, true) => {
-                let (eta, thickness) = materials[geom.material[tri] as usize];
-                let (p_r, p_t) = power_split(eta, thickness, opts.wavelength, d.dot(n).abs());
-                let total = p_r + p_t;
-                total > 0.0 && rng.gen::<f64>() * total < p_t
+    let n = range.len();
+    let depth_max = opts.max_depth;
+    // Consecutive lattice points lie on a thin ring of constant z but jump by the
+    // golden angle in azimuth; sorting the chunk by azimuth makes neighbouring rays
+    // coherent (shared BVH nodes stay in cache). The result does not depend on the
+    // order: each sample keeps its own direction and random stream.
+    let mut keyed: Vec<(f64, usize)> = range.map(|i| (fibonacci_azimuth_turns(i), i)).collect();
+    keyed.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    let order: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
+    let mut rngs: Vec<rand_pcg::Pcg32> = order
+        .iter()
+        .map(|&i| rand_pcg::Pcg32::seed_from_u64(opts.seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+        .collect();
+    let mut origins = vec![source; n];
+    let mut dirs: Vec<DVec3> = order.iter().map(|&i| fibonacci_direction(i, opts.samples)).collect();
+    let mut alive: Vec<usize> = (0..n).collect();
+    let mut chains = vec![0u32; n * depth_max];
+    let mut hits = vec![None; n];
+    // Single precision is enough to find chains (the image method recomputes every
+    // vertex in f64); the f32 triangles sit next to the BVH leaves, which keeps the
+    // traversal cache-friendly. Rays leave a surface with t_min a small fraction of the
+    // scene size, which clears the f32 rounding of the hit point.
+    let t_min = (1e-6 * geom.scale) as f32;
+    for depth in 0..depth_max {
+        let batch: Vec<Ray> = alive
+            .iter()
+            .map(|&k| {
+                let (o, d) = (origins[k], dirs[k]);
+                Ray::new(o.as_vec3().into(), d.as_vec3().into(), if depth == 0 { 0.0 } else { t_min }, f32::INFINITY)
+            })
+            .collect();
+        geom.wide.closest_hits(&batch, &mut hits[..batch.len()]);
+        let mut next_alive = Vec::with_capacity(alive.len());
+        for (slot, &k) in alive.iter().enumerate() {
+            let Some(hit) = hits[slot] else { continue };
+            let tri = hit.triangle as usize;
+            let direction = dirs[k];
+            let nrm = geom.normals[tri];
+            let refract = match (opts.specular, opts.refraction) {
+                (true, false) => false,
+                (false, true) => true,
+                (false, false) => continue,
+                (true, true) => {
+                    let (eta, thickness) = materials[geom.material[tri] as usize];
+                    let (p_r, p_t) = power_split(eta, thickness, opts.wavelength, direction.dot(nrm).abs());
+                    let total = p_r + p_t;
+                    total > 0.0 && rngs[k].gen::<f64>() * total < p_t
+                }
+            };
+            let chain = &mut chains[k * depth_max..k * depth_max + depth + 1];
+            chain[depth] = if refract { REFRACTION_CODE } else { geom.plane[tri] };
+            if !out.contains(&*chain) {
+                out.insert(chain.to_vec().into_boxed_slice());
             }
-        };
-        chain.push(if refract { REFRACTION_CODE } else { geom.plane[tri] });
-        if !out.contains(chain.as_slice()) {
-            out.insert(chain.clone().into_boxed_slice());
+            origins[k] += direction * hit.t as f64;
+            if !refract {
+                dirs[k] = direction - 2.0 * direction.dot(nrm) * nrm;
+            }
+            next_alive.push(k);
         }
-        o += d * hit.t;
-        if !refract {
-            d -= 2.0 * d.dot(n) * n;
+        alive = next_alive;
+        if alive.is_empty() {
+            break;
         }
-        skip = Some(hit.triangle);
     }
 }
 
@@ -114,15 +155,12 @@ pub fn shoot_and_bounce(geom: &SceneGeometry, materials: &MaterialTable, source:
     let sets: Vec<HashSet<Box<[u32]>>> = (0..chunks)
         .into_par_iter()
         .map(|c| {
-            let mut set = HashSet::new();
-            let mut chain = Vec::with_capacity(opts.max_depth);
-            for i in c * chunk..((c + 1) * chunk).min(opts.samples) {
-                trace_sample(geom, materials, source, i, opts, &mut set, &mut chain);
-            }
+            let mut set = HashSet::default();
+            trace_samples(geom, materials, source, c * chunk..((c + 1) * chunk).min(opts.samples), opts, &mut set);
             set
         })
         .collect();
-    let mut all: HashSet<Box<[u32]>> = HashSet::new();
+    let mut all: HashSet<Box<[u32]>> = HashSet::default();
     for set in sets {
         all.extend(set);
     }

@@ -2,7 +2,7 @@
 //! it, and per-triangle object, material and plane ids.
 
 use glam::DVec3;
-use rftwin_bvh::{Bvh, Ray};
+use rftwin_bvh::{Bvh, Bvh4, Ray};
 use rftwin_core::Scene;
 use std::collections::HashMap;
 
@@ -13,6 +13,21 @@ pub struct SceneHit {
     pub triangle: u32,
     /// Distance along the (unit) ray direction [m].
     pub t: f64,
+}
+
+/// A ray query for [`SceneGeometry::closest_hits`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RayQuery {
+    /// Origin [m].
+    pub origin: DVec3,
+    /// Unit direction.
+    pub direction: DVec3,
+    /// Hits at `t ≤ t_min` are ignored [m].
+    pub t_min: f64,
+    /// Hits at `t ≥ t_max` are ignored [m].
+    pub t_max: f64,
+    /// Triangle to ignore (the one the ray leaves).
+    pub skip: Option<u32>,
 }
 
 /// Flattened, traceable scene geometry.
@@ -33,8 +48,10 @@ pub struct SceneGeometry {
     pub plane: Vec<u32>,
     /// One `(unit normal, offset)` per plane id, `n · x = offset` on the plane.
     pub planes: Vec<(DVec3, f64)>,
-    /// BVH over `triangles`.
+    /// Binary BVH over `triangles` (the GPU layout; refit target).
     pub bvh: Bvh,
+    /// 4-wide BVH collapsed from `bvh`, used by the CPU queries.
+    pub wide: Bvh4,
     /// Object names.
     pub object_names: Vec<String>,
     /// Length of the scene's bounding-box diagonal [m] (scale for tolerances).
@@ -61,6 +78,7 @@ impl SceneGeometry {
             plane: Vec::with_capacity(n),
             planes: Vec::new(),
             bvh: Bvh::default(),
+            wide: Bvh4::default(),
             object_names: scene.objects().iter().map(|o| o.name.clone()).collect(),
             scale: 1.0,
         };
@@ -89,6 +107,7 @@ impl SceneGeometry {
         }
         g.scale = if n > 0 { (hi - lo).length().max(1.0) } else { 1.0 };
         g.bvh = Bvh::build(&g.triangles);
+        g.wide = Bvh4::from_bvh(&g.bvh);
         g
     }
 
@@ -101,6 +120,7 @@ impl SceneGeometry {
     /// global triangle order.
     pub fn update_triangles(&mut self, triangles: Vec<[DVec3; 3]>) -> Result<(), String> {
         self.bvh.refit(&triangles)?;
+        self.wide = Bvh4::from_bvh(&self.bvh);
         for (i, v) in triangles.iter().enumerate() {
             let cross = (v[1] - v[0]).cross(v[2] - v[0]);
             self.normals[i] = if cross.length() > 0.0 { cross.normalize() } else { DVec3::ZERO };
@@ -143,7 +163,7 @@ impl SceneGeometry {
         let ray = Self::ray32(o, d, t_max);
         let mut best: Option<SceneHit> = None;
         let mut best_t = t_max;
-        self.bvh.traverse(&ray, |tri, tmax32| {
+        self.wide.traverse(&ray, |tri, tmax32| {
             if Some(tri.id) != skip {
                 if let Some(t) = self.intersect(tri.id as usize, o, d) {
                     if t > t_min && t < best_t {
@@ -158,6 +178,28 @@ impl SceneGeometry {
         best
     }
 
+    /// Nearest hits of many rays at once (interleaved traversal, see
+    /// [`Bvh4::traverse_batch`]); `out[i]` is [`SceneGeometry::closest_hit`] of `queries[i]`.
+    pub fn closest_hits(&self, queries: &[RayQuery], out: &mut [Option<SceneHit>]) {
+        debug_assert_eq!(queries.len(), out.len());
+        let rays: Vec<Ray> = queries.iter().map(|q| Self::ray32(q.origin, q.direction, q.t_max)).collect();
+        let mut best_t: Vec<f64> = queries.iter().map(|q| q.t_max).collect();
+        out.iter_mut().for_each(|o| *o = None);
+        self.wide.traverse_batch(&rays, |i, tri, tmax32| {
+            let q = &queries[i];
+            if Some(tri.id) != q.skip {
+                if let Some(t) = self.intersect(tri.id as usize, q.origin, q.direction) {
+                    if t > q.t_min && t < best_t[i] {
+                        best_t[i] = t;
+                        out[i] = Some(SceneHit { triangle: tri.id, t });
+                        *tmax32 = (t as f32).next_up();
+                    }
+                }
+            }
+            false
+        });
+    }
+
     /// Whether anything blocks the open segment from `a` to `b`, ignoring the
     /// triangles in `skip` and hits within `eps` [m] of either end.
     pub fn occluded(&self, a: DVec3, b: DVec3, skip: [Option<u32>; 2], eps: f64) -> bool {
@@ -169,7 +211,7 @@ impl SceneGeometry {
         let d = delta / len;
         let ray = Self::ray32(a, d, len);
         let mut hit = false;
-        self.bvh.traverse(&ray, |tri, _| {
+        self.wide.traverse(&ray, |tri, _| {
             if skip.contains(&Some(tri.id)) {
                 return false;
             }
