@@ -8,6 +8,7 @@
 //! face — or, with refraction, turns each crossing into a refraction as long as the
 //! total count stays within `max_depth`. Its field calculation is written out again
 //! here from ITU-R P.2040 and Sionna's conventions, without the library's code.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 use glam::DVec3;

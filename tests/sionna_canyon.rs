@@ -1,5 +1,6 @@
 //! Solver (A) against Sionna RT 2.2.0 on the canyon scene (reference data in
 //! tests/golden/sionna, copied from ../shared/reference/sionna/canyon/paths).
+#![allow(clippy::unwrap_used)]
 
 mod common;
 use common::*;

@@ -2,6 +2,7 @@
 //! 28 GHz, TX (8.5, 21, 27), RX (45, 90, 1.5), max depth 3, LoS + specular +
 //! refraction. Reference: ../shared/reference/sionna/munich/munich_d3_refr.json
 //! (copied to tests/golden/sionna).
+#![allow(clippy::unwrap_used)]
 
 mod common;
 use common::*;

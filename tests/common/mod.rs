@@ -1,4 +1,5 @@
 //! Helpers shared by the cross-crate tests.
+#![allow(clippy::unwrap_used)]
 #![allow(dead_code)]
 
 use rftwin::core::Paths;

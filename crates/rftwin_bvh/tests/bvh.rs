@@ -1,4 +1,5 @@
 //! BVH against the brute-force oracle, degenerate inputs and refit.
+#![allow(clippy::unwrap_used)]
 
 use glam::DVec3;
 use proptest::prelude::*;

@@ -135,13 +135,13 @@ impl Paths {
         self.k_rx.push(k_rx);
         let pad = self.max_depth - interactions.len();
         self.interactions.extend_from_slice(interactions);
-        self.interactions.extend(std::iter::repeat(InteractionType::None).take(pad));
+        self.interactions.extend(std::iter::repeat_n(InteractionType::None, pad));
         self.objects.extend_from_slice(objects);
-        self.objects.extend(std::iter::repeat(u32::MAX).take(pad));
+        self.objects.extend(std::iter::repeat_n(u32::MAX, pad));
         self.primitives.extend_from_slice(primitives);
-        self.primitives.extend(std::iter::repeat(u32::MAX).take(pad));
+        self.primitives.extend(std::iter::repeat_n(u32::MAX, pad));
         self.vertices.extend_from_slice(vertices);
-        self.vertices.extend(std::iter::repeat(DVec3::ZERO).take(pad));
+        self.vertices.extend(std::iter::repeat_n(DVec3::ZERO, pad));
     }
 
     /// Number of interactions of path `i`.

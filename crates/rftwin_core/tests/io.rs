@@ -1,4 +1,5 @@
 //! Scene and mesh loaders: good files load, bad files give errors naming the problem.
+#![allow(clippy::unwrap_used)]
 
 use rftwin_core::io::{load_mesh, load_scene};
 use std::path::{Path, PathBuf};
