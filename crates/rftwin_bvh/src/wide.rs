@@ -9,6 +9,7 @@
 use crate::buffer::PodBuffer;
 use crate::layout::BvhTriangle;
 use bytemuck::{Pod, Zeroable};
+use glam::Vec4;
 use crate::ray::{Hit, Ray};
 use crate::traverse::intersect_triangle;
 use crate::Bvh;
@@ -197,24 +198,6 @@ impl Bvh4 {
     }
 }
 
-#[inline(always)]
-fn fmin(a: f32, b: f32) -> f32 {
-    if a < b {
-        a
-    } else {
-        b
-    }
-}
-
-#[inline(always)]
-fn fmax(a: f32, b: f32) -> f32 {
-    if a > b {
-        a
-    } else {
-        b
-    }
-}
-
 /// Traversal state of one ray.
 #[derive(Clone)]
 struct Lane {
@@ -259,23 +242,27 @@ impl Lane {
             }
         } else {
             let node = &bvh.nodes[self.current.0 as usize];
-            let (ns, inv, oi) = (self.near_side, ray.inv_d, self.oi);
-            let mut t_near = [0f32; 4];
+            let ns = self.near_side;
+            // Four slab tests at once (glam's Vec4 is an SSE register on x86-64). Empty
+            // slots have inverted boxes (min = +∞, max = −∞) and never pass; a NaN slab
+            // (a ray exactly on a box plane) fails or passes that one axis.
+            let slab = |axis: usize, side: usize| {
+                Vec4::from_array(node.bounds[axis][side]) * Vec4::splat(ray.inv_d[axis]) - Vec4::splat(self.oi[axis])
+            };
+            let near = slab(0, ns[0]).max(slab(1, ns[1])).max(slab(2, ns[2])).max(Vec4::splat(ray.t_min));
+            let far = (slab(0, 1 - ns[0]).min(slab(1, 1 - ns[1])).min(slab(2, 1 - ns[2])) * ROBUST_FAR).min(Vec4::splat(self.t_max));
+            let mut mask = near.cmple(far).bitmask();
+            if mask.count_ones() == 1 {
+                let i = mask.trailing_zeros() as usize;
+                self.current = (node.child[i], node.count[i]);
+                bvh.prefetch(self.current.0, self.current.1);
+                return true;
+            }
+            let t_near = near.to_array();
             let mut hit = [false; 4];
-            for i in 0..4 {
-                let tx0 = node.bounds[0][ns[0]][i] * inv[0] - oi[0];
-                let tx1 = node.bounds[0][1 - ns[0]][i] * inv[0] - oi[0];
-                let ty0 = node.bounds[1][ns[1]][i] * inv[1] - oi[1];
-                let ty1 = node.bounds[1][1 - ns[1]][i] * inv[1] - oi[1];
-                let tz0 = node.bounds[2][ns[2]][i] * inv[2] - oi[2];
-                let tz1 = node.bounds[2][1 - ns[2]][i] * inv[2] - oi[2];
-                // Plain comparisons (not f32::min/max) compile to single min/max
-                // instructions; a NaN slab (ray on a box plane) then simply fails or
-                // passes that one axis, which only happens for measure-zero rays.
-                let t0 = fmax(fmax(fmax(tx0, ty0), tz0), ray.t_min);
-                let t1 = fmin(fmin(fmin(tx1, ty1), tz1) * ROBUST_FAR, self.t_max);
-                t_near[i] = t0;
-                hit[i] = t0 <= t1;
+            while mask != 0 {
+                hit[mask.trailing_zeros() as usize] = true;
+                mask &= mask - 1;
             }
             // Hit children sorted by entry distance (at most 4).
             let mut order = [(0u32, 0u32, 0f32); 4];
