@@ -2,7 +2,8 @@
 
 use crate::layout::{BvhNode, BvhTriangle};
 use crate::Bvh;
-use glam::{DVec3, Vec3};
+use glam::{DVec3, Vec3A};
+use rayon::prelude::*;
 
 /// Build settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -43,25 +44,25 @@ fn f32_up(x: f64) -> f32 {
 
 #[derive(Clone, Copy)]
 struct Aabb {
-    lo: Vec3,
-    hi: Vec3,
+    lo: Vec3A,
+    hi: Vec3A,
 }
 
 impl Aabb {
-    const EMPTY: Aabb = Aabb { lo: Vec3::splat(f32::INFINITY), hi: Vec3::splat(f32::NEG_INFINITY) };
+    const EMPTY: Aabb = Aabb { lo: Vec3A::splat(f32::INFINITY), hi: Vec3A::splat(f32::NEG_INFINITY) };
     #[inline]
     fn grow(&mut self, o: &Aabb) {
         self.lo = self.lo.min(o.lo);
         self.hi = self.hi.max(o.hi);
     }
     #[inline]
-    fn grow_point(&mut self, p: Vec3) {
+    fn grow_point(&mut self, p: Vec3A) {
         self.lo = self.lo.min(p);
         self.hi = self.hi.max(p);
     }
     #[inline]
     fn half_area(&self) -> f32 {
-        let e = (self.hi - self.lo).max(Vec3::ZERO);
+        let e = (self.hi - self.lo).max(Vec3A::ZERO);
         e.x * e.y + e.y * e.z + e.z * e.x
     }
 }
@@ -87,7 +88,8 @@ impl Bvh {
         Self::build_with(triangles, BuildOptions::default())
     }
 
-    /// Builds a BVH over `triangles` (binned SAH). An empty slice gives an empty BVH
+    /// Builds a BVH over `triangles` (binned SAH; subtrees of more than 4096
+    /// triangles are built in parallel with rayon). An empty slice gives an empty BVH
     /// whose queries never hit. Non-finite vertices are the caller's to reject
     /// (`rftwin_core::Mesh::validate` does).
     pub fn build_with(triangles: &[[DVec3; 3]], options: BuildOptions) -> Bvh {
@@ -95,122 +97,139 @@ impl Bvh {
         if n == 0 {
             return Bvh::default();
         }
-        let bins = options.bins.clamp(2, 64);
         let boxes: Vec<Aabb> = triangles
-            .iter()
+            .par_iter()
             .map(|t| {
                 let (lo, hi) = triangle_bounds(t);
-                Aabb { lo: Vec3::from(lo), hi: Vec3::from(hi) }
+                Aabb { lo: Vec3A::from(lo), hi: Vec3A::from(hi) }
             })
             .collect();
-        let centroids: Vec<Vec3> = boxes.iter().map(|b| (b.lo + b.hi) * 0.5).collect();
+        let centroids: Vec<Vec3A> = boxes.iter().map(|b| (b.lo + b.hi) * 0.5).collect();
         let mut order: Vec<u32> = (0..n as u32).collect();
-        let mut nodes = Vec::with_capacity(2 * n / options.max_leaf_size.max(1) + 1);
-        nodes.push(BvhNode { min: [0.0; 3], left_or_first: 0, max: [0.0; 3], count: 0 });
-        let mut stack = vec![(0usize, 0usize, n)];
-        let mut bin_boxes = vec![Aabb::EMPTY; bins];
-        let mut bin_counts = vec![0usize; bins];
-        let mut right_area = vec![0f32; bins];
-        let mut right_count = vec![0usize; bins];
-        while let Some((node, start, end)) = stack.pop() {
-            let mut bounds = Aabb::EMPTY;
-            let mut cbounds = Aabb::EMPTY;
-            for &i in &order[start..end] {
-                bounds.grow(&boxes[i as usize]);
-                cbounds.grow_point(centroids[i as usize]);
-            }
-            nodes[node].min = bounds.lo.into();
-            nodes[node].max = bounds.hi.into();
-            let count = end - start;
-            let make_leaf = |nodes: &mut Vec<BvhNode>| {
-                nodes[node].left_or_first = start as u32;
-                nodes[node].count = count as u32;
-            };
-            if count <= 1 {
-                make_leaf(&mut nodes);
-                continue;
-            }
-            // Best split over all axes.
-            let extent = cbounds.hi - cbounds.lo;
-            let mut best: Option<(usize, usize, f32)> = None; // (axis, split bin, cost)
-            for axis in 0..3 {
-                if extent[axis] <= 0.0 {
-                    continue;
-                }
-                let scale = bins as f32 / extent[axis];
-                bin_boxes.iter_mut().for_each(|b| *b = Aabb::EMPTY);
-                bin_counts.iter_mut().for_each(|c| *c = 0);
-                for &i in &order[start..end] {
-                    let b = (((centroids[i as usize][axis] - cbounds.lo[axis]) * scale) as usize).min(bins - 1);
-                    bin_counts[b] += 1;
-                    bin_boxes[b].grow(&boxes[i as usize]);
-                }
-                let mut acc = Aabb::EMPTY;
-                let mut cnt = 0;
-                for b in (1..bins).rev() {
-                    acc.grow(&bin_boxes[b]);
-                    cnt += bin_counts[b];
-                    right_area[b] = acc.half_area();
-                    right_count[b] = cnt;
-                }
-                let mut acc = Aabb::EMPTY;
-                let mut cnt = 0;
-                for b in 1..bins {
-                    acc.grow(&bin_boxes[b - 1]);
-                    cnt += bin_counts[b - 1];
-                    if cnt == 0 || right_count[b] == 0 {
-                        continue;
-                    }
-                    let cost = acc.half_area() * cnt as f32 + right_area[b] * right_count[b] as f32;
-                    if best.is_none_or(|(_, _, c)| cost < c) {
-                        best = Some((axis, b, cost));
-                    }
-                }
-            }
-            let parent_area = bounds.half_area().max(f32::MIN_POSITIVE);
-            let leaf_cost = count as f32;
-            let split = match best {
-                Some((axis, bin, cost)) => {
-                    let split_cost = options.traversal_cost + cost / parent_area;
-                    if split_cost >= leaf_cost && count <= options.max_leaf_size {
-                        None
-                    } else {
-                        Some((axis, bin))
-                    }
-                }
-                None => None,
-            };
-            let mid = match split {
-                Some((axis, bin)) => {
-                    let scale = bins as f32 / extent[axis];
-                    let slice = &mut order[start..end];
-                    let mut left = 0;
-                    for j in 0..slice.len() {
-                        let c = centroids[slice[j] as usize][axis];
-                        let b = (((c - cbounds.lo[axis]) * scale) as usize).min(bins - 1);
-                        if b < bin {
-                            slice.swap(left, j);
-                            left += 1;
-                        }
-                    }
-                    start + left
-                }
-                // All centroids coincide: split the list in half if it is too long for a leaf.
-                None if count > options.max_leaf_size => start + count / 2,
-                None => {
-                    make_leaf(&mut nodes);
-                    continue;
-                }
-            };
-            let left = nodes.len();
-            nodes[node].left_or_first = left as u32;
-            nodes[node].count = 0;
-            nodes.push(BvhNode { min: [0.0; 3], left_or_first: 0, max: [0.0; 3], count: 0 });
-            nodes.push(BvhNode { min: [0.0; 3], left_or_first: 0, max: [0.0; 3], count: 0 });
-            stack.push((left + 1, mid, end));
-            stack.push((left, start, mid));
-        }
-        let triangles = order.iter().map(|&i| BvhTriangle::new(i, to_f32(&triangles[i as usize]))).collect();
+        let ctx = Ctx { boxes: &boxes, centroids: &centroids, options, bins: options.bins.clamp(2, MAX_BINS) };
+        let nodes = build_subtree(&ctx, &mut order, 0);
+        let triangles = order.par_iter().map(|&i| BvhTriangle::new(i, to_f32(&triangles[i as usize]))).collect();
         Bvh { nodes, triangles }
     }
+}
+
+const MAX_BINS: usize = 64;
+/// Subtrees larger than this are built on two rayon tasks.
+const PARALLEL_THRESHOLD: usize = 4096;
+
+struct Ctx<'a> {
+    boxes: &'a [Aabb],
+    centroids: &'a [Vec3A],
+    options: BuildOptions,
+    bins: usize,
+}
+
+/// Builds the subtree over `order` (whose first element sits at `offset` in the
+/// final triangle order); its root is node 0 of the returned list and child indices
+/// are relative to that list.
+fn build_subtree(ctx: &Ctx, order: &mut [u32], offset: usize) -> Vec<BvhNode> {
+    let count = order.len();
+    let mut bounds = Aabb::EMPTY;
+    let mut cbounds = Aabb::EMPTY;
+    for &i in order.iter() {
+        bounds.grow(&ctx.boxes[i as usize]);
+        cbounds.grow_point(ctx.centroids[i as usize]);
+    }
+    let node = |left_or_first: usize, count: usize| BvhNode {
+        min: bounds.lo.into(),
+        left_or_first: left_or_first as u32,
+        max: bounds.hi.into(),
+        count: count as u32,
+    };
+    if count <= 1 {
+        return vec![node(offset, count)];
+    }
+    let bins = ctx.bins;
+    let extent = cbounds.hi - cbounds.lo;
+    let mut best: Option<(usize, usize, f32)> = None; // (axis, split bin, cost)
+    let mut bin_boxes = [Aabb::EMPTY; MAX_BINS];
+    let mut bin_counts = [0usize; MAX_BINS];
+    let mut right_area = [0f32; MAX_BINS];
+    let mut right_count = [0usize; MAX_BINS];
+    for axis in 0..3 {
+        if extent[axis] <= 0.0 {
+            continue;
+        }
+        let scale = bins as f32 / extent[axis];
+        bin_boxes[..bins].iter_mut().for_each(|b| *b = Aabb::EMPTY);
+        bin_counts[..bins].iter_mut().for_each(|c| *c = 0);
+        for &i in order.iter() {
+            let b = (((ctx.centroids[i as usize][axis] - cbounds.lo[axis]) * scale) as usize).min(bins - 1);
+            bin_counts[b] += 1;
+            bin_boxes[b].grow(&ctx.boxes[i as usize]);
+        }
+        let mut acc = Aabb::EMPTY;
+        let mut cnt = 0;
+        for b in (1..bins).rev() {
+            acc.grow(&bin_boxes[b]);
+            cnt += bin_counts[b];
+            right_area[b] = acc.half_area();
+            right_count[b] = cnt;
+        }
+        let mut acc = Aabb::EMPTY;
+        let mut cnt = 0;
+        for b in 1..bins {
+            acc.grow(&bin_boxes[b - 1]);
+            cnt += bin_counts[b - 1];
+            if cnt == 0 || right_count[b] == 0 {
+                continue;
+            }
+            let cost = acc.half_area() * cnt as f32 + right_area[b] * right_count[b] as f32;
+            if best.is_none_or(|(_, _, c)| cost < c) {
+                best = Some((axis, b, cost));
+            }
+        }
+    }
+    let parent_area = bounds.half_area().max(f32::MIN_POSITIVE);
+    let split = best.filter(|&(_, _, cost)| {
+        let split_cost = ctx.options.traversal_cost + cost / parent_area;
+        split_cost < count as f32 || count > ctx.options.max_leaf_size
+    });
+    let mid = match split {
+        Some((axis, bin, _)) => {
+            let scale = bins as f32 / extent[axis];
+            let mut left = 0;
+            for j in 0..count {
+                let c = ctx.centroids[order[j] as usize][axis];
+                let b = (((c - cbounds.lo[axis]) * scale) as usize).min(bins - 1);
+                if b < bin {
+                    order.swap(left, j);
+                    left += 1;
+                }
+            }
+            left
+        }
+        // All centroids coincide: split the list in half if it is too long for a leaf.
+        None if count > ctx.options.max_leaf_size => count / 2,
+        None => return vec![node(offset, count)],
+    };
+    let (lo, hi) = order.split_at_mut(mid);
+    let (left, right) = if count > PARALLEL_THRESHOLD {
+        rayon::join(|| build_subtree(ctx, lo, offset), || build_subtree(ctx, hi, offset + mid))
+    } else {
+        (build_subtree(ctx, lo, offset), build_subtree(ctx, hi, offset + mid))
+    };
+    // Layout: root, left root, right root, rest of left, rest of right.
+    let (nl, nr) = (left.len(), right.len());
+    let map_left = |j: usize| if j == 0 { 1 } else { 2 + j };
+    let map_right = |j: usize| if j == 0 { 2 } else { 2 + (nl - 1) + j };
+    let remap = |n: &BvhNode, map: &dyn Fn(usize) -> usize| {
+        let mut n = *n;
+        if !n.is_leaf() {
+            n.left_or_first = map(n.left_or_first as usize) as u32;
+        }
+        n
+    };
+    let mut out = Vec::with_capacity(1 + nl + nr);
+    out.push(node(1, 0));
+    out.push(remap(&left[0], &map_left));
+    out.push(remap(&right[0], &map_right));
+    out.extend(left[1..].iter().map(|n| remap(n, &map_left)));
+    out.extend(right[1..].iter().map(|n| remap(n, &map_right)));
+    out
 }

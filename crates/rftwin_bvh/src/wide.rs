@@ -61,22 +61,24 @@ impl Bvh4 {
         while let Some((wide, bin)) = stack.pop() {
             let n = bvh.nodes[bin];
             let l = n.left_or_first as usize;
-            let mut kids = vec![l, l + 1];
-            while kids.len() < 4 {
+            let mut kids = [l, l + 1, 0, 0];
+            let mut nk = 2;
+            while nk < 4 {
                 // open the interior child with the largest surface area
-                let pick = kids
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, &k)| !bvh.nodes[k].is_leaf())
-                    .max_by(|a, b| area(&bvh.nodes[*a.1]).total_cmp(&area(&bvh.nodes[*b.1])))
-                    .map(|(i, _)| i);
-                let Some(i) = pick else { break };
-                let k = kids.remove(i);
-                let c = bvh.nodes[k].left_or_first as usize;
-                kids.push(c);
-                kids.push(c + 1);
+                let mut pick = None;
+                for i in 0..nk {
+                    let k = kids[i];
+                    if !bvh.nodes[k].is_leaf() && pick.is_none_or(|(_, a)| area(&bvh.nodes[k]) > a) {
+                        pick = Some((i, area(&bvh.nodes[k])));
+                    }
+                }
+                let Some((i, _)) = pick else { break };
+                let c = bvh.nodes[kids[i]].left_or_first as usize;
+                kids[i] = c;
+                kids[nk] = c + 1;
+                nk += 1;
             }
-            for (slot, &k) in kids.iter().enumerate() {
+            for (slot, &k) in kids[..nk].iter().enumerate() {
                 let c = bvh.nodes[k];
                 for axis in 0..3 {
                     nodes[wide].bounds[axis][0][slot] = c.min[axis];
