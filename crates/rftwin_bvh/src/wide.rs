@@ -66,8 +66,7 @@ impl Bvh4 {
             while nk < 4 {
                 // open the interior child with the largest surface area
                 let mut pick = None;
-                for i in 0..nk {
-                    let k = kids[i];
+                for (i, &k) in kids[..nk].iter().enumerate() {
                     if !bvh.nodes[k].is_leaf() && pick.is_none_or(|(_, a)| area(&bvh.nodes[k]) > a) {
                         pick = Some((i, area(&bvh.nodes[k])));
                     }
