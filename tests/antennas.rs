@@ -62,7 +62,7 @@ fn bad_solver_input_is_an_error_not_a_panic() {
     assert!(solve(o, &nan).contains("tx.position"));
     assert!(solve(SolverOptions { frequency_hz: 0.0, ..o }, &ok).contains("frequency"));
     assert!(solve(SolverOptions { samples: 0, ..o }, &ok).contains("samples"));
-    // ITU metal is tabulated for 1–100 GHz only
+    // ITU concrete (the ground) is tabulated for 1–100 GHz only
     let e = solve(SolverOptions { frequency_hz: 300e9, ..o }, &ok);
-    assert!(e.contains("itu_metal") && e.contains("300"), "{e}");
+    assert!(e.contains("itu_concrete") && e.contains("300 GHz"), "{e}");
 }
