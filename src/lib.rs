@@ -5,8 +5,9 @@
 //! differentiated with respect to the scene.
 //!
 //! This facade re-exports the workspace crates:
-//! [`core`] (scenes, materials, antennas, [`Paths`]), [`bvh`] and [`trace`]
-//! (path solvers, channel responses).
+//! [`core`] (scenes, materials, antennas, [`Paths`]), [`bvh`], [`trace`]
+//! (path solvers, channel responses) and [`radar`] (FMCW signal chain, spectra,
+//! differentiable surrogates, losses).
 //!
 //! ```
 //! use rftwin::{PathSolver, SolverOptions, Scene, Radio, ItuMaterial};
@@ -22,6 +23,7 @@
 
 pub use rftwin_bvh as bvh;
 pub use rftwin_core as core;
+pub use rftwin_radar as radar;
 pub use rftwin_trace as trace;
 
 pub use rftwin_bvh::Bvh;
