@@ -4,6 +4,7 @@
 //! local spherical frame; the field vector is `C_θ θ̂ + C_φ φ̂`. Patterns are normalised
 //! so that the gain integrates to 4π.
 
+use crate::dual::{Real, V3};
 use glam::{DMat3, DVec3};
 use std::f64::consts::PI;
 
@@ -111,11 +112,45 @@ impl Antenna {
     /// The far-field vector `C_θ θ̂ + C_φ φ̂` in world coordinates for the world
     /// direction `k` (unit length, pointing away from the antenna).
     pub fn field_vector(&self, k: DVec3) -> DVec3 {
+        self.field_vector_generic(V3::<f64>::cst(k)).value()
+    }
+
+    /// [`Antenna::field_vector`] over any [`Real`] (differentiable in `k`). Written
+    /// without trigonometry of θ, φ: with the local direction `l`, `ρ = √(l_x² + l_y²)`
+    /// = sin θ, `θ̂ = (l_z l_x/ρ, l_z l_y/ρ, −ρ)`, `φ̂ = (−l_y/ρ, l_x/ρ, 0)`; on the
+    /// axis (ρ = 0) the frame of φ = 0 is used.
+    pub fn field_vector_generic<T: Real>(&self, k: V3<T>) -> V3<T> {
         let rot = rotation_matrix(self.orientation);
-        let local = rot.transpose() * k;
-        let (theta, phi) = theta_phi(local);
-        let (c_theta, c_phi) = self.local_pattern(theta, phi);
-        rot * (c_theta * theta_hat(local) + c_phi * phi_hat(local))
+        let (rt, r) = (rot.transpose(), rot);
+        let mat = |m: glam::DMat3, v: V3<T>| -> V3<T> {
+            let row = |i: usize| {
+                let c = m.row(i);
+                v.0[0] * T::cst(c.x) + v.0[1] * T::cst(c.y) + v.0[2] * T::cst(c.z)
+            };
+            V3([row(0), row(1), row(2)])
+        };
+        let l = mat(rt, k);
+        let [lx, ly, lz] = l.0;
+        let rho = (lx * lx + ly * ly).sqrt();
+        let (theta_hat, phi_hat) = if rho.value() > 1e-12 {
+            (V3([lz * lx / rho, lz * ly / rho, -rho]), V3([-ly / rho, lx / rho, T::zero()]))
+        } else {
+            (V3([lz, T::zero(), T::zero()]), V3([T::zero(), T::one(), T::zero()]))
+        };
+        let c = match self.pattern {
+            AntennaPattern::Isotropic => T::one(),
+            AntennaPattern::ShortDipole => T::cst(1.5f64.sqrt()) * rho,
+            AntennaPattern::HalfWaveDipole => {
+                if rho.value() < 1e-12 {
+                    T::zero()
+                } else {
+                    T::cst(1.643f64.sqrt()) * (T::cst(PI / 2.0) * lz).cos() / rho
+                }
+            }
+        };
+        let zeta = self.polarization.slant_angle();
+        let local = theta_hat.scale(c * T::cst(zeta.cos())).add(phi_hat.scale(c * T::cst(zeta.sin())));
+        mat(r, local)
     }
 }
 

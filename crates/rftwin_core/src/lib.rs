@@ -7,6 +7,7 @@
 
 pub mod antenna;
 pub mod constants;
+pub mod dual;
 pub mod error;
 pub mod io;
 pub mod material;

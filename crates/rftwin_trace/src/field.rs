@@ -1,21 +1,30 @@
 //! Field calculation: ITU-R P.2040 slab coefficients and the polarised path
 //! coefficient in the Sionna RT convention (see `docs/physics.md`).
+//!
+//! Everything is generic over [`Real`], so the same code runs in `f64` (the solver)
+//! and in dual numbers (exact derivatives, [`crate::gradients`]).
 
 use glam::DVec3;
+use num_complex::Complex as C;
+use rftwin_core::dual::{cexp, csqrt, Real, V3};
 use rftwin_core::{Antenna, Complex};
 use std::f64::consts::PI;
 
 /// Reflection and transmission coefficients of a slab for TE and TM polarisation.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SlabCoefficients {
+pub struct SlabCoefficients<T = f64> {
     /// Reflection, TE (E perpendicular to the plane of incidence).
-    pub r_te: Complex,
+    pub r_te: C<T>,
     /// Reflection, TM.
-    pub r_tm: Complex,
+    pub r_tm: C<T>,
     /// Transmission, TE.
-    pub t_te: Complex,
+    pub t_te: C<T>,
     /// Transmission, TM.
-    pub t_tm: Complex,
+    pub t_tm: C<T>,
+}
+
+fn real<T: Real>(x: T) -> C<T> {
+    C::new(x, T::zero())
 }
 
 /// ITU-R P.2040-3 eqs. (37), (43), (44): coefficients of a slab of complex relative
@@ -25,21 +34,21 @@ pub struct SlabCoefficients {
 /// `S = √(η − sin²θ)` (principal branch), `q = 2π d S / λ`,
 /// `r_TE = (cos θ − S)/(cos θ + S)`, `r_TM = (η cos θ − S)/(η cos θ + S)`,
 /// `R = r (1 − e^{−j2q}) / (1 − r² e^{−j2q})`, `T = (1 − r²) e^{−jq} / (1 − r² e^{−j2q})`.
-pub fn slab_coefficients(eta: Complex, thickness: f64, lambda: f64, cos_theta: f64) -> SlabCoefficients {
-    let cos_t = cos_theta.clamp(0.0, 1.0);
-    let sin2 = 1.0 - cos_t * cos_t;
-    let s = (eta - sin2).sqrt();
-    let q = s * (2.0 * PI * thickness / lambda);
-    let j = Complex::i();
-    let e2 = (-j * 2.0 * q).exp();
-    let e1 = (-j * q).exp();
-    let one = Complex::new(1.0, 0.0);
-    let coeff = |r: Complex| {
+pub fn slab_coefficients<T: Real>(eta: C<T>, thickness: T, lambda: f64, cos_theta: T) -> SlabCoefficients<T> {
+    let cos_t = if cos_theta.value() > 1.0 { T::one() } else if cos_theta.value() < 0.0 { T::zero() } else { cos_theta };
+    let sin2 = T::one() - cos_t * cos_t;
+    let s = csqrt(eta - real(sin2));
+    let q = s * real(thickness * T::cst(2.0 * PI / lambda));
+    let mj = C::new(T::zero(), -T::one());
+    let e2 = cexp(mj * q * real(T::cst(2.0)));
+    let e1 = cexp(mj * q);
+    let one = real(T::one());
+    let coeff = |r: C<T>| {
         let den = one - r * r * e2;
         (r * (one - e2) / den, (one - r * r) * e1 / den)
     };
-    let r_te0 = (cos_t - s) / (cos_t + s);
-    let r_tm0 = (eta * cos_t - s) / (eta * cos_t + s);
+    let r_te0 = (real(cos_t) - s) / (real(cos_t) + s);
+    let r_tm0 = (eta * real(cos_t) - s) / (eta * real(cos_t) + s);
     let (r_te, t_te) = coeff(r_te0);
     let (r_tm, t_tm) = coeff(r_tm0);
     SlabCoefficients { r_te, r_tm, t_te, t_tm }
@@ -47,56 +56,56 @@ pub fn slab_coefficients(eta: Complex, thickness: f64, lambda: f64, cos_theta: f
 
 /// A complex 3-vector (field phasor).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct CVec3(pub [Complex; 3]);
+pub struct CVec3<T = f64>(pub [C<T>; 3]);
 
-impl CVec3 {
+impl<T: Real> CVec3<T> {
     /// A real vector as a phasor.
-    pub fn from_real(v: DVec3) -> Self {
-        CVec3([Complex::new(v.x, 0.0), Complex::new(v.y, 0.0), Complex::new(v.z, 0.0)])
+    pub fn from_real(v: V3<T>) -> Self {
+        CVec3(v.0.map(real))
     }
     /// `Σ self_k v_k` (no conjugation) with a real vector.
-    pub fn dot_real(&self, v: DVec3) -> Complex {
-        self.0[0] * v.x + self.0[1] * v.y + self.0[2] * v.z
+    pub fn dot_real(&self, v: V3<T>) -> C<T> {
+        self.0[0] * real(v.0[0]) + self.0[1] * real(v.0[1]) + self.0[2] * real(v.0[2])
     }
     /// `c · v` for a real vector `v`.
-    pub fn scaled_real(c: Complex, v: DVec3) -> Self {
-        CVec3([c * v.x, c * v.y, c * v.z])
+    pub fn scaled_real(c: C<T>, v: V3<T>) -> Self {
+        CVec3(v.0.map(|x| c * real(x)))
     }
     /// Component-wise sum.
-    pub fn add(&self, o: &CVec3) -> Self {
+    pub fn add(&self, o: &CVec3<T>) -> Self {
         CVec3([self.0[0] + o.0[0], self.0[1] + o.0[1], self.0[2] + o.0[2]])
     }
 }
 
 /// One interaction as the field calculation sees it.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct FieldInteraction {
+pub struct FieldInteraction<T = f64> {
     /// `true` for a transmission (refraction), `false` for a specular reflection.
     pub transmission: bool,
     /// Unit surface normal (either orientation).
-    pub normal: DVec3,
+    pub normal: V3<T>,
     /// Complex relative permittivity η of the slab.
-    pub eta: Complex,
+    pub eta: C<T>,
     /// Slab thickness [m].
-    pub thickness: f64,
+    pub thickness: T,
 }
 
-/// Basis `(ŝ, p̂_i)` of an incident direction `k_i` on a surface with normal `n`:
-/// `ŝ = k_i × n / |k_i × n|`, `p̂_i = ŝ × k_i`. At normal incidence any `ŝ ⊥ k_i`
-/// gives the same result (TE and TM coincide), so a fixed perpendicular is used.
-fn incidence_basis(k_i: DVec3, n: DVec3) -> DVec3 {
+/// `ŝ = k_i × n / |k_i × n|`; at normal incidence any `ŝ ⊥ k_i` gives the same
+/// result (TE and TM coincide), so a fixed perpendicular is used.
+fn incidence_basis<T: Real>(k_i: V3<T>, n: V3<T>) -> V3<T> {
     let c = k_i.cross(n);
-    if c.length() > 1e-12 {
+    if c.length().value() > 1e-12 {
         c.normalize()
     } else {
-        k_i.any_orthonormal_vector()
+        let axis = if k_i.0[0].value().abs() < 0.9 { DVec3::X } else { DVec3::Y };
+        k_i.cross(V3::cst(axis)).normalize()
     }
 }
 
 /// Transports the field phasor `e` through one interaction with incident direction
 /// `k_i` and outgoing direction `k_o`:
-/// `E_out = X_TE (E·ŝ) ŝ + X_TM (E·p̂_i) p̂_o`, `X = R` or `T`.
-pub fn apply_interaction(e: CVec3, k_i: DVec3, k_o: DVec3, inter: &FieldInteraction, lambda: f64) -> CVec3 {
+/// `E_out = X_TE (E·ŝ) ŝ + X_TM (E·p̂_i) p̂_o`, `X = R` or `T`, `p̂ = ŝ × k`.
+pub fn apply_interaction<T: Real>(e: CVec3<T>, k_i: V3<T>, k_o: V3<T>, inter: &FieldInteraction<T>, lambda: f64) -> CVec3<T> {
     let cos_theta = k_i.dot(inter.normal).abs();
     let c = slab_coefficients(inter.eta, inter.thickness, lambda, cos_theta);
     let (x_te, x_tm) = if inter.transmission { (c.t_te, c.t_tm) } else { (c.r_te, c.r_tm) };
@@ -109,17 +118,23 @@ pub fn apply_interaction(e: CVec3, k_i: DVec3, k_o: DVec3, inter: &FieldInteract
 /// Coefficient `a` of a path through `points` = [tx, v₁, …, v_k, rx] with the given
 /// interactions (Sionna RT convention, no propagation phase):
 /// `a = (λ / 4π) (1 / L) C_R(−k_last)ᵀ Π M_k C_T(k_first)`, L the total length.
-pub fn path_coefficient(points: &[DVec3], interactions: &[FieldInteraction], tx: &Antenna, rx: &Antenna, lambda: f64) -> Complex {
+pub fn path_coefficient_generic<T: Real>(points: &[V3<T>], interactions: &[FieldInteraction<T>], tx: &Antenna, rx: &Antenna, lambda: f64) -> C<T> {
     debug_assert_eq!(points.len(), interactions.len() + 2);
-    let dirs: Vec<DVec3> = points.windows(2).map(|w| (w[1] - w[0]).normalize()).collect();
-    let length: f64 = points.windows(2).map(|w| (w[1] - w[0]).length()).sum();
-    let mut e = CVec3::from_real(tx.field_vector(dirs[0]));
+    let dirs: Vec<V3<T>> = points.windows(2).map(|w| w[1].sub(w[0]).normalize()).collect();
+    let length = points.windows(2).fold(T::zero(), |acc, w| acc + w[1].sub(w[0]).length());
+    let mut e = CVec3::from_real(tx.field_vector_generic(dirs[0]));
     for (k, inter) in interactions.iter().enumerate() {
         e = apply_interaction(e, dirs[k], dirs[k + 1], inter, lambda);
     }
     let last = dirs[dirs.len() - 1];
-    let c_r = rx.field_vector(-last);
-    e.dot_real(c_r) * (lambda / (4.0 * PI * length))
+    let c_r = rx.field_vector_generic(last.scale(-T::one()));
+    e.dot_real(c_r) * real(T::cst(lambda / (4.0 * PI)) / length)
+}
+
+/// [`path_coefficient_generic`] in `f64` for world points and f64 interactions.
+pub fn path_coefficient(points: &[DVec3], interactions: &[FieldInteraction], tx: &Antenna, rx: &Antenna, lambda: f64) -> Complex {
+    let pts: Vec<V3<f64>> = points.iter().map(|p| V3::cst(*p)).collect();
+    path_coefficient_generic(&pts, interactions, tx, rx, lambda)
 }
 
 /// Power split `(P_R, P_T)` of a slab at incidence cosine `cos_theta`, averaged over

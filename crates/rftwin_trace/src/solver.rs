@@ -8,6 +8,7 @@ use crate::image_method::{resolve_chain, ResolvedChain};
 use glam::DVec3;
 use rayon::prelude::*;
 use rftwin_core::constants::{wavelength, SPEED_OF_LIGHT};
+use rftwin_core::dual::V3;
 use rftwin_core::paths::SolveStats;
 use rftwin_core::{Complex, InteractionType, Paths, Radio, Scene};
 use std::collections::HashSet;
@@ -146,7 +147,7 @@ impl PathSolver {
                     .zip(&r.refraction)
                     .map(|(&t, &refr)| {
                         let (eta, thickness) = materials[geom.material[t as usize] as usize];
-                        FieldInteraction { transmission: refr, normal: geom.normals[t as usize], eta, thickness }
+                        FieldInteraction { transmission: refr, normal: V3::cst(geom.normals[t as usize]), eta, thickness }
                     })
                     .collect();
                 let a = path_coefficient(&points, &inters, &tx.antenna, &rx.antenna, lambda);
