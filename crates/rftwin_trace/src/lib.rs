@@ -19,9 +19,11 @@ pub mod channel;
 pub mod error;
 pub mod field;
 pub mod geometry;
+pub mod gradients;
 pub mod image_method;
 pub mod solver;
 
 pub use error::TraceError;
 pub use geometry::SceneGeometry;
+pub use gradients::{path_gradients, GradientParam, PathGradients};
 pub use solver::{PathSolver, SolverOptions};

@@ -1,0 +1,239 @@
+//! Interior gradients of channel paths (solver A) by forward-mode dual numbers.
+//!
+//! The discrete part of a solve — which triangles each path touches — is not
+//! differentiated. Each path is re-evaluated as a smooth function of the parameters:
+//! source images in the (moving) mirror planes, vertices by back-tracing from the
+//! receiver through every interaction plane (reflections and refractions alike), then
+//! delay and field coefficient through the same generic code as the solver
+//! ([`crate::field::path_coefficient_generic`]) in [`Dual`] numbers. The result is exact
+//! for the interior term; paths appearing or disappearing (visibility boundaries) are
+//! the boundary term, which this module does not include.
+//!
+//! Parameters (`GradientParam::parse` accepts these names):
+//! `object/<name>/translation` (3), `tx/position` (3), `rx/position` (3),
+//! `material/<name>/eps_r` (1), `material/<name>/sigma` (1).
+
+use crate::error::{Result, TraceError};
+use crate::field::{path_coefficient_generic, FieldInteraction};
+use crate::geometry::SceneGeometry;
+use num_complex::Complex as C;
+use rftwin_core::constants::{wavelength, SPEED_OF_LIGHT, VACUUM_PERMITTIVITY};
+use rftwin_core::dual::{Dual, V3};
+use rftwin_core::{Complex, InteractionType, Paths, Radio, Scene};
+use std::f64::consts::PI;
+
+type D = Dual<3>;
+
+/// A differentiable scene parameter.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum GradientParam {
+    /// Translation (x, y, z) [m] of the named object.
+    ObjectTranslation(String),
+    /// Transmitter position [m].
+    TxPosition,
+    /// Receiver position [m].
+    RxPosition,
+    /// Relative permittivity εr of the named material.
+    MaterialEpsR(String),
+    /// Conductivity σ [S/m] of the named material.
+    MaterialSigma(String),
+}
+
+impl GradientParam {
+    /// Parses `object/<name>/translation`, `tx/position`, `rx/position`,
+    /// `material/<name>/eps_r` or `material/<name>/sigma`.
+    pub fn parse(s: &str) -> Result<Self> {
+        let bad = || TraceError::InvalidInput {
+            name: "gradient parameter",
+            message: format!(
+                "'{s}' is not one of object/<name>/translation, tx/position, rx/position, material/<name>/eps_r, material/<name>/sigma"
+            ),
+        };
+        if s == "tx/position" {
+            return Ok(GradientParam::TxPosition);
+        }
+        if s == "rx/position" {
+            return Ok(GradientParam::RxPosition);
+        }
+        if let Some(rest) = s.strip_prefix("object/") {
+            return rest.strip_suffix("/translation").filter(|n| !n.is_empty()).map(|n| GradientParam::ObjectTranslation(n.into())).ok_or_else(bad);
+        }
+        if let Some(rest) = s.strip_prefix("material/") {
+            if let Some(n) = rest.strip_suffix("/eps_r").filter(|n| !n.is_empty()) {
+                return Ok(GradientParam::MaterialEpsR(n.into()));
+            }
+            if let Some(n) = rest.strip_suffix("/sigma").filter(|n| !n.is_empty()) {
+                return Ok(GradientParam::MaterialSigma(n.into()));
+            }
+        }
+        Err(bad())
+    }
+
+    /// The parameter's name as [`GradientParam::parse`] reads it.
+    pub fn name(&self) -> String {
+        match self {
+            GradientParam::ObjectTranslation(n) => format!("object/{n}/translation"),
+            GradientParam::TxPosition => "tx/position".into(),
+            GradientParam::RxPosition => "rx/position".into(),
+            GradientParam::MaterialEpsR(n) => format!("material/{n}/eps_r"),
+            GradientParam::MaterialSigma(n) => format!("material/{n}/sigma"),
+        }
+    }
+
+    /// Number of scalar components.
+    pub fn components(&self) -> usize {
+        match self {
+            GradientParam::MaterialEpsR(_) | GradientParam::MaterialSigma(_) => 1,
+            _ => 3,
+        }
+    }
+}
+
+/// Derivatives of every path's delay, coefficient and power, and of the total power,
+/// with respect to one parameter (`components` columns each).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathGradients {
+    /// The parameter.
+    pub param: GradientParam,
+    /// Number of components (1 or 3).
+    pub components: usize,
+    /// `∂τ_i/∂θ_c` [s per parameter unit], one row per path.
+    pub tau: Vec<Vec<f64>>,
+    /// `∂a_i/∂θ_c` as `∂Re a/∂θ + j ∂Im a/∂θ`.
+    pub a: Vec<Vec<Complex>>,
+    /// `∂|a_i|²/∂θ_c`.
+    pub power: Vec<Vec<f64>>,
+    /// `∂(Σ_i |a_i|²)/∂θ_c`.
+    pub total_power: Vec<f64>,
+}
+
+fn dvec(v: glam::DVec3, variable: bool) -> V3<D> {
+    if variable {
+        V3([D::variable(v.x, 0), D::variable(v.y, 1), D::variable(v.z, 2)])
+    } else {
+        V3::cst(v)
+    }
+}
+
+/// Interior gradients of `paths` (solved from `scene` / `geom` with `tx`, `rx`) with
+/// respect to `param`.
+pub fn path_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths, tx: &Radio, rx: &Radio, param: &GradientParam) -> Result<PathGradients> {
+    let f = paths.frequency_hz;
+    let lambda = wavelength(f);
+    let moved_object = match param {
+        GradientParam::ObjectTranslation(n) => Some(scene.object_index(n)? as u32),
+        _ => None,
+    };
+    let material_param = match param {
+        GradientParam::MaterialEpsR(n) | GradientParam::MaterialSigma(n) => {
+            let i = scene.materials().iter().position(|m| &m.name == n).ok_or_else(|| TraceError::InvalidInput {
+                name: "gradient parameter",
+                message: format!(
+                    "no material named '{n}' (materials: {})",
+                    scene.materials().iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            })?;
+            Some(i)
+        }
+        _ => None,
+    };
+    // η of every material, with the requested component as variable 0.
+    let omega_eps0 = 2.0 * PI * f * VACUUM_PERMITTIVITY;
+    let etas: Vec<(C<D>, D)> = scene
+        .materials()
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let (eps, sigma) = m.eps_r_sigma(f)?;
+            let (mut e, mut s) = (D::constant(eps), D::constant(sigma));
+            if material_param == Some(i) {
+                match param {
+                    GradientParam::MaterialEpsR(_) => e = D::variable(eps, 0),
+                    _ => s = D::variable(sigma, 0),
+                }
+            }
+            Ok((C::new(e, -s / D::constant(omega_eps0)), D::constant(m.thickness)))
+        })
+        .collect::<Result<_>>()?;
+    let t_var = moved_object.is_some();
+    let translation = dvec(glam::DVec3::ZERO, t_var);
+    let tx_p = dvec(tx.position, *param == GradientParam::TxPosition);
+    let rx_p = dvec(rx.position, *param == GradientParam::RxPosition);
+    let offsets: Vec<usize> = scene
+        .objects()
+        .iter()
+        .scan(0usize, |acc, o| {
+            let start = *acc;
+            *acc += o.mesh.triangles.len();
+            Some(start)
+        })
+        .collect();
+    let nc = param.components();
+    let mut out = PathGradients { param: param.clone(), components: nc, tau: Vec::new(), a: Vec::new(), power: Vec::new(), total_power: vec![0.0; nc] };
+    for i in 0..paths.num_paths() {
+        let p = paths.path(i);
+        let mut planes: Vec<(V3<D>, D, bool, FieldInteraction<D>)> = Vec::with_capacity(p.interactions.len());
+        for k in 0..p.interactions.len() {
+            let obj = p.objects[k] as usize;
+            let tri = offsets.get(obj).map(|o| o + p.primitives[k] as usize).filter(|&t| t < geom.num_triangles()).ok_or_else(|| {
+                TraceError::InvalidInput { name: "paths", message: format!("path {i} refers to object {obj} / primitive {} not in the scene", p.primitives[k]) }
+            })?;
+            let n = V3::<D>::cst(geom.normals[tri]);
+            let mut d = D::constant(geom.normals[tri].dot(geom.triangles[tri][0]));
+            if moved_object == Some(geom.object[tri]) {
+                d = d + n.dot(translation);
+            }
+            let transmission = match p.interactions[k] {
+                InteractionType::Specular => false,
+                InteractionType::Refraction => true,
+                other => {
+                    return Err(TraceError::InvalidInput {
+                        name: "paths",
+                        message: format!("gradients of {} interactions are not supported (path {i})", other.name()),
+                    })
+                }
+            };
+            let (eta, thickness) = etas[geom.material[tri] as usize];
+            planes.push((n, d, transmission, FieldInteraction { transmission, normal: n, eta, thickness }));
+        }
+        // images of the transmitter
+        let mut images = vec![tx_p];
+        for (n, d, transmission, _) in &planes {
+            let prev = images[images.len() - 1];
+            images.push(if *transmission { prev } else { prev.sub(n.scale((n.dot(prev) - *d) * D::constant(2.0))) });
+        }
+        // back-trace from the receiver through every interaction plane
+        let mut verts = vec![rx_p; planes.len()];
+        let mut cur = rx_p;
+        for j in (0..planes.len()).rev() {
+            let (n, d, _, _) = planes[j];
+            let dir = images[j + 1].sub(cur);
+            let t = (d - n.dot(cur)) / n.dot(dir);
+            cur = cur.add(dir.scale(t));
+            verts[j] = cur;
+        }
+        let mut points = vec![tx_p];
+        points.extend_from_slice(&verts);
+        points.push(rx_p);
+        let inters: Vec<FieldInteraction<D>> = planes.iter().map(|p| p.3).collect();
+        let a = path_coefficient_generic(&points, &inters, &tx.antenna, &rx.antenna, lambda);
+        let length = points.windows(2).fold(D::constant(0.0), |acc, w| acc + w[1].sub(w[0]).length());
+        let tau = length / D::constant(SPEED_OF_LIGHT);
+        let scale = paths.tau[i].abs().max(1e-30);
+        if (tau.v - paths.tau[i]).abs() > 1e-9 * scale || (C::new(a.re.v, a.im.v) - paths.a[i]).norm() > 1e-6 * paths.a[i].norm() + 1e-300 {
+            return Err(TraceError::InvalidInput {
+                name: "paths",
+                message: format!("path {i} does not re-evaluate to the solved values (τ {} vs {}); were the paths solved on this scene?", tau.v, paths.tau[i]),
+            });
+        }
+        let power = a.re * a.re + a.im * a.im;
+        out.tau.push(tau.d[..nc].to_vec());
+        out.a.push((0..nc).map(|c| Complex::new(a.re.d[c], a.im.d[c])).collect());
+        out.power.push(power.d[..nc].to_vec());
+        for c in 0..nc {
+            out.total_power[c] += power.d[c];
+        }
+    }
+    Ok(out)
+}

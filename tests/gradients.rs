@@ -1,0 +1,216 @@
+//! Interior gradients of solver (A) against the Sionna-reference FD values and against
+//! central finite differences of full re-solves.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+use glam::DVec3;
+use rftwin::core::RadioMaterial;
+use rftwin::{path_gradients, GradientParam, ItuMaterial, PathSolver, Paths, Radio, Scene, SceneGeometry, SolverOptions};
+
+const TX: DVec3 = DVec3::new(-22.0, 1.0, 9.0);
+const RX: DVec3 = DVec3::new(24.0, -2.0, 1.5);
+
+fn solve(scene: &Scene, tx: DVec3, rx: DVec3, depth: usize, refraction: bool) -> Paths {
+    let opts = SolverOptions { max_depth: depth, samples: 200_000, refraction, ..Default::default() };
+    PathSolver::new(opts).solve_scene(scene, &Radio::isotropic(tx), &Radio::isotropic(rx)).unwrap()
+}
+
+fn grads(scene: &Scene, paths: &Paths, tx: DVec3, rx: DVec3, p: &str) -> rftwin::PathGradients {
+    let geom = SceneGeometry::new(scene);
+    path_gradients(scene, &geom, paths, &Radio::isotropic(tx), &Radio::isotropic(rx), &GradientParam::parse(p).unwrap()).unwrap()
+}
+
+fn rel_close(what: &str, got: f64, want: f64, rel: f64) {
+    assert!((got - want).abs() <= rel * want.abs(), "{what}: got {got:.6e}, reference {want:.6e}, ratio {:.5}", got / want);
+}
+
+/// ../shared/reference/sionna/README.md, gradient table (REF = float64 FD).
+#[test]
+fn canyon_gradients_match_the_float64_reference() {
+    for (mat, dp_dty, dp_drx) in [
+        (ItuMaterial::Metal, -1.9070e-11, [-2.77839e-11, -3.03614e-12, -1.70815e-11]),
+        (ItuMaterial::Wood, -1.5952e-11, [-1.64277e-11, 4.36002e-13, -1.01383e-11]),
+    ] {
+        let scene = Scene::canyon(mat);
+        let paths = solve(&scene, TX, RX, 3, false);
+        assert_eq!(paths.num_paths(), 10);
+        let g = grads(&scene, &paths, TX, RX, "object/box_a/translation");
+        rel_close(&format!("{mat:?} dP/dt_y"), g.total_power[1], dp_dty, 0.01);
+        assert!(g.total_power[0].abs() < 1e-6 * dp_dty.abs() && g.total_power[2].abs() < 1e-6 * dp_dty.abs());
+        let g = grads(&scene, &paths, TX, RX, "rx/position");
+        for k in 0..3 {
+            rel_close(&format!("{mat:?} dP/drx[{k}]"), g.total_power[k], dp_drx[k], 0.01);
+        }
+    }
+    // dτ/dt_y of the single reflection off box_a: 2.286022e-9 s/m
+    let scene = Scene::canyon(ItuMaterial::Metal);
+    let paths = solve(&scene, TX, RX, 3, false);
+    let g = grads(&scene, &paths, TX, RX, "object/box_a/translation");
+    let i = (0..paths.num_paths()).find(|&i| common::our_signature(&paths, i) == "specular@box_a").unwrap();
+    rel_close("dtau_A/dt_y", g.tau[i][1], 2.286022e-9, 1e-4);
+}
+
+#[test]
+fn per_path_gradients_match_the_reference_model() {
+    // grad_perpath_*.json: per-path dP and dτ from the float64 image-method model.
+    for (file, mat) in [("grad_perpath_canyon_metal_d3.json", ItuMaterial::Metal), ("grad_perpath_canyon_wood_d3.json", ItuMaterial::Wood)] {
+        let doc = common::load_json(&common::golden(&format!("sionna/gradients/{file}")));
+        let scene = Scene::canyon(mat);
+        let paths = solve(&scene, TX, RX, 3, false);
+        for (target, param) in [("box_a", "object/box_a/translation"), ("rx", "rx/position")] {
+            let g = grads(&scene, &paths, TX, RX, param);
+            let rows = doc["results"][target]["rows"].as_array().unwrap();
+            assert_eq!(rows.len(), paths.num_paths());
+            let mut checked = 0;
+            for row in rows {
+                let objs: Vec<String> = row["path"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+                let tau = row["tau"].as_f64().unwrap();
+                let i = (0..paths.num_paths()).min_by(|&a, &b| (paths.tau[a] - tau).abs().total_cmp(&(paths.tau[b] - tau).abs())).unwrap();
+                let ours: Vec<String> = paths.object_names_of(i).iter().map(|s| s.to_string()).collect();
+                if objs != ["LoS"] {
+                    assert_eq!(ours, objs, "{file} {target}: path at τ {tau}");
+                }
+                for k in 0..3 {
+                    let (want_p, want_t) = (row["ref_dpow"][k].as_f64().unwrap(), row["ref_dtau"][k].as_f64().unwrap());
+                    let (got_p, got_t) = (g.power[i][k], g.tau[i][k]);
+                    // the reference is an FD with h = 1e-6: ~1e-5 relative, plus a floor near zero
+                    assert!((got_p - want_p).abs() <= 1e-3 * want_p.abs() + 1e-20, "{file} {target} {objs:?} dP[{k}]: {got_p:e} vs {want_p:e}");
+                    assert!((got_t - want_t).abs() <= 1e-3 * want_t.abs() + 1e-16, "{file} {target} {objs:?} dτ[{k}]: {got_t:e} vs {want_t:e}");
+                    checked += 1;
+                }
+            }
+            assert_eq!(checked, 30);
+        }
+    }
+}
+
+/// Re-solves the scene with the parameter moved by ±h and checks τ, |a|² and P.
+fn check_against_fd(label: &str, scene: &Scene, tx: DVec3, rx: DVec3, depth: usize, refraction: bool, param: &str, h: f64) {
+    let base = solve(scene, tx, rx, depth, refraction);
+    assert!(base.num_paths() >= 2, "{label}: too few paths");
+    let g = grads(scene, &base, tx, rx, param);
+    let p = GradientParam::parse(param).unwrap();
+    for c in 0..p.components() {
+        let perturbed = |sign: f64| -> Paths {
+            let mut s = scene.clone();
+            let (mut t, mut r) = (tx, rx);
+            let mut delta = DVec3::ZERO;
+            delta[c] = sign * h;
+            match &p {
+                GradientParam::ObjectTranslation(o) => s.translate_object(o, delta).unwrap(),
+                GradientParam::TxPosition => t += delta,
+                GradientParam::RxPosition => r += delta,
+                GradientParam::MaterialEpsR(m) | GradientParam::MaterialSigma(m) => {
+                    let mat = s.materials().iter().find(|x| &x.name == m).unwrap().clone();
+                    let (e, sg) = mat.eps_r_sigma(28e9).unwrap();
+                    let (e, sg) = if matches!(p, GradientParam::MaterialEpsR(_)) { (e + sign * h, sg) } else { (e, sg + sign * h) };
+                    s.add_material(RadioMaterial::custom(m.clone(), e, sg, mat.thickness).unwrap()).unwrap();
+                }
+                _ => unreachable!(),
+            }
+            solve(&s, t, r, depth, refraction)
+        };
+        // εr cannot go below 1 (metal sits at 1): there the stencil moves up by h,
+        // a central difference at εr + h (error O(h), h = 1e-5).
+        let at_bound = matches!(p, GradientParam::MaterialEpsR(_)) && {
+            let m = match &p {
+                GradientParam::MaterialEpsR(m) => m,
+                _ => unreachable!(),
+            };
+            scene.materials().iter().find(|x| &x.name == m).unwrap().eps_r_sigma(28e9).unwrap().0 - h < 1.0
+        };
+        let (plus, minus) = if at_bound { (perturbed(2.0), perturbed(0.0)) } else { (perturbed(1.0), perturbed(-1.0)) };
+        assert_eq!(plus.num_paths(), base.num_paths(), "{label}: path set changed under +h (choose another configuration)");
+        assert_eq!(minus.num_paths(), base.num_paths(), "{label}: path set changed under −h");
+        let fd_p = (plus.total_power() - minus.total_power()) / (2.0 * h);
+        let scale_p = base.total_power() / 1.0;
+        assert!(
+            (g.total_power[c] - fd_p).abs() <= 0.01 * fd_p.abs() + 1e-9 * scale_p,
+            "{label} {param}[{c}] dP: analytic {:e}, FD {fd_p:e}, ratio {:.5}",
+            g.total_power[c],
+            g.total_power[c] / fd_p
+        );
+        // the same path in a perturbed solve: same signature, nearest delay
+        let find = |other: &Paths, i: usize| -> usize {
+            let sig = common::our_signature(&base, i);
+            (0..other.num_paths())
+                .filter(|&j| common::our_signature(other, j) == sig)
+                .min_by(|&a, &b| (other.tau[a] - base.tau[i]).abs().total_cmp(&(other.tau[b] - base.tau[i]).abs()))
+                .unwrap_or_else(|| panic!("{label}: path {sig} vanished under the perturbation"))
+        };
+        for i in 0..base.num_paths() {
+            let (ip, im) = (find(&plus, i), find(&minus, i));
+            let fd_t = (plus.tau[ip] - minus.tau[im]) / (2.0 * h);
+            let fd_pw = (plus.a[ip].norm_sqr() - minus.a[im].norm_sqr()) / (2.0 * h);
+            let tau_floor = 1e-9 * base.tau[i];
+            assert!((g.tau[i][c] - fd_t).abs() <= 0.01 * fd_t.abs() + tau_floor, "{label} {param}[{c}] path {i} dτ: {:e} vs FD {fd_t:e}", g.tau[i][c]);
+            let pw_floor = 1e-7 * base.a[i].norm_sqr();
+            assert!(
+                (g.power[i][c] - fd_pw).abs() <= 0.01 * fd_pw.abs() + pw_floor,
+                "{label} {param}[{c}] path {i} ({}) d|a|²: {:e} vs FD {fd_pw:e}",
+                common::our_signature(&base, i),
+                g.power[i][c]
+            );
+        }
+    }
+}
+
+/// Five configurations: the reference one, a grazing ground bounce, two canyon
+/// positions with multi-bounce paths, and one with refraction through wood.
+fn configurations() -> Vec<(&'static str, Scene, DVec3, DVec3, usize, bool)> {
+    vec![
+        ("reference", Scene::canyon(ItuMaterial::Metal), TX, RX, 3, false),
+        ("grazing", Scene::canyon(ItuMaterial::Concrete), DVec3::new(-45.0, -2.0, 0.6), DVec3::new(44.0, -4.0, 0.4), 2, false),
+        ("canyon multi-bounce", Scene::canyon(ItuMaterial::Wood), DVec3::new(-8.0, -3.0, 6.0), DVec3::new(9.0, 4.0, 2.0), 3, false),
+        ("canyon low", Scene::canyon(ItuMaterial::Metal), DVec3::new(-12.0, 5.0, 2.5), DVec3::new(14.0, -7.0, 7.0), 3, false),
+        ("refraction", Scene::canyon(ItuMaterial::Wood), TX, DVec3::new(22.0, 14.0, 1.5), 3, true),
+    ]
+}
+
+#[test]
+fn translation_gradients_match_finite_differences() {
+    for (label, scene, tx, rx, depth, refr) in configurations() {
+        for obj in ["box_a", "box_b"] {
+            check_against_fd(label, &scene, tx, rx, depth, refr, &format!("object/{obj}/translation"), 1e-4);
+        }
+    }
+}
+
+#[test]
+fn tx_and_rx_position_gradients_match_finite_differences() {
+    for (label, scene, tx, rx, depth, refr) in configurations() {
+        check_against_fd(label, &scene, tx, rx, depth, refr, "tx/position", 1e-4);
+        check_against_fd(label, &scene, tx, rx, depth, refr, "rx/position", 1e-4);
+    }
+}
+
+#[test]
+fn material_gradients_match_finite_differences() {
+    for (label, scene, tx, rx, depth, refr) in configurations() {
+        let box_a = scene.materials()[scene.object("box_a").unwrap().material].name.clone();
+        for m in ["itu_concrete".to_string(), box_a] {
+            check_against_fd(label, &scene, tx, rx, depth, refr, &format!("material/{m}/eps_r"), 1e-5);
+            check_against_fd(label, &scene, tx, rx, depth, refr, &format!("material/{m}/sigma"), 1e-5);
+        }
+    }
+}
+
+#[test]
+fn bad_gradient_requests_are_errors() {
+    let scene = Scene::canyon(ItuMaterial::Metal);
+    let paths = solve(&scene, TX, RX, 1, false);
+    let geom = SceneGeometry::new(&scene);
+    let (t, r) = (Radio::isotropic(TX), Radio::isotropic(RX));
+    assert!(GradientParam::parse("object//translation").is_err());
+    assert!(GradientParam::parse("tx/orientation").is_err());
+    let e = path_gradients(&scene, &geom, &paths, &t, &r, &GradientParam::parse("object/nope/translation").unwrap()).unwrap_err().to_string();
+    assert!(e.contains("nope"), "{e}");
+    let e = path_gradients(&scene, &geom, &paths, &t, &r, &GradientParam::parse("material/itu_gold/eps_r").unwrap()).unwrap_err().to_string();
+    assert!(e.contains("itu_gold"), "{e}");
+    // paths from another scene are refused, not silently differentiated
+    let other = Scene::canyon(ItuMaterial::Wood);
+    let mut moved = other.clone();
+    moved.translate_object("box_a", DVec3::new(0.0, 1.0, 0.0)).unwrap();
+    let wrong = solve(&moved, TX, RX, 1, false);
+    assert!(path_gradients(&other, &SceneGeometry::new(&other), &wrong, &t, &r, &GradientParam::TxPosition).is_err());
+}
