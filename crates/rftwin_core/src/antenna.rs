@@ -149,7 +149,7 @@ impl Antenna {
             }
         };
         let zeta = self.polarization.slant_angle();
-        let local = theta_hat.scale(c * T::cst(zeta.cos())).add(phi_hat.scale(c * T::cst(zeta.sin())));
+        let local = theta_hat.scale(c * T::cst(zeta.cos())).plus(phi_hat.scale(c * T::cst(zeta.sin())));
         mat(r, local)
     }
 }

@@ -105,8 +105,8 @@ impl<const N: usize> Mul for Dual<N> {
     #[inline]
     fn mul(self, o: Self) -> Self {
         let mut d = [0.0; N];
-        for i in 0..N {
-            d[i] = self.d[i] * o.v + self.v * o.d[i];
+        for ((di, a), b) in d.iter_mut().zip(self.d).zip(o.d) {
+            *di = a * o.v + self.v * b;
         }
         Dual { v: self.v * o.v, d }
     }
@@ -118,8 +118,8 @@ impl<const N: usize> Div for Dual<N> {
         let inv = 1.0 / o.v;
         let v = self.v * inv;
         let mut d = [0.0; N];
-        for i in 0..N {
-            d[i] = (self.d[i] - v * o.d[i]) * inv;
+        for ((di, a), b) in d.iter_mut().zip(self.d).zip(o.d) {
+            *di = (a - v * b) * inv;
         }
         Dual { v, d }
     }
@@ -219,11 +219,11 @@ impl<T: Real> V3<T> {
         glam::DVec3::new(self.0[0].value(), self.0[1].value(), self.0[2].value())
     }
     /// Sum.
-    pub fn add(self, o: Self) -> Self {
+    pub fn plus(self, o: Self) -> Self {
         V3([self.0[0] + o.0[0], self.0[1] + o.0[1], self.0[2] + o.0[2]])
     }
     /// Difference.
-    pub fn sub(self, o: Self) -> Self {
+    pub fn minus(self, o: Self) -> Self {
         V3([self.0[0] - o.0[0], self.0[1] - o.0[1], self.0[2] - o.0[2]])
     }
     /// Scaled by `s`.

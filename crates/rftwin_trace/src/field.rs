@@ -72,7 +72,7 @@ impl<T: Real> CVec3<T> {
         CVec3(v.0.map(|x| c * real(x)))
     }
     /// Component-wise sum.
-    pub fn add(&self, o: &CVec3<T>) -> Self {
+    pub fn plus(&self, o: &CVec3<T>) -> Self {
         CVec3([self.0[0] + o.0[0], self.0[1] + o.0[1], self.0[2] + o.0[2]])
     }
 }
@@ -112,7 +112,7 @@ pub fn apply_interaction<T: Real>(e: CVec3<T>, k_i: V3<T>, k_o: V3<T>, inter: &F
     let s = incidence_basis(k_i, inter.normal);
     let p_i = s.cross(k_i);
     let p_o = s.cross(k_o);
-    CVec3::scaled_real(x_te * e.dot_real(s), s).add(&CVec3::scaled_real(x_tm * e.dot_real(p_i), p_o))
+    CVec3::scaled_real(x_te * e.dot_real(s), s).plus(&CVec3::scaled_real(x_tm * e.dot_real(p_i), p_o))
 }
 
 /// Coefficient `a` of a path through `points` = [tx, v₁, …, v_k, rx] with the given
@@ -120,8 +120,8 @@ pub fn apply_interaction<T: Real>(e: CVec3<T>, k_i: V3<T>, k_o: V3<T>, inter: &F
 /// `a = (λ / 4π) (1 / L) C_R(−k_last)ᵀ Π M_k C_T(k_first)`, L the total length.
 pub fn path_coefficient_generic<T: Real>(points: &[V3<T>], interactions: &[FieldInteraction<T>], tx: &Antenna, rx: &Antenna, lambda: f64) -> C<T> {
     debug_assert_eq!(points.len(), interactions.len() + 2);
-    let dirs: Vec<V3<T>> = points.windows(2).map(|w| w[1].sub(w[0]).normalize()).collect();
-    let length = points.windows(2).fold(T::zero(), |acc, w| acc + w[1].sub(w[0]).length());
+    let dirs: Vec<V3<T>> = points.windows(2).map(|w| w[1].minus(w[0]).normalize()).collect();
+    let length = points.windows(2).fold(T::zero(), |acc, w| acc + w[1].minus(w[0]).length());
     let mut e = CVec3::from_real(tx.field_vector_generic(dirs[0]));
     for (k, inter) in interactions.iter().enumerate() {
         e = apply_interaction(e, dirs[k], dirs[k + 1], inter, lambda);

@@ -201,16 +201,16 @@ pub fn path_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths, tx: &R
         let mut images = vec![tx_p];
         for (n, d, transmission, _) in &planes {
             let prev = images[images.len() - 1];
-            images.push(if *transmission { prev } else { prev.sub(n.scale((n.dot(prev) - *d) * D::constant(2.0))) });
+            images.push(if *transmission { prev } else { prev.minus(n.scale((n.dot(prev) - *d) * D::constant(2.0))) });
         }
         // back-trace from the receiver through every interaction plane
         let mut verts = vec![rx_p; planes.len()];
         let mut cur = rx_p;
         for j in (0..planes.len()).rev() {
             let (n, d, _, _) = planes[j];
-            let dir = images[j + 1].sub(cur);
+            let dir = images[j + 1].minus(cur);
             let t = (d - n.dot(cur)) / n.dot(dir);
-            cur = cur.add(dir.scale(t));
+            cur = cur.plus(dir.scale(t));
             verts[j] = cur;
         }
         let mut points = vec![tx_p];
@@ -218,7 +218,7 @@ pub fn path_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths, tx: &R
         points.push(rx_p);
         let inters: Vec<FieldInteraction<D>> = planes.iter().map(|p| p.3).collect();
         let a = path_coefficient_generic(&points, &inters, &tx.antenna, &rx.antenna, lambda);
-        let length = points.windows(2).fold(D::constant(0.0), |acc, w| acc + w[1].sub(w[0]).length());
+        let length = points.windows(2).fold(D::constant(0.0), |acc, w| acc + w[1].minus(w[0]).length());
         let tau = length / D::constant(SPEED_OF_LIGHT);
         let scale = paths.tau[i].abs().max(1e-30);
         if (tau.v - paths.tau[i]).abs() > 1e-9 * scale || (C::new(a.re.v, a.im.v) - paths.a[i]).norm() > 1e-6 * paths.a[i].norm() + 1e-300 {
