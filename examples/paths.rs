@@ -3,8 +3,15 @@
 //! ```text
 //! cargo run --release --example paths -- <scene.xml|scene.json> --freq <Hz> \
 //!     --tx x,y,z --rx x,y,z --max-depth N [--refraction] [--samples N] [--seed N] \
-//!     [--threads N] [--repeat N] --out paths.json
+//!     [--threads N] [--repeat N] [--translate <object>:dx,dy,dz]... [--grad <param>]... \
+//!     --out paths.json
 //! ```
+//! `--translate` moves an object before solving (repeatable). `--grad` (repeatable)
+//! adds interior gradients to the JSON, `"gradients": {"<param>": {"total_power": [..],
+//! "tau": [[..] per path], "power": [[..] per path]}}` — derivatives of P = Σ|a|², of each
+//! τ and of each |a|², one entry per parameter component; `<param>` is one of
+//! `object/<name>/translation`, `tx/position`, `rx/position`, `material/<name>/eps_r`,
+//! `material/<name>/sigma`.
 //! `--repeat N` solves N times and reports the median solve time (a benchmark).
 //! Antennas are single isotropic V-polarised elements; `a` follows Sionna RT's
 //! convention (no propagation phase). The last line is `summary: {json}`.
@@ -15,11 +22,11 @@ mod common;
 use anyhow::{Context, Result};
 use common::*;
 use rftwin::core::io::load_scene;
-use rftwin::{PathSolver, Radio, SceneGeometry, SolverOptions};
+use rftwin::{path_gradients, GradientParam, PathSolver, Radio, SceneGeometry, SolverOptions};
 use std::path::PathBuf;
 use std::time::Instant;
 
-const USAGE: &str = "usage: paths <scene.xml|scene.json> --freq <Hz> --tx x,y,z --rx x,y,z --max-depth N [--refraction] [--samples N] [--seed N] [--threads N] [--repeat N] --out paths.json";
+const USAGE: &str = "usage: paths <scene.xml|scene.json> --freq <Hz> --tx x,y,z --rx x,y,z --max-depth N [--refraction] [--samples N] [--seed N] [--threads N] [--repeat N] [--translate obj:dx,dy,dz]... [--grad param]... --out paths.json";
 
 fn main() -> Result<()> {
     let args = Args::parse(&["refraction", "no-los", "help"])?;
@@ -30,7 +37,7 @@ fn main() -> Result<()> {
         }
         anyhow::bail!("expected exactly one scene file");
     }
-    args.check_known(&["freq", "tx", "rx", "max-depth", "refraction", "samples", "seed", "out", "threads", "no-los", "help", "repeat"])?;
+    args.check_known(&["freq", "tx", "rx", "max-depth", "refraction", "samples", "seed", "out", "threads", "no-los", "help", "repeat", "translate", "grad"])?;
     let threads: usize = args.parsed("threads", 0)?;
     if threads > 0 {
         rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().context("setting the thread count")?;
@@ -51,7 +58,12 @@ fn main() -> Result<()> {
     let out = PathBuf::from(args.value("out").unwrap_or("paths.json"));
 
     let t = Instant::now();
-    let scene = load_scene(&scene_path).with_context(|| format!("loading {}", scene_path.display()))?;
+    let mut scene = load_scene(&scene_path).with_context(|| format!("loading {}", scene_path.display()))?;
+    for t in args.values("translate") {
+        let (name, offset) = t.split_once(':').with_context(|| format!("--translate expects <object>:dx,dy,dz, got '{t}'"))?;
+        scene.translate_object(name, parse_vec3(offset, "--translate")?)?;
+    }
+    let grad_params: Vec<GradientParam> = args.values("grad").iter().map(|g| GradientParam::parse(g)).collect::<Result<_, _>>()?;
     let load_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let geom = SceneGeometry::new(&scene);
@@ -70,7 +82,19 @@ fn main() -> Result<()> {
     let solve_s = times[times.len() / 2];
 
     print_path_table(&paths);
-    write_json(&out, &paths_json(&paths))?;
+    let mut doc = paths_json(&paths);
+    if !grad_params.is_empty() {
+        let t = Instant::now();
+        let mut grads = serde_json::Map::new();
+        for p in &grad_params {
+            let g = path_gradients(&scene, &geom, &paths, &Radio::isotropic(tx), &Radio::isotropic(rx), p)?;
+            println!("d(Σ|a|²)/d {} = {:?}", p.name(), g.total_power);
+            grads.insert(p.name(), serde_json::json!({ "total_power": g.total_power, "tau": g.tau, "power": g.power }));
+        }
+        doc["gradients"] = serde_json::Value::Object(grads);
+        println!("gradients: {:.4} s", t.elapsed().as_secs_f64());
+    }
+    write_json(&out, &doc)?;
     println!("wrote {}", out.display());
     let summary = serde_json::json!({
         "num_paths": paths.num_paths(),

@@ -100,6 +100,11 @@ fn check_against_fd(label: &str, scene: &Scene, tx: DVec3, rx: DVec3, depth: usi
                 GradientParam::ObjectTranslation(o) => s.translate_object(o, delta).unwrap(),
                 GradientParam::TxPosition => t += delta,
                 GradientParam::RxPosition => r += delta,
+                GradientParam::MaterialThickness(m) => {
+                    let mat = s.materials().iter().find(|x| &x.name == m).unwrap().clone();
+                    let d = mat.thickness + sign * h;
+                    s.add_material(mat.with_thickness(d).unwrap()).unwrap();
+                }
                 GradientParam::MaterialEpsR(m) | GradientParam::MaterialSigma(m) => {
                     let mat = s.materials().iter().find(|x| &x.name == m).unwrap().clone();
                     let (e, sg) = mat.eps_r_sigma(28e9).unwrap();
@@ -191,6 +196,7 @@ fn material_gradients_match_finite_differences() {
         for m in ["itu_concrete".to_string(), box_a] {
             check_against_fd(label, &scene, tx, rx, depth, refr, &format!("material/{m}/eps_r"), 1e-5);
             check_against_fd(label, &scene, tx, rx, depth, refr, &format!("material/{m}/sigma"), 1e-5);
+            check_against_fd(label, &scene, tx, rx, depth, refr, &format!("material/{m}/thickness"), 1e-6);
         }
     }
 }
@@ -213,4 +219,48 @@ fn bad_gradient_requests_are_errors() {
     moved.translate_object("box_a", DVec3::new(0.0, 1.0, 0.0)).unwrap();
     let wrong = solve(&moved, TX, RX, 1, false);
     assert!(path_gradients(&other, &SceneGeometry::new(&other), &wrong, &t, &r, &GradientParam::TxPosition).is_err());
+}
+
+#[test]
+fn cfr_gradient_matches_finite_differences() {
+    use rftwin::trace::channel::{cfr, cfr_gradient};
+    let freqs: Vec<f64> = (0..8).map(|k| 28e9 + 5e6 * k as f64).collect();
+    for (label, scene, tx, rx, depth, refr) in configurations() {
+        for param in ["object/box_a/translation", "rx/position", "material/itu_concrete/eps_r"] {
+            let base = solve(&scene, tx, rx, depth, refr);
+            let g = grads(&scene, &base, tx, rx, param);
+            let p = GradientParam::parse(param).unwrap();
+            // h balances truncation (phase curvature (2π/λ)² h² ≈ 3e-5 relative) against
+            // f64 round-off in the phase 2π f τ (f τ ≈ 5000 cycles).
+            let h = 1e-5;
+            for c in 0..p.components() {
+                let eval = |sign: f64| {
+                    let mut s = scene.clone();
+                    let (mut t, mut r) = (tx, rx);
+                    let mut delta = DVec3::ZERO;
+                    delta[c] = sign * h;
+                    match &p {
+                        GradientParam::ObjectTranslation(o) => s.translate_object(o, delta).unwrap(),
+                        GradientParam::RxPosition => r += delta,
+                        GradientParam::MaterialEpsR(m) => {
+                            let mat = s.materials().iter().find(|x| &x.name == m).unwrap().clone();
+                            let (e, sg) = mat.eps_r_sigma(28e9).unwrap();
+                            s.add_material(RadioMaterial::custom(m.clone(), e + sign * h, sg, mat.thickness).unwrap()).unwrap();
+                        }
+                        _ => unreachable!(),
+                    }
+                    let _ = &mut t;
+                    cfr(&solve(&s, t, r, depth, refr), &freqs)
+                };
+                let (hp, hm) = (eval(1.0), eval(-1.0));
+                let an = cfr_gradient(&base, &g, c, &freqs);
+                let scale = cfr(&base, &freqs).iter().map(|x| x.norm()).fold(0.0, f64::max);
+                for k in 0..freqs.len() {
+                    let fd = (hp[k] - hm[k]) / (2.0 * h);
+                    // the phase term 2πfτ' makes the CFR derivative large (~2π/λ per metre)
+                    assert!((an[k] - fd).norm() <= 0.01 * fd.norm() + 1e-6 * scale, "{label} {param}[{c}] f{k}: {} vs FD {fd}", an[k]);
+                }
+            }
+        }
+    }
 }

@@ -25,6 +25,20 @@ pub fn cfr(paths: &Paths, frequencies_hz: &[f64]) -> Vec<Complex> {
     frequencies_hz.iter().map(|&f| paths.tau.iter().zip(&paths.a).map(|(&t, &a)| a * propagation_phasor(f, t)).sum()).collect()
 }
 
+/// Derivatives of the CFR with respect to one parameter component `c`:
+/// `∂H(f)/∂θ = Σ (∂a_i/∂θ − j2π f a_i ∂τ_i/∂θ) e^{−j2π f τ_i}` (complex, `∂Re + j ∂Im`).
+pub fn cfr_gradient(paths: &Paths, grads: &crate::gradients::PathGradients, component: usize, frequencies_hz: &[f64]) -> Vec<Complex> {
+    let j = Complex::new(0.0, 1.0);
+    frequencies_hz
+        .iter()
+        .map(|&f| {
+            (0..paths.num_paths())
+                .map(|i| (grads.a[i][component] - j * 2.0 * PI * f * paths.a[i] * grads.tau[i][component]) * propagation_phasor(f, paths.tau[i]))
+                .sum()
+        })
+        .collect()
+}
+
 /// Normalised sinc, `sin(πx)/(πx)`.
 pub fn sinc(x: f64) -> f64 {
     if x.abs() < 1e-12 {

@@ -11,7 +11,8 @@
 //!
 //! Parameters (`GradientParam::parse` accepts these names):
 //! `object/<name>/translation` (3), `tx/position` (3), `rx/position` (3),
-//! `material/<name>/eps_r` (1), `material/<name>/sigma` (1).
+//! `material/<name>/eps_r` (1), `material/<name>/sigma` (1),
+//! `material/<name>/thickness` (1).
 
 use crate::error::{Result, TraceError};
 use crate::field::{path_coefficient_generic, FieldInteraction};
@@ -38,16 +39,18 @@ pub enum GradientParam {
     MaterialEpsR(String),
     /// Conductivity σ [S/m] of the named material.
     MaterialSigma(String),
+    /// Slab thickness d [m] of the named material.
+    MaterialThickness(String),
 }
 
 impl GradientParam {
     /// Parses `object/<name>/translation`, `tx/position`, `rx/position`,
-    /// `material/<name>/eps_r` or `material/<name>/sigma`.
+    /// `material/<name>/eps_r`, `material/<name>/sigma` or `material/<name>/thickness`.
     pub fn parse(s: &str) -> Result<Self> {
         let bad = || TraceError::InvalidInput {
             name: "gradient parameter",
             message: format!(
-                "'{s}' is not one of object/<name>/translation, tx/position, rx/position, material/<name>/eps_r, material/<name>/sigma"
+                "'{s}' is not one of object/<name>/translation, tx/position, rx/position, material/<name>/eps_r, material/<name>/sigma, material/<name>/thickness"
             ),
         };
         if s == "tx/position" {
@@ -66,6 +69,9 @@ impl GradientParam {
             if let Some(n) = rest.strip_suffix("/sigma").filter(|n| !n.is_empty()) {
                 return Ok(GradientParam::MaterialSigma(n.into()));
             }
+            if let Some(n) = rest.strip_suffix("/thickness").filter(|n| !n.is_empty()) {
+                return Ok(GradientParam::MaterialThickness(n.into()));
+            }
         }
         Err(bad())
     }
@@ -78,13 +84,14 @@ impl GradientParam {
             GradientParam::RxPosition => "rx/position".into(),
             GradientParam::MaterialEpsR(n) => format!("material/{n}/eps_r"),
             GradientParam::MaterialSigma(n) => format!("material/{n}/sigma"),
+            GradientParam::MaterialThickness(n) => format!("material/{n}/thickness"),
         }
     }
 
     /// Number of scalar components.
     pub fn components(&self) -> usize {
         match self {
-            GradientParam::MaterialEpsR(_) | GradientParam::MaterialSigma(_) => 1,
+            GradientParam::MaterialEpsR(_) | GradientParam::MaterialSigma(_) | GradientParam::MaterialThickness(_) => 1,
             _ => 3,
         }
     }
@@ -126,7 +133,7 @@ pub fn path_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths, tx: &R
         _ => None,
     };
     let material_param = match param {
-        GradientParam::MaterialEpsR(n) | GradientParam::MaterialSigma(n) => {
+        GradientParam::MaterialEpsR(n) | GradientParam::MaterialSigma(n) | GradientParam::MaterialThickness(n) => {
             let i = scene.materials().iter().position(|m| &m.name == n).ok_or_else(|| TraceError::InvalidInput {
                 name: "gradient parameter",
                 message: format!(
@@ -146,14 +153,15 @@ pub fn path_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths, tx: &R
         .enumerate()
         .map(|(i, m)| {
             let (eps, sigma) = m.eps_r_sigma(f)?;
-            let (mut e, mut s) = (D::constant(eps), D::constant(sigma));
+            let (mut e, mut s, mut d) = (D::constant(eps), D::constant(sigma), D::constant(m.thickness));
             if material_param == Some(i) {
                 match param {
                     GradientParam::MaterialEpsR(_) => e = D::variable(eps, 0),
-                    _ => s = D::variable(sigma, 0),
+                    GradientParam::MaterialSigma(_) => s = D::variable(sigma, 0),
+                    _ => d = D::variable(m.thickness, 0),
                 }
             }
-            Ok((C::new(e, -s / D::constant(omega_eps0)), D::constant(m.thickness)))
+            Ok((C::new(e, -s / D::constant(omega_eps0)), d))
         })
         .collect::<Result<_>>()?;
     let t_var = moved_object.is_some();
