@@ -8,6 +8,7 @@
 pub mod antenna;
 pub mod constants;
 pub mod dual;
+pub mod echo;
 pub mod error;
 pub mod io;
 pub mod material;
@@ -16,6 +17,7 @@ pub mod paths;
 pub mod scene;
 
 pub use antenna::{Antenna, AntennaPattern, Polarization};
+pub use echo::Echo;
 pub use error::{Error, Result};
 pub use material::{ItuMaterial, RadioMaterial};
 pub use mesh::Mesh;

@@ -114,6 +114,35 @@ impl Mesh {
         Mesh { vertices, triangles }
     }
 
+    /// A closed box centred at `center` with half extents `half` along the orthonormal
+    /// `axes` (12 triangles, outward normals).
+    pub fn oriented_box(center: DVec3, half: DVec3, axes: [DVec3; 3]) -> Self {
+        let mut m = Mesh::cuboid(-half, half);
+        for v in &mut m.vertices {
+            *v = center + axes[0] * v.x + axes[1] * v.y + axes[2] * v.z;
+        }
+        m
+    }
+
+    /// A block letter "A" standing in the x–z plane (facing −y), its baseline centred at
+    /// `base`: two slanted legs and a crossbar of square `stroke` section, `height` and
+    /// `width` [m] overall, `depth` thick along y. The three bars overlap where they meet
+    /// (a ray tracer needs no boolean union).
+    pub fn letter_a(base: DVec3, height: f64, width: f64, stroke: f64, depth: f64) -> Self {
+        let mut m = Mesh::default();
+        let apex = base + DVec3::new(0.0, 0.0, height);
+        for foot in [base + DVec3::new(-width / 2.0 + stroke / 2.0, 0.0, 0.0), base + DVec3::new(width / 2.0 - stroke / 2.0, 0.0, 0.0)] {
+            let along = (apex - foot).normalize();
+            let len = (apex - foot).length();
+            let across = DVec3::Y.cross(along).normalize();
+            m.append(&Mesh::oriented_box((foot + apex) / 2.0, DVec3::new(stroke / 2.0, depth / 2.0, len / 2.0), [across, DVec3::Y, along]));
+        }
+        let bar_z = 0.38 * height;
+        let bar_half = (width / 2.0) * (1.0 - bar_z / height);
+        m.append(&Mesh::oriented_box(base + DVec3::new(0.0, 0.0, bar_z), DVec3::new(bar_half, depth / 2.0, stroke / 2.0), [DVec3::X, DVec3::Y, DVec3::Z]));
+        m
+    }
+
     /// A geodesic sphere of `radius` [m] around `center` with `subdivisions` loop
     /// subdivisions of an icosahedron (20 · 4^s triangles, outward normals).
     pub fn icosphere(center: DVec3, radius: f64, subdivisions: u32) -> Self {

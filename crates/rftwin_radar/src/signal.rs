@@ -2,32 +2,11 @@
 
 use crate::config::{FmcwConfig, MimoArray};
 use crate::error::{RadarError, Result};
-use glam::DVec3;
 use rayon::prelude::*;
-use rftwin_core::constants::SPEED_OF_LIGHT;
+pub use rftwin_core::Echo;
 use rftwin_core::Complex;
 use rustfft::FftPlanner;
 use std::f64::consts::PI;
-
-/// One echo: a scattering point with complex amplitude `a` (Sionna convention: without
-/// the propagation phase). The delay of channel (tx, rx) is
-/// `(|p − tx| + |p − rx| + extra_path_m) / c`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Echo {
-    /// Scattering point [m].
-    pub point: DVec3,
-    /// Complex amplitude.
-    pub a: Complex,
-    /// Path length added to the two legs (multi-bounce echoes) [m].
-    pub extra_path_m: f64,
-}
-
-impl Echo {
-    /// Round-trip delay [s] for the channel (tx, rx).
-    pub fn delay(&self, tx: DVec3, rx: DVec3) -> f64 {
-        ((self.point - tx).length() + (self.point - rx).length() + self.extra_path_m) / SPEED_OF_LIGHT
-    }
-}
 
 /// Eq. (15): `S_IF[n] = Σ_i a_i exp(2πj (S τ_i t_n + f0 τ_i − S τ_i² / 2))`, `t_n = n / f_s`,
 /// for one channel's `(τ_i, a_i)`. Phases are reduced in cycles before the exponential.

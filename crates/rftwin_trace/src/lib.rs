@@ -21,6 +21,7 @@ pub mod field;
 pub mod geometry;
 pub mod gradients;
 pub mod image_method;
+pub mod scattering;
 pub mod solver;
 
 pub use error::TraceError;

@@ -1,0 +1,181 @@
+//! Solver (B): radar surface scattering (InverTwin's path integral, eq. 4).
+//!
+//! The received signal is an integral over the surface points `x` visible from the
+//! radar, `h = ∫ f(x) V(tx, x) V(x, rx) δ(t − τ(x)) dA(x)`, estimated by Monte Carlo:
+//! rays from the array centre, uniform in the cone that holds the target's bounding
+//! sphere, hit the scene; hits on target objects are samples stored as (triangle,
+//! barycentric coordinates), i.e. points attached to the *reference surface*, with the
+//! area-measure pdf `p_A = p_ω cos θ / d²`. Visibility towards every Tx/Rx element is
+//! taken from the array centre (the array, a few centimetres, is small against the
+//! metre-scale scene; the error is the parallax of occluder edges across the aperture).
+//!
+//! Scattering model (monostatic geometry, documented in `docs/physics.md`): a
+//! physical-optics amplitude per unit area
+//! `f(x) = λ / ((4π)^{3/2} d²) · (2√π / λ) · |R̄(θ)| · ((1 − k_d) cos θ + k_d)`,
+//! with `R̄` the TE/TM-averaged slab reflection magnitude of the material at incidence θ
+//! and `k_d` a diffuse share. A flat facet integrated coherently gives the physical-optics
+//! radar cross-section `4π A² / λ²` at normal incidence (the specular lobe emerges from
+//! the coherent sum); `k_d` keeps a floor at oblique incidence.
+
+use crate::error::{Result, TraceError};
+use crate::field::slab_coefficients;
+use crate::geometry::SceneGeometry;
+use glam::DVec3;
+use rand::{Rng, SeedableRng};
+use rftwin_core::constants::wavelength;
+use rftwin_core::{Complex, Echo, Scene};
+use std::f64::consts::PI;
+
+/// Settings of [`surface_scattering`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScatteringOptions {
+    /// Carrier frequency [Hz] (wavelength and material parameters).
+    pub frequency_hz: f64,
+    /// Rays cast from the array centre.
+    pub samples: usize,
+    /// Seed of the ray directions.
+    pub seed: u64,
+    /// Diffuse share `k_d` in [0, 1].
+    pub diffuse: f64,
+    /// Objects that scatter; hits on other objects only occlude. Empty = all objects.
+    pub targets: Vec<String>,
+}
+
+impl Default for ScatteringOptions {
+    fn default() -> Self {
+        ScatteringOptions { frequency_hz: 77e9, samples: 100_000, seed: 1, diffuse: 0.1, targets: Vec::new() }
+    }
+}
+
+/// One surface sample.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SurfaceSample {
+    /// Global triangle index.
+    pub triangle: u32,
+    /// Barycentric coordinates `(b1, b2)` of `v1`, `v2` (`b0 = 1 − b1 − b2`).
+    pub barycentric: [f64; 2],
+    /// The point [m].
+    pub point: DVec3,
+    /// Monte Carlo area weight `1 / (N p_A)` [m²].
+    pub area_weight: f64,
+    /// Echo amplitude `f(x) · area_weight` (no propagation phase).
+    pub amplitude: Complex,
+}
+
+/// The samples and what happened to the rays.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ScatteringResult {
+    /// Samples on target surfaces.
+    pub samples: Vec<SurfaceSample>,
+    /// Rays cast.
+    pub rays: u64,
+    /// Rays that hit nothing.
+    pub missed: u64,
+    /// Rays whose first hit is not a target object (occluded or other geometry).
+    pub occluded: u64,
+    /// Hits dropped because the ray grazes the surface (cos θ < 1e-6): their pdf would be
+    /// unbounded.
+    pub grazing_dropped: u64,
+}
+
+impl ScatteringResult {
+    /// The samples as radar echoes.
+    pub fn echoes(&self) -> Vec<Echo> {
+        self.samples.iter().map(|s| Echo { point: s.point, a: s.amplitude, extra_path_m: 0.0 }).collect()
+    }
+}
+
+/// Scattering amplitude per unit area `f(x)` (see the module docs).
+pub fn scattering_density(lambda: f64, distance: f64, cos_theta: f64, reflection: f64, diffuse: f64) -> f64 {
+    let spreading = lambda / ((4.0 * PI).powf(1.5) * distance * distance);
+    spreading * (2.0 * PI.sqrt() / lambda) * reflection * ((1.0 - diffuse) * cos_theta + diffuse)
+}
+
+/// Samples the surfaces of `scene` visible from `center`.
+pub fn surface_scattering(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts: &ScatteringOptions) -> Result<ScatteringResult> {
+    if !(opts.frequency_hz.is_finite() && opts.frequency_hz > 0.0) {
+        return Err(TraceError::InvalidInput { name: "frequency_hz", message: format!("must be > 0, got {}", opts.frequency_hz) });
+    }
+    if opts.samples == 0 {
+        return Err(TraceError::InvalidInput { name: "samples", message: "must be > 0".into() });
+    }
+    if !(0.0..=1.0).contains(&opts.diffuse) {
+        return Err(TraceError::InvalidInput { name: "diffuse", message: format!("must be in [0, 1], got {}", opts.diffuse) });
+    }
+    if !center.is_finite() {
+        return Err(TraceError::InvalidInput { name: "center", message: format!("must be finite, got {center}") });
+    }
+    let targets: Vec<u32> = if opts.targets.is_empty() {
+        (0..scene.objects().len() as u32).collect()
+    } else {
+        opts.targets.iter().map(|n| scene.object_index(n).map(|i| i as u32)).collect::<Result<_, _>>()?
+    };
+    let lambda = wavelength(opts.frequency_hz);
+    let materials: Vec<(Complex, f64)> = scene
+        .materials()
+        .iter()
+        .map(|m| Ok((m.complex_permittivity(opts.frequency_hz)?, m.thickness)))
+        .collect::<Result<_>>()?;
+    // Bounding sphere of the targets.
+    let (mut lo, mut hi) = (DVec3::splat(f64::INFINITY), DVec3::splat(f64::NEG_INFINITY));
+    for &o in &targets {
+        if let Some((a, b)) = scene.objects()[o as usize].mesh.bounds() {
+            lo = lo.min(a);
+            hi = hi.max(b);
+        }
+    }
+    let sphere_c = (lo + hi) / 2.0;
+    let sphere_r = (hi - lo).length() / 2.0 * 1.001 + 1e-9;
+    let to_c = sphere_c - center;
+    let dist = to_c.length();
+    let (axis, cos_max) = if dist > sphere_r { (to_c / dist, (1.0 - (sphere_r / dist).powi(2)).sqrt()) } else { (DVec3::Z, -1.0) };
+    let pdf_omega = 1.0 / (2.0 * PI * (1.0 - cos_max));
+    let (t1, t2) = axis.any_orthonormal_pair();
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(opts.seed);
+    let mut out = ScatteringResult { rays: opts.samples as u64, ..Default::default() };
+    let eps = geom.eps();
+    for _ in 0..opts.samples {
+        let z: f64 = 1.0 - rng.gen::<f64>() * (1.0 - cos_max);
+        let phi = 2.0 * PI * rng.gen::<f64>();
+        let r = (1.0 - z * z).max(0.0).sqrt();
+        let d = (t1 * (r * phi.cos()) + t2 * (r * phi.sin()) + axis * z).normalize();
+        let Some(hit) = geom.closest_hit(center, d, eps, f64::INFINITY, None) else {
+            out.missed += 1;
+            continue;
+        };
+        let tri = hit.triangle as usize;
+        if !targets.contains(&geom.object[tri]) {
+            out.occluded += 1;
+            continue;
+        }
+        let n = geom.normals[tri];
+        let cos_theta = d.dot(n).abs();
+        if cos_theta < 1e-6 {
+            out.grazing_dropped += 1;
+            continue;
+        }
+        let point = center + d * hit.t;
+        let pdf_area = pdf_omega * cos_theta / (hit.t * hit.t);
+        let area_weight = 1.0 / (opts.samples as f64 * pdf_area);
+        let (eta, thickness) = materials[geom.material[tri] as usize];
+        let c = slab_coefficients(eta, thickness, lambda, cos_theta);
+        let reflection = 0.5 * (c.r_te.norm() + c.r_tm.norm());
+        let f = scattering_density(lambda, hit.t, cos_theta, reflection, opts.diffuse);
+        let [v0, v1, v2] = geom.triangles[tri];
+        let bary = barycentric(point, v0, v1, v2);
+        out.samples.push(SurfaceSample { triangle: hit.triangle, barycentric: bary, point, area_weight, amplitude: Complex::new(f * area_weight, 0.0) });
+    }
+    Ok(out)
+}
+
+/// Barycentric coordinates `(b1, b2)` of `p` in triangle `(v0, v1, v2)`.
+pub fn barycentric(p: DVec3, v0: DVec3, v1: DVec3, v2: DVec3) -> [f64; 2] {
+    let (e1, e2, w) = (v1 - v0, v2 - v0, p - v0);
+    let (d11, d12, d22) = (e1.dot(e1), e1.dot(e2), e2.dot(e2));
+    let (w1, w2) = (w.dot(e1), w.dot(e2));
+    let den = d11 * d22 - d12 * d12;
+    if den == 0.0 {
+        return [0.0, 0.0];
+    }
+    [(d22 * w1 - d12 * w2) / den, (d11 * w2 - d12 * w1) / den]
+}
