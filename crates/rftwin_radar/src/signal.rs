@@ -65,6 +65,7 @@ pub fn range_profiles(cfg: &FmcwConfig, signals: &[Vec<Complex>]) -> Result<Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rftwin_core::constants::SPEED_OF_LIGHT;
 
     #[test]
     fn a_point_target_peaks_in_its_range_bin() {
