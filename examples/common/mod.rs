@@ -169,3 +169,68 @@ pub fn plot_cir(path: &Path, title: &str, taus_ns: &[f64], mags_db: &[f64]) -> R
     root.present().with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }
+
+/// Line plot of several named series over a shared x axis.
+pub fn plot_lines(path: &Path, title: &str, x_desc: &str, y_desc: &str, x: &[f64], series: &[(&str, &[f64])]) -> Result<()> {
+    use plotters::prelude::*;
+    register_font();
+    let root = BitMapBackend::new(path, (900, 500)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let (x0, x1) = (x.first().copied().unwrap_or(0.0), x.last().copied().unwrap_or(1.0));
+    let (y0, y1) = series.iter().flat_map(|s| s.1.iter()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let pad = ((y1 - y0) * 0.05).max(1e-12);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 22))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x0..x1, (y0 - pad)..(y1 + pad))?;
+    chart.configure_mesh().x_desc(x_desc).y_desc(y_desc).draw()?;
+    let colors = [BLUE, RED, GREEN, MAGENTA];
+    for (k, (name, ys)) in series.iter().enumerate() {
+        let c = colors[k % colors.len()];
+        chart
+            .draw_series(LineSeries::new(x.iter().copied().zip(ys.iter().copied()), c.stroke_width(2)))?
+            .label(*name)
+            .legend(move |(px, py)| PathElement::new(vec![(px, py), (px + 20, py)], c.stroke_width(2)));
+    }
+    chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
+    root.present().with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// Heat map of `data` (`rows × cols`, row-major) with axis ranges, viridis-like colours
+/// on a linear scale from min to max.
+pub fn plot_heatmap(path: &Path, title: &str, data: &[f64], rows: usize, cols: usize, x_range: (f64, f64), y_range: (f64, f64), x_desc: &str, y_desc: &str) -> Result<()> {
+    use plotters::prelude::*;
+    register_font();
+    if data.len() != rows * cols || rows == 0 || cols == 0 {
+        bail!("heat map of {} values is not {rows} × {cols}", data.len());
+    }
+    let root = BitMapBackend::new(path, (700, 600)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let (lo, hi) = data.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let span = (hi - lo).max(1e-300);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 20))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(60)
+        .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)?;
+    chart.configure_mesh().disable_mesh().x_desc(x_desc).y_desc(y_desc).draw()?;
+    let (dx, dy) = ((x_range.1 - x_range.0) / cols as f64, (y_range.1 - y_range.0) / rows as f64);
+    chart.draw_series((0..rows).flat_map(|r| (0..cols).map(move |c| (r, c))).map(|(r, c)| {
+        let t = (data[r * cols + c] - lo) / span;
+        // a compact viridis approximation
+        let col = RGBColor((255.0 * (0.267 + t * (0.993 - 0.267)).clamp(0.0, 1.0) * t.sqrt()) as u8, (255.0 * (0.005 + 0.9 * t)) as u8, (255.0 * (0.33 + 0.3 * (1.0 - t) - 0.5 * t * t).clamp(0.0, 1.0)) as u8);
+        let (x0, y0) = (x_range.0 + c as f64 * dx, y_range.0 + r as f64 * dy);
+        Rectangle::new([(x0, y0), (x0 + dx, y0 + dy)], col.filled())
+    }))?;
+    root.present().with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// Number of strict interior local minima of a sampled curve.
+pub fn count_local_minima(y: &[f64]) -> usize {
+    (1..y.len().saturating_sub(1)).filter(|&i| y[i] < y[i - 1] && y[i] <= y[i + 1]).count()
+}
