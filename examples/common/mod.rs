@@ -201,6 +201,7 @@ pub fn plot_lines(path: &Path, title: &str, x_desc: &str, y_desc: &str, x: &[f64
 
 /// Heat map of `data` (`rows × cols`, row-major) with axis ranges, viridis-like colours
 /// on a linear scale from min to max.
+#[allow(clippy::too_many_arguments)]
 pub fn plot_heatmap(path: &Path, title: &str, data: &[f64], rows: usize, cols: usize, x_range: (f64, f64), y_range: (f64, f64), x_desc: &str, y_desc: &str) -> Result<()> {
     use plotters::prelude::*;
     register_font();
