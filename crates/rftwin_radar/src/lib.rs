@@ -2,6 +2,7 @@
 //!
 //! - [`config`]: the FMCW waveform and the TDM-MIMO array (default: 77 GHz, 4 GHz
 //!   sweep, 16 × 16 virtual uniform planar array).
+//! - [`ofdm`]: OFDM subcarrier channel and range profile by inverse FFT.
 //! - [`signal`]: IF signal synthesis from echoes (eq. 15) and the Hamming-windowed range
 //!   FFT (eq. 16, rustfft).
 //! - [`spectrum`]: range–angle and 3D spatial spectra by Bartlett beamforming and MUSIC.
@@ -17,11 +18,13 @@
 pub mod config;
 pub mod error;
 pub mod loss;
+pub mod ofdm;
 pub mod signal;
 pub mod spectrum;
 pub mod surrogate;
 
 pub use config::{FmcwConfig, MimoArray};
 pub use error::RadarError;
+pub use ofdm::OfdmConfig;
 pub use signal::Echo;
 pub use spectrum::{AngleGrid, Spectrum};
