@@ -35,6 +35,15 @@ fn perturbed(p: &GradientParam, delta: f64) -> (f64, num_complex::Complex64) {
     let (mut t, mut r) = (TX, RX);
     match p {
         GradientParam::ObjectTranslation(o) => s.translate_object(o, DVec3::new(delta, 0.0, 0.0)).unwrap(),
+        GradientParam::ObjectRotation(o) | GradientParam::ObjectScale(o) => {
+            let rotate = matches!(p, GradientParam::ObjectRotation(_));
+            let mesh = &mut s.object_mut(o).unwrap().mesh;
+            let pivot = mesh.vertices.iter().sum::<DVec3>() / mesh.vertices.len() as f64;
+            for v in &mut mesh.vertices {
+                let r = *v - pivot;
+                *v = pivot + if rotate { glam::DMat3::from_rotation_x(delta) * r } else { DVec3::new(r.x * (1.0 + delta), r.y, r.z) };
+            }
+        }
         GradientParam::TxPosition => t.x += delta,
         GradientParam::RxPosition => r.x += delta,
         GradientParam::MaterialEpsR(m) | GradientParam::MaterialSigma(m) | GradientParam::MaterialThickness(m) => {
@@ -88,5 +97,5 @@ fn every_row_of_the_capability_table_holds() {
             assert_eq!(cell, "no API yet", "{name}: radar outputs have no gradient entry point yet; update the test with the API");
         }
     }
-    assert_eq!(supported, 12);
+    assert_eq!(supported, 16);
 }

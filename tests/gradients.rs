@@ -98,6 +98,21 @@ fn check_against_fd(label: &str, scene: &Scene, tx: DVec3, rx: DVec3, depth: usi
             delta[c] = sign * h;
             match &p {
                 GradientParam::ObjectTranslation(o) => s.translate_object(o, delta).unwrap(),
+                GradientParam::ObjectRotation(o) | GradientParam::ObjectScale(o) => {
+                    let mesh = &mut s.object_mut(o).unwrap().mesh;
+                    let pivot = mesh.vertices.iter().sum::<DVec3>() / mesh.vertices.len() as f64;
+                    let rotate = matches!(p, GradientParam::ObjectRotation(_));
+                    let rot = [glam::DMat3::from_rotation_x, glam::DMat3::from_rotation_y, glam::DMat3::from_rotation_z][c](sign * h);
+                    for v in &mut mesh.vertices {
+                        let mut r = *v - pivot;
+                        if rotate {
+                            r = rot * r;
+                        } else {
+                            r[c] *= 1.0 + sign * h;
+                        }
+                        *v = pivot + r;
+                    }
+                }
                 GradientParam::TxPosition => t += delta,
                 GradientParam::RxPosition => r += delta,
                 GradientParam::MaterialThickness(m) => {
@@ -177,6 +192,16 @@ fn translation_gradients_match_finite_differences() {
     for (label, scene, tx, rx, depth, refr) in configurations() {
         for obj in ["box_a", "box_b"] {
             check_against_fd(label, &scene, tx, rx, depth, refr, &format!("object/{obj}/translation"), 1e-4);
+        }
+    }
+}
+
+#[test]
+fn rotation_and_scale_gradients_match_finite_differences() {
+    for (label, scene, tx, rx, depth, refr) in configurations() {
+        for obj in ["box_a", "box_b"] {
+            check_against_fd(label, &scene, tx, rx, depth, refr, &format!("object/{obj}/rotation"), 1e-6);
+            check_against_fd(label, &scene, tx, rx, depth, refr, &format!("object/{obj}/scale"), 1e-6);
         }
     }
 }

@@ -10,7 +10,9 @@
 //! the boundary term, which this module does not include.
 //!
 //! Parameters (`GradientParam::parse` accepts these names):
-//! `object/<name>/translation` (3), `tx/position` (3), `rx/position` (3),
+//! `object/<name>/translation` (3), `object/<name>/rotation` (3, radians about the
+//! vertex centroid), `object/<name>/scale` (3, about the vertex centroid),
+//! `tx/position` (3), `rx/position` (3),
 //! `material/<name>/eps_r` (1), `material/<name>/sigma` (1),
 //! `material/<name>/thickness` (1).
 
@@ -31,6 +33,12 @@ type D = Dual<3>;
 pub enum GradientParam {
     /// Translation (x, y, z) [m] of the named object.
     ObjectTranslation(String),
+    /// Rotation (α, β, γ) [rad] of the named object about its vertex centroid,
+    /// `R = Rz(γ) Ry(β) Rx(α)`, differentiated at zero.
+    ObjectRotation(String),
+    /// Scale factors (x, y, z) of the named object about its vertex centroid,
+    /// differentiated at one.
+    ObjectScale(String),
     /// Transmitter position [m].
     TxPosition,
     /// Receiver position [m].
@@ -50,7 +58,7 @@ impl GradientParam {
         let bad = || TraceError::InvalidInput {
             name: "gradient parameter",
             message: format!(
-                "'{s}' is not one of object/<name>/translation, tx/position, rx/position, material/<name>/eps_r, material/<name>/sigma, material/<name>/thickness"
+                "'{s}' is not one of object/<name>/translation, object/<name>/rotation, object/<name>/scale, tx/position, rx/position, material/<name>/eps_r, material/<name>/sigma, material/<name>/thickness"
             ),
         };
         if s == "tx/position" {
@@ -60,7 +68,16 @@ impl GradientParam {
             return Ok(GradientParam::RxPosition);
         }
         if let Some(rest) = s.strip_prefix("object/") {
-            return rest.strip_suffix("/translation").filter(|n| !n.is_empty()).map(|n| GradientParam::ObjectTranslation(n.into())).ok_or_else(bad);
+            for (suffix, make) in [
+                ("/translation", GradientParam::ObjectTranslation as fn(String) -> GradientParam),
+                ("/rotation", GradientParam::ObjectRotation),
+                ("/scale", GradientParam::ObjectScale),
+            ] {
+                if let Some(n) = rest.strip_suffix(suffix).filter(|n| !n.is_empty()) {
+                    return Ok(make(n.into()));
+                }
+            }
+            return Err(bad());
         }
         if let Some(rest) = s.strip_prefix("material/") {
             if let Some(n) = rest.strip_suffix("/eps_r").filter(|n| !n.is_empty()) {
@@ -80,6 +97,8 @@ impl GradientParam {
     pub fn name(&self) -> String {
         match self {
             GradientParam::ObjectTranslation(n) => format!("object/{n}/translation"),
+            GradientParam::ObjectRotation(n) => format!("object/{n}/rotation"),
+            GradientParam::ObjectScale(n) => format!("object/{n}/scale"),
             GradientParam::TxPosition => "tx/position".into(),
             GradientParam::RxPosition => "rx/position".into(),
             GradientParam::MaterialEpsR(n) => format!("material/{n}/eps_r"),
@@ -129,8 +148,34 @@ pub fn path_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths, tx: &R
     let f = paths.frequency_hz;
     let lambda = wavelength(f);
     let moved_object = match param {
-        GradientParam::ObjectTranslation(n) => Some(scene.object_index(n)? as u32),
+        GradientParam::ObjectTranslation(n) | GradientParam::ObjectRotation(n) | GradientParam::ObjectScale(n) => Some(scene.object_index(n)? as u32),
         _ => None,
+    };
+    // x' = c + M (x − c) + t for vertices of the moved object, in dual numbers.
+    let pivot = moved_object.map(|o| {
+        let m = &scene.objects()[o as usize].mesh;
+        m.vertices.iter().sum::<glam::DVec3>() / m.vertices.len().max(1) as f64
+    });
+    let transform = |v: glam::DVec3| -> V3<D> {
+        let c = pivot.unwrap_or(glam::DVec3::ZERO);
+        let r = V3::<D>::cst(v - c);
+        let moved = match param {
+            GradientParam::ObjectTranslation(_) => r.plus(dvec(glam::DVec3::ZERO, true)),
+            GradientParam::ObjectScale(_) => {
+                V3([r.0[0] * D::variable(1.0, 0), r.0[1] * D::variable(1.0, 1), r.0[2] * D::variable(1.0, 2)])
+            }
+            _ => {
+                // R = Rz(γ) Ry(β) Rx(α) applied as Rx, then Ry, then Rz
+                let (a, b, g) = (D::variable(0.0, 0), D::variable(0.0, 1), D::variable(0.0, 2));
+                use rftwin_core::dual::Real;
+                let [x, y, z] = r.0;
+                let (y, z) = (y * a.cos() - z * a.sin(), y * a.sin() + z * a.cos());
+                let (x, z) = (x * b.cos() + z * b.sin(), -(x * b.sin()) + z * b.cos());
+                let (x, y) = (x * g.cos() - y * g.sin(), x * g.sin() + y * g.cos());
+                V3([x, y, z])
+            }
+        };
+        V3::<D>::cst(c).plus(moved)
     };
     let material_param = match param {
         GradientParam::MaterialEpsR(n) | GradientParam::MaterialSigma(n) | GradientParam::MaterialThickness(n) => {
@@ -164,8 +209,6 @@ pub fn path_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths, tx: &R
             Ok((C::new(e, -s / D::constant(omega_eps0)), d))
         })
         .collect::<Result<_>>()?;
-    let t_var = moved_object.is_some();
-    let translation = dvec(glam::DVec3::ZERO, t_var);
     let tx_p = dvec(tx.position, *param == GradientParam::TxPosition);
     let rx_p = dvec(rx.position, *param == GradientParam::RxPosition);
     let offsets: Vec<usize> = scene
@@ -187,11 +230,14 @@ pub fn path_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths, tx: &R
             let tri = offsets.get(obj).map(|o| o + p.primitives[k] as usize).filter(|&t| t < geom.num_triangles()).ok_or_else(|| {
                 TraceError::InvalidInput { name: "paths", message: format!("path {i} refers to object {obj} / primitive {} not in the scene", p.primitives[k]) }
             })?;
-            let n = V3::<D>::cst(geom.normals[tri]);
-            let mut d = D::constant(geom.normals[tri].dot(geom.triangles[tri][0]));
-            if moved_object == Some(geom.object[tri]) {
-                d = d + n.dot(translation);
-            }
+            let (n, d) = if moved_object == Some(geom.object[tri]) {
+                let [v0, v1, v2] = geom.triangles[tri].map(transform);
+                let n = v1.minus(v0).cross(v2.minus(v0)).normalize();
+                (n, n.dot(v0))
+            } else {
+                let n = V3::<D>::cst(geom.normals[tri]);
+                (n, D::constant(geom.normals[tri].dot(geom.triangles[tri][0])))
+            };
             let transmission = match p.interactions[k] {
                 InteractionType::Specular => false,
                 InteractionType::Refraction => true,
