@@ -22,6 +22,7 @@ pub mod geometry;
 pub mod gradients;
 pub mod image_method;
 pub mod scattering;
+pub mod scattering_grad;
 pub mod solver;
 
 pub use error::TraceError;

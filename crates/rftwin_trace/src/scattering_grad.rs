@@ -1,0 +1,212 @@
+//! Interior gradients of solver (B) through InverTwin's reparameterisation.
+//!
+//! A sample is a point on the *reference surface* — (triangle, barycentric
+//! coordinates, reference area weight `w₀`). When the geometry moves, the sample moves
+//! with its triangle, `x = b₀ v₀ + b₁ v₁ + b₂ v₂`, and its area weight scales with the
+//! triangle's area, `w = w₀ A/A₀`; so the estimate `Σ f(x) w` is a smooth function of
+//! the vertices, and creases of a connected mesh need no boundary term. Silhouettes and
+//! occlusion boundaries still do (not included here).
+//!
+//! [`reevaluate_samples`] is the forward map (fixed samples, moved geometry);
+//! [`vertex_gradients`] pulls per-echo cotangents `(∂L/∂x, ∂L/∂a)` back to the mesh
+//! vertices (local forward mode: each sample differentiates its own triangle's nine
+//! coordinates and scatters the result), and [`object_gradient`] /
+//! [`material_gradient`] chain further to object pose and material parameters.
+
+use crate::error::{Result, TraceError};
+use crate::field::slab_coefficients;
+use crate::geometry::SceneGeometry;
+use crate::gradients::GradientParam;
+use crate::scattering::{ScatteringOptions, ScatteringResult};
+use glam::DVec3;
+use num_complex::Complex as C;
+use rftwin_core::constants::{wavelength, VACUUM_PERMITTIVITY};
+use rftwin_core::dual::{Dual, Real, V3};
+use rftwin_core::{Complex, Echo, Scene};
+use std::f64::consts::PI;
+
+/// Cotangent of one echo: `∂L/∂point` and `∂L/∂a` (complex gradient convention).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct EchoCotangent {
+    /// `∂L/∂x` [1/m].
+    pub point: DVec3,
+    /// `∂L/∂Re a + j ∂L/∂Im a`.
+    pub amplitude: Complex,
+}
+
+/// Point and (real) amplitude of a sample on triangle `(v0, v1, v2)`.
+#[allow(clippy::too_many_arguments)]
+fn sample_echo<T: Real>(v: [V3<T>; 3], area0: f64, bary: [f64; 2], w0: f64, center: DVec3, lambda: f64, eta: C<T>, thickness: T, diffuse: f64) -> (V3<T>, T) {
+    let [b1, b2] = bary;
+    let x = v[0].scale(T::cst(1.0 - b1 - b2)).plus(v[1].scale(T::cst(b1))).plus(v[2].scale(T::cst(b2)));
+    let cross = v[1].minus(v[0]).cross(v[2].minus(v[0]));
+    let area = cross.length() * T::cst(0.5);
+    let n = cross.normalize();
+    let to = x.minus(V3::cst(center));
+    let d = to.length();
+    let cos_t = (to.dot(n) / d).abs();
+    let c = slab_coefficients(eta, thickness, lambda, cos_t);
+    let mag = |z: C<T>| (z.re * z.re + z.im * z.im).sqrt();
+    let reflection = (mag(c.r_te) + mag(c.r_tm)) * T::cst(0.5);
+    let spreading = T::cst(lambda / (4.0 * PI).powf(1.5) * 2.0 * PI.sqrt() / lambda) / (d * d);
+    let density = spreading * reflection * (T::cst(1.0 - diffuse) * cos_t + T::cst(diffuse));
+    (x, density * T::cst(w0) * area / T::cst(area0))
+}
+
+struct Ctx<'a> {
+    scene: &'a Scene,
+    lambda: f64,
+    materials: Vec<(Complex, f64)>,
+    offsets: Vec<usize>,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(scene: &'a Scene, opts: &ScatteringOptions) -> Result<Self> {
+        let materials = scene.materials().iter().map(|m| Ok((m.complex_permittivity(opts.frequency_hz)?, m.thickness))).collect::<Result<_>>()?;
+        let offsets = scene
+            .objects()
+            .iter()
+            .scan(0usize, |acc, o| {
+                let s = *acc;
+                *acc += o.mesh.triangles.len();
+                Some(s)
+            })
+            .collect();
+        Ok(Ctx { scene, lambda: wavelength(opts.frequency_hz), materials, offsets })
+    }
+    /// (object, vertex indices) of global triangle `t`.
+    fn triangle(&self, geom: &SceneGeometry, t: u32) -> (usize, [u32; 3]) {
+        let o = geom.object[t as usize] as usize;
+        let local = t as usize - self.offsets[o];
+        (o, self.scene.objects()[o].mesh.triangles[local])
+    }
+}
+
+fn reference_areas(geom: &SceneGeometry, res: &ScatteringResult) -> Vec<f64> {
+    res.samples
+        .iter()
+        .map(|s| {
+            let [v0, v1, v2] = geom.triangles[s.triangle as usize];
+            0.5 * (v1 - v0).cross(v2 - v0).length()
+        })
+        .collect()
+}
+
+/// Echoes of the stored samples of `res` (made on the geometry `geom`) after the scene
+/// moved to `scene` (same meshes, new vertex positions or materials). Visibility is not
+/// re-tested.
+pub fn reevaluate_samples(scene: &Scene, geom: &SceneGeometry, res: &ScatteringResult, center: DVec3, opts: &ScatteringOptions) -> Result<Vec<Echo>> {
+    let ctx = Ctx::new(scene, opts)?;
+    let areas = reference_areas(geom, res);
+    Ok(res
+        .samples
+        .iter()
+        .zip(areas)
+        .map(|(s, a0)| {
+            let (o, idx) = ctx.triangle(geom, s.triangle);
+            let mesh = &scene.objects()[o].mesh;
+            let v = idx.map(|i| V3::<f64>::cst(mesh.vertices[i as usize]));
+            let (eta, th) = ctx.materials[geom.material[s.triangle as usize] as usize];
+            let (x, a) = sample_echo(v, a0, s.barycentric, s.area_weight, center, ctx.lambda, eta, th, opts.diffuse);
+            Echo { point: x.value(), a: Complex::new(a, 0.0), extra_path_m: 0.0 }
+        })
+        .collect())
+}
+
+fn check_len(res: &ScatteringResult, cot: &[EchoCotangent]) -> Result<()> {
+    if cot.len() != res.samples.len() {
+        return Err(TraceError::InvalidInput { name: "cotangents", message: format!("{} cotangents for {} samples", cot.len(), res.samples.len()) });
+    }
+    Ok(())
+}
+
+/// `∂L/∂v` for every vertex of every object (`out[object][vertex]`).
+pub fn vertex_gradients(scene: &Scene, geom: &SceneGeometry, res: &ScatteringResult, center: DVec3, opts: &ScatteringOptions, cot: &[EchoCotangent]) -> Result<Vec<Vec<DVec3>>> {
+    check_len(res, cot)?;
+    let ctx = Ctx::new(scene, opts)?;
+    let areas = reference_areas(geom, res);
+    let mut out: Vec<Vec<DVec3>> = scene.objects().iter().map(|o| vec![DVec3::ZERO; o.mesh.vertices.len()]).collect();
+    for ((s, a0), g) in res.samples.iter().zip(areas).zip(cot) {
+        let (o, idx) = ctx.triangle(geom, s.triangle);
+        let mesh = &scene.objects()[o].mesh;
+        let mut v = [V3::<Dual<9>>::cst(DVec3::ZERO); 3];
+        for (k, vk) in v.iter_mut().enumerate() {
+            let p = mesh.vertices[idx[k] as usize];
+            *vk = V3([Dual::variable(p.x, 3 * k), Dual::variable(p.y, 3 * k + 1), Dual::variable(p.z, 3 * k + 2)]);
+        }
+        let (eta, th) = ctx.materials[geom.material[s.triangle as usize] as usize];
+        let eta = C::new(Dual::constant(eta.re), Dual::constant(eta.im));
+        let (x, a) = sample_echo(v, a0, s.barycentric, s.area_weight, center, ctx.lambda, eta, Dual::constant(th), opts.diffuse);
+        for (k, &vi) in idx.iter().enumerate() {
+            let mut gv = DVec3::ZERO;
+            for c in 0..3 {
+                let j = 3 * k + c;
+                gv[c] = g.point.x * x.0[0].d[j] + g.point.y * x.0[1].d[j] + g.point.z * x.0[2].d[j] + g.amplitude.re * a.d[j];
+            }
+            out[o][vi as usize] += gv;
+        }
+    }
+    Ok(out)
+}
+
+/// Gradient with respect to an object pose parameter (translation, rotation about the
+/// vertex centroid, scale about it), chained from [`vertex_gradients`].
+pub fn object_gradient(scene: &Scene, vertex_grads: &[Vec<DVec3>], param: &GradientParam) -> Result<Vec<f64>> {
+    let (name, kind) = match param {
+        GradientParam::ObjectTranslation(n) => (n, 0),
+        GradientParam::ObjectRotation(n) => (n, 1),
+        GradientParam::ObjectScale(n) => (n, 2),
+        other => {
+            return Err(TraceError::InvalidInput { name: "gradient parameter", message: format!("{} is not an object pose parameter", other.name()) })
+        }
+    };
+    let o = scene.object_index(name)?;
+    let verts = &scene.objects()[o].mesh.vertices;
+    let pivot = verts.iter().sum::<DVec3>() / verts.len().max(1) as f64;
+    let mut g = [0.0; 3];
+    for (v, gv) in verts.iter().zip(&vertex_grads[o]) {
+        let r = *v - pivot;
+        for (c, gc) in g.iter_mut().enumerate() {
+            let dv = match kind {
+                0 => DVec3::AXES[c],
+                1 => DVec3::AXES[c].cross(r),
+                _ => DVec3::AXES[c] * r[c],
+            };
+            *gc += gv.dot(dv);
+        }
+    }
+    Ok(g.to_vec())
+}
+
+/// Gradient with respect to a material parameter (εr, σ or slab thickness).
+pub fn material_gradient(scene: &Scene, geom: &SceneGeometry, res: &ScatteringResult, center: DVec3, opts: &ScatteringOptions, cot: &[EchoCotangent], param: &GradientParam) -> Result<f64> {
+    check_len(res, cot)?;
+    let ctx = Ctx::new(scene, opts)?;
+    let name = match param {
+        GradientParam::MaterialEpsR(n) | GradientParam::MaterialSigma(n) | GradientParam::MaterialThickness(n) => n,
+        other => return Err(TraceError::InvalidInput { name: "gradient parameter", message: format!("{} is not a material parameter", other.name()) }),
+    };
+    let m = scene.materials().iter().position(|x| &x.name == name).ok_or_else(|| TraceError::InvalidInput { name: "gradient parameter", message: format!("no material named '{name}'") })?;
+    let (eps, sigma) = scene.materials()[m].eps_r_sigma(opts.frequency_hz)?;
+    let omega_eps0 = 2.0 * PI * opts.frequency_hz * VACUUM_PERMITTIVITY;
+    let areas = reference_areas(geom, res);
+    let mut total = 0.0;
+    for ((s, a0), g) in res.samples.iter().zip(areas).zip(cot) {
+        if geom.material[s.triangle as usize] as usize != m {
+            continue;
+        }
+        let (o, idx) = ctx.triangle(geom, s.triangle);
+        let mesh = &scene.objects()[o].mesh;
+        let v = idx.map(|i| V3::<Dual<1>>::cst(mesh.vertices[i as usize]));
+        let (mut e, mut sg, mut th) = (Dual::constant(eps), Dual::constant(sigma), Dual::constant(scene.materials()[m].thickness));
+        match param {
+            GradientParam::MaterialEpsR(_) => e = Dual::variable(eps, 0),
+            GradientParam::MaterialSigma(_) => sg = Dual::variable(sigma, 0),
+            _ => th = Dual::variable(th.v, 0),
+        }
+        let eta = C::new(e, -sg / Dual::constant(omega_eps0));
+        let (_, a) = sample_echo(v, a0, s.barycentric, s.area_weight, center, ctx.lambda, eta, th, opts.diffuse);
+        total += g.amplitude.re * a.d[0];
+    }
+    Ok(total)
+}
