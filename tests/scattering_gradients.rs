@@ -1,7 +1,7 @@
 //! Interior gradients of solver (B) (reparameterised samples) against central finite
 //! differences of the re-evaluated estimate, alone and through the radar surrogate and
 //! the multi-scale loss.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::needless_range_loop)]
 
 use glam::DVec3;
 use rand::{Rng, SeedableRng};

@@ -22,6 +22,7 @@ use crate::field::slab_coefficients;
 use crate::geometry::SceneGeometry;
 use glam::DVec3;
 use rand::{Rng, SeedableRng};
+use rayon::prelude::*;
 use rftwin_core::constants::wavelength;
 use rftwin_core::{Complex, Echo, Scene};
 use std::f64::consts::PI;
@@ -131,39 +132,53 @@ pub fn surface_scattering(scene: &Scene, geom: &SceneGeometry, center: DVec3, op
     let (axis, cos_max) = if dist > sphere_r { (to_c / dist, (1.0 - (sphere_r / dist).powi(2)).sqrt()) } else { (DVec3::Z, -1.0) };
     let pdf_omega = 1.0 / (2.0 * PI * (1.0 - cos_max));
     let (t1, t2) = axis.any_orthonormal_pair();
-    let mut rng = rand_pcg::Pcg64::seed_from_u64(opts.seed);
-    let mut out = ScatteringResult { rays: opts.samples as u64, ..Default::default() };
     let eps = geom.eps();
-    for _ in 0..opts.samples {
-        let z: f64 = 1.0 - rng.gen::<f64>() * (1.0 - cos_max);
-        let phi = 2.0 * PI * rng.gen::<f64>();
-        let r = (1.0 - z * z).max(0.0).sqrt();
-        let d = (t1 * (r * phi.cos()) + t2 * (r * phi.sin()) + axis * z).normalize();
-        let Some(hit) = geom.closest_hit(center, d, eps, f64::INFINITY, None) else {
-            out.missed += 1;
-            continue;
-        };
-        let tri = hit.triangle as usize;
-        if !targets.contains(&geom.object[tri]) {
-            out.occluded += 1;
-            continue;
+    enum Outcome {
+        Sample(SurfaceSample),
+        Missed,
+        Occluded,
+        Grazing,
+    }
+    // One random stream per ray, seeded by (seed, ray index): the same samples for any
+    // thread count.
+    let outcomes: Vec<Outcome> = (0..opts.samples)
+        .into_par_iter()
+        .map(|i| {
+            let mut rng = rand_pcg::Pcg32::seed_from_u64(opts.seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let z: f64 = 1.0 - rng.gen::<f64>() * (1.0 - cos_max);
+            let phi = 2.0 * PI * rng.gen::<f64>();
+            let r = (1.0 - z * z).max(0.0).sqrt();
+            let d = (t1 * (r * phi.cos()) + t2 * (r * phi.sin()) + axis * z).normalize();
+            let Some(hit) = geom.closest_hit(center, d, eps, f64::INFINITY, None) else { return Outcome::Missed };
+            let tri = hit.triangle as usize;
+            if !targets.contains(&geom.object[tri]) {
+                return Outcome::Occluded;
+            }
+            let n = geom.normals[tri];
+            let cos_theta = d.dot(n).abs();
+            if cos_theta < 1e-6 {
+                return Outcome::Grazing;
+            }
+            let point = center + d * hit.t;
+            let pdf_area = pdf_omega * cos_theta / (hit.t * hit.t);
+            let area_weight = 1.0 / (opts.samples as f64 * pdf_area);
+            let (eta, thickness) = materials[geom.material[tri] as usize];
+            let c = slab_coefficients(eta, thickness, lambda, cos_theta);
+            let reflection = 0.5 * (c.r_te.norm() + c.r_tm.norm());
+            let f = scattering_density(lambda, hit.t, cos_theta, reflection, opts.diffuse);
+            let [v0, v1, v2] = geom.triangles[tri];
+            let barycentric = barycentric(point, v0, v1, v2);
+            Outcome::Sample(SurfaceSample { triangle: hit.triangle, barycentric, point, area_weight, amplitude: Complex::new(f * area_weight, 0.0) })
+        })
+        .collect();
+    let mut out = ScatteringResult { rays: opts.samples as u64, ..Default::default() };
+    for o in outcomes {
+        match o {
+            Outcome::Sample(s) => out.samples.push(s),
+            Outcome::Missed => out.missed += 1,
+            Outcome::Occluded => out.occluded += 1,
+            Outcome::Grazing => out.grazing_dropped += 1,
         }
-        let n = geom.normals[tri];
-        let cos_theta = d.dot(n).abs();
-        if cos_theta < 1e-6 {
-            out.grazing_dropped += 1;
-            continue;
-        }
-        let point = center + d * hit.t;
-        let pdf_area = pdf_omega * cos_theta / (hit.t * hit.t);
-        let area_weight = 1.0 / (opts.samples as f64 * pdf_area);
-        let (eta, thickness) = materials[geom.material[tri] as usize];
-        let c = slab_coefficients(eta, thickness, lambda, cos_theta);
-        let reflection = 0.5 * (c.r_te.norm() + c.r_tm.norm());
-        let f = scattering_density(lambda, hit.t, cos_theta, reflection, opts.diffuse);
-        let [v0, v1, v2] = geom.triangles[tri];
-        let bary = barycentric(point, v0, v1, v2);
-        out.samples.push(SurfaceSample { triangle: hit.triangle, barycentric: bary, point, area_weight, amplitude: Complex::new(f * area_weight, 0.0) });
     }
     Ok(out)
 }

@@ -20,6 +20,7 @@ use crate::gradients::GradientParam;
 use crate::scattering::{ScatteringOptions, ScatteringResult};
 use glam::DVec3;
 use num_complex::Complex as C;
+use rayon::prelude::*;
 use rftwin_core::constants::{wavelength, VACUUM_PERMITTIVITY};
 use rftwin_core::dual::{Dual, Real, V3};
 use rftwin_core::{Complex, Echo, Scene};
@@ -125,25 +126,38 @@ pub fn vertex_gradients(scene: &Scene, geom: &SceneGeometry, res: &ScatteringRes
     check_len(res, cot)?;
     let ctx = Ctx::new(scene, opts)?;
     let areas = reference_areas(geom, res);
-    let mut out: Vec<Vec<DVec3>> = scene.objects().iter().map(|o| vec![DVec3::ZERO; o.mesh.vertices.len()]).collect();
-    for ((s, a0), g) in res.samples.iter().zip(areas).zip(cot) {
-        let (o, idx) = ctx.triangle(geom, s.triangle);
-        let mesh = &scene.objects()[o].mesh;
-        let mut v = [V3::<Dual<9>>::cst(DVec3::ZERO); 3];
-        for (k, vk) in v.iter_mut().enumerate() {
-            let p = mesh.vertices[idx[k] as usize];
-            *vk = V3([Dual::variable(p.x, 3 * k), Dual::variable(p.y, 3 * k + 1), Dual::variable(p.z, 3 * k + 2)]);
-        }
-        let (eta, th) = ctx.materials[geom.material[s.triangle as usize] as usize];
-        let eta = C::new(Dual::constant(eta.re), Dual::constant(eta.im));
-        let (x, a) = sample_echo(v, a0, s.barycentric, s.area_weight, center, ctx.lambda, eta, Dual::constant(th), opts.diffuse);
-        for (k, &vi) in idx.iter().enumerate() {
-            let mut gv = DVec3::ZERO;
-            for c in 0..3 {
-                let j = 3 * k + c;
-                gv[c] = g.point.x * x.0[0].d[j] + g.point.y * x.0[1].d[j] + g.point.z * x.0[2].d[j] + g.amplitude.re * a.d[j];
+    // Each sample differentiates its own triangle (in parallel); the scatter-add into
+    // the vertex array is sequential.
+    let contributions: Vec<(usize, [u32; 3], [DVec3; 3])> = res
+        .samples
+        .par_iter()
+        .zip(areas.par_iter())
+        .zip(cot.par_iter())
+        .map(|((s, &a0), g)| {
+            let (o, idx) = ctx.triangle(geom, s.triangle);
+            let mesh = &scene.objects()[o].mesh;
+            let mut v = [V3::<Dual<9>>::cst(DVec3::ZERO); 3];
+            for (k, vk) in v.iter_mut().enumerate() {
+                let p = mesh.vertices[idx[k] as usize];
+                *vk = V3([Dual::variable(p.x, 3 * k), Dual::variable(p.y, 3 * k + 1), Dual::variable(p.z, 3 * k + 2)]);
             }
-            out[o][vi as usize] += gv;
+            let (eta, th) = ctx.materials[geom.material[s.triangle as usize] as usize];
+            let eta = C::new(Dual::constant(eta.re), Dual::constant(eta.im));
+            let (x, a) = sample_echo(v, a0, s.barycentric, s.area_weight, center, ctx.lambda, eta, Dual::constant(th), opts.diffuse);
+            let mut gv = [DVec3::ZERO; 3];
+            for (k, gk) in gv.iter_mut().enumerate() {
+                for c in 0..3 {
+                    let j = 3 * k + c;
+                    gk[c] = g.point.x * x.0[0].d[j] + g.point.y * x.0[1].d[j] + g.point.z * x.0[2].d[j] + g.amplitude.re * a.d[j];
+                }
+            }
+            (o, idx, gv)
+        })
+        .collect();
+    let mut out: Vec<Vec<DVec3>> = scene.objects().iter().map(|o| vec![DVec3::ZERO; o.mesh.vertices.len()]).collect();
+    for (o, idx, gv) in contributions {
+        for (vi, g) in idx.iter().zip(gv) {
+            out[o][*vi as usize] += g;
         }
     }
     Ok(out)
