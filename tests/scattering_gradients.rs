@@ -16,14 +16,25 @@ use rftwin::{GradientParam, Mesh, Scene, SceneGeometry};
 
 fn setup(kind: usize) -> (Scene, ScatteringResult, ScatteringOptions) {
     let mut scene = Scene::new();
+    // five configurations: letter, sphere (wood), rotated box, plate at grazing
+    // incidence (75°, concrete), and a plate half hidden behind an occluder
+    let tilt = 75f64.to_radians();
     let mesh = match kind {
         0 => Mesh::letter_a(DVec3::new(0.0, 1.0, -0.25), 0.5, 0.4, 0.08, 0.05),
         1 => Mesh::icosphere(DVec3::new(0.1, 1.2, 0.05), 0.2, 2),
-        _ => Mesh::oriented_box(DVec3::new(-0.1, 0.9, 0.0), DVec3::new(0.15, 0.05, 0.1), [DVec3::new(0.8, 0.6, 0.0), DVec3::new(-0.6, 0.8, 0.0), DVec3::Z]),
+        2 => Mesh::oriented_box(DVec3::new(-0.1, 0.9, 0.0), DVec3::new(0.15, 0.05, 0.1), [DVec3::new(0.8, 0.6, 0.0), DVec3::new(-0.6, 0.8, 0.0), DVec3::Z]),
+        3 => Mesh::oriented_box(DVec3::new(0.0, 1.0, 0.0), DVec3::new(0.2, 0.005, 0.2), [DVec3::new(tilt.cos(), tilt.sin(), 0.0), DVec3::new(-tilt.sin(), tilt.cos(), 0.0), DVec3::Z]),
+        _ => Mesh::oriented_box(DVec3::new(0.0, 1.1, 0.0), DVec3::new(0.2, 0.005, 0.2), [DVec3::X, DVec3::Y, DVec3::Z]),
     };
-    scene.add_object("target", mesh, if kind == 1 { "itu_wood" } else { "itu_metal" }).unwrap();
+    let material = ["itu_metal", "itu_wood", "itu_metal", "itu_concrete", "itu_metal"][kind];
+    scene.add_object("target", mesh, material).unwrap();
+    if kind == 4 {
+        let occluder = Mesh::oriented_box(DVec3::new(-0.15, 0.6, 0.0), DVec3::new(0.15, 0.01, 0.4), [DVec3::X, DVec3::Y, DVec3::Z]);
+        scene.add_object("occluder", occluder, "itu_concrete").unwrap();
+    }
     let geom = SceneGeometry::new(&scene);
-    let opts = ScatteringOptions { samples: 3000, seed: kind as u64, ..Default::default() };
+    let targets = if kind == 4 { vec!["target".to_string()] } else { vec![] };
+    let opts = ScatteringOptions { samples: 3000, seed: kind as u64, targets, ..Default::default() };
     let res = surface_scattering(&scene, &geom, DVec3::ZERO, &opts).unwrap();
     assert!(res.samples.len() > 200);
     (scene, res, opts)
@@ -36,7 +47,7 @@ fn close(what: &str, an: f64, fd: f64, floor: f64) {
 /// L = Σ c_i·x_i + Σ d_i a_i: constant cotangents.
 #[test]
 fn vertex_object_and_material_gradients_match_finite_differences() {
-    for kind in 0..3 {
+    for kind in 0..5 {
         let (scene, res, opts) = setup(kind);
         let geom = SceneGeometry::new(&scene);
         let mut rng = rand_pcg::Pcg64::seed_from_u64(3);
@@ -57,6 +68,10 @@ fn vertex_object_and_material_gradients_match_finite_differences() {
         let vg = vertex_gradients(&scene, &geom, &res, DVec3::ZERO, &opts, &cot).unwrap();
         let h = 1e-6;
         let nv = scene.objects()[0].mesh.vertices.len();
+        if kind == 4 {
+            // the occluder scatters nothing (not a target): its vertices get no gradient
+            assert!(vg[1].iter().all(|g| *g == DVec3::ZERO));
+        }
         for vi in (0..nv).step_by((nv / 6).max(1)) {
             for c in 0..3 {
                 let mut p = scene.clone();
@@ -91,7 +106,7 @@ fn vertex_object_and_material_gradients_match_finite_differences() {
                 close(&format!("kind {kind} {param}[{c}]"), g[c], (moved(1.0) - moved(-1.0)) / (2.0 * h), 1e-9);
             }
         }
-        let mat = scene.materials()[0].clone();
+        let mat = scene.materials()[scene.objects()[0].material].clone();
         for (param, hh) in [("eps_r", 1e-5), ("sigma", 1e-3), ("thickness", 1e-7)] {
             let p = GradientParam::parse(&format!("material/{}/{param}", mat.name)).unwrap();
             let g = material_gradient(&scene, &geom, &res, DVec3::ZERO, &opts, &cot, &p).unwrap();
@@ -166,4 +181,42 @@ fn surrogate_loss_gradient_wrt_pose_matches_finite_differences() {
     let gv = DVec3::from_slice(&g);
     step.translate_object("target", -gv.normalize() * 1e-3).unwrap();
     assert!(loss(&step) < l);
+}
+
+#[test]
+fn radar_position_gradient_matches_finite_differences() {
+    for kind in 0..5 {
+        let (scene, res, opts) = setup(kind);
+        let geom = SceneGeometry::new(&scene);
+        let lambda = 299792458.0 / 77e9;
+        let bins: Vec<f64> = (0..24).map(|k| 0.85 + 0.0375 * k as f64).collect();
+        let dirs = AngleGrid::uniform(7, 0.4, 7, 0.4).directions();
+        let so = SurrogateOptions { sigma_m: 0.0375, kernel: RangeKernel::Gaussian, aperture_radius_m: 4.0 * lambda, wavelength: lambda, random_phase_seed: Some(5) };
+        let spectrum = |c: DVec3| -> Spectrum {
+            let e = reevaluate_samples(&scene, &geom, &res, c, &opts).unwrap();
+            let se: Vec<SurrogateEcho> = e.iter().map(|e| SurrogateEcho::from_echo(e, c)).collect();
+            spatial_surrogate(&se, &bins, &dirs, &so).unwrap()
+        };
+        let target = spectrum(DVec3::new(0.01, -0.02, 0.005));
+        let loss = |c: DVec3| multiscale_mse(&spectrum(c), &target, 3).unwrap().0;
+        let echoes = reevaluate_samples(&scene, &geom, &res, DVec3::ZERO, &opts).unwrap();
+        let se: Vec<SurrogateEcho> = echoes.iter().map(|e| SurrogateEcho::from_echo(e, DVec3::ZERO)).collect();
+        let (l, dl) = multiscale_mse(&spatial_surrogate(&se, &bins, &dirs, &so).unwrap(), &target, 3).unwrap();
+        let eg = spatial_surrogate_vjp(&se, &bins, &dirs, &so, &dl).unwrap();
+        let cot: Vec<EchoCotangent> = echoes
+            .iter()
+            .zip(&eg)
+            .map(|(e, g)| {
+                let (dp, da) = SurrogateEcho::point_gradient(e, DVec3::ZERO, g);
+                EchoCotangent { point: dp, amplitude: da }
+            })
+            .collect();
+        let g = rftwin::trace::scattering_grad::center_gradient(&scene, &geom, &res, DVec3::ZERO, &opts, &cot).unwrap();
+        for c in 0..3 {
+            let mut d = DVec3::ZERO;
+            d[c] = 1e-6;
+            let fd = (loss(d) - loss(-d)) / 2e-6;
+            assert!((g[c] - fd).abs() <= 1e-3 * fd.abs() + 1e-6 * l, "kind {kind} dL/dc[{c}]: {} vs FD {fd}", g[c]);
+        }
+    }
 }

@@ -37,13 +37,13 @@ pub struct EchoCotangent {
 
 /// Point and (real) amplitude of a sample on triangle `(v0, v1, v2)`.
 #[allow(clippy::too_many_arguments)]
-fn sample_echo<T: Real>(v: [V3<T>; 3], area0: f64, bary: [f64; 2], w0: f64, center: DVec3, lambda: f64, eta: C<T>, thickness: T, diffuse: f64) -> (V3<T>, T) {
+fn sample_echo<T: Real>(v: [V3<T>; 3], area0: f64, bary: [f64; 2], w0: f64, center: V3<T>, lambda: f64, eta: C<T>, thickness: T, diffuse: f64) -> (V3<T>, T) {
     let [b1, b2] = bary;
     let x = v[0].scale(T::cst(1.0 - b1 - b2)).plus(v[1].scale(T::cst(b1))).plus(v[2].scale(T::cst(b2)));
     let cross = v[1].minus(v[0]).cross(v[2].minus(v[0]));
     let area = cross.length() * T::cst(0.5);
     let n = cross.normalize();
-    let to = x.minus(V3::cst(center));
+    let to = x.minus(center);
     let d = to.length();
     let cos_t = (to.dot(n) / d).abs();
     let c = slab_coefficients(eta, thickness, lambda, cos_t);
@@ -94,8 +94,8 @@ fn reference_areas(geom: &SceneGeometry, res: &ScatteringResult) -> Vec<f64> {
 }
 
 /// Echoes of the stored samples of `res` (made on the geometry `geom`) after the scene
-/// moved to `scene` (same meshes, new vertex positions or materials). Visibility is not
-/// re-tested.
+/// moved to `scene` (same meshes, new vertex positions or materials) and the radar to
+/// `center`. Visibility is not re-tested.
 pub fn reevaluate_samples(scene: &Scene, geom: &SceneGeometry, res: &ScatteringResult, center: DVec3, opts: &ScatteringOptions) -> Result<Vec<Echo>> {
     let ctx = Ctx::new(scene, opts)?;
     let areas = reference_areas(geom, res);
@@ -108,7 +108,7 @@ pub fn reevaluate_samples(scene: &Scene, geom: &SceneGeometry, res: &ScatteringR
             let mesh = &scene.objects()[o].mesh;
             let v = idx.map(|i| V3::<f64>::cst(mesh.vertices[i as usize]));
             let (eta, th) = ctx.materials[geom.material[s.triangle as usize] as usize];
-            let (x, a) = sample_echo(v, a0, s.barycentric, s.area_weight, center, ctx.lambda, eta, th, opts.diffuse);
+            let (x, a) = sample_echo(v, a0, s.barycentric, s.area_weight, V3::cst(center), ctx.lambda, eta, th, opts.diffuse);
             Echo { point: x.value(), a: Complex::new(a, 0.0), extra_path_m: 0.0 }
         })
         .collect())
@@ -143,7 +143,7 @@ pub fn vertex_gradients(scene: &Scene, geom: &SceneGeometry, res: &ScatteringRes
             }
             let (eta, th) = ctx.materials[geom.material[s.triangle as usize] as usize];
             let eta = C::new(Dual::constant(eta.re), Dual::constant(eta.im));
-            let (x, a) = sample_echo(v, a0, s.barycentric, s.area_weight, center, ctx.lambda, eta, Dual::constant(th), opts.diffuse);
+            let (x, a) = sample_echo(v, a0, s.barycentric, s.area_weight, V3::cst(center), ctx.lambda, eta, Dual::constant(th), opts.diffuse);
             let mut gv = [DVec3::ZERO; 3];
             for (k, gk) in gv.iter_mut().enumerate() {
                 for c in 0..3 {
@@ -192,6 +192,27 @@ pub fn object_gradient(scene: &Scene, vertex_grads: &[Vec<DVec3>], param: &Gradi
     Ok(g.to_vec())
 }
 
+/// Gradient with respect to the radar's array centre (the position of the whole radar):
+/// the surrogates see every echo relative to the centre (`∂/∂c = −∂/∂x` there) and the
+/// scattering density depends on distance and incidence from it.
+pub fn center_gradient(scene: &Scene, geom: &SceneGeometry, res: &ScatteringResult, center: DVec3, opts: &ScatteringOptions, cot: &[EchoCotangent]) -> Result<DVec3> {
+    check_len(res, cot)?;
+    let ctx = Ctx::new(scene, opts)?;
+    let areas = reference_areas(geom, res);
+    let c = V3([Dual::<3>::variable(center.x, 0), Dual::variable(center.y, 1), Dual::variable(center.z, 2)]);
+    let mut g = DVec3::ZERO;
+    for ((s, a0), ct) in res.samples.iter().zip(areas).zip(cot) {
+        let (o, idx) = ctx.triangle(geom, s.triangle);
+        let mesh = &scene.objects()[o].mesh;
+        let v = idx.map(|i| V3::<Dual<3>>::cst(mesh.vertices[i as usize]));
+        let (eta, th) = ctx.materials[geom.material[s.triangle as usize] as usize];
+        let eta = C::new(Dual::constant(eta.re), Dual::constant(eta.im));
+        let (_, a) = sample_echo(v, a0, s.barycentric, s.area_weight, c, ctx.lambda, eta, Dual::constant(th), opts.diffuse);
+        g += -ct.point + DVec3::new(a.d[0], a.d[1], a.d[2]) * ct.amplitude.re;
+    }
+    Ok(g)
+}
+
 /// Gradient with respect to a material parameter (εr, σ or slab thickness).
 pub fn material_gradient(scene: &Scene, geom: &SceneGeometry, res: &ScatteringResult, center: DVec3, opts: &ScatteringOptions, cot: &[EchoCotangent], param: &GradientParam) -> Result<f64> {
     check_len(res, cot)?;
@@ -212,6 +233,7 @@ pub fn material_gradient(scene: &Scene, geom: &SceneGeometry, res: &ScatteringRe
         let (o, idx) = ctx.triangle(geom, s.triangle);
         let mesh = &scene.objects()[o].mesh;
         let v = idx.map(|i| V3::<Dual<1>>::cst(mesh.vertices[i as usize]));
+        let center = V3::<Dual<1>>::cst(center);
         let (mut e, mut sg, mut th) = (Dual::constant(eps), Dual::constant(sigma), Dual::constant(scene.materials()[m].thickness));
         match param {
             GradientParam::MaterialEpsR(_) => e = Dual::variable(eps, 0),
