@@ -15,7 +15,8 @@
 //! with `R̄` the TE/TM-averaged slab reflection magnitude of the material at incidence θ
 //! and `k_d` a diffuse share. A flat facet integrated coherently gives the physical-optics
 //! radar cross-section `4π A² / λ²` at normal incidence (the specular lobe emerges from
-//! the coherent sum); `k_d` keeps a floor at oblique incidence.
+//! the coherent sum); `k_d` keeps a floor at oblique incidence. An optional second
+//! bounce follows each sample's mirror direction ([`SecondBounceSample`]).
 
 use crate::error::{Result, TraceError};
 use crate::field::slab_coefficients;
@@ -40,11 +41,14 @@ pub struct ScatteringOptions {
     pub diffuse: f64,
     /// Objects that scatter; hits on other objects only occlude. Empty = all objects.
     pub targets: Vec<String>,
+    /// Follow each first-bounce sample along its mirror direction to a second target
+    /// surface and return from there (see [`SecondBounceSample`]).
+    pub second_bounce: bool,
 }
 
 impl Default for ScatteringOptions {
     fn default() -> Self {
-        ScatteringOptions { frequency_hz: 77e9, samples: 100_000, seed: 1, diffuse: 0.1, targets: Vec::new() }
+        ScatteringOptions { frequency_hz: 77e9, samples: 100_000, seed: 1, diffuse: 0.1, targets: Vec::new(), second_bounce: false }
     }
 }
 
@@ -63,6 +67,29 @@ pub struct SurfaceSample {
     pub amplitude: Complex,
 }
 
+/// A two-bounce echo: radar → `first` (mirror reflection) → `point` → radar.
+///
+/// Amplitude (a heuristic extension of the one-bounce density, documented in
+/// `docs/physics.md`): `a₂ = λ / ((4π)^{3/2} d₁ (d₁₂ + d₂)) · (2√π/λ) · R̄₁ g(θ₁) · R̄₂ g(θ₂) · w₀`
+/// with `g(θ) = (1 − k_d) cos θ + k_d`, θ₂ the angle between the second surface's normal
+/// and the direction back to the radar, and `w₀` the first sample's area weight.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SecondBounceSample {
+    /// Global triangle of the first bounce.
+    pub first_triangle: u32,
+    /// First bounce point [m].
+    pub first_point: DVec3,
+    /// Global triangle of the second bounce.
+    pub triangle: u32,
+    /// Second bounce point [m] (the echo's point for the receive leg).
+    pub point: DVec3,
+    /// `d₁ + d₁₂ − d₂` with the legs measured from the array centre [m]: the echo's
+    /// extra path, so that a channel's delay is `(|p − tx| + |p − rx| + extra) / c`.
+    pub extra_path_m: f64,
+    /// Amplitude.
+    pub amplitude: Complex,
+}
+
 /// The samples and what happened to the rays.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ScatteringResult {
@@ -77,12 +104,18 @@ pub struct ScatteringResult {
     /// Hits dropped because the ray grazes the surface (cos θ < 1e-6): their pdf would be
     /// unbounded.
     pub grazing_dropped: u64,
+    /// Two-bounce echoes (only with `second_bounce`).
+    pub second_bounce: Vec<SecondBounceSample>,
 }
 
 impl ScatteringResult {
-    /// The samples as radar echoes.
+    /// The samples as radar echoes: first-bounce samples, then two-bounce ones.
     pub fn echoes(&self) -> Vec<Echo> {
-        self.samples.iter().map(|s| Echo { point: s.point, a: s.amplitude, extra_path_m: 0.0 }).collect()
+        self.samples
+            .iter()
+            .map(|s| Echo { point: s.point, a: s.amplitude, extra_path_m: 0.0 })
+            .chain(self.second_bounce.iter().map(|s| Echo { point: s.point, a: s.amplitude, extra_path_m: s.extra_path_m }))
+            .collect()
     }
 }
 
@@ -179,6 +212,45 @@ pub fn surface_scattering(scene: &Scene, geom: &SceneGeometry, center: DVec3, op
             Outcome::Occluded => out.occluded += 1,
             Outcome::Grazing => out.grazing_dropped += 1,
         }
+    }
+    if opts.second_bounce {
+        let first: Vec<SurfaceSample> = out.samples.clone();
+        out.second_bounce = first
+            .par_iter()
+            .filter_map(|s| {
+                let tri1 = s.triangle as usize;
+                let n1 = geom.normals[tri1];
+                let d_in = (s.point - center).normalize();
+                let d_out = d_in - 2.0 * d_in.dot(n1) * n1;
+                let hit = geom.closest_hit(s.point, d_out, eps, f64::INFINITY, Some(s.triangle))?;
+                let tri2 = hit.triangle as usize;
+                if !targets.contains(&geom.object[tri2]) {
+                    return None;
+                }
+                let p2 = s.point + d_out * hit.t;
+                if geom.occluded(p2, center, [Some(hit.triangle), None], eps) {
+                    return None;
+                }
+                let (d1, d12, d2) = ((s.point - center).length(), hit.t, (p2 - center).length());
+                let cos1 = d_in.dot(n1).abs();
+                let cos2 = ((center - p2) / d2).dot(geom.normals[tri2]).abs();
+                let refl = |tri: usize, cos: f64| {
+                    let (eta, thickness) = materials[geom.material[tri] as usize];
+                    let c = slab_coefficients(eta, thickness, lambda, cos);
+                    0.5 * (c.r_te.norm() + c.r_tm.norm())
+                };
+                let g = |cos: f64| (1.0 - opts.diffuse) * cos + opts.diffuse;
+                let a = lambda / ((4.0 * PI).powf(1.5) * d1 * (d12 + d2)) * (2.0 * PI.sqrt() / lambda) * refl(tri1, cos1) * g(cos1) * refl(tri2, cos2) * g(cos2) * s.area_weight;
+                Some(SecondBounceSample {
+                    first_triangle: s.triangle,
+                    first_point: s.point,
+                    triangle: hit.triangle,
+                    point: p2,
+                    extra_path_m: d1 + d12 - d2,
+                    amplitude: Complex::new(a, 0.0),
+                })
+            })
+            .collect();
     }
     Ok(out)
 }

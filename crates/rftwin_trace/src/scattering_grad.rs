@@ -115,6 +115,12 @@ pub fn reevaluate_samples(scene: &Scene, geom: &SceneGeometry, res: &ScatteringR
 }
 
 fn check_len(res: &ScatteringResult, cot: &[EchoCotangent]) -> Result<()> {
+    if !res.second_bounce.is_empty() {
+        return Err(TraceError::InvalidInput {
+            name: "samples",
+            message: format!("gradients of two-bounce echoes are not implemented ({} in this result); solve without second_bounce to differentiate", res.second_bounce.len()),
+        });
+    }
     if cot.len() != res.samples.len() {
         return Err(TraceError::InvalidInput { name: "cotangents", message: format!("{} cotangents for {} samples", cot.len(), res.samples.len()) });
     }

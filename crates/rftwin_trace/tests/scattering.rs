@@ -86,3 +86,37 @@ fn samples_lie_on_their_triangles_at_their_barycentric_coordinates() {
         assert!(b1 >= -1e-9 && b2 >= -1e-9 && b1 + b2 <= 1.0 + 1e-9);
     }
 }
+
+#[test]
+fn dihedral_second_bounce_paths_have_the_corner_length() {
+    // Two metal plates meeting at a vertical edge 1 m in front of the radar, opening
+    // towards it at 90° (a dihedral corner): the first bounce is a mirror reflection, so
+    // the first two legs unfold into the straight line from the radar's mirror image in
+    // the first plate to the second point.
+    let mut scene = Scene::new();
+    let s = std::f64::consts::FRAC_1_SQRT_2;
+    let edge = DVec3::new(0.0, 1.0, 0.0);
+    for (name, along) in [("left", DVec3::new(-s, -s, 0.0)), ("right", DVec3::new(s, -s, 0.0))] {
+        let normal = DVec3::Z.cross(along).normalize();
+        let c = edge + along * 0.15;
+        scene.add_object(name, Mesh::oriented_box(c, DVec3::new(0.15, 0.001, 0.15), [along, normal, DVec3::Z]), "itu_metal").unwrap();
+    }
+    let geom = SceneGeometry::new(&scene);
+    let opts = ScatteringOptions { samples: 20_000, second_bounce: true, ..Default::default() };
+    let res = surface_scattering(&scene, &geom, DVec3::ZERO, &opts).unwrap();
+    assert!(res.second_bounce.len() > 100, "{} two-bounce echoes", res.second_bounce.len());
+    for b in &res.second_bounce {
+        let n1 = geom.normals[b.first_triangle as usize];
+        let mirror = -2.0 * n1.dot(-b.first_point) * n1; // image of the origin in the first plate's plane
+        let unfolded = (b.point - mirror).length();
+        let legs = b.first_point.length() + (b.point - b.first_point).length();
+        assert!((unfolded - legs).abs() < 1e-9, "legs {legs} vs unfolded {unfolded}");
+        assert_ne!(geom.object[b.first_triangle as usize], geom.object[b.triangle as usize], "the second bounce is on the other plate");
+        assert!((b.extra_path_m - (b.first_point.length() + (b.point - b.first_point).length() - b.point.length())).abs() < 1e-12);
+    }
+    assert_eq!(res.echoes().len(), res.samples.len() + res.second_bounce.len());
+    // gradients refuse two-bounce results instead of ignoring them
+    let cot = vec![rftwin_trace::scattering_grad::EchoCotangent::default(); res.samples.len()];
+    let e = rftwin_trace::scattering_grad::vertex_gradients(&scene, &geom, &res, DVec3::ZERO, &opts, &cot).unwrap_err().to_string();
+    assert!(e.contains("two-bounce"), "{e}");
+}
