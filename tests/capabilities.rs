@@ -99,3 +99,115 @@ fn every_row_of_the_capability_table_holds() {
     }
     assert_eq!(supported, 16);
 }
+
+mod solver_b {
+    use glam::DVec3;
+    use rftwin::core::RadioMaterial;
+    use rftwin::trace::scattering::{surface_scattering, ScatteringOptions};
+    use rftwin::trace::scattering_grad::{center_gradient, material_gradient, object_gradient, reevaluate_samples, vertex_gradients, EchoCotangent};
+    use rftwin::{GradientParam, Mesh, Scene, SceneGeometry};
+
+    #[test]
+    fn every_row_of_the_solver_b_table_holds() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/capabilities.md")).unwrap();
+        let section = text.split("## Radar surface scattering").nth(1).unwrap();
+        let rows: Vec<Vec<String>> = section
+            .lines()
+            .skip_while(|l| !l.starts_with('|'))
+            .take_while(|l| l.starts_with('|'))
+            .skip(2)
+            .map(|l| l.trim_matches('|').split('|').map(|c| c.trim().trim_matches('`').to_string()).collect())
+            .collect();
+        assert_eq!(rows.len(), 9);
+        let mut scene = Scene::new();
+        scene.add_object("t", Mesh::icosphere(DVec3::new(0.05, 1.1, 0.0), 0.2, 2), "itu_wood").unwrap();
+        let geom = SceneGeometry::new(&scene);
+        let opts = ScatteringOptions { samples: 2000, ..Default::default() };
+        let res = surface_scattering(&scene, &geom, DVec3::ZERO, &opts).unwrap();
+        let cot: Vec<EchoCotangent> = res
+            .samples
+            .iter()
+            .enumerate()
+            .map(|(i, _)| EchoCotangent { point: DVec3::new((i % 3) as f64 - 1.0, 0.5, 0.2), amplitude: rftwin::Complex::new(1e5 * ((i % 5) as f64 - 2.0), 0.0) })
+            .collect();
+        // a loss of the echoes as the radar sees them: positions relative to the radar
+        let loss = |s: &Scene, c: DVec3| -> f64 {
+            reevaluate_samples(s, &geom, &res, c, &opts).unwrap().iter().zip(&cot).map(|(e, k)| k.point.dot(e.point - c) + k.amplitude.re * e.a.re).sum()
+        };
+        let vg = vertex_gradients(&scene, &geom, &res, DVec3::ZERO, &opts, &cot).unwrap();
+        let h = 1e-6;
+        for row in &rows {
+            let name = row[1].replace("<name>", if row[1].starts_with("material") { "itu_wood" } else { "t" });
+            match row[2].as_str() {
+                "supported" => {
+                    let (an, fd) = if name == "mesh/t/vertices" {
+                        let (mut p, mut m) = (scene.clone(), scene.clone());
+                        p.object_mut("t").unwrap().mesh.vertices[7].x += h;
+                        m.object_mut("t").unwrap().mesh.vertices[7].x -= h;
+                        (vg[0][7].x, (loss(&p, DVec3::ZERO) - loss(&m, DVec3::ZERO)) / (2.0 * h))
+                    } else if name == "radar/position" {
+                        let g = center_gradient(&scene, &geom, &res, DVec3::ZERO, &opts, &cot).unwrap();
+                        (g.y, (loss(&scene, DVec3::Y * h) - loss(&scene, -DVec3::Y * h)) / (2.0 * h))
+                    } else {
+                        let p = GradientParam::parse(&name).unwrap();
+                        let moved = |sign: f64| {
+                            let mut s = scene.clone();
+                            match &p {
+                                GradientParam::ObjectTranslation(_) | GradientParam::ObjectRotation(_) | GradientParam::ObjectScale(_) => {
+                                    let mesh = &mut s.object_mut("t").unwrap().mesh;
+                                    let pivot = mesh.vertices.iter().sum::<DVec3>() / mesh.vertices.len() as f64;
+                                    for v in &mut mesh.vertices {
+                                        let r = *v - pivot;
+                                        *v = match p {
+                                            GradientParam::ObjectTranslation(_) => *v + DVec3::X * sign * h,
+                                            GradientParam::ObjectRotation(_) => pivot + glam::DMat3::from_rotation_x(sign * h) * r,
+                                            _ => pivot + DVec3::new(r.x * (1.0 + sign * h), r.y, r.z),
+                                        };
+                                    }
+                                }
+                                _ => {
+                                    let mat = s.materials()[0].clone();
+                                    let (e, sg) = mat.eps_r_sigma(77e9).unwrap();
+                                    let new = match p {
+                                        GradientParam::MaterialEpsR(_) => RadioMaterial::custom("itu_wood", e + sign * h, sg, mat.thickness).unwrap(),
+                                        GradientParam::MaterialSigma(_) => RadioMaterial::custom("itu_wood", e, sg + sign * h, mat.thickness).unwrap(),
+                                        _ => mat.clone().with_thickness(mat.thickness + sign * h).unwrap(),
+                                    };
+                                    s.add_material(new).unwrap();
+                                }
+                            }
+                            loss(&s, DVec3::ZERO)
+                        };
+                        let an = match p {
+                            GradientParam::MaterialEpsR(_) | GradientParam::MaterialSigma(_) | GradientParam::MaterialThickness(_) => {
+                                material_gradient(&scene, &geom, &res, DVec3::ZERO, &opts, &cot, &p).unwrap()
+                            }
+                            _ => object_gradient(&scene, &vg, &p).unwrap()[0],
+                        };
+                        (an, (moved(1.0) - moved(-1.0)) / (2.0 * h))
+                    };
+                    assert!((an - fd).abs() <= 1e-4 * fd.abs() + 1e-9, "{name}: analytic {an} vs FD {fd}");
+                }
+                "refused" => {
+                    let two = surface_scattering(&scene, &geom, DVec3::ZERO, &ScatteringOptions { second_bounce: true, ..opts.clone() }).unwrap();
+                    let c2 = vec![EchoCotangent::default(); two.samples.len()];
+                    if !two.second_bounce.is_empty() {
+                        assert!(vertex_gradients(&scene, &geom, &two, DVec3::ZERO, &opts, &c2).is_err());
+                    }
+                    // a convex sphere has no second bounce: the refusal is checked on a result that has one
+                    let mut fake = two.clone();
+                    fake.second_bounce.push(rftwin::trace::scattering::SecondBounceSample {
+                        first_triangle: 0,
+                        first_point: DVec3::ZERO,
+                        triangle: 0,
+                        point: DVec3::ZERO,
+                        extra_path_m: 0.0,
+                        amplitude: rftwin::Complex::new(0.0, 0.0),
+                    });
+                    assert!(vertex_gradients(&scene, &geom, &fake, DVec3::ZERO, &opts, &c2).unwrap_err().to_string().contains("two-bounce"));
+                }
+                other => panic!("unknown cell {other}"),
+            }
+        }
+    }
+}
