@@ -5,9 +5,9 @@
 //! rays from the array centre, uniform in the cone that holds the target's bounding
 //! sphere, hit the scene; hits on target objects are samples stored as (triangle,
 //! barycentric coordinates), i.e. points attached to the *reference surface*, with the
-//! area-measure pdf `p_A = p_ω cos θ / d²`. Visibility towards every Tx/Rx element is
-//! taken from the array centre (the array, a few centimetres, is small against the
-//! metre-scale scene; the error is the parallax of occluder edges across the aperture).
+//! area-measure pdf `p_A = p_ω cos θ / d²`. With `elements` set, every sample is tested
+//! for visibility against every Tx and Rx element and kept only if all see it (the
+//! others are counted); without, visibility is that of the array centre.
 //!
 //! Scattering model (monostatic geometry, documented in `docs/physics.md`): a
 //! physical-optics amplitude per unit area
@@ -44,11 +44,15 @@ pub struct ScatteringOptions {
     /// Follow each first-bounce sample along its mirror direction to a second target
     /// surface and return from there (see [`SecondBounceSample`]).
     pub second_bounce: bool,
+    /// Tx and Rx element positions to test every sample's visibility against. Empty:
+    /// visibility from the array centre only (the sampling rays), which ignores the
+    /// parallax of occluder edges across the aperture.
+    pub elements: Vec<DVec3>,
 }
 
 impl Default for ScatteringOptions {
     fn default() -> Self {
-        ScatteringOptions { frequency_hz: 77e9, samples: 100_000, seed: 1, diffuse: 0.1, targets: Vec::new(), second_bounce: false }
+        ScatteringOptions { frequency_hz: 77e9, samples: 100_000, seed: 1, diffuse: 0.1, targets: Vec::new(), second_bounce: false, elements: Vec::new() }
     }
 }
 
@@ -106,6 +110,11 @@ pub struct ScatteringResult {
     pub grazing_dropped: u64,
     /// Two-bounce echoes (only with `second_bounce`).
     pub second_bounce: Vec<SecondBounceSample>,
+    /// Samples dropped because some (not all) array elements do not see them (only with
+    /// `elements`); they lie on occlusion boundaries across the aperture.
+    pub partially_visible: u64,
+    /// Samples dropped because no array element sees them.
+    pub element_occluded: u64,
 }
 
 impl ScatteringResult {
@@ -171,6 +180,8 @@ pub fn surface_scattering(scene: &Scene, geom: &SceneGeometry, center: DVec3, op
         Missed,
         Occluded,
         Grazing,
+        Partial,
+        ElementOccluded,
     }
     // One random stream per ray, seeded by (seed, ray index): the same samples for any
     // thread count.
@@ -193,6 +204,15 @@ pub fn surface_scattering(scene: &Scene, geom: &SceneGeometry, center: DVec3, op
                 return Outcome::Grazing;
             }
             let point = center + d * hit.t;
+            if !opts.elements.is_empty() {
+                let seen = opts.elements.iter().filter(|e| !geom.occluded(point, **e, [Some(hit.triangle), None], eps)).count();
+                if seen == 0 {
+                    return Outcome::ElementOccluded;
+                }
+                if seen < opts.elements.len() {
+                    return Outcome::Partial;
+                }
+            }
             let pdf_area = pdf_omega * cos_theta / (hit.t * hit.t);
             let area_weight = 1.0 / (opts.samples as f64 * pdf_area);
             let (eta, thickness) = materials[geom.material[tri] as usize];
@@ -211,6 +231,8 @@ pub fn surface_scattering(scene: &Scene, geom: &SceneGeometry, center: DVec3, op
             Outcome::Missed => out.missed += 1,
             Outcome::Occluded => out.occluded += 1,
             Outcome::Grazing => out.grazing_dropped += 1,
+            Outcome::Partial => out.partially_visible += 1,
+            Outcome::ElementOccluded => out.element_occluded += 1,
         }
     }
     if opts.second_bounce {

@@ -120,3 +120,29 @@ fn dihedral_second_bounce_paths_have_the_corner_length() {
     let e = rftwin_trace::scattering_grad::vertex_gradients(&scene, &geom, &res, DVec3::ZERO, &opts, &cot).unwrap_err().to_string();
     assert!(e.contains("two-bounce"), "{e}");
 }
+
+#[test]
+fn per_element_visibility_drops_and_counts_samples_behind_an_occluder_edge() {
+    // A plate half hidden behind a thin wall whose edge is close to the array: elements
+    // on either side of the array see different parts of the plate.
+    let mut scene = plate_scene(1.0, 0.2);
+    let mut wall = Mesh::quad_xy(-0.5, 0.0, -0.5, 0.5, 0.0);
+    for v in &mut wall.vertices {
+        *v = DVec3::new(v.x, 0.05, v.y);
+    }
+    scene.add_object("wall", wall, "itu_concrete").unwrap();
+    let geom = SceneGeometry::new(&scene);
+    let elements = vec![DVec3::new(-0.01, 0.0, 0.0), DVec3::new(0.01, 0.0, 0.0)];
+    let base = ScatteringOptions { samples: 20_000, targets: vec!["plate".into()], ..Default::default() };
+    let centre_only = surface_scattering(&scene, &geom, DVec3::ZERO, &base).unwrap();
+    let per_element = surface_scattering(&scene, &geom, DVec3::ZERO, &ScatteringOptions { elements, ..base }).unwrap();
+    assert!(per_element.partially_visible > 0, "the edge's parallax must drop some samples");
+    assert_eq!(per_element.samples.len() as u64 + per_element.partially_visible + per_element.element_occluded, centre_only.samples.len() as u64);
+    // The element at x = −1 cm sees the plate (y = 1) only beyond x = 0.19 m behind the
+    // wall edge at (0, 0.05): every kept sample lies there, every partial one short of it.
+    for s in &per_element.samples {
+        assert!(s.point.x > 0.19 - 1e-9, "kept sample at x = {}", s.point.x);
+    }
+    let short = centre_only.samples.iter().filter(|s| s.point.x < 0.19).count() as u64;
+    assert_eq!(per_element.partially_visible, short);
+}
