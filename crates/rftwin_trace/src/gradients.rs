@@ -223,21 +223,38 @@ pub fn path_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths, tx: &R
     let nc = param.components();
     let mut out = PathGradients { param: param.clone(), components: nc, tau: Vec::new(), a: Vec::new(), power: Vec::new(), total_power: vec![0.0; nc] };
     for i in 0..paths.num_paths() {
-        let p = paths.path(i);
-        let mut planes: Vec<(V3<D>, D, bool, FieldInteraction<D>)> = Vec::with_capacity(p.interactions.len());
-        for k in 0..p.interactions.len() {
-            let obj = p.objects[k] as usize;
-            let tri = offsets.get(obj).map(|o| o + p.primitives[k] as usize).filter(|&t| t < geom.num_triangles()).ok_or_else(|| {
-                TraceError::InvalidInput { name: "paths", message: format!("path {i} refers to object {obj} / primitive {} not in the scene", p.primitives[k]) }
-            })?;
-            let (n, d) = if moved_object == Some(geom.object[tri]) {
+        let tris = path_triangles(paths, i, &offsets, geom)?;
+        let plane = |tri: usize| -> (V3<D>, D) {
+            if moved_object == Some(geom.object[tri]) {
                 let [v0, v1, v2] = geom.triangles[tri].map(transform);
                 let n = v1.minus(v0).cross(v2.minus(v0)).normalize();
                 (n, n.dot(v0))
             } else {
-                let n = V3::<D>::cst(geom.normals[tri]);
-                (n, D::constant(geom.normals[tri].dot(geom.triangles[tri][0])))
-            };
+                constant_plane(geom, tri)
+            }
+        };
+        let (tau, a) = reevaluate_path(&tris, plane, &etas, geom, tx_p, rx_p, tx, rx, lambda);
+        check_reevaluation(paths, i, tau.v, C::new(a.re.v, a.im.v))?;
+        let power = a.re * a.re + a.im * a.im;
+        out.tau.push(tau.d[..nc].to_vec());
+        out.a.push((0..nc).map(|c| Complex::new(a.re.d[c], a.im.d[c])).collect());
+        out.power.push(power.d[..nc].to_vec());
+        for c in 0..nc {
+            out.total_power[c] += power.d[c];
+        }
+    }
+    Ok(out)
+}
+
+/// Global triangle and refraction flag of every interaction of path `i`.
+fn path_triangles(paths: &Paths, i: usize, offsets: &[usize], geom: &SceneGeometry) -> Result<Vec<(usize, bool)>> {
+    let p = paths.path(i);
+    (0..p.interactions.len())
+        .map(|k| {
+            let obj = p.objects[k] as usize;
+            let tri = offsets.get(obj).map(|o| o + p.primitives[k] as usize).filter(|&t| t < geom.num_triangles()).ok_or_else(|| {
+                TraceError::InvalidInput { name: "paths", message: format!("path {i} refers to object {obj} / primitive {} not in the scene", p.primitives[k]) }
+            })?;
             let transmission = match p.interactions[k] {
                 InteractionType::Specular => false,
                 InteractionType::Refraction => true,
@@ -248,46 +265,152 @@ pub fn path_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths, tx: &R
                     })
                 }
             };
+            Ok((tri, transmission))
+        })
+        .collect()
+}
+
+fn constant_plane<const N: usize>(geom: &SceneGeometry, tri: usize) -> (V3<Dual<N>>, Dual<N>) {
+    (V3::cst(geom.normals[tri]), Dual::constant(geom.normals[tri].dot(geom.triangles[tri][0])))
+}
+
+fn check_reevaluation(paths: &Paths, i: usize, tau: f64, a: Complex) -> Result<()> {
+    let scale = paths.tau[i].abs().max(1e-30);
+    if (tau - paths.tau[i]).abs() > 1e-9 * scale || (a - paths.a[i]).norm() > 1e-6 * paths.a[i].norm() + 1e-300 {
+        return Err(TraceError::InvalidInput {
+            name: "paths",
+            message: format!("path {i} does not re-evaluate to the solved values (τ {tau} vs {}); were the paths solved on this scene?", paths.tau[i]),
+        });
+    }
+    Ok(())
+}
+
+/// Delay and coefficient of a path with its interaction sequence fixed, as a function
+/// of the interaction planes (`plane(tri)` → unit normal, offset), materials and end
+/// points: images of the transmitter, back-trace from the receiver through every
+/// interaction plane, then the generic field calculation.
+#[allow(clippy::too_many_arguments)]
+fn reevaluate_path<const N: usize>(
+    tris: &[(usize, bool)],
+    plane: impl Fn(usize) -> (V3<Dual<N>>, Dual<N>),
+    etas: &[(C<Dual<N>>, Dual<N>)],
+    geom: &SceneGeometry,
+    tx_p: V3<Dual<N>>,
+    rx_p: V3<Dual<N>>,
+    tx: &Radio,
+    rx: &Radio,
+    lambda: f64,
+) -> (Dual<N>, C<Dual<N>>) {
+    let planes: Vec<(V3<Dual<N>>, Dual<N>, FieldInteraction<Dual<N>>)> = tris
+        .iter()
+        .map(|&(tri, transmission)| {
+            let (n, d) = plane(tri);
             let (eta, thickness) = etas[geom.material[tri] as usize];
-            planes.push((n, d, transmission, FieldInteraction { transmission, normal: n, eta, thickness }));
+            (n, d, FieldInteraction { transmission, normal: n, eta, thickness })
+        })
+        .collect();
+    let mut images = vec![tx_p];
+    for (n, d, f) in &planes {
+        let prev = images[images.len() - 1];
+        images.push(if f.transmission { prev } else { prev.minus(n.scale((n.dot(prev) - *d) * Dual::constant(2.0))) });
+    }
+    let mut verts = vec![rx_p; planes.len()];
+    let mut cur = rx_p;
+    for j in (0..planes.len()).rev() {
+        let (n, d, _) = planes[j];
+        let dir = images[j + 1].minus(cur);
+        let t = (d - n.dot(cur)) / n.dot(dir);
+        cur = cur.plus(dir.scale(t));
+        verts[j] = cur;
+    }
+    let mut points = vec![tx_p];
+    points.extend_from_slice(&verts);
+    points.push(rx_p);
+    let inters: Vec<FieldInteraction<Dual<N>>> = planes.iter().map(|p| p.2).collect();
+    let a = path_coefficient_generic(&points, &inters, &tx.antenna, &rx.antenna, lambda);
+    let length = points.windows(2).fold(Dual::constant(0.0), |acc, w| acc + w[1].minus(w[0]).length());
+    (length / Dual::constant(SPEED_OF_LIGHT), a)
+}
+
+/// Derivatives of channel paths with respect to the vertex positions of one object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VertexPathGradients {
+    /// Object index.
+    pub object: usize,
+    /// `∂(Σ|a|²)/∂v` per vertex of the object's mesh.
+    pub total_power: Vec<glam::DVec3>,
+    /// Per path: `(vertex, ∂τ/∂v, ∂|a|²/∂v)` for the vertices the path depends on.
+    pub per_path: Vec<Vec<(u32, glam::DVec3, glam::DVec3)>>,
+}
+
+/// Interior gradients of `paths` with respect to every vertex of `object` (the mesh
+/// deforms, its planes tilt). Each interaction on the object differentiates its own
+/// triangle's nine coordinates; occurrences are summed.
+pub fn path_vertex_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths, tx: &Radio, rx: &Radio, object: &str) -> Result<VertexPathGradients> {
+    let o = scene.object_index(object)?;
+    let f = paths.frequency_hz;
+    let lambda = wavelength(f);
+    let omega_eps0 = 2.0 * PI * f * VACUUM_PERMITTIVITY;
+    let etas: Vec<(C<Dual<9>>, Dual<9>)> = scene
+        .materials()
+        .iter()
+        .map(|m| {
+            let (eps, sigma) = m.eps_r_sigma(f)?;
+            Ok((C::new(Dual::constant(eps), Dual::constant(-sigma / omega_eps0)), Dual::constant(m.thickness)))
+        })
+        .collect::<Result<_>>()?;
+    let offsets: Vec<usize> = scene
+        .objects()
+        .iter()
+        .scan(0usize, |acc, ob| {
+            let start = *acc;
+            *acc += ob.mesh.triangles.len();
+            Some(start)
+        })
+        .collect();
+    let mesh = &scene.objects()[o].mesh;
+    let mut out = VertexPathGradients { object: o, total_power: vec![glam::DVec3::ZERO; mesh.vertices.len()], per_path: Vec::new() };
+    let (tx_p, rx_p) = (V3::<Dual<9>>::cst(tx.position), V3::<Dual<9>>::cst(rx.position));
+    for i in 0..paths.num_paths() {
+        let tris = path_triangles(paths, i, &offsets, geom)?;
+        let mut entries: Vec<(u32, glam::DVec3, glam::DVec3)> = Vec::new();
+        // each distinct triangle once: a pass makes all its occurrences in the path variable
+        let mut actives: Vec<usize> = tris.iter().map(|t| t.0).filter(|&t| geom.object[t] as usize == o).collect();
+        actives.sort_unstable();
+        actives.dedup();
+        for active in actives {
+            let local = active - offsets[o];
+            let idx = mesh.triangles[local];
+            let plane = |tri: usize| -> (V3<Dual<9>>, Dual<9>) {
+                if tri != active {
+                    return constant_plane(geom, tri);
+                }
+                let v: Vec<V3<Dual<9>>> = (0..3)
+                    .map(|k| {
+                        let p = mesh.vertices[idx[k] as usize];
+                        V3([Dual::variable(p.x, 3 * k), Dual::variable(p.y, 3 * k + 1), Dual::variable(p.z, 3 * k + 2)])
+                    })
+                    .collect();
+                let n = v[1].minus(v[0]).cross(v[2].minus(v[0])).normalize();
+                (n, n.dot(v[0]))
+            };
+            let (tau, a) = reevaluate_path(&tris, plane, &etas, geom, tx_p, rx_p, tx, rx, lambda);
+            check_reevaluation(paths, i, tau.v, C::new(a.re.v, a.im.v))?;
+            let power = a.re * a.re + a.im * a.im;
+            for (k, &vi) in idx.iter().enumerate() {
+                let dt = glam::DVec3::new(tau.d[3 * k], tau.d[3 * k + 1], tau.d[3 * k + 2]);
+                let dp = glam::DVec3::new(power.d[3 * k], power.d[3 * k + 1], power.d[3 * k + 2]);
+                out.total_power[vi as usize] += dp;
+                match entries.iter_mut().find(|e| e.0 == vi) {
+                    Some(e) => {
+                        e.1 += dt;
+                        e.2 += dp;
+                    }
+                    None => entries.push((vi, dt, dp)),
+                }
+            }
         }
-        // images of the transmitter
-        let mut images = vec![tx_p];
-        for (n, d, transmission, _) in &planes {
-            let prev = images[images.len() - 1];
-            images.push(if *transmission { prev } else { prev.minus(n.scale((n.dot(prev) - *d) * D::constant(2.0))) });
-        }
-        // back-trace from the receiver through every interaction plane
-        let mut verts = vec![rx_p; planes.len()];
-        let mut cur = rx_p;
-        for j in (0..planes.len()).rev() {
-            let (n, d, _, _) = planes[j];
-            let dir = images[j + 1].minus(cur);
-            let t = (d - n.dot(cur)) / n.dot(dir);
-            cur = cur.plus(dir.scale(t));
-            verts[j] = cur;
-        }
-        let mut points = vec![tx_p];
-        points.extend_from_slice(&verts);
-        points.push(rx_p);
-        let inters: Vec<FieldInteraction<D>> = planes.iter().map(|p| p.3).collect();
-        let a = path_coefficient_generic(&points, &inters, &tx.antenna, &rx.antenna, lambda);
-        let length = points.windows(2).fold(D::constant(0.0), |acc, w| acc + w[1].minus(w[0]).length());
-        let tau = length / D::constant(SPEED_OF_LIGHT);
-        let scale = paths.tau[i].abs().max(1e-30);
-        if (tau.v - paths.tau[i]).abs() > 1e-9 * scale || (C::new(a.re.v, a.im.v) - paths.a[i]).norm() > 1e-6 * paths.a[i].norm() + 1e-300 {
-            return Err(TraceError::InvalidInput {
-                name: "paths",
-                message: format!("path {i} does not re-evaluate to the solved values (τ {} vs {}); were the paths solved on this scene?", tau.v, paths.tau[i]),
-            });
-        }
-        let power = a.re * a.re + a.im * a.im;
-        out.tau.push(tau.d[..nc].to_vec());
-        out.a.push((0..nc).map(|c| Complex::new(a.re.d[c], a.im.d[c])).collect());
-        out.power.push(power.d[..nc].to_vec());
-        for c in 0..nc {
-            out.total_power[c] += power.d[c];
-        }
+        out.per_path.push(entries);
     }
     Ok(out)
 }

@@ -44,7 +44,7 @@ fn on_plane(geom: &SceneGeometry, tri: usize, plane: u32) -> bool {
     }
     // Coplanar within tolerance although quantised into another plane id.
     let (n, off) = geom.planes[plane as usize];
-    let tol = 1e-6 * geom.scale;
+    let tol = 1e-9 * geom.scale;
     geom.normals[tri].dot(n).abs() > 1.0 - 1e-9 && geom.triangles[tri].iter().all(|v| (n.dot(*v) - off).abs() < tol)
 }
 

@@ -27,5 +27,5 @@ pub mod solver;
 
 pub use error::TraceError;
 pub use geometry::SceneGeometry;
-pub use gradients::{path_gradients, GradientParam, PathGradients};
+pub use gradients::{path_gradients, path_vertex_gradients, GradientParam, PathGradients, VertexPathGradients};
 pub use solver::{PathSolver, SolverOptions};
