@@ -1,0 +1,27 @@
+//! The kernel registry: every WGSL kernel, composed at compile time from the shared
+//! fragments of `shaders/common/` and its own file (no run-time text templating;
+//! specialisation goes through `override` constants).
+
+/// A compute kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kernel {
+    /// Name (also the file stem under `shaders/`).
+    pub name: &'static str,
+    /// Entry point.
+    pub entry_point: &'static str,
+    /// Workgroup size along x (the default of its `WORKGROUP_SIZE` override).
+    pub workgroup_size: u32,
+    /// Full WGSL source (common fragments + kernel).
+    pub source: &'static str,
+}
+
+/// Closest-hit traversal of the binary BVH. CPU twin: `rftwin_bvh::Bvh::closest_hit`.
+pub const BVH_CLOSEST_HIT: Kernel = Kernel {
+    name: "bvh_closest_hit",
+    entry_point: "bvh_closest_hit",
+    workgroup_size: 64,
+    source: concat!(include_str!("../../../shaders/common/types.wgsl"), "\n", include_str!("../../../shaders/bvh_closest_hit.wgsl")),
+};
+
+/// Every kernel.
+pub const ALL: &[Kernel] = &[BVH_CLOSEST_HIT];

@@ -1,0 +1,60 @@
+//! Every kernel validates with naga, has its entry point and workgroup size, and every
+//! host struct shared with WGSL has the offsets and size naga reflects (rerun's
+//! shader_validation pattern). Needs no adapter.
+#![allow(clippy::unwrap_used, clippy::type_complexity)]
+
+use rftwin_gpu::kernels::{Kernel, ALL};
+use rftwin_gpu::wgpu::naga;
+
+fn parse(k: &Kernel) -> (naga::Module, naga::valid::ModuleInfo) {
+    let module = naga::front::wgsl::parse_str(k.source).unwrap_or_else(|e| panic!("{}: {}", k.name, e.emit_to_string(k.source)));
+    let info = naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::all())
+        .validate(&module)
+        .unwrap_or_else(|e| panic!("{}: {}", k.name, e.emit_to_string(k.source)));
+    (module, info)
+}
+
+#[test]
+fn kernel_list_is_not_empty_and_every_kernel_validates() {
+    // A validation test over nothing would pass on nothing.
+    assert!(!ALL.is_empty());
+    for k in ALL {
+        let (module, info) = parse(k);
+        let ep = module.entry_points.iter().find(|e| e.name == k.entry_point).unwrap_or_else(|| panic!("{}: no entry point {}", k.name, k.entry_point));
+        assert_eq!(ep.stage, naga::ShaderStage::Compute);
+        // resolve the WORKGROUP_SIZE override to its default and check the size
+        let (resolved, _) = naga::back::pipeline_constants::process_overrides(&module, &info, Some((naga::ShaderStage::Compute, k.entry_point)), &naga::back::PipelineConstants::default()).unwrap();
+        let ep = resolved.entry_points.iter().find(|e| e.name == k.entry_point).unwrap();
+        assert_eq!(ep.workgroup_size, [k.workgroup_size, 1, 1], "{}", k.name);
+    }
+}
+
+fn struct_layout(module: &naga::Module, name: &str) -> (u32, Vec<(String, u32)>) {
+    let ty = module.types.iter().find(|(_, t)| t.name.as_deref() == Some(name)).unwrap_or_else(|| panic!("no WGSL struct {name}")).1;
+    match &ty.inner {
+        naga::TypeInner::Struct { members, span } => (*span, members.iter().map(|m| (m.name.clone().unwrap_or_default(), m.offset)).collect()),
+        other => panic!("{name} is not a struct: {other:?}"),
+    }
+}
+
+#[test]
+fn host_structs_match_their_wgsl_twins() {
+    use rftwin_bvh::{BvhNode, BvhTriangle};
+    use rftwin_gpu::layout::{GpuHit, GpuRay};
+    use std::mem::{offset_of, size_of};
+    let (module, _) = parse(&ALL[0]);
+    let cases: Vec<(&str, usize, Vec<(&str, usize)>)> = vec![
+        ("BvhNode", size_of::<BvhNode>(), vec![("min", offset_of!(BvhNode, min)), ("left_or_first", offset_of!(BvhNode, left_or_first)), ("max", offset_of!(BvhNode, max)), ("count", offset_of!(BvhNode, count))]),
+        ("BvhTriangle", size_of::<BvhTriangle>(), vec![("v0", offset_of!(BvhTriangle, v0)), ("id", offset_of!(BvhTriangle, id)), ("e1", offset_of!(BvhTriangle, e1)), ("e2", offset_of!(BvhTriangle, e2))]),
+        ("GpuRay", size_of::<GpuRay>(), vec![("origin", offset_of!(GpuRay, origin)), ("t_min", offset_of!(GpuRay, t_min)), ("dir", offset_of!(GpuRay, dir)), ("t_max", offset_of!(GpuRay, t_max))]),
+        ("GpuHit", size_of::<GpuHit>(), vec![("t", offset_of!(GpuHit, t)), ("triangle", offset_of!(GpuHit, triangle)), ("u", offset_of!(GpuHit, u)), ("v", offset_of!(GpuHit, v))]),
+    ];
+    for (name, size, fields) in cases {
+        let (span, members) = struct_layout(&module, name);
+        assert_eq!(span as usize, size, "{name}: WGSL size {span}, host size {size}");
+        for (field, offset) in fields {
+            let m = members.iter().find(|m| m.0 == field).unwrap_or_else(|| panic!("{name}.{field} missing in WGSL"));
+            assert_eq!(m.1 as usize, offset, "{name}.{field}: WGSL offset {}, host offset {offset}", m.1);
+        }
+    }
+}
