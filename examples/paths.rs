@@ -12,6 +12,8 @@
 //! τ and of each |a|², one entry per parameter component; `<param>` is one of
 //! `object/<name>/translation`, `tx/position`, `rx/position`, `material/<name>/eps_r`,
 //! `material/<name>/sigma`.
+//! `--backend cpu|gpu|auto` picks where the candidate search runs (default auto: the GPU
+//! when an adapter exists).
 //! `--repeat N` solves N times and reports the median solve time (a benchmark).
 //! Antennas are single isotropic V-polarised elements; `a` follows Sionna RT's
 //! convention (no propagation phase). The last line is `summary: {json}`.
@@ -26,7 +28,7 @@ use rftwin::{path_gradients, GradientParam, PathSolver, Radio, SceneGeometry, So
 use std::path::PathBuf;
 use std::time::Instant;
 
-const USAGE: &str = "usage: paths <scene.xml|scene.json> --freq <Hz> --tx x,y,z --rx x,y,z --max-depth N [--refraction] [--samples N] [--seed N] [--threads N] [--repeat N] [--translate obj:dx,dy,dz]... [--grad param]... --out paths.json";
+const USAGE: &str = "usage: paths <scene.xml|scene.json> --freq <Hz> --tx x,y,z --rx x,y,z --max-depth N [--refraction] [--samples N] [--seed N] [--threads N] [--repeat N] [--backend cpu|gpu|auto] [--translate obj:dx,dy,dz]... [--grad param]... --out paths.json";
 
 fn main() -> Result<()> {
     let args = Args::parse(&["refraction", "no-los", "help"])?;
@@ -37,7 +39,7 @@ fn main() -> Result<()> {
         }
         anyhow::bail!("expected exactly one scene file");
     }
-    args.check_known(&["freq", "tx", "rx", "max-depth", "refraction", "samples", "seed", "out", "threads", "no-los", "help", "repeat", "translate", "grad"])?;
+    args.check_known(&["freq", "tx", "rx", "max-depth", "refraction", "samples", "seed", "out", "threads", "no-los", "help", "repeat", "translate", "grad", "backend"])?;
     let threads: usize = args.parsed("threads", 0)?;
     if threads > 0 {
         rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().context("setting the thread count")?;
@@ -53,8 +55,11 @@ fn main() -> Result<()> {
         specular_reflection: true,
         refraction: args.flag("refraction"),
         seed: args.parsed("seed", 42)?,
+        backend: rftwin::BackendChoice::parse(args.value("backend").unwrap_or("auto"))?,
         ..Default::default()
     };
+    let backend_name = rftwin::trace::backend::resolve(options.backend)?.name();
+    println!("backend: {backend_name}");
     let out = PathBuf::from(args.value("out").unwrap_or("paths.json"));
 
     let t = Instant::now();
@@ -107,6 +112,7 @@ fn main() -> Result<()> {
         "bvh_build_s": bvh_build_s,
         "triangles": geom.num_triangles(),
         "threads": rayon::current_num_threads(),
+        "backend": backend_name,
     });
     println!("summary: {summary}");
     Ok(())

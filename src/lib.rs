@@ -30,4 +30,4 @@ pub use rftwin_trace as trace;
 
 pub use rftwin_bvh::Bvh;
 pub use rftwin_core::{Antenna, AntennaPattern, Complex, InteractionType, ItuMaterial, Mesh, Paths, Polarization, Radio, RadioMaterial, Scene};
-pub use rftwin_trace::{path_gradients, path_vertex_gradients, GradientParam, PathGradients, PathSolver, SceneGeometry, SolverOptions};
+pub use rftwin_trace::{path_gradients, BackendChoice, path_vertex_gradients, GradientParam, PathGradients, PathSolver, SceneGeometry, SolverOptions};

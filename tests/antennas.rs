@@ -9,7 +9,7 @@ use std::f64::consts::PI;
 fn los_coefficient(tx: Antenna, rx: Antenna) -> (num_complex::Complex64, f64, DVec3) {
     let scene = Scene::canyon(ItuMaterial::Metal);
     let (a, b) = (DVec3::new(-22.0, 1.0, 9.0), DVec3::new(24.0, -2.0, 1.5));
-    let opts = SolverOptions { max_depth: 0, ..Default::default() };
+    let opts = SolverOptions { backend: rftwin::BackendChoice::Cpu, max_depth: 0, ..Default::default() };
     let paths = PathSolver::new(opts)
         .solve_scene(&scene, &Radio { position: a, antenna: tx }, &Radio { position: b, antenna: rx })
         .unwrap();
@@ -58,11 +58,11 @@ fn bad_solver_input_is_an_error_not_a_panic() {
     let ok = Radio::isotropic(DVec3::new(0.0, 0.0, 5.0));
     let nan = Radio::isotropic(DVec3::new(f64::NAN, 0.0, 5.0));
     let solve = |o: SolverOptions, tx: &Radio| PathSolver::new(o).solve_scene(&scene, tx, &ok).map(|_| ()).unwrap_err().to_string();
-    let o = SolverOptions { samples: 1000, ..Default::default() };
+    let o = SolverOptions { backend: rftwin::BackendChoice::Cpu, samples: 1000, ..Default::default() };
     assert!(solve(o, &nan).contains("tx.position"));
-    assert!(solve(SolverOptions { frequency_hz: 0.0, ..o }, &ok).contains("frequency"));
-    assert!(solve(SolverOptions { samples: 0, ..o }, &ok).contains("samples"));
+    assert!(solve(SolverOptions { backend: rftwin::BackendChoice::Cpu, frequency_hz: 0.0, ..o }, &ok).contains("frequency"));
+    assert!(solve(SolverOptions { backend: rftwin::BackendChoice::Cpu, samples: 0, ..o }, &ok).contains("samples"));
     // ITU concrete (the ground) is tabulated for 1–100 GHz only
-    let e = solve(SolverOptions { frequency_hz: 300e9, ..o }, &ok);
+    let e = solve(SolverOptions { backend: rftwin::BackendChoice::Cpu, frequency_hz: 300e9, ..o }, &ok);
     assert!(e.contains("itu_concrete") && e.contains("300 GHz"), "{e}");
 }

@@ -227,7 +227,7 @@ fn outside_boxes(p: DVec3) -> bool {
 
 fn compare(label: &str, box_a: ItuMaterial, tx: DVec3, rx: DVec3, f_hz: f64, depth: usize, refraction: bool) -> usize {
     let scene = Scene::canyon(box_a);
-    let opts = SolverOptions { frequency_hz: f_hz, max_depth: depth, samples: 300_000, refraction, ..Default::default() };
+    let opts = SolverOptions { backend: rftwin::BackendChoice::Cpu, frequency_hz: f_hz, max_depth: depth, samples: 300_000, refraction, ..Default::default() };
     let paths = PathSolver::new(opts).solve_scene(&scene, &Radio::isotropic(tx), &Radio::isotropic(rx)).unwrap();
     let expected = oracle(&canyon_faces(box_a), tx, rx, f_hz, depth, refraction);
     let ours: Vec<(String, f64, C)> = (0..paths.num_paths()).map(|i| (common::our_signature(&paths, i), paths.tau[i], paths.a[i])).collect();
@@ -298,7 +298,7 @@ fn random_positions_match_the_oracle_with_refraction() {
 #[test]
 fn reciprocity_swapping_tx_and_rx_keeps_delays_and_coefficients() {
     let scene = Scene::canyon(ItuMaterial::Wood);
-    let opts = SolverOptions { max_depth: 3, samples: 200_000, refraction: false, ..Default::default() };
+    let opts = SolverOptions { backend: rftwin::BackendChoice::Cpu, max_depth: 3, samples: 200_000, refraction: false, ..Default::default() };
     let (a, b) = (DVec3::new(-22.0, 1.0, 9.0), DVec3::new(24.0, -2.0, 1.5));
     let fwd = PathSolver::new(opts).solve_scene(&scene, &Radio::isotropic(a), &Radio::isotropic(b)).unwrap();
     let bwd = PathSolver::new(opts).solve_scene(&scene, &Radio::isotropic(b), &Radio::isotropic(a)).unwrap();
@@ -312,7 +312,7 @@ fn reciprocity_swapping_tx_and_rx_keeps_delays_and_coefficients() {
 #[test]
 fn returned_vertices_obey_the_law_of_reflection() {
     let scene = Scene::canyon(ItuMaterial::Concrete);
-    let opts = SolverOptions { max_depth: 3, samples: 200_000, refraction: false, ..Default::default() };
+    let opts = SolverOptions { backend: rftwin::BackendChoice::Cpu, max_depth: 3, samples: 200_000, refraction: false, ..Default::default() };
     let (tx, rx) = (DVec3::new(-30.0, 2.0, 6.0), DVec3::new(31.0, -4.0, 2.0));
     let paths = PathSolver::new(opts).solve_scene(&scene, &Radio::isotropic(tx), &Radio::isotropic(rx)).unwrap();
     let geom = rftwin::SceneGeometry::new(&scene);

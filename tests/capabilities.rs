@@ -25,7 +25,7 @@ fn rows() -> Vec<Vec<String>> {
 }
 
 fn solve(scene: &Scene, tx: DVec3, rx: DVec3) -> Paths {
-    let o = SolverOptions { max_depth: 2, samples: 100_000, refraction: false, ..Default::default() };
+    let o = SolverOptions { backend: rftwin::BackendChoice::Cpu, max_depth: 2, samples: 100_000, refraction: false, ..Default::default() };
     PathSolver::new(o).solve_scene(scene, &Radio::isotropic(tx), &Radio::isotropic(rx)).unwrap()
 }
 

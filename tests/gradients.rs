@@ -11,7 +11,7 @@ const TX: DVec3 = DVec3::new(-22.0, 1.0, 9.0);
 const RX: DVec3 = DVec3::new(24.0, -2.0, 1.5);
 
 fn solve(scene: &Scene, tx: DVec3, rx: DVec3, depth: usize, refraction: bool) -> Paths {
-    let opts = SolverOptions { max_depth: depth, samples: 200_000, refraction, ..Default::default() };
+    let opts = SolverOptions { backend: rftwin::BackendChoice::Cpu, max_depth: depth, samples: 200_000, refraction, ..Default::default() };
     PathSolver::new(opts).solve_scene(scene, &Radio::isotropic(tx), &Radio::isotropic(rx)).unwrap()
 }
 

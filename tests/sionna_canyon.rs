@@ -13,6 +13,7 @@ fn solve_config(name: &str, scene: &Scene) -> (rftwin::Paths, Vec<RefPath>) {
     let v = |x: &serde_json::Value| DVec3::new(x[0].as_f64().unwrap(), x[1].as_f64().unwrap(), x[2].as_f64().unwrap());
     let s = &doc["solver"];
     let opts = SolverOptions {
+        backend: rftwin::BackendChoice::Cpu,
         frequency_hz: doc["frequency_hz"].as_f64().unwrap(),
         max_depth: s["max_depth"].as_u64().unwrap() as usize,
         samples: 200_000,

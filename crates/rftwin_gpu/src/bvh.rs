@@ -17,7 +17,7 @@ pub struct GpuBvh {
     layout: wgpu::BindGroupLayout,
 }
 
-fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
+pub(crate) fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
     wgpu::BindGroupLayoutEntry {
         binding,
         visibility: wgpu::ShaderStages::COMPUTE,
@@ -28,7 +28,7 @@ fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
 
 /// Runs `f` inside validation and out-of-memory error scopes and turns a captured
 /// error into [`GpuError::Wgpu`].
-fn scoped<T>(ctx: &GpuContext, stage: &'static str, f: impl FnOnce() -> T) -> Result<T, GpuError> {
+pub(crate) fn scoped<T>(ctx: &GpuContext, stage: &'static str, f: impl FnOnce() -> T) -> Result<T, GpuError> {
     let oom = ctx.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
     let validation = ctx.device.push_error_scope(wgpu::ErrorFilter::Validation);
     let out = f();
@@ -139,22 +139,28 @@ impl GpuBvh {
             let _ = bytes;
             (readback, submission)
         })?;
-        let slice = readback.slice(..);
-        let (tx, rx) = std::sync::mpsc::channel();
-        slice.map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
-        ctx.device
-            .poll(wgpu::PollType::Wait { submission_index: Some(submission), timeout: Some(std::time::Duration::from_secs(600)) })
-            .map_err(|e| GpuError::DeviceLost { stage: "closest-hit wait", message: e.to_string() })?;
-        rx.recv()
-            .map_err(|e| GpuError::DeviceLost { stage: "closest-hit readback", message: e.to_string() })?
-            .map_err(|e| GpuError::Wgpu { stage: "closest-hit readback", message: e.to_string() })?;
-        let data = slice.get_mapped_range().map_err(|e| GpuError::Wgpu { stage: "closest-hit readback", message: e.to_string() })?;
-        let hits: Vec<GpuHit> = bytemuck::cast_slice(&data).to_vec();
-        drop(data);
-        readback.unmap();
-        ctx.check_lost("closest-hit")?;
+        let hits = read_back::<GpuHit>(ctx, &readback, submission, "closest-hit readback")?;
         Ok(hits)
     }
+}
+
+/// Maps a MAP_READ buffer after `submission` and copies it out.
+pub(crate) fn read_back<T: bytemuck::Pod>(ctx: &GpuContext, buffer: &wgpu::Buffer, submission: wgpu::SubmissionIndex, stage: &'static str) -> Result<Vec<T>, GpuError> {
+    let slice = buffer.slice(..);
+    let (tx, rx) = std::sync::mpsc::channel();
+    slice.map_async(wgpu::MapMode::Read, move |r| {
+        let _ = tx.send(r);
+    });
+    ctx.device
+        .poll(wgpu::PollType::Wait { submission_index: Some(submission), timeout: Some(std::time::Duration::from_secs(600)) })
+        .map_err(|e| GpuError::DeviceLost { stage, message: e.to_string() })?;
+    rx.recv()
+        .map_err(|e| GpuError::DeviceLost { stage, message: e.to_string() })?
+        .map_err(|e| GpuError::Wgpu { stage, message: e.to_string() })?;
+    let data = slice.get_mapped_range().map_err(|e| GpuError::Wgpu { stage, message: e.to_string() })?;
+    let out: Vec<T> = bytemuck::cast_slice(&data).to_vec();
+    drop(data);
+    buffer.unmap();
+    ctx.check_lost(stage)?;
+    Ok(out)
 }

@@ -20,8 +20,31 @@ pub const BVH_CLOSEST_HIT: Kernel = Kernel {
     name: "bvh_closest_hit",
     entry_point: "bvh_closest_hit",
     workgroup_size: 64,
-    source: concat!(include_str!("../../../shaders/common/types.wgsl"), "\n", include_str!("../../../shaders/bvh_closest_hit.wgsl")),
+    source: concat!(
+        include_str!("../../../shaders/common/types.wgsl"),
+        "\n",
+        include_str!("../../../shaders/common/bvh_traverse.wgsl"),
+        "\n",
+        include_str!("../../../shaders/bvh_closest_hit.wgsl")
+    ),
+};
+
+/// Shooting and bouncing of rays (candidate chains). CPU twin:
+/// `rftwin_trace::candidates::trace_samples`.
+pub const SBR_CANDIDATES: Kernel = Kernel {
+    name: "sbr_candidates",
+    entry_point: "sbr_candidates",
+    workgroup_size: 64,
+    source: concat!(
+        include_str!("../../../shaders/common/types.wgsl"),
+        "\n",
+        include_str!("../../../shaders/common/bvh_traverse.wgsl"),
+        "\n",
+        include_str!("../../../shaders/common/slab.wgsl"),
+        "\n",
+        include_str!("../../../shaders/sbr_candidates.wgsl")
+    ),
 };
 
 /// Every kernel.
-pub const ALL: &[Kernel] = &[BVH_CLOSEST_HIT];
+pub const ALL: &[Kernel] = &[BVH_CLOSEST_HIT, SBR_CANDIDATES];

@@ -13,6 +13,7 @@ pub mod context;
 pub mod error;
 pub mod kernels;
 pub mod layout;
+pub mod sbr;
 
 pub use context::GpuContext;
 pub use error::GpuError;

@@ -49,8 +49,30 @@ fn host_structs_match_their_wgsl_twins() {
         ("GpuRay", size_of::<GpuRay>(), vec![("origin", offset_of!(GpuRay, origin)), ("t_min", offset_of!(GpuRay, t_min)), ("dir", offset_of!(GpuRay, dir)), ("t_max", offset_of!(GpuRay, t_max))]),
         ("GpuHit", size_of::<GpuHit>(), vec![("t", offset_of!(GpuHit, t)), ("triangle", offset_of!(GpuHit, triangle)), ("u", offset_of!(GpuHit, u)), ("v", offset_of!(GpuHit, v))]),
     ];
-    for (name, size, fields) in cases {
-        let (span, members) = struct_layout(&module, name);
+    let (sbr, _) = parse(&rftwin_gpu::kernels::SBR_CANDIDATES);
+    use rftwin_gpu::sbr::{SbrParams, SlabMaterial, TriInfo};
+    let sbr_cases: Vec<(&str, usize, Vec<(&str, usize)>)> = vec![
+        ("TriInfo", size_of::<TriInfo>(), vec![("normal", offset_of!(TriInfo, normal)), ("plane", offset_of!(TriInfo, plane)), ("material", offset_of!(TriInfo, material))]),
+        ("SlabMaterial", size_of::<SlabMaterial>(), vec![("eta", offset_of!(SlabMaterial, eta)), ("thickness", offset_of!(SlabMaterial, thickness))]),
+        (
+            "SbrParams",
+            size_of::<SbrParams>(),
+            vec![
+                ("source", offset_of!(SbrParams, source)),
+                ("samples", offset_of!(SbrParams, samples)),
+                ("first_sample", offset_of!(SbrParams, first_sample)),
+                ("count", offset_of!(SbrParams, count)),
+                ("max_depth", offset_of!(SbrParams, max_depth)),
+                ("flags", offset_of!(SbrParams, flags)),
+                ("seed", offset_of!(SbrParams, seed)),
+                ("wavelength", offset_of!(SbrParams, wavelength)),
+                ("t_min", offset_of!(SbrParams, t_min)),
+            ],
+        ),
+    ];
+    let all = cases.into_iter().map(|c| (&module, c)).chain(sbr_cases.into_iter().map(|c| (&sbr, c)));
+    for (module, (name, size, fields)) in all {
+        let (span, members) = struct_layout(module, name);
         assert_eq!(span as usize, size, "{name}: WGSL size {span}, host size {size}");
         for (field, offset) in fields {
             let m = members.iter().find(|m| m.0 == field).unwrap_or_else(|| panic!("{name}.{field} missing in WGSL"));

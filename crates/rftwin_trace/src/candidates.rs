@@ -189,3 +189,50 @@ mod tests {
         assert!((mean / n as f64).length() < 1e-3);
     }
 }
+
+/// [`shoot_and_bounce`] on the GPU: the `sbr_candidates` kernel traces the lattice, the
+/// chains are deduplicated here exactly as on the CPU.
+#[cfg(feature = "gpu")]
+pub fn shoot_and_bounce_gpu(ctx: &rftwin_gpu::GpuContext, geom: &SceneGeometry, materials: &MaterialTable, source: DVec3, opts: &CandidateOptions) -> crate::error::Result<Candidates> {
+    use rftwin_gpu::sbr::{GpuSbr, SbrParams, SlabMaterial, TriInfo};
+    if opts.max_depth == 0 || opts.samples == 0 || geom.num_triangles() == 0 {
+        return Ok(Candidates { rays: 0, ..Default::default() });
+    }
+    if opts.samples > u32::MAX as usize {
+        return Err(crate::TraceError::InvalidInput { name: "samples", message: format!("the GPU backend takes at most {} samples", u32::MAX) });
+    }
+    let tri_info: Vec<TriInfo> = (0..geom.num_triangles())
+        .map(|t| TriInfo { normal: geom.normals[t].as_vec3().into(), plane: geom.plane[t], material: geom.material[t], pad: [0; 3] })
+        .collect();
+    let mats: Vec<SlabMaterial> = materials.iter().map(|(eta, d)| SlabMaterial { eta: [eta.re as f32, eta.im as f32], thickness: *d as f32, pad: 0.0 }).collect();
+    let sbr = GpuSbr::new(ctx, &geom.bvh, &tri_info, &mats)?;
+    let params = SbrParams {
+        source: source.as_vec3().into(),
+        samples: opts.samples as u32,
+        first_sample: 0,
+        count: 0,
+        max_depth: opts.max_depth as u32,
+        flags: opts.specular as u32 | (opts.refraction as u32) << 1,
+        seed: (opts.seed ^ (opts.seed >> 32)) as u32,
+        wavelength: opts.wavelength as f32,
+        t_min: (1e-6 * geom.scale) as f32,
+        pad: 0,
+    };
+    let md = opts.max_depth;
+    let mut all: HashSet<Box<[u32]>> = HashSet::default();
+    sbr.run(ctx, params, 1 << 20, |_, chains, depths| {
+        for (k, &d) in depths.iter().enumerate() {
+            let chain = &chains[k * md..k * md + d as usize];
+            for len in 1..=chain.len() {
+                if !all.contains(&chain[..len]) {
+                    all.insert(chain[..len].to_vec().into_boxed_slice());
+                }
+            }
+        }
+    })?;
+    let mut chains: Vec<Box<[u32]>> = all.into_iter().collect();
+    chains.sort_unstable_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+    let dropped = chains.len().saturating_sub(opts.max_candidates) as u64;
+    chains.truncate(opts.max_candidates);
+    Ok(Candidates { chains, dropped, rays: opts.samples as u64 })
+}

@@ -7,6 +7,10 @@ pub enum TraceError {
     /// An error from the scene (materials, meshes).
     #[error(transparent)]
     Scene(#[from] rftwin_core::Error),
+    /// The GPU failed.
+    #[cfg(feature = "gpu")]
+    #[error(transparent)]
+    Gpu(#[from] rftwin_gpu::GpuError),
     /// A solver option or radio position is invalid.
     #[error("invalid solver input '{name}': {message}")]
     InvalidInput {

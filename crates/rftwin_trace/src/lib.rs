@@ -14,6 +14,7 @@
 //! 4. [`channel`]: CIR, CFR and discrete taps from the paths.
 #![warn(missing_docs)]
 
+pub mod backend;
 pub mod candidates;
 pub mod channel;
 pub mod error;
@@ -25,6 +26,7 @@ pub mod scattering;
 pub mod scattering_grad;
 pub mod solver;
 
+pub use backend::{Backend, BackendChoice};
 pub use error::TraceError;
 pub use geometry::SceneGeometry;
 pub use gradients::{path_gradients, path_vertex_gradients, GradientParam, PathGradients, VertexPathGradients};

@@ -1,5 +1,6 @@
 //! Solver (A): channel paths between one transmitter and one receiver.
 
+use crate::backend::{resolve, Backend, BackendChoice};
 use crate::candidates::{shoot_and_bounce, CandidateOptions};
 use crate::error::{Result, TraceError};
 use crate::field::{path_coefficient, FieldInteraction};
@@ -33,6 +34,8 @@ pub struct SolverOptions {
     pub seed: u64,
     /// Most distinct candidate chains kept (the rest are counted as dropped).
     pub max_candidates: usize,
+    /// Where the candidate search runs (the image method and fields run on the CPU).
+    pub backend: BackendChoice,
 }
 
 impl Default for SolverOptions {
@@ -46,6 +49,7 @@ impl Default for SolverOptions {
             refraction: true,
             seed: 42,
             max_candidates: 1_000_000,
+            backend: BackendChoice::Auto,
         }
     }
 }
@@ -116,7 +120,11 @@ impl PathSolver {
             max_candidates: o.max_candidates,
             wavelength: lambda,
         };
-        let candidates = shoot_and_bounce(geom, &materials, tx.position, &cand_opts);
+        let candidates = match resolve(o.backend)? {
+            Backend::Cpu => shoot_and_bounce(geom, &materials, tx.position, &cand_opts),
+            #[cfg(feature = "gpu")]
+            Backend::Gpu(ctx) => crate::candidates::shoot_and_bounce_gpu(ctx, geom, &materials, tx.position, &cand_opts)?,
+        };
         stats.rays_launched = candidates.rays;
         stats.candidates = candidates.chains.len() as u64;
         stats.dropped_candidates = candidates.dropped;

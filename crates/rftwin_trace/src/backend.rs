@@ -1,0 +1,75 @@
+//! Backend choice: the CPU reference or the GPU (WGSL through wgpu).
+//!
+//! On the GPU backend the candidate search (shooting and bouncing) runs as the
+//! `sbr_candidates` kernel; deduplication, the image method and the field calculation
+//! stay on the CPU in f64 (see docs/ARCHITECTURE.md), so both backends return paths
+//! computed by the same reference code.
+
+use crate::error::{Result, TraceError};
+
+/// Which backend a solve should use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BackendChoice {
+    /// The CPU reference.
+    Cpu,
+    /// The GPU; an error when no adapter exists or the `gpu` feature is off.
+    Gpu,
+    /// The GPU when an adapter exists, else the CPU (with a notice on stderr, once).
+    #[default]
+    Auto,
+}
+
+impl BackendChoice {
+    /// Parses `cpu`, `gpu` or `auto`.
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "cpu" => Ok(BackendChoice::Cpu),
+            "gpu" => Ok(BackendChoice::Gpu),
+            "auto" => Ok(BackendChoice::Auto),
+            other => Err(TraceError::InvalidInput { name: "backend", message: format!("'{other}' is not one of cpu, gpu, auto") }),
+        }
+    }
+}
+
+/// A resolved backend.
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    /// The CPU reference.
+    Cpu,
+    /// A GPU context.
+    #[cfg(feature = "gpu")]
+    Gpu(&'static rftwin_gpu::GpuContext),
+}
+
+impl Backend {
+    /// Short name for reports (`cpu`, or `gpu: <adapter>`).
+    pub fn name(&self) -> String {
+        match self {
+            Backend::Cpu => "cpu".into(),
+            #[cfg(feature = "gpu")]
+            Backend::Gpu(c) => format!("gpu: {}", c.info.name),
+        }
+    }
+}
+
+/// Resolves a choice to a backend.
+pub fn resolve(choice: BackendChoice) -> Result<Backend> {
+    match choice {
+        BackendChoice::Cpu => Ok(Backend::Cpu),
+        #[cfg(feature = "gpu")]
+        BackendChoice::Gpu => rftwin_gpu::context::shared()
+            .map(Backend::Gpu)
+            .map_err(|e| TraceError::InvalidInput { name: "backend", message: format!("GPU requested but unavailable: {e}") }),
+        #[cfg(not(feature = "gpu"))]
+        BackendChoice::Gpu => Err(TraceError::InvalidInput { name: "backend", message: "GPU requested but rftwin was built without the `gpu` feature".into() }),
+        BackendChoice::Auto => {
+            #[cfg(feature = "gpu")]
+            if let Ok(c) = rftwin_gpu::context::shared() {
+                return Ok(Backend::Gpu(c));
+            }
+            static NOTICE: std::sync::Once = std::sync::Once::new();
+            NOTICE.call_once(|| eprintln!("rftwin: no GPU adapter, using the CPU backend"));
+            Ok(Backend::Cpu)
+        }
+    }
+}
