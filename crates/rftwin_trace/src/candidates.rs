@@ -173,23 +173,6 @@ pub fn shoot_and_bounce(geom: &SceneGeometry, materials: &MaterialTable, source:
     Candidates { chains, dropped, rays: opts.samples as u64 }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fibonacci_lattice_is_unit_and_balanced() {
-        let n = 10_000;
-        let mut mean = DVec3::ZERO;
-        for i in 0..n {
-            let d = fibonacci_direction(i, n);
-            assert!((d.length() - 1.0).abs() < 1e-12);
-            mean += d;
-        }
-        assert!((mean / n as f64).length() < 1e-3);
-    }
-}
-
 /// [`shoot_and_bounce`] on the GPU: the `sbr_candidates` kernel traces the lattice, the
 /// chains are deduplicated here exactly as on the CPU.
 #[cfg(feature = "gpu")]
@@ -236,3 +219,21 @@ pub fn shoot_and_bounce_gpu(ctx: &rftwin_gpu::GpuContext, geom: &SceneGeometry, 
     chains.truncate(opts.max_candidates);
     Ok(Candidates { chains, dropped, rays: opts.samples as u64 })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fibonacci_lattice_is_unit_and_balanced() {
+        let n = 10_000;
+        let mut mean = DVec3::ZERO;
+        for i in 0..n {
+            let d = fibonacci_direction(i, n);
+            assert!((d.length() - 1.0).abs() < 1e-12);
+            mean += d;
+        }
+        assert!((mean / n as f64).length() < 1e-3);
+    }
+}
+

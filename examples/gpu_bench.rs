@@ -1,0 +1,110 @@
+//! GPU vs CPU: closest-hit throughput on the raybench meshes and the Munich path solve,
+//! with the adapter's name. Prints a table; the summary holds the numbers.
+//!
+//! ```text
+//! cargo run --release --example gpu_bench -- [--raybench DIR] [--rays N] [--munich path/munich.xml]
+//! ```
+//! `--raybench` is the output folder of `../shared/bench/raybench/gen.py` (meshes/,
+//! rays/). Without it only the Munich solve is measured.
+
+#[path = "common/mod.rs"]
+mod common;
+
+use anyhow::{Context, Result};
+use common::*;
+use glam::DVec3;
+use rayon::prelude::*;
+use rftwin::bvh::{Bvh, Bvh4, Ray};
+use rftwin::gpu::bvh::GpuBvh;
+use rftwin::gpu::layout::{GpuRay, NO_HIT};
+use rftwin::{BackendChoice, PathSolver, Radio, SceneGeometry, SolverOptions};
+use std::path::PathBuf;
+use std::time::Instant;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse(&[])?;
+    args.check_known(&["raybench", "rays", "munich"])?;
+    let ctx = rftwin::gpu::context::shared().context("the GPU benchmark needs an adapter")?;
+    println!("adapter: {}", ctx.describe());
+    let max_rays: usize = args.parsed("rays", 1_000_000)?;
+    let mut rows = Vec::new();
+    let mut summary = serde_json::Map::new();
+    summary.insert("adapter".into(), ctx.describe().into());
+    if let Some(dir) = args.value("raybench") {
+        let dir = PathBuf::from(dir);
+        for (mesh, rays) in [("terrain_100k", "w1_incoherent"), ("terrain_1m", "w3_incoherent")] {
+            let m = rftwin::core::io::load_mesh(dir.join(format!("meshes/{mesh}.obj")))?;
+            let tris: Vec<[DVec3; 3]> = m.triangles.iter().map(|t| t.map(|i| m.vertices[i as usize])).collect();
+            let bytes = std::fs::read(dir.join(format!("rays/{rays}.bin")))?;
+            let rays_cpu: Vec<Ray> = bytes
+                .chunks_exact(24)
+                .take(max_rays)
+                .map(|c| {
+                    let f = |k: usize| f32::from_le_bytes([c[4 * k], c[4 * k + 1], c[4 * k + 2], c[4 * k + 3]]);
+                    Ray::new([f(0), f(1), f(2)], [f(3), f(4), f(5)], 0.0, f32::INFINITY)
+                })
+                .collect();
+            let bvh = Bvh::build(&tris);
+            let wide = Bvh4::from_bvh(&bvh);
+            let gpu = GpuBvh::upload(ctx, &bvh)?;
+            let gpu_rays: Vec<GpuRay> = rays_cpu.iter().map(GpuRay::from).collect();
+            let mut tg = Vec::new();
+            let mut hits_gpu = 0;
+            for k in 0..4 {
+                let t = Instant::now();
+                let h = gpu.closest_hits(ctx, &gpu_rays)?;
+                if k > 0 {
+                    tg.push(t.elapsed().as_secs_f64());
+                }
+                hits_gpu = h.iter().filter(|h| h.triangle != NO_HIT).count();
+            }
+            let t = Instant::now();
+            let hits_cpu: usize = rays_cpu
+                .par_chunks(4096)
+                .map(|c| {
+                    let mut out = vec![None; c.len()];
+                    wide.closest_hits(c, &mut out);
+                    out.iter().filter(|h| h.is_some()).count()
+                })
+                .sum();
+            let tc = t.elapsed().as_secs_f64();
+            let (g, c) = (rays_cpu.len() as f64 / median(tg) / 1e6, rays_cpu.len() as f64 / tc / 1e6);
+            rows.push(format!("{:<28} {:>12.2} {:>12.2} {:>10} {:>10}", format!("{mesh} / {rays}"), g, c, hits_gpu, hits_cpu));
+            summary.insert(format!("{mesh}_gpu_mrays_per_s"), g.into());
+            summary.insert(format!("{mesh}_cpu_mrays_per_s"), c.into());
+        }
+    }
+    let munich = args.value("munich").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("../shared/reference/sionna/scenes/munich/munich.xml"));
+    if munich.exists() {
+        let scene = rftwin::core::io::load_scene(&munich)?;
+        let geom = SceneGeometry::new(&scene);
+        let (tx, rx) = (Radio::isotropic(DVec3::new(8.5, 21.0, 27.0)), Radio::isotropic(DVec3::new(45.0, 90.0, 1.5)));
+        let mut times = Vec::new();
+        for backend in [BackendChoice::Gpu, BackendChoice::Cpu] {
+            let solver = PathSolver::new(SolverOptions { max_depth: 3, samples: 1_000_000, refraction: true, backend, ..Default::default() });
+            let mut v = Vec::new();
+            let mut n = 0;
+            for _ in 0..3 {
+                let t = Instant::now();
+                n = solver.solve(&scene, &geom, &tx, &rx)?.num_paths();
+                v.push(t.elapsed().as_secs_f64());
+            }
+            times.push((median(v), n));
+        }
+        rows.push(format!("{:<28} {:>10.3} s {:>10.3} s {:>10} {:>10}", "Munich solve (1e6, d3)", times[0].0, times[1].0, times[0].1, times[1].1));
+        summary.insert("munich_gpu_s".into(), times[0].0.into());
+        summary.insert("munich_cpu_s".into(), times[1].0.into());
+    }
+    println!("{:<28} {:>12} {:>12} {:>10} {:>10}", "workload", "GPU", "CPU", "GPU hits", "CPU hits");
+    for r in rows {
+        println!("{r}");
+    }
+    println!("(closest-hit rows in Mrays/s; CPU: 4-wide BVH, {} threads)", rayon::current_num_threads());
+    println!("summary: {}", serde_json::Value::Object(summary));
+    Ok(())
+}
