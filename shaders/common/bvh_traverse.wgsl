@@ -115,3 +115,39 @@ fn trace_closest(origin: vec3<f32>, dir: vec3<f32>, t_min: f32, t_max_in: f32, s
     }
     return best;
 }
+
+// Whether anything is hit in (t_min, t_max), ignoring `skip`; stops at the first hit.
+fn trace_any(origin: vec3<f32>, dir: vec3<f32>, t_min: f32, t_max: f32, skip: u32) -> bool {
+    let inv_d = 1.0 / dir;
+    var stack: array<u32, STACK_SIZE>;
+    var sp = 0u;
+    if (arrayLength(&nodes) == 0u || box_entry(nodes[0], origin, inv_d, t_min, t_max) < 0.0) {
+        return false;
+    }
+    stack[0] = 0u;
+    sp = 1u;
+    loop {
+        if (sp == 0u) {
+            break;
+        }
+        sp -= 1u;
+        let node = nodes[stack[sp]];
+        if (node.count > 0u) {
+            for (var k = 0u; k < node.count; k++) {
+                let tri = triangles[node.left_or_first + k];
+                if (tri.id != skip && intersect_triangle(tri, origin, dir, t_min, t_max).x >= 0.0) {
+                    return true;
+                }
+            }
+        } else {
+            let l = node.left_or_first;
+            for (var c = 0u; c < 2u; c++) {
+                if (box_entry(nodes[l + c], origin, inv_d, t_min, t_max) >= 0.0 && sp < STACK_SIZE) {
+                    stack[sp] = l + c;
+                    sp += 1u;
+                }
+            }
+        }
+    }
+    return false;
+}

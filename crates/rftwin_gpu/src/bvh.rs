@@ -14,6 +14,7 @@ pub struct GpuBvh {
     triangles: wgpu::Buffer,
     empty: bool,
     pipeline: wgpu::ComputePipeline,
+    any_pipeline: wgpu::ComputePipeline,
     layout: wgpu::BindGroupLayout,
 }
 
@@ -63,10 +64,6 @@ impl GpuBvh {
             let usage = wgpu::BufferUsages::STORAGE;
             let nodes = ctx.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some("bvh nodes"), contents: bytemuck::cast_slice(&nodes), usage });
             let triangles = ctx.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some("bvh triangles"), contents: bytemuck::cast_slice(&tris), usage });
-            let module = ctx.device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some(BVH_CLOSEST_HIT.name),
-                source: wgpu::ShaderSource::Wgsl(BVH_CLOSEST_HIT.source.into()),
-            });
             let layout = ctx.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
                 label: Some("bvh closest hit"),
                 entries: &[storage_entry(0, true), storage_entry(1, true), storage_entry(2, true), storage_entry(3, false)],
@@ -76,15 +73,20 @@ impl GpuBvh {
                 bind_group_layouts: &[Some(&layout)],
                 immediate_size: 0,
             });
-            let pipeline = ctx.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(BVH_CLOSEST_HIT.name),
-                layout: Some(&pipeline_layout),
-                module: &module,
-                entry_point: Some(BVH_CLOSEST_HIT.entry_point),
-                compilation_options: Default::default(),
-                cache: None,
-            });
-            GpuBvh { nodes, triangles, empty: bvh.nodes.is_empty(), pipeline, layout }
+            let make = |k: &crate::kernels::Kernel| {
+                let module = ctx.device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some(k.name), source: wgpu::ShaderSource::Wgsl(k.source.into()) });
+                ctx.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(k.name),
+                    layout: Some(&pipeline_layout),
+                    module: &module,
+                    entry_point: Some(k.entry_point),
+                    compilation_options: Default::default(),
+                    cache: None,
+                })
+            };
+            let pipeline = make(&BVH_CLOSEST_HIT);
+            let any_pipeline = make(&crate::kernels::BVH_ANY_HIT);
+            GpuBvh { nodes, triangles, empty: bvh.nodes.is_empty(), pipeline, any_pipeline, layout }
         })
     }
 
@@ -102,14 +104,30 @@ impl GpuBvh {
         let chunk = by_binding.min(by_dispatch).clamp(1, 1 << 22) as usize;
         let mut out = Vec::with_capacity(rays.len());
         for part in rays.chunks(chunk) {
-            out.extend(self.dispatch(ctx, part)?);
+            out.extend(self.dispatch::<GpuHit>(ctx, part, &self.pipeline)?);
         }
         Ok(out)
     }
 
-    fn dispatch(&self, ctx: &GpuContext, rays: &[GpuRay]) -> Result<Vec<GpuHit>, GpuError> {
+    /// Whether each ray hits anything in `[t_min, t_max]` (CPU twin: `Bvh::any_hit`).
+    pub fn any_hits(&self, ctx: &GpuContext, rays: &[GpuRay]) -> Result<Vec<bool>, GpuError> {
+        if self.empty || rays.is_empty() {
+            return Ok(vec![false; rays.len()]);
+        }
+        let limits = ctx.limits();
+        let by_binding = ctx.max_binding_bytes() / std::mem::size_of::<GpuRay>() as u64;
+        let by_dispatch = limits.max_compute_workgroups_per_dimension as u64 * limits.max_compute_workgroups_per_dimension as u64 * 64;
+        let chunk = by_binding.min(by_dispatch).clamp(1, 1 << 22) as usize;
+        let mut out = Vec::with_capacity(rays.len());
+        for part in rays.chunks(chunk) {
+            out.extend(self.dispatch::<u32>(ctx, part, &self.any_pipeline)?.into_iter().map(|f| f != 0));
+        }
+        Ok(out)
+    }
+
+    fn dispatch<T: bytemuck::Pod>(&self, ctx: &GpuContext, rays: &[GpuRay], pipeline: &wgpu::ComputePipeline) -> Result<Vec<T>, GpuError> {
         let bytes = std::mem::size_of_val(rays) as u64;
-        let hit_bytes = (rays.len() * std::mem::size_of::<GpuHit>()) as u64;
+        let hit_bytes = (rays.len() * std::mem::size_of::<T>()) as u64;
         let (readback, submission) = scoped(ctx, "closest-hit dispatch", || {
             let ray_buf = ctx.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some("rays"), contents: bytemuck::cast_slice(rays), usage: wgpu::BufferUsages::STORAGE });
             let hit_buf = ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some("hits"), size: hit_bytes, usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC, mapped_at_creation: false });
@@ -130,7 +148,7 @@ impl GpuBvh {
             let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("closest hit") });
             {
                 let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("closest hit"), timestamp_writes: None });
-                pass.set_pipeline(&self.pipeline);
+                pass.set_pipeline(pipeline);
                 pass.set_bind_group(0, &bind, &[]);
                 pass.dispatch_workgroups(gx as u32, gy as u32, 1);
             }
@@ -139,7 +157,7 @@ impl GpuBvh {
             let _ = bytes;
             (readback, submission)
         })?;
-        let hits = read_back::<GpuHit>(ctx, &readback, submission, "closest-hit readback")?;
+        let hits = read_back::<T>(ctx, &readback, submission, "BVH query readback")?;
         Ok(hits)
     }
 }

@@ -29,6 +29,20 @@ pub const BVH_CLOSEST_HIT: Kernel = Kernel {
     ),
 };
 
+/// Any-hit (occlusion) traversal of the binary BVH. CPU twin: `rftwin_bvh::Bvh::any_hit`.
+pub const BVH_ANY_HIT: Kernel = Kernel {
+    name: "bvh_any_hit",
+    entry_point: "bvh_any_hit",
+    workgroup_size: 64,
+    source: concat!(
+        include_str!("../../../shaders/common/types.wgsl"),
+        "\n",
+        include_str!("../../../shaders/common/bvh_traverse.wgsl"),
+        "\n",
+        include_str!("../../../shaders/bvh_any_hit.wgsl")
+    ),
+};
+
 /// Shooting and bouncing of rays (candidate chains). CPU twin:
 /// `rftwin_trace::candidates::trace_samples`.
 pub const SBR_CANDIDATES: Kernel = Kernel {
@@ -47,4 +61,4 @@ pub const SBR_CANDIDATES: Kernel = Kernel {
 };
 
 /// Every kernel.
-pub const ALL: &[Kernel] = &[BVH_CLOSEST_HIT, SBR_CANDIDATES];
+pub const ALL: &[Kernel] = &[BVH_CLOSEST_HIT, BVH_ANY_HIT, SBR_CANDIDATES];

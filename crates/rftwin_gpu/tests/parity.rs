@@ -65,6 +65,19 @@ fn gpu_closest_hits_match_the_cpu_bvh() {
             .collect();
         let gpu_rays: Vec<GpuRay> = rays.iter().map(GpuRay::from).collect();
         let hits = gpu.closest_hits(ctx, &gpu_rays).unwrap();
+        // any-hit with t_max at 60 % of the CPU's closest hit (or the full ray): exact agreement
+        let shortened: Vec<Ray> = rays
+            .iter()
+            .map(|r| match bvh.closest_hit(r) {
+                Some(h) if h.t > 0.0 => Ray::new(r.o, r.d, 0.0, h.t * 0.6),
+                _ => *r,
+            })
+            .collect();
+        let any_gpu = gpu.any_hits(ctx, &shortened.iter().map(GpuRay::from).collect::<Vec<_>>()).unwrap();
+        let any_mismatch = shortened.iter().zip(&any_gpu).filter(|(r, g)| bvh.any_hit(r) != **g).count();
+        assert!(any_mismatch * 1000 <= rays.len(), "{name}: any-hit disagrees on {any_mismatch} rays");
+        let any_full = gpu.any_hits(ctx, &gpu_rays).unwrap();
+        assert!(rays.iter().zip(&any_full).all(|(r, g)| bvh.any_hit(r) == *g), "{name}: any-hit on full rays");
         let (mut n_hit, mut id_mismatch) = (0, 0);
         for (ray, g) in rays.iter().zip(&hits) {
             let cpu = bvh.closest_hit(ray);
