@@ -74,3 +74,31 @@ fn gpu_backend_finds_the_13_munich_paths() {
     assert_eq!(cpu.num_paths(), 13);
     assert_same("munich", &cpu, &gpu);
 }
+
+#[test]
+fn gpu_field_kernel_matches_the_cpu_for_every_antenna_pattern() {
+    if !gpu_available() {
+        return;
+    }
+    use rftwin::{Antenna, AntennaPattern, Polarization};
+    let scene = Scene::canyon(ItuMaterial::Wood);
+    let (tx, rx) = (DVec3::new(-22.0, 1.0, 9.0), DVec3::new(24.0, -2.0, 1.5));
+    for (pt, pr) in [
+        (Antenna::short_dipole(Polarization::V), Antenna::short_dipole(Polarization::V)),
+        (Antenna::isotropic(Polarization::H), Antenna::isotropic(Polarization::Slant(0.4))),
+        (
+            Antenna { pattern: AntennaPattern::HalfWaveDipole, polarization: Polarization::V, orientation: DVec3::new(0.3, 0.5, -0.2) },
+            Antenna { pattern: AntennaPattern::ShortDipole, polarization: Polarization::H, orientation: DVec3::new(-1.0, 0.2, 0.1) },
+        ),
+    ] {
+        let opts = SolverOptions { max_depth: 3, samples: 100_000, refraction: true, ..Default::default() };
+        let solve = |b| {
+            PathSolver::new(SolverOptions { backend: b, ..opts })
+                .solve_scene(&scene, &Radio { position: tx, antenna: pt }, &Radio { position: rx, antenna: pr })
+                .unwrap()
+        };
+        let (cpu, gpu) = (solve(BackendChoice::Cpu), solve(BackendChoice::Gpu));
+        assert!(cpu.num_paths() >= 8);
+        assert_same(&format!("{:?}/{:?}", pt.pattern, pr.pattern), &cpu, &gpu);
+    }
+}

@@ -60,5 +60,19 @@ pub const SBR_CANDIDATES: Kernel = Kernel {
     ),
 };
 
+/// Field calculation of resolved paths. CPU twin: `rftwin_trace::field::path_coefficient`.
+pub const PATH_FIELD: Kernel = Kernel {
+    name: "path_field",
+    entry_point: "path_field",
+    workgroup_size: 64,
+    source: concat!(
+        include_str!("../../../shaders/common/types.wgsl"),
+        "\n",
+        include_str!("../../../shaders/common/slab.wgsl"),
+        "\n",
+        include_str!("../../../shaders/path_field.wgsl")
+    ),
+};
+
 /// Every kernel.
-pub const ALL: &[Kernel] = &[BVH_CLOSEST_HIT, BVH_ANY_HIT, SBR_CANDIDATES];
+pub const ALL: &[Kernel] = &[BVH_CLOSEST_HIT, BVH_ANY_HIT, SBR_CANDIDATES, PATH_FIELD];

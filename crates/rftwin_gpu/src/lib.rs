@@ -11,6 +11,7 @@
 pub mod bvh;
 pub mod context;
 pub mod error;
+pub mod field;
 pub mod kernels;
 pub mod layout;
 pub mod sbr;

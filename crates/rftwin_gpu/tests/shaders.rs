@@ -70,7 +70,27 @@ fn host_structs_match_their_wgsl_twins() {
             ],
         ),
     ];
-    let all = cases.into_iter().map(|c| (&module, c)).chain(sbr_cases.into_iter().map(|c| (&sbr, c)));
+    let (field, _) = parse(&rftwin_gpu::kernels::PATH_FIELD);
+    use rftwin_gpu::field::{FieldAntenna, FieldInteractionGpu, FieldParams, FieldPath};
+    let field_cases: Vec<(&str, usize, Vec<(&str, usize)>)> = vec![
+        ("FieldPath", size_of::<FieldPath>(), vec![("first_point", offset_of!(FieldPath, first_point)), ("first_interaction", offset_of!(FieldPath, first_interaction)), ("interactions", offset_of!(FieldPath, interactions))]),
+        (
+            "FieldInteraction",
+            size_of::<FieldInteractionGpu>(),
+            vec![("normal", offset_of!(FieldInteractionGpu, normal)), ("transmission", offset_of!(FieldInteractionGpu, transmission)), ("eta", offset_of!(FieldInteractionGpu, eta)), ("thickness", offset_of!(FieldInteractionGpu, thickness))],
+        ),
+        (
+            "FieldAntenna",
+            size_of::<FieldAntenna>(),
+            vec![("col0", offset_of!(FieldAntenna, col0)), ("pattern", offset_of!(FieldAntenna, pattern)), ("col1", offset_of!(FieldAntenna, col1)), ("slant", offset_of!(FieldAntenna, slant)), ("col2", offset_of!(FieldAntenna, col2))],
+        ),
+        ("FieldParams", size_of::<FieldParams>(), vec![("tx", offset_of!(FieldParams, tx)), ("rx", offset_of!(FieldParams, rx)), ("wavelength", offset_of!(FieldParams, wavelength)), ("count", offset_of!(FieldParams, count))]),
+    ];
+    let all = cases
+        .into_iter()
+        .map(|c| (&module, c))
+        .chain(sbr_cases.into_iter().map(|c| (&sbr, c)))
+        .chain(field_cases.into_iter().map(|c| (&field, c)));
     for (module, (name, size, fields)) in all {
         let (span, members) = struct_layout(module, name);
         assert_eq!(span as usize, size, "{name}: WGSL size {span}, host size {size}");

@@ -120,7 +120,8 @@ impl PathSolver {
             max_candidates: o.max_candidates,
             wavelength: lambda,
         };
-        let candidates = match resolve(o.backend)? {
+        let backend = resolve(o.backend)?;
+        let candidates = match backend {
             Backend::Cpu => shoot_and_bounce(geom, &materials, tx.position, &cand_opts),
             #[cfg(feature = "gpu")]
             Backend::Gpu(ctx) => crate::candidates::shoot_and_bounce_gpu(ctx, geom, &materials, tx.position, &cand_opts)?,
@@ -165,6 +166,11 @@ impl PathSolver {
                 (length / SPEED_OF_LIGHT, a, k_tx, k_rx)
             })
             .collect();
+        #[cfg(feature = "gpu")]
+        let computed = match backend {
+            Backend::Gpu(ctx) => gpu_coefficients(ctx, geom, &materials, &unique, tx, rx, lambda, computed)?,
+            Backend::Cpu => computed,
+        };
         for (r, (tau, a, k_tx, k_rx)) in unique.iter().zip(computed) {
             let types: Vec<InteractionType> =
                 r.refraction.iter().map(|&t| if t { InteractionType::Refraction } else { InteractionType::Specular }).collect();
@@ -182,4 +188,67 @@ impl PathSolver {
         let geom = SceneGeometry::new(scene);
         self.solve(scene, &geom, tx, rx)
     }
+}
+
+/// Replaces the coefficients of `computed` by the GPU field kernel's (`path_field`);
+/// delays and directions stay the f64 ones.
+#[cfg(feature = "gpu")]
+#[allow(clippy::too_many_arguments)]
+fn gpu_coefficients(
+    ctx: &rftwin_gpu::GpuContext,
+    geom: &SceneGeometry,
+    materials: &[(Complex, f64)],
+    unique: &[ResolvedChain],
+    tx: &Radio,
+    rx: &Radio,
+    lambda: f64,
+    computed: Vec<(f64, Complex, DVec3, DVec3)>,
+) -> Result<Vec<(f64, Complex, DVec3, DVec3)>> {
+    use rftwin_core::AntennaPattern;
+    use rftwin_gpu::field::{path_coefficients, FieldAntenna, FieldInteractionGpu, FieldParams, FieldPath};
+    let antenna = |a: &rftwin_core::Antenna| {
+        let m = rftwin_core::antenna::rotation_matrix(a.orientation);
+        let col = |c: DVec3| -> [f32; 3] { c.as_vec3().into() };
+        let slant = match a.polarization {
+            rftwin_core::Polarization::V => 0.0,
+            rftwin_core::Polarization::H => std::f64::consts::FRAC_PI_2,
+            rftwin_core::Polarization::Slant(z) => z,
+        };
+        let pattern = match a.pattern {
+            AntennaPattern::Isotropic => 0,
+            AntennaPattern::ShortDipole => 1,
+            AntennaPattern::HalfWaveDipole => 2,
+            other => {
+                return Err(TraceError::InvalidInput { name: "antenna", message: format!("the GPU field kernel has no {other:?} pattern; use the CPU backend") })
+            }
+        };
+        Ok(FieldAntenna { col0: col(m.x_axis), pattern, col1: col(m.y_axis), slant: slant as f32, col2: col(m.z_axis), pad: 0.0 })
+    };
+    let mut paths = Vec::with_capacity(unique.len());
+    let mut points = Vec::new();
+    let mut inters = Vec::new();
+    for r in unique {
+        paths.push(FieldPath { first_point: points.len() as u32, first_interaction: inters.len() as u32, interactions: r.vertices.len() as u32, pad: 0 });
+        // relative to the transmitter: no large coordinates in f32
+        let rel = |p: DVec3| -> [f32; 4] {
+            let d = p - tx.position;
+            [d.x as f32, d.y as f32, d.z as f32, 0.0]
+        };
+        points.push([0.0; 4]);
+        points.extend(r.vertices.iter().map(|v| rel(*v)));
+        points.push(rel(rx.position));
+        for (&t, &refr) in r.triangles.iter().zip(&r.refraction) {
+            let (eta, thickness) = materials[geom.material[t as usize] as usize];
+            inters.push(FieldInteractionGpu {
+                normal: geom.normals[t as usize].as_vec3().into(),
+                transmission: refr as u32,
+                eta: [eta.re as f32, eta.im as f32],
+                thickness: thickness as f32,
+                pad: 0.0,
+            });
+        }
+    }
+    let params = FieldParams { tx: antenna(&tx.antenna)?, rx: antenna(&rx.antenna)?, wavelength: lambda as f32, count: 0, pad: [0; 2] };
+    let a = path_coefficients(ctx, &paths, &points, &inters, params)?;
+    Ok(computed.into_iter().zip(a).map(|((tau, _, k_tx, k_rx), a)| (tau, Complex::new(a[0] as f64, a[1] as f64), k_tx, k_rx)).collect())
 }

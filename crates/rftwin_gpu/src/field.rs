@@ -1,0 +1,145 @@
+//! Field calculation of resolved paths on the GPU (`shaders/path_field.wgsl`).
+
+use crate::bvh::{read_back, scoped, storage_entry};
+use crate::context::GpuContext;
+use crate::error::GpuError;
+use crate::kernels::PATH_FIELD;
+use bytemuck::{Pod, Zeroable};
+use wgpu::util::DeviceExt;
+
+/// Where a path's points and interactions start (16 bytes). Keep in sync with
+/// shaders/path_field.wgsl (`FieldPath`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+pub struct FieldPath {
+    /// Index of the path's first point (the transmitter) in the point array.
+    pub first_point: u32,
+    /// Index of its first interaction.
+    pub first_interaction: u32,
+    /// Number of interactions (points = interactions + 2).
+    pub interactions: u32,
+    /// Padding.
+    pub pad: u32,
+}
+
+/// One interaction (32 bytes). Keep in sync with shaders/path_field.wgsl (`FieldInteraction`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+pub struct FieldInteractionGpu {
+    /// Unit surface normal.
+    pub normal: [f32; 3],
+    /// 1 for a refraction, 0 for a reflection.
+    pub transmission: u32,
+    /// Complex relative permittivity.
+    pub eta: [f32; 2],
+    /// Slab thickness [m].
+    pub thickness: f32,
+    /// Padding.
+    pub pad: f32,
+}
+
+/// An antenna (48 bytes): rotation columns, pattern code, slant angle. Keep in sync with
+/// shaders/path_field.wgsl (`FieldAntenna`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+pub struct FieldAntenna {
+    /// First column of R.
+    pub col0: [f32; 3],
+    /// 0 isotropic, 1 short dipole, 2 half-wave dipole.
+    pub pattern: u32,
+    /// Second column of R.
+    pub col1: [f32; 3],
+    /// Slant angle ζ [rad].
+    pub slant: f32,
+    /// Third column of R.
+    pub col2: [f32; 3],
+    /// Padding.
+    pub pad: f32,
+}
+
+/// Kernel parameters (112 bytes, a uniform). Keep in sync with shaders/path_field.wgsl (`FieldParams`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+pub struct FieldParams {
+    /// Transmit antenna.
+    pub tx: FieldAntenna,
+    /// Receive antenna.
+    pub rx: FieldAntenna,
+    /// Wavelength [m].
+    pub wavelength: f32,
+    /// Number of paths.
+    pub count: u32,
+    /// Padding.
+    pub pad: [u32; 2],
+}
+
+/// Computes the coefficient `a` (re, im) of every path.
+pub fn path_coefficients(ctx: &GpuContext, paths: &[FieldPath], points: &[[f32; 4]], interactions: &[FieldInteractionGpu], params: FieldParams) -> Result<Vec<[f32; 2]>, GpuError> {
+    if paths.is_empty() {
+        return Ok(Vec::new());
+    }
+    for (what, bytes) in [("path points", std::mem::size_of_val(points)), ("path interactions", std::mem::size_of_val(interactions))] {
+        if bytes as u64 > ctx.max_binding_bytes() {
+            return Err(GpuError::TooLarge { what, needed: bytes as u64, limit: ctx.max_binding_bytes() });
+        }
+    }
+    let params = FieldParams { count: paths.len() as u32, ..params };
+    let out_bytes = (paths.len() * 8) as u64;
+    let (readback, submission) = scoped(ctx, "path field", || {
+        let usage = wgpu::BufferUsages::STORAGE;
+        let pad = [0u8; 64];
+        let init = |label: &str, bytes: &[u8], usage| {
+            let contents = if bytes.is_empty() { &pad[..] } else { bytes };
+            ctx.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(label), contents, usage })
+        };
+        let pb = init("field paths", bytemuck::cast_slice(paths), usage);
+        let vb = init("field points", bytemuck::cast_slice(points), usage);
+        let ib = init("field interactions", bytemuck::cast_slice(interactions), usage);
+        let ub = init("field params", bytemuck::bytes_of(&params), wgpu::BufferUsages::UNIFORM);
+        let out = ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some("coefficients"), size: out_bytes, usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC, mapped_at_creation: false });
+        let rb = ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some("coefficients readback"), size: out_bytes, usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST, mapped_at_creation: false });
+        let module = ctx.device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some(PATH_FIELD.name), source: wgpu::ShaderSource::Wgsl(PATH_FIELD.source.into()) });
+        let uniform = wgpu::BindGroupLayoutEntry {
+            binding: 3,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Uniform, has_dynamic_offset: false, min_binding_size: None },
+            count: None,
+        };
+        let layout = ctx.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("path field"),
+            entries: &[storage_entry(0, true), storage_entry(1, true), storage_entry(2, true), uniform, storage_entry(4, false)],
+        });
+        let pl = ctx.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor { label: Some("path field"), bind_group_layouts: &[Some(&layout)], immediate_size: 0 });
+        let pipeline = ctx.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(PATH_FIELD.name),
+            layout: Some(&pl),
+            module: &module,
+            entry_point: Some(PATH_FIELD.entry_point),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+        let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("path field"),
+            layout: &layout,
+            entries: &[
+                wgpu::BindGroupEntry { binding: 0, resource: pb.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 1, resource: vb.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 2, resource: ib.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 3, resource: ub.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 4, resource: out.as_entire_binding() },
+            ],
+        });
+        let groups = (paths.len() as u64).div_ceil(PATH_FIELD.workgroup_size as u64);
+        let max = ctx.limits().max_compute_workgroups_per_dimension as u64;
+        let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("path field") });
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("path field"), timestamp_writes: None });
+            pass.set_pipeline(&pipeline);
+            pass.set_bind_group(0, &bind, &[]);
+            pass.dispatch_workgroups(groups.min(max) as u32, groups.div_ceil(max) as u32, 1);
+        }
+        enc.copy_buffer_to_buffer(&out, 0, &rb, 0, out_bytes);
+        (rb, ctx.queue.submit([enc.finish()]))
+    })?;
+    read_back::<[f32; 2]>(ctx, &readback, submission, "path field readback")
+}

@@ -1,0 +1,172 @@
+// Field calculation of resolved paths: polarised transport through ITU-R P.2040 slab
+// coefficients and antenna patterns, in the Sionna RT convention (no propagation
+// phase). One invocation per path. CPU twin: rftwin_trace::field::path_coefficient
+// (same formulas; f32 here). Points are given relative to the transmitter so no
+// large absolute coordinate enters the arithmetic.
+
+struct FieldPath {
+    first_point: u32,
+    first_interaction: u32,
+    interactions: u32,
+    pad: u32,
+}
+
+struct FieldInteraction {
+    normal: vec3<f32>,
+    transmission: u32,
+    eta: vec2<f32>,
+    thickness: f32,
+    pad: f32,
+}
+
+struct FieldAntenna {
+    // columns of the rotation matrix R (local → world)
+    col0: vec3<f32>,
+    pattern: u32, // 0 isotropic, 1 short dipole, 2 half-wave dipole
+    col1: vec3<f32>,
+    slant: f32,
+    col2: vec3<f32>,
+    pad: f32,
+}
+
+struct FieldParams {
+    tx: FieldAntenna,
+    rx: FieldAntenna,
+    wavelength: f32,
+    count: u32,
+    pad0: u32,
+    pad1: u32,
+}
+
+@group(0) @binding(0) var<storage, read> paths: array<FieldPath>;
+@group(0) @binding(1) var<storage, read> points: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> interactions: array<FieldInteraction>;
+@group(0) @binding(3) var<uniform> params: FieldParams;
+@group(0) @binding(4) var<storage, read_write> coefficients: array<vec2<f32>>;
+
+override WORKGROUP_SIZE: u32 = 64u;
+
+struct CVec {
+    x: vec2<f32>,
+    y: vec2<f32>,
+    z: vec2<f32>,
+}
+
+fn cvec_dot_real(e: CVec, v: vec3<f32>) -> vec2<f32> {
+    return e.x * v.x + e.y * v.y + e.z * v.z;
+}
+
+fn cvec_scaled(c: vec2<f32>, v: vec3<f32>) -> CVec {
+    return CVec(c * v.x, c * v.y, c * v.z);
+}
+
+fn field_vector(a: FieldAntenna, k: vec3<f32>) -> vec3<f32> {
+    let rot = mat3x3<f32>(a.col0, a.col1, a.col2);
+    let l = transpose(rot) * k;
+    let rho = sqrt(l.x * l.x + l.y * l.y);
+    var theta_hat = vec3<f32>(l.z, 0.0, 0.0);
+    var phi_hat = vec3<f32>(0.0, 1.0, 0.0);
+    if (rho > 1e-7) {
+        theta_hat = vec3<f32>(l.z * l.x / rho, l.z * l.y / rho, -rho);
+        phi_hat = vec3<f32>(-l.y / rho, l.x / rho, 0.0);
+    }
+    var c = 1.0;
+    if (a.pattern == 1u) {
+        c = sqrt(1.5) * rho;
+    } else if (a.pattern == 2u) {
+        c = 0.0;
+        if (rho > 1e-7) {
+            c = sqrt(1.643) * cos(1.5707963267948966 * l.z) / rho;
+        }
+    }
+    let local = c * (cos(a.slant) * theta_hat + sin(a.slant) * phi_hat);
+    return rot * local;
+}
+
+// (R or T) for TE and TM: returns vec4(te.re, te.im, tm.re, tm.im)
+fn slab_coefficient(eta: vec2<f32>, d: f32, lambda: f32, cos_in: f32, transmission: bool) -> vec4<f32> {
+    let cos_t = clamp(cos_in, 0.0, 1.0);
+    let sin2 = 1.0 - cos_t * cos_t;
+    let s = c_sqrt(eta - vec2<f32>(sin2, 0.0));
+    let q = s * (6.283185307 * d / lambda);
+    let e2 = c_exp(vec2<f32>(2.0 * q.y, -2.0 * q.x));
+    let e1 = c_exp(vec2<f32>(q.y, -q.x));
+    let one = vec2<f32>(1.0, 0.0);
+    let c = vec2<f32>(cos_t, 0.0);
+    let r_te = c_div(c - s, c + s);
+    let r_tm = c_div(c_mul(eta, c) - s, c_mul(eta, c) + s);
+    var out = vec4<f32>(0.0);
+    for (var k = 0; k < 2; k++) {
+        var r = r_te;
+        if (k == 1) {
+            r = r_tm;
+        }
+        let r2 = c_mul(r, r);
+        let den = one - c_mul(r2, e2);
+        var x = c_div(c_mul(r, one - e2), den);
+        if (transmission) {
+            x = c_div(c_mul(one - r2, e1), den);
+        }
+        if (k == 0) {
+            out = vec4<f32>(x, out.zw);
+        } else {
+            out = vec4<f32>(out.xy, x);
+        }
+    }
+    return out;
+}
+
+fn any_perpendicular(k: vec3<f32>) -> vec3<f32> {
+    var axis = vec3<f32>(0.0, 1.0, 0.0);
+    if (abs(k.x) < 0.9) {
+        axis = vec3<f32>(1.0, 0.0, 0.0);
+    }
+    return normalize(cross(k, axis));
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn path_field(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let index = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
+    if (index >= params.count) {
+        return;
+    }
+    let p = paths[index];
+    let n_points = p.interactions + 2u;
+    var total_len = 0.0;
+    var k_prev = vec3<f32>(0.0);
+    var e = CVec(vec2<f32>(0.0), vec2<f32>(0.0), vec2<f32>(0.0));
+    for (var s = 0u; s + 1u < n_points; s++) {
+        let a = points[p.first_point + s].xyz;
+        let b = points[p.first_point + s + 1u].xyz;
+        let seg = b - a;
+        let len = length(seg);
+        total_len += len;
+        let k = seg / len;
+        if (s == 0u) {
+            let c = field_vector(params.tx, k);
+            e = CVec(vec2<f32>(c.x, 0.0), vec2<f32>(c.y, 0.0), vec2<f32>(c.z, 0.0));
+        } else {
+            let inter = interactions[p.first_interaction + s - 1u];
+            let coeff = slab_coefficient(inter.eta, inter.thickness, params.wavelength, abs(dot(k_prev, inter.normal)), inter.transmission != 0u);
+            var sv = cross(k_prev, inter.normal);
+            if (length(sv) > 1e-6) {
+                sv = normalize(sv);
+            } else {
+                sv = any_perpendicular(k_prev);
+            }
+            let p_i = cross(sv, k_prev);
+            let p_o = cross(sv, k);
+            let es = cvec_dot_real(e, sv);
+            let ep = cvec_dot_real(e, p_i);
+            let te = c_mul(coeff.xy, es);
+            let tm = c_mul(coeff.zw, ep);
+            let a1 = cvec_scaled(te, sv);
+            let a2 = cvec_scaled(tm, p_o);
+            e = CVec(a1.x + a2.x, a1.y + a2.y, a1.z + a2.z);
+        }
+        k_prev = k;
+    }
+    let c_r = field_vector(params.rx, -k_prev);
+    let a = cvec_dot_real(e, c_r) * (params.wavelength / (12.566370614359172 * total_len));
+    coefficients[index] = a;
+}
