@@ -19,11 +19,6 @@ use rftwin::bvh::{Bvh, Bvh4, Ray};
 use rftwin::core::io::load_mesh;
 use std::time::Instant;
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn main() -> Result<()> {
     let args = Args::parse(&["binary", "single-ray"])?;
     args.check_known(&["threads", "runs", "binary", "single-ray"])?;

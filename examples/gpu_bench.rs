@@ -21,11 +21,6 @@ use rftwin::{BackendChoice, PathSolver, Radio, SceneGeometry, SolverOptions};
 use std::path::PathBuf;
 use std::time::Instant;
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn main() -> Result<()> {
     let args = Args::parse(&[])?;
     args.check_known(&["raybench", "rays", "munich"])?;

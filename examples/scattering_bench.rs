@@ -27,11 +27,6 @@ use rftwin::trace::scattering_grad::{object_gradient, vertex_gradients, EchoCota
 use rftwin::{GradientParam, Mesh, Scene, SceneGeometry};
 use std::time::Instant;
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn main() -> Result<()> {
     let args = Args::parse(&[])?;
     args.check_known(&["samples", "subdivisions", "runs"])?;

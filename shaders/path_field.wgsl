@@ -83,39 +83,6 @@ fn field_vector(a: FieldAntenna, k: vec3<f32>) -> vec3<f32> {
     return rot * local;
 }
 
-// (R or T) for TE and TM: returns vec4(te.re, te.im, tm.re, tm.im)
-fn slab_coefficient(eta: vec2<f32>, d: f32, lambda: f32, cos_in: f32, transmission: bool) -> vec4<f32> {
-    let cos_t = clamp(cos_in, 0.0, 1.0);
-    let sin2 = 1.0 - cos_t * cos_t;
-    let s = c_sqrt(eta - vec2<f32>(sin2, 0.0));
-    let q = s * (6.283185307 * d / lambda);
-    let e2 = c_exp(vec2<f32>(2.0 * q.y, -2.0 * q.x));
-    let e1 = c_exp(vec2<f32>(q.y, -q.x));
-    let one = vec2<f32>(1.0, 0.0);
-    let c = vec2<f32>(cos_t, 0.0);
-    let r_te = c_div(c - s, c + s);
-    let r_tm = c_div(c_mul(eta, c) - s, c_mul(eta, c) + s);
-    var out = vec4<f32>(0.0);
-    for (var k = 0; k < 2; k++) {
-        var r = r_te;
-        if (k == 1) {
-            r = r_tm;
-        }
-        let r2 = c_mul(r, r);
-        let den = one - c_mul(r2, e2);
-        var x = c_div(c_mul(r, one - e2), den);
-        if (transmission) {
-            x = c_div(c_mul(one - r2, e1), den);
-        }
-        if (k == 0) {
-            out = vec4<f32>(x, out.zw);
-        } else {
-            out = vec4<f32>(out.xy, x);
-        }
-    }
-    return out;
-}
-
 fn any_perpendicular(k: vec3<f32>) -> vec3<f32> {
     var axis = vec3<f32>(0.0, 1.0, 0.0);
     if (abs(k.x) < 0.9) {
@@ -147,7 +114,11 @@ fn path_field(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
             e = CVec(vec2<f32>(c.x, 0.0), vec2<f32>(c.y, 0.0), vec2<f32>(c.z, 0.0));
         } else {
             let inter = interactions[p.first_interaction + s - 1u];
-            let coeff = slab_coefficient(inter.eta, inter.thickness, params.wavelength, abs(dot(k_prev, inter.normal)), inter.transmission != 0u);
+            let sc = slab_coefficients(inter.eta, inter.thickness, params.wavelength, abs(dot(k_prev, inter.normal)));
+            var coeff = vec4<f32>(sc.r_te, sc.r_tm);
+            if (inter.transmission != 0u) {
+                coeff = vec4<f32>(sc.t_te, sc.t_tm);
+            }
             var sv = cross(k_prev, inter.normal);
             if (length(sv) > 1e-6) {
                 sv = normalize(sv);

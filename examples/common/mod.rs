@@ -235,3 +235,9 @@ pub fn plot_heatmap(path: &Path, title: &str, data: &[f64], rows: usize, cols: u
 pub fn count_local_minima(y: &[f64]) -> usize {
     (1..y.len().saturating_sub(1)).filter(|&i| y[i] < y[i - 1] && y[i] <= y[i + 1]).count()
 }
+
+/// Median of a sample (sorts it).
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}

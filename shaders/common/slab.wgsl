@@ -31,9 +31,16 @@ fn c_exp(z: vec2<f32>) -> vec2<f32> {
     return vec2<f32>(e * cos(z.y), e * sin(z.y));
 }
 
-// (P_R, P_T) averaged over TE and TM for complex permittivity `eta`, thickness `d` [m],
-// wavelength `lambda` [m] and incidence cosine `cos_t`.
-fn slab_power_split(eta: vec2<f32>, d: f32, lambda: f32, cos_in: f32) -> vec2<f32> {
+struct SlabCoefficients {
+    r_te: vec2<f32>,
+    r_tm: vec2<f32>,
+    t_te: vec2<f32>,
+    t_tm: vec2<f32>,
+}
+
+// ITU-R P.2040 eqs. 37, 43, 44 for complex permittivity `eta`, thickness `d` [m],
+// wavelength `lambda` [m] and incidence cosine `cos_in`.
+fn slab_coefficients(eta: vec2<f32>, d: f32, lambda: f32, cos_in: f32) -> SlabCoefficients {
     let cos_t = clamp(cos_in, 0.0, 1.0);
     let sin2 = 1.0 - cos_t * cos_t;
     let s = c_sqrt(eta - vec2<f32>(sin2, 0.0));
@@ -44,17 +51,18 @@ fn slab_power_split(eta: vec2<f32>, d: f32, lambda: f32, cos_in: f32) -> vec2<f3
     let c = vec2<f32>(cos_t, 0.0);
     let r_te = c_div(c - s, c + s);
     let r_tm = c_div(c_mul(eta, c) - s, c_mul(eta, c) + s);
-    var p = vec2<f32>(0.0, 0.0);
-    for (var k = 0; k < 2; k++) {
-        var r = r_te;
-        if (k == 1) {
-            r = r_tm;
-        }
-        let r2 = c_mul(r, r);
-        let den = one - c_mul(r2, e2);
-        let refl = c_div(c_mul(r, one - e2), den);
-        let trans = c_div(c_mul(one - r2, e1), den);
-        p += 0.5 * vec2<f32>(dot(refl, refl), dot(trans, trans));
-    }
-    return p;
+    let den_te = one - c_mul(c_mul(r_te, r_te), e2);
+    let den_tm = one - c_mul(c_mul(r_tm, r_tm), e2);
+    return SlabCoefficients(
+        c_div(c_mul(r_te, one - e2), den_te),
+        c_div(c_mul(r_tm, one - e2), den_tm),
+        c_div(c_mul(one - c_mul(r_te, r_te), e1), den_te),
+        c_div(c_mul(one - c_mul(r_tm, r_tm), e1), den_tm),
+    );
+}
+
+// (P_R, P_T) averaged over TE and TM.
+fn slab_power_split(eta: vec2<f32>, d: f32, lambda: f32, cos_in: f32) -> vec2<f32> {
+    let c = slab_coefficients(eta, d, lambda, cos_in);
+    return 0.5 * vec2<f32>(dot(c.r_te, c.r_te) + dot(c.r_tm, c.r_tm), dot(c.t_te, c.t_te) + dot(c.t_tm, c.t_tm));
 }
