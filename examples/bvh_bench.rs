@@ -15,7 +15,7 @@ mod common;
 use anyhow::{bail, Context, Result};
 use common::*;
 use rayon::prelude::*;
-use rftwin::bvh::{Bvh, Bvh4, Ray};
+use rftwin::bvh::{Bvh, Bvh4, Ray, Traversal};
 use rftwin::core::io::load_mesh;
 use std::time::Instant;
 

@@ -4,7 +4,7 @@
 //! uploaded to the GPU unchanged.
 //!
 //! Traversal is generic over the triangle test (see [`Bvh::traverse`]): the built-in
-//! [`Bvh::closest_hit`] and [`Bvh::any_hit`] use the single-precision triangles
+//! [`Traversal::closest_hit`] and [`Traversal::any_hit`] use the single-precision triangles
 //! stored in the BVH, and callers that need double precision (the CPU reference path
 //! solver) pass their own test.
 #![warn(missing_docs)]
@@ -13,6 +13,7 @@ mod buffer;
 mod build;
 mod layout;
 pub mod oracle;
+mod query;
 mod ray;
 mod refit;
 mod traverse;
@@ -22,6 +23,7 @@ mod wide;
 pub use buffer::PodBuffer;
 pub use build::BuildOptions;
 pub use layout::{BvhNode, BvhTriangle};
+pub use query::Traversal;
 pub use ray::{Hit, Ray};
 pub use validate::ValidationError;
 pub use wide::{Bvh4, Bvh4Node};

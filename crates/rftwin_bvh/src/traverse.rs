@@ -1,7 +1,7 @@
 //! Stack-based ordered traversal.
 
 use crate::layout::{BvhNode, BvhTriangle};
-use crate::ray::{Hit, Ray};
+use crate::ray::Ray;
 use crate::Bvh;
 
 /// Depth of the traversal stack. SAH trees over up to ~10⁸ triangles stay far below.
@@ -142,28 +142,5 @@ impl Bvh {
             let l = node.left_or_first as usize;
             self.traverse_from(l, ray, t_max, visit) || self.traverse_from(l + 1, ray, t_max, visit)
         }
-    }
-
-    /// The nearest hit with `t ∈ [t_min, t_max]`, using the BVH's single-precision triangles.
-    pub fn closest_hit(&self, ray: &Ray) -> Option<Hit> {
-        let mut best = None;
-        self.traverse(ray, |tri, t_max| {
-            if let Some((t, u, v)) = intersect_triangle(tri, ray, *t_max) {
-                *t_max = t;
-                best = Some(Hit { triangle: tri.id, t, u, v });
-            }
-            false
-        });
-        best
-    }
-
-    /// Whether any triangle is hit with `t ∈ [t_min, t_max]`.
-    pub fn any_hit(&self, ray: &Ray) -> bool {
-        let mut hit = false;
-        self.traverse(ray, |tri, t_max| {
-            hit = intersect_triangle(tri, ray, *t_max).is_some();
-            hit
-        });
-        hit
     }
 }

@@ -162,7 +162,7 @@ impl Bvh4 {
     }
 
     /// Nearest hits of many rays (`out[i]` for `rays[i]`), traversed as in
-    /// [`Bvh4::traverse_batch`]; equal to [`Bvh4::closest_hit`] ray by ray.
+    /// [`Bvh4::traverse_batch`]; equal to [`crate::Traversal::closest_hit`] ray by ray.
     pub fn closest_hits(&self, rays: &[Ray], out: &mut [Option<Hit>]) {
         assert_eq!(rays.len(), out.len(), "closest_hits: one output slot per ray");
         out.iter_mut().for_each(|o| *o = None);
@@ -175,28 +175,6 @@ impl Bvh4 {
         });
     }
 
-    /// The nearest hit with `t ∈ [t_min, t_max]`.
-    pub fn closest_hit(&self, ray: &Ray) -> Option<Hit> {
-        let mut best = None;
-        self.traverse(ray, |tri, t_max| {
-            if let Some((t, u, v)) = intersect_triangle(tri, ray, *t_max) {
-                *t_max = t;
-                best = Some(Hit { triangle: tri.id, t, u, v });
-            }
-            false
-        });
-        best
-    }
-
-    /// Whether any triangle is hit with `t ∈ [t_min, t_max]`.
-    pub fn any_hit(&self, ray: &Ray) -> bool {
-        let mut hit = false;
-        self.traverse(ray, |tri, t_max| {
-            hit = intersect_triangle(tri, ray, *t_max).is_some();
-            hit
-        });
-        hit
-    }
 }
 
 /// Traversal state of one ray.

@@ -4,7 +4,7 @@
 use glam::DVec3;
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
-use rftwin_bvh::{oracle, Bvh, Bvh4, Ray};
+use rftwin_bvh::{oracle, Bvh, Bvh4, Ray, Traversal};
 
 fn random_soup(seed: u64, n: usize, spread: f64, size: f64) -> Vec<[DVec3; 3]> {
     let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);

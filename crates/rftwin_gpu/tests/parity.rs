@@ -4,7 +4,7 @@
 
 use glam::DVec3;
 use rand::{Rng, SeedableRng};
-use rftwin_bvh::{Bvh, Ray};
+use rftwin_bvh::{Bvh, Ray, Traversal};
 use rftwin_gpu::bvh::GpuBvh;
 use rftwin_gpu::layout::{GpuRay, NO_HIT};
 use rftwin_gpu::GpuContext;
