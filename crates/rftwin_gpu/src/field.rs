@@ -1,6 +1,6 @@
 //! Field calculation of resolved paths on the GPU (`shaders/path_field.wgsl`).
 
-use crate::bvh::{read_back, scoped, storage_entry};
+use crate::pipeline::{compute_pipeline, encode_dispatch, read_back, scoped, storage_entry, uniform_entry};
 use crate::context::GpuContext;
 use crate::error::GpuError;
 use crate::kernels::PATH_FIELD;
@@ -98,26 +98,11 @@ pub fn path_coefficients(ctx: &GpuContext, paths: &[FieldPath], points: &[[f32; 
         let ub = init("field params", bytemuck::bytes_of(&params), wgpu::BufferUsages::UNIFORM);
         let out = ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some("coefficients"), size: out_bytes, usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC, mapped_at_creation: false });
         let rb = ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some("coefficients readback"), size: out_bytes, usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST, mapped_at_creation: false });
-        let module = ctx.device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some(PATH_FIELD.name), source: wgpu::ShaderSource::Wgsl(PATH_FIELD.source.into()) });
-        let uniform = wgpu::BindGroupLayoutEntry {
-            binding: 3,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Uniform, has_dynamic_offset: false, min_binding_size: None },
-            count: None,
-        };
         let layout = ctx.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("path field"),
-            entries: &[storage_entry(0, true), storage_entry(1, true), storage_entry(2, true), uniform, storage_entry(4, false)],
+            entries: &[storage_entry(0, true), storage_entry(1, true), storage_entry(2, true), uniform_entry(3), storage_entry(4, false)],
         });
-        let pl = ctx.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor { label: Some("path field"), bind_group_layouts: &[Some(&layout)], immediate_size: 0 });
-        let pipeline = ctx.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some(PATH_FIELD.name),
-            layout: Some(&pl),
-            module: &module,
-            entry_point: Some(PATH_FIELD.entry_point),
-            compilation_options: Default::default(),
-            cache: None,
-        });
+        let pipeline = compute_pipeline(ctx, &layout, &PATH_FIELD);
         let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("path field"),
             layout: &layout,
@@ -129,15 +114,8 @@ pub fn path_coefficients(ctx: &GpuContext, paths: &[FieldPath], points: &[[f32; 
                 wgpu::BindGroupEntry { binding: 4, resource: out.as_entire_binding() },
             ],
         });
-        let groups = (paths.len() as u64).div_ceil(PATH_FIELD.workgroup_size as u64);
-        let max = ctx.limits().max_compute_workgroups_per_dimension as u64;
         let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("path field") });
-        {
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("path field"), timestamp_writes: None });
-            pass.set_pipeline(&pipeline);
-            pass.set_bind_group(0, &bind, &[]);
-            pass.dispatch_workgroups(groups.min(max) as u32, groups.div_ceil(max) as u32, 1);
-        }
+        encode_dispatch(ctx, &mut enc, &pipeline, &bind, &PATH_FIELD, paths.len() as u64);
         enc.copy_buffer_to_buffer(&out, 0, &rb, 0, out_bytes);
         (rb, ctx.queue.submit([enc.finish()]))
     })?;

@@ -2,6 +2,14 @@
 //! fragments of `shaders/common/` and its own file (no run-time text templating;
 //! specialisation goes through `override` constants).
 
+/// A kernel's WGSL source: the named files under `shaders/`, joined by newlines at
+/// compile time.
+macro_rules! wgsl {
+    ($($file:literal),+ $(,)?) => {
+        concat!($(include_str!(concat!("../../../shaders/", $file)), "\n"),+)
+    };
+}
+
 /// A compute kernel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Kernel {
@@ -20,13 +28,7 @@ pub const BVH_CLOSEST_HIT: Kernel = Kernel {
     name: "bvh_closest_hit",
     entry_point: "bvh_closest_hit",
     workgroup_size: 64,
-    source: concat!(
-        include_str!("../../../shaders/common/types.wgsl"),
-        "\n",
-        include_str!("../../../shaders/common/bvh_traverse.wgsl"),
-        "\n",
-        include_str!("../../../shaders/bvh_closest_hit.wgsl")
-    ),
+    source: wgsl!("common/types.wgsl", "common/bvh_traverse.wgsl", "bvh_closest_hit.wgsl"),
 };
 
 /// Any-hit (occlusion) traversal of the binary BVH. CPU twin: `rftwin_bvh::Bvh::any_hit`.
@@ -34,13 +36,7 @@ pub const BVH_ANY_HIT: Kernel = Kernel {
     name: "bvh_any_hit",
     entry_point: "bvh_any_hit",
     workgroup_size: 64,
-    source: concat!(
-        include_str!("../../../shaders/common/types.wgsl"),
-        "\n",
-        include_str!("../../../shaders/common/bvh_traverse.wgsl"),
-        "\n",
-        include_str!("../../../shaders/bvh_any_hit.wgsl")
-    ),
+    source: wgsl!("common/types.wgsl", "common/bvh_traverse.wgsl", "bvh_any_hit.wgsl"),
 };
 
 /// Shooting and bouncing of rays (candidate chains). CPU twin:
@@ -49,15 +45,7 @@ pub const SBR_CANDIDATES: Kernel = Kernel {
     name: "sbr_candidates",
     entry_point: "sbr_candidates",
     workgroup_size: 64,
-    source: concat!(
-        include_str!("../../../shaders/common/types.wgsl"),
-        "\n",
-        include_str!("../../../shaders/common/bvh_traverse.wgsl"),
-        "\n",
-        include_str!("../../../shaders/common/slab.wgsl"),
-        "\n",
-        include_str!("../../../shaders/sbr_candidates.wgsl")
-    ),
+    source: wgsl!("common/types.wgsl", "common/bvh_traverse.wgsl", "common/slab.wgsl", "sbr_candidates.wgsl"),
 };
 
 /// Field calculation of resolved paths. CPU twin: `rftwin_trace::field::path_coefficient`.
@@ -65,13 +53,7 @@ pub const PATH_FIELD: Kernel = Kernel {
     name: "path_field",
     entry_point: "path_field",
     workgroup_size: 64,
-    source: concat!(
-        include_str!("../../../shaders/common/types.wgsl"),
-        "\n",
-        include_str!("../../../shaders/common/slab.wgsl"),
-        "\n",
-        include_str!("../../../shaders/path_field.wgsl")
-    ),
+    source: wgsl!("common/types.wgsl", "common/slab.wgsl", "path_field.wgsl"),
 };
 
 /// Every kernel.

@@ -14,6 +14,7 @@ pub mod error;
 pub mod field;
 pub mod kernels;
 pub mod layout;
+mod pipeline;
 pub mod sbr;
 
 pub use context::GpuContext;

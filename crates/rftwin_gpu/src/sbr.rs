@@ -1,6 +1,6 @@
 //! Shooting and bouncing of rays on the GPU (candidate chains for solver A).
 
-use crate::bvh::{scoped, storage_entry};
+use crate::pipeline::{compute_pipeline, encode_dispatch, read_back, scoped, storage_entry, uniform_entry};
 use crate::context::GpuContext;
 use crate::error::GpuError;
 use crate::kernels::SBR_CANDIDATES;
@@ -100,29 +100,11 @@ impl GpuSbr {
                 init("triangle data", bytemuck::cast_slice(tri_info)),
                 init("materials", bytemuck::cast_slice(materials)),
             ];
-            let module = ctx.device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some(SBR_CANDIDATES.name),
-                source: wgpu::ShaderSource::Wgsl(SBR_CANDIDATES.source.into()),
-            });
-            let uniform = wgpu::BindGroupLayoutEntry {
-                binding: 4,
-                visibility: wgpu::ShaderStages::COMPUTE,
-                ty: wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Uniform, has_dynamic_offset: false, min_binding_size: None },
-                count: None,
-            };
             let layout = ctx.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
                 label: Some("sbr"),
-                entries: &[storage_entry(0, true), storage_entry(1, true), storage_entry(2, true), storage_entry(3, true), uniform, storage_entry(5, false), storage_entry(6, false)],
+                entries: &[storage_entry(0, true), storage_entry(1, true), storage_entry(2, true), storage_entry(3, true), uniform_entry(4), storage_entry(5, false), storage_entry(6, false)],
             });
-            let pl = ctx.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor { label: Some("sbr"), bind_group_layouts: &[Some(&layout)], immediate_size: 0 });
-            let pipeline = ctx.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(SBR_CANDIDATES.name),
-                layout: Some(&pl),
-                module: &module,
-                entry_point: Some(SBR_CANDIDATES.entry_point),
-                compilation_options: Default::default(),
-                cache: None,
-            });
+            let pipeline = compute_pipeline(ctx, &layout, &SBR_CANDIDATES);
             GpuSbr { buffers, pipeline, layout, empty: bvh.nodes.is_empty() }
         })
     }
@@ -159,21 +141,14 @@ impl GpuSbr {
                     wgpu::BindGroupEntry { binding: 6, resource: depths.as_entire_binding() },
                 ];
                 let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some("sbr"), layout: &self.layout, entries: &entries });
-                let groups = (count as u64).div_ceil(SBR_CANDIDATES.workgroup_size as u64);
-                let max = ctx.limits().max_compute_workgroups_per_dimension as u64;
                 let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("sbr") });
-                {
-                    let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("sbr"), timestamp_writes: None });
-                    pass.set_pipeline(&self.pipeline);
-                    pass.set_bind_group(0, &bind, &[]);
-                    pass.dispatch_workgroups(groups.min(max) as u32, groups.div_ceil(max) as u32, 1);
-                }
+                encode_dispatch(ctx, &mut enc, &self.pipeline, &bind, &SBR_CANDIDATES, count as u64);
                 enc.copy_buffer_to_buffer(&chains, 0, &chain_rb, 0, chain_bytes);
                 enc.copy_buffer_to_buffer(&depths, 0, &depth_rb, 0, depth_bytes);
                 (chain_rb, depth_rb, ctx.queue.submit([enc.finish()]))
             })?;
-            let chains = crate::bvh::read_back::<u32>(ctx, &chain_rb, submission.clone(), "SBR readback")?;
-            let depths = crate::bvh::read_back::<u32>(ctx, &depth_rb, submission, "SBR readback")?;
+            let chains = read_back::<u32>(ctx, &chain_rb, submission.clone(), "SBR readback")?;
+            let depths = read_back::<u32>(ctx, &depth_rb, submission, "SBR readback")?;
             sink(first, &chains, &depths);
             first += count;
         }
