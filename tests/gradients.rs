@@ -84,6 +84,49 @@ fn per_path_gradients_match_the_reference_model() {
     }
 }
 
+/// The scene and radio positions with component `c` of `p` moved by `delta`
+/// (rotation and scale about the object's vertex centroid; εr and σ through a custom
+/// material of the same name).
+fn perturb(scene: &Scene, tx: DVec3, rx: DVec3, p: &GradientParam, c: usize, delta: f64) -> (Scene, DVec3, DVec3) {
+    let mut s = scene.clone();
+    let (mut t, mut r) = (tx, rx);
+    let mut step = DVec3::ZERO;
+    step[c] = delta;
+    match p {
+        GradientParam::ObjectTranslation(o) => s.translate_object(o, step).unwrap(),
+        GradientParam::ObjectRotation(o) | GradientParam::ObjectScale(o) => {
+            let mesh = &mut s.object_mut(o).unwrap().mesh;
+            let pivot = mesh.vertices.iter().sum::<DVec3>() / mesh.vertices.len() as f64;
+            let rotate = matches!(p, GradientParam::ObjectRotation(_));
+            let rot = [glam::DMat3::from_rotation_x, glam::DMat3::from_rotation_y, glam::DMat3::from_rotation_z][c](delta);
+            for v in &mut mesh.vertices {
+                let mut q = *v - pivot;
+                if rotate {
+                    q = rot * q;
+                } else {
+                    q[c] *= 1.0 + delta;
+                }
+                *v = pivot + q;
+            }
+        }
+        GradientParam::TxPosition => t += step,
+        GradientParam::RxPosition => r += step,
+        GradientParam::MaterialThickness(m) => {
+            let mat = s.materials().iter().find(|x| &x.name == m).unwrap().clone();
+            let d = mat.thickness + delta;
+            s.add_material(mat.with_thickness(d).unwrap()).unwrap();
+        }
+        GradientParam::MaterialEpsR(m) | GradientParam::MaterialSigma(m) => {
+            let mat = s.materials().iter().find(|x| &x.name == m).unwrap().clone();
+            let (e, sg) = mat.eps_r_sigma(28e9).unwrap();
+            let (e, sg) = if matches!(p, GradientParam::MaterialEpsR(_)) { (e + delta, sg) } else { (e, sg + delta) };
+            s.add_material(RadioMaterial::custom(m.clone(), e, sg, mat.thickness).unwrap()).unwrap();
+        }
+        _ => unreachable!(),
+    }
+    (s, t, r)
+}
+
 /// Re-solves the scene with the parameter moved by ±h and checks τ, |a|² and P.
 fn check_against_fd(label: &str, scene: &Scene, tx: DVec3, rx: DVec3, depth: usize, refraction: bool, param: &str, h: f64) {
     let base = solve(scene, tx, rx, depth, refraction);
@@ -92,42 +135,7 @@ fn check_against_fd(label: &str, scene: &Scene, tx: DVec3, rx: DVec3, depth: usi
     let p = GradientParam::parse(param).unwrap();
     for c in 0..p.components() {
         let perturbed = |sign: f64| -> Paths {
-            let mut s = scene.clone();
-            let (mut t, mut r) = (tx, rx);
-            let mut delta = DVec3::ZERO;
-            delta[c] = sign * h;
-            match &p {
-                GradientParam::ObjectTranslation(o) => s.translate_object(o, delta).unwrap(),
-                GradientParam::ObjectRotation(o) | GradientParam::ObjectScale(o) => {
-                    let mesh = &mut s.object_mut(o).unwrap().mesh;
-                    let pivot = mesh.vertices.iter().sum::<DVec3>() / mesh.vertices.len() as f64;
-                    let rotate = matches!(p, GradientParam::ObjectRotation(_));
-                    let rot = [glam::DMat3::from_rotation_x, glam::DMat3::from_rotation_y, glam::DMat3::from_rotation_z][c](sign * h);
-                    for v in &mut mesh.vertices {
-                        let mut r = *v - pivot;
-                        if rotate {
-                            r = rot * r;
-                        } else {
-                            r[c] *= 1.0 + sign * h;
-                        }
-                        *v = pivot + r;
-                    }
-                }
-                GradientParam::TxPosition => t += delta,
-                GradientParam::RxPosition => r += delta,
-                GradientParam::MaterialThickness(m) => {
-                    let mat = s.materials().iter().find(|x| &x.name == m).unwrap().clone();
-                    let d = mat.thickness + sign * h;
-                    s.add_material(mat.with_thickness(d).unwrap()).unwrap();
-                }
-                GradientParam::MaterialEpsR(m) | GradientParam::MaterialSigma(m) => {
-                    let mat = s.materials().iter().find(|x| &x.name == m).unwrap().clone();
-                    let (e, sg) = mat.eps_r_sigma(28e9).unwrap();
-                    let (e, sg) = if matches!(p, GradientParam::MaterialEpsR(_)) { (e + sign * h, sg) } else { (e, sg + sign * h) };
-                    s.add_material(RadioMaterial::custom(m.clone(), e, sg, mat.thickness).unwrap()).unwrap();
-                }
-                _ => unreachable!(),
-            }
+            let (s, t, r) = perturb(scene, tx, rx, &p, c, sign * h);
             solve(&s, t, r, depth, refraction)
         };
         // εr cannot go below 1 (metal sits at 1): there the stencil moves up by h,
@@ -260,21 +268,7 @@ fn cfr_gradient_matches_finite_differences() {
             let h = 1e-5;
             for c in 0..p.components() {
                 let eval = |sign: f64| {
-                    let mut s = scene.clone();
-                    let (mut t, mut r) = (tx, rx);
-                    let mut delta = DVec3::ZERO;
-                    delta[c] = sign * h;
-                    match &p {
-                        GradientParam::ObjectTranslation(o) => s.translate_object(o, delta).unwrap(),
-                        GradientParam::RxPosition => r += delta,
-                        GradientParam::MaterialEpsR(m) => {
-                            let mat = s.materials().iter().find(|x| &x.name == m).unwrap().clone();
-                            let (e, sg) = mat.eps_r_sigma(28e9).unwrap();
-                            s.add_material(RadioMaterial::custom(m.clone(), e + sign * h, sg, mat.thickness).unwrap()).unwrap();
-                        }
-                        _ => unreachable!(),
-                    }
-                    let _ = &mut t;
+                    let (s, t, r) = perturb(&scene, tx, rx, &p, c, sign * h);
                     cfr(&solve(&s, t, r, depth, refr), &freqs)
                 };
                 let (hp, hm) = (eval(1.0), eval(-1.0));
