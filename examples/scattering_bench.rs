@@ -60,10 +60,7 @@ fn main() -> Result<()> {
         let cot: Vec<EchoCotangent> = echoes
             .iter()
             .zip(&eg)
-            .map(|(e, g)| {
-                let (dp, da) = SurrogateEcho::point_gradient(e, DVec3::ZERO, g);
-                EchoCotangent { point: dp, amplitude: da }
-            })
+            .map(|(e, g)| SurrogateEcho::point_gradient(e, DVec3::ZERO, g).into())
             .collect();
         let t3 = Instant::now();
         let vg = vertex_gradients(&scene, &geom, &res, DVec3::ZERO, &opts, &cot)?;

@@ -158,10 +158,7 @@ fn surrogate_loss_gradient_wrt_pose_matches_finite_differences() {
     let cot: Vec<EchoCotangent> = echoes
         .iter()
         .zip(&eg)
-        .map(|(e, g)| {
-            let (dp, da) = SurrogateEcho::point_gradient(e, DVec3::ZERO, g);
-            EchoCotangent { point: dp, amplitude: da }
-        })
+        .map(|(e, g)| SurrogateEcho::point_gradient(e, DVec3::ZERO, g).into())
         .collect();
     let vg = vertex_gradients(&scene, &geom, &res, DVec3::ZERO, &opts, &cot).unwrap();
     let g = object_gradient(&scene, &vg, &GradientParam::parse("object/target/translation").unwrap()).unwrap();
@@ -206,10 +203,7 @@ fn radar_position_gradient_matches_finite_differences() {
         let cot: Vec<EchoCotangent> = echoes
             .iter()
             .zip(&eg)
-            .map(|(e, g)| {
-                let (dp, da) = SurrogateEcho::point_gradient(e, DVec3::ZERO, g);
-                EchoCotangent { point: dp, amplitude: da }
-            })
+            .map(|(e, g)| SurrogateEcho::point_gradient(e, DVec3::ZERO, g).into())
             .collect();
         let g = rftwin::trace::scattering_grad::center_gradient(&scene, &geom, &res, DVec3::ZERO, &opts, &cot).unwrap();
         for c in 0..3 {

@@ -164,9 +164,13 @@ pub fn shoot_and_bounce(geom: &SceneGeometry, materials: &MaterialTable, source:
     for set in sets {
         all.extend(set);
     }
+    finish(all, opts)
+}
+
+/// Sorts the distinct chains (shorter first, then lexicographic: deterministic, and a
+/// cap keeps the low-order chains that carry most of the power) and applies the cap.
+fn finish(all: HashSet<Box<[u32]>>, opts: &CandidateOptions) -> Candidates {
     let mut chains: Vec<Box<[u32]>> = all.into_iter().collect();
-    // Shorter chains first, then lexicographic: deterministic, and a cap keeps the
-    // low-order chains that carry most of the power.
     chains.sort_unstable_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
     let dropped = chains.len().saturating_sub(opts.max_candidates) as u64;
     chains.truncate(opts.max_candidates);
@@ -213,11 +217,7 @@ pub fn shoot_and_bounce_gpu(ctx: &rftwin_gpu::GpuContext, geom: &SceneGeometry, 
             }
         }
     })?;
-    let mut chains: Vec<Box<[u32]>> = all.into_iter().collect();
-    chains.sort_unstable_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
-    let dropped = chains.len().saturating_sub(opts.max_candidates) as u64;
-    chains.truncate(opts.max_candidates);
-    Ok(Candidates { chains, dropped, rays: opts.samples as u64 })
+    Ok(finish(all, opts))
 }
 
 #[cfg(test)]

@@ -54,6 +54,8 @@ pub struct SceneGeometry {
     pub wide: Bvh4,
     /// Object names.
     pub object_names: Vec<String>,
+    /// Global index of each object's first triangle.
+    pub object_first: Vec<usize>,
     /// Length of the scene's bounding-box diagonal [m] (scale for tolerances).
     pub scale: f64,
 }
@@ -71,44 +73,62 @@ impl SceneGeometry {
         let n = scene.num_triangles();
         let mut g = SceneGeometry {
             triangles: Vec::with_capacity(n),
-            normals: Vec::with_capacity(n),
+            normals: Vec::new(),
             object: Vec::with_capacity(n),
             local_index: Vec::with_capacity(n),
             material: Vec::with_capacity(n),
-            plane: Vec::with_capacity(n),
+            plane: Vec::new(),
             planes: Vec::new(),
             bvh: Bvh::default(),
             wide: Bvh4::default(),
             object_names: scene.objects().iter().map(|o| o.name.clone()).collect(),
+            object_first: Vec::with_capacity(scene.objects().len()),
             scale: 1.0,
         };
-        let mut plane_ids: HashMap<(i64, i64, i64, i64), u32> = HashMap::new();
-        let (mut lo, mut hi) = (DVec3::splat(f64::INFINITY), DVec3::splat(f64::NEG_INFINITY));
         for (oi, obj) in scene.objects().iter().enumerate() {
+            g.object_first.push(g.triangles.len());
             for (ti, t) in obj.mesh.triangles.iter().enumerate() {
-                let v = t.map(|i| obj.mesh.vertices[i as usize]);
-                lo = lo.min(v[0]).min(v[1]).min(v[2]);
-                hi = hi.max(v[0]).max(v[1]).max(v[2]);
-                let cross = (v[1] - v[0]).cross(v[2] - v[0]);
-                let normal = if cross.length() > 0.0 { cross.normalize() } else { DVec3::ZERO };
-                let key = plane_key(normal, normal.dot(v[0]));
-                let next = plane_ids.len() as u32;
-                let pid = *plane_ids.entry(key).or_insert(next);
-                if pid == next {
-                    g.planes.push((normal, normal.dot(v[0])));
-                }
-                g.triangles.push(v);
-                g.normals.push(normal);
+                g.triangles.push(t.map(|i| obj.mesh.vertices[i as usize]));
                 g.object.push(oi as u32);
                 g.local_index.push(ti as u32);
                 g.material.push(obj.material as u32);
-                g.plane.push(pid);
             }
         }
-        g.scale = if n > 0 { (hi - lo).length().max(1.0) } else { 1.0 };
+        g.derive_from_triangles();
         g.bvh = Bvh::build(&g.triangles);
         g.wide = Bvh4::from_bvh(&g.bvh);
         g
+    }
+
+    /// Normals, plane ids, planes and scale from `triangles`.
+    fn derive_from_triangles(&mut self) {
+        let mut plane_ids: HashMap<(i64, i64, i64, i64), u32> = HashMap::new();
+        let (mut lo, mut hi) = (DVec3::splat(f64::INFINITY), DVec3::splat(f64::NEG_INFINITY));
+        self.normals.clear();
+        self.plane.clear();
+        self.planes.clear();
+        for v in &self.triangles {
+            lo = lo.min(v[0]).min(v[1]).min(v[2]);
+            hi = hi.max(v[0]).max(v[1]).max(v[2]);
+            let cross = (v[1] - v[0]).cross(v[2] - v[0]);
+            let normal = if cross.length() > 0.0 { cross.normalize() } else { DVec3::ZERO };
+            let key = plane_key(normal, normal.dot(v[0]));
+            let next = plane_ids.len() as u32;
+            let pid = *plane_ids.entry(key).or_insert(next);
+            if pid == next {
+                self.planes.push((normal, normal.dot(v[0])));
+            }
+            self.normals.push(normal);
+            self.plane.push(pid);
+        }
+        self.scale = if self.triangles.is_empty() { 1.0 } else { (hi - lo).length().max(1.0) };
+    }
+
+    /// Global index of triangle `local` of object `object`, if both exist.
+    pub fn triangle_index(&self, object: usize, local: usize) -> Option<usize> {
+        let first = *self.object_first.get(object)?;
+        let end = self.object_first.get(object + 1).copied().unwrap_or(self.triangles.len());
+        (first + local < end).then_some(first + local)
     }
 
     /// Number of triangles.
@@ -116,16 +136,13 @@ impl SceneGeometry {
         self.triangles.len()
     }
 
-    /// Moves triangle vertices (same topology) and refits the BVH. `triangles` is in
-    /// global triangle order.
+    /// Moves triangle vertices (same topology) and refits the BVH; normals, mirror
+    /// planes and scale are derived again. `triangles` is in global triangle order.
     pub fn update_triangles(&mut self, triangles: Vec<[DVec3; 3]>) -> Result<(), String> {
         self.bvh.refit(&triangles)?;
         self.wide = Bvh4::from_bvh(&self.bvh);
-        for (i, v) in triangles.iter().enumerate() {
-            let cross = (v[1] - v[0]).cross(v[2] - v[0]);
-            self.normals[i] = if cross.length() > 0.0 { cross.normalize() } else { DVec3::ZERO };
-        }
         self.triangles = triangles;
+        self.derive_from_triangles();
         Ok(())
     }
 

@@ -211,19 +211,10 @@ pub fn path_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths, tx: &R
         .collect::<Result<_>>()?;
     let tx_p = dvec(tx.position, *param == GradientParam::TxPosition);
     let rx_p = dvec(rx.position, *param == GradientParam::RxPosition);
-    let offsets: Vec<usize> = scene
-        .objects()
-        .iter()
-        .scan(0usize, |acc, o| {
-            let start = *acc;
-            *acc += o.mesh.triangles.len();
-            Some(start)
-        })
-        .collect();
     let nc = param.components();
     let mut out = PathGradients { param: param.clone(), components: nc, tau: Vec::new(), a: Vec::new(), power: Vec::new(), total_power: vec![0.0; nc] };
     for i in 0..paths.num_paths() {
-        let tris = path_triangles(paths, i, &offsets, geom)?;
+        let tris = path_triangles(paths, i, geom)?;
         let plane = |tri: usize| -> (V3<D>, D) {
             if moved_object == Some(geom.object[tri]) {
                 let [v0, v1, v2] = geom.triangles[tri].map(transform);
@@ -247,12 +238,12 @@ pub fn path_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths, tx: &R
 }
 
 /// Global triangle and refraction flag of every interaction of path `i`.
-fn path_triangles(paths: &Paths, i: usize, offsets: &[usize], geom: &SceneGeometry) -> Result<Vec<(usize, bool)>> {
+fn path_triangles(paths: &Paths, i: usize, geom: &SceneGeometry) -> Result<Vec<(usize, bool)>> {
     let p = paths.path(i);
     (0..p.interactions.len())
         .map(|k| {
             let obj = p.objects[k] as usize;
-            let tri = offsets.get(obj).map(|o| o + p.primitives[k] as usize).filter(|&t| t < geom.num_triangles()).ok_or_else(|| {
+            let tri = geom.triangle_index(obj, p.primitives[k] as usize).ok_or_else(|| {
                 TraceError::InvalidInput { name: "paths", message: format!("path {i} refers to object {obj} / primitive {} not in the scene", p.primitives[k]) }
             })?;
             let transmission = match p.interactions[k] {
@@ -360,27 +351,18 @@ pub fn path_vertex_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths,
             Ok((C::new(Dual::constant(eps), Dual::constant(-sigma / omega_eps0)), Dual::constant(m.thickness)))
         })
         .collect::<Result<_>>()?;
-    let offsets: Vec<usize> = scene
-        .objects()
-        .iter()
-        .scan(0usize, |acc, ob| {
-            let start = *acc;
-            *acc += ob.mesh.triangles.len();
-            Some(start)
-        })
-        .collect();
     let mesh = &scene.objects()[o].mesh;
     let mut out = VertexPathGradients { object: o, total_power: vec![glam::DVec3::ZERO; mesh.vertices.len()], per_path: Vec::new() };
     let (tx_p, rx_p) = (V3::<Dual<9>>::cst(tx.position), V3::<Dual<9>>::cst(rx.position));
     for i in 0..paths.num_paths() {
-        let tris = path_triangles(paths, i, &offsets, geom)?;
+        let tris = path_triangles(paths, i, geom)?;
         let mut entries: Vec<(u32, glam::DVec3, glam::DVec3)> = Vec::new();
         // each distinct triangle once: a pass makes all its occurrences in the path variable
         let mut actives: Vec<usize> = tris.iter().map(|t| t.0).filter(|&t| geom.object[t] as usize == o).collect();
         actives.sort_unstable();
         actives.dedup();
         for active in actives {
-            let local = active - offsets[o];
+            let local = geom.local_index[active] as usize;
             let idx = mesh.triangles[local];
             let plane = |tri: usize| -> (V3<Dual<9>>, Dual<9>) {
                 if tri != active {

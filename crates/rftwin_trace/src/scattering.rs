@@ -153,6 +153,11 @@ pub fn surface_scattering(scene: &Scene, geom: &SceneGeometry, center: DVec3, op
     } else {
         opts.targets.iter().map(|n| scene.object_index(n).map(|i| i as u32)).collect::<Result<_, _>>()?
     };
+    // per-object flag for the per-ray test
+    let mut is_target = vec![false; scene.objects().len()];
+    for &t in &targets {
+        is_target[t as usize] = true;
+    }
     let lambda = wavelength(opts.frequency_hz);
     let materials: Vec<(Complex, f64)> = scene
         .materials()
@@ -195,7 +200,7 @@ pub fn surface_scattering(scene: &Scene, geom: &SceneGeometry, center: DVec3, op
             let d = (t1 * (r * phi.cos()) + t2 * (r * phi.sin()) + axis * z).normalize();
             let Some(hit) = geom.closest_hit(center, d, eps, f64::INFINITY, None) else { return Outcome::Missed };
             let tri = hit.triangle as usize;
-            if !targets.contains(&geom.object[tri]) {
+            if !is_target[geom.object[tri] as usize] {
                 return Outcome::Occluded;
             }
             let n = geom.normals[tri];
@@ -246,7 +251,7 @@ pub fn surface_scattering(scene: &Scene, geom: &SceneGeometry, center: DVec3, op
                 let d_out = d_in - 2.0 * d_in.dot(n1) * n1;
                 let hit = geom.closest_hit(s.point, d_out, eps, f64::INFINITY, Some(s.triangle))?;
                 let tri2 = hit.triangle as usize;
-                if !targets.contains(&geom.object[tri2]) {
+                if !is_target[geom.object[tri2] as usize] {
                     return None;
                 }
                 let p2 = s.point + d_out * hit.t;

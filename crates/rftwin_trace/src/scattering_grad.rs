@@ -35,6 +35,13 @@ pub struct EchoCotangent {
     pub amplitude: Complex,
 }
 
+impl From<(DVec3, Complex)> for EchoCotangent {
+    /// From `(∂L/∂x, ∂L/∂a)`, e.g. `rftwin_radar`'s `SurrogateEcho::point_gradient`.
+    fn from((point, amplitude): (DVec3, Complex)) -> Self {
+        EchoCotangent { point, amplitude }
+    }
+}
+
 /// Point and (real) amplitude of a sample on triangle `(v0, v1, v2)`.
 #[allow(clippy::too_many_arguments)]
 fn sample_echo<T: Real>(v: [V3<T>; 3], area0: f64, bary: [f64; 2], w0: f64, center: V3<T>, lambda: f64, eta: C<T>, thickness: T, diffuse: f64) -> (V3<T>, T) {
@@ -58,27 +65,17 @@ struct Ctx<'a> {
     scene: &'a Scene,
     lambda: f64,
     materials: Vec<(Complex, f64)>,
-    offsets: Vec<usize>,
 }
 
 impl<'a> Ctx<'a> {
     fn new(scene: &'a Scene, opts: &ScatteringOptions) -> Result<Self> {
         let materials = scene.materials().iter().map(|m| Ok((m.complex_permittivity(opts.frequency_hz)?, m.thickness))).collect::<Result<_>>()?;
-        let offsets = scene
-            .objects()
-            .iter()
-            .scan(0usize, |acc, o| {
-                let s = *acc;
-                *acc += o.mesh.triangles.len();
-                Some(s)
-            })
-            .collect();
-        Ok(Ctx { scene, lambda: wavelength(opts.frequency_hz), materials, offsets })
+        Ok(Ctx { scene, lambda: wavelength(opts.frequency_hz), materials })
     }
     /// (object, vertex indices) of global triangle `t`.
     fn triangle(&self, geom: &SceneGeometry, t: u32) -> (usize, [u32; 3]) {
         let o = geom.object[t as usize] as usize;
-        let local = t as usize - self.offsets[o];
+        let local = geom.local_index[t as usize] as usize;
         (o, self.scene.objects()[o].mesh.triangles[local])
     }
 }
