@@ -7,7 +7,7 @@
 mod common;
 use glam::DVec3;
 use rftwin::core::io::load_scene;
-use rftwin::{BackendChoice, ItuMaterial, PathSolver, Paths, Radio, Scene, SolverOptions};
+use rftwin::{BackendChoice, ItuMaterial, PathSolver, Paths, Radio, Scene, SceneGeometry, SolverOptions};
 
 fn gpu_available() -> bool {
     match rftwin::gpu::context::shared() {
@@ -100,5 +100,46 @@ fn gpu_field_kernel_matches_the_cpu_for_every_antenna_pattern() {
         let (cpu, gpu) = (solve(BackendChoice::Cpu), solve(BackendChoice::Gpu));
         assert!(cpu.num_paths() >= 8);
         assert_same(&format!("{:?}/{:?}", pt.pattern, pr.pattern), &cpu, &gpu);
+    }
+}
+
+#[test]
+fn device_deduplication_gives_the_host_candidate_set() {
+    use rftwin::gpu::sbr::DedupSettings;
+    use rftwin::trace::candidates::{shoot_and_bounce_gpu_with, CandidateOptions};
+    if !gpu_available() {
+        return;
+    }
+    let ctx = rftwin::gpu::context::shared().unwrap();
+    let scene = load_scene(common::shared_reference("sionna/scenes/munich/munich.xml")).unwrap();
+    let geom = SceneGeometry::new(&scene);
+    let f = 28e9;
+    let materials: Vec<_> = scene.materials().iter().map(|m| (m.complex_permittivity(f).unwrap(), m.thickness)).collect();
+    let opts = CandidateOptions {
+        samples: 300_000,
+        max_depth: 3,
+        specular: true,
+        refraction: true,
+        seed: 7,
+        max_candidates: 1_000_000,
+        wavelength: rftwin::core::constants::wavelength(f),
+    };
+    let tx = DVec3::new(8.5, 21.0, 27.0);
+    let host = shoot_and_bounce_gpu_with(ctx, &geom, &materials, tx, &opts, None).unwrap();
+    assert!(host.chains.len() > 1000, "{} candidates", host.chains.len());
+    let default = DedupSettings::default();
+    for (label, settings) in [
+        ("default", default),
+        // 4 distinct keys: nearly every prefix collides with a different chain and overflows
+        ("colliding keys", DedupSettings { key_mask: 3, overflow_capacity: 4 << 20, ..default }),
+        // one probe in a small table: prefixes that find no slot overflow
+        ("full table", DedupSettings { capacity: 8192, max_probes: 1, overflow_capacity: 4 << 20, ..default }),
+        // lists too small: falls back to reading every chain
+        ("fallback", DedupSettings { capacity: 64, overflow_capacity: 64, ..default }),
+    ] {
+        let dev = shoot_and_bounce_gpu_with(ctx, &geom, &materials, tx, &opts, Some(settings)).unwrap();
+        assert_eq!(dev.chains.len(), host.chains.len(), "{label}: candidate count");
+        assert!(dev.chains == host.chains, "{label}: candidate sets differ");
+        assert_eq!((dev.dropped, dev.rays), (host.dropped, host.rays), "{label}");
     }
 }

@@ -56,5 +56,23 @@ pub const PATH_FIELD: Kernel = Kernel {
     source: wgsl!("common/types.wgsl", "common/slab.wgsl", "path_field.wgsl"),
 };
 
+/// Candidate deduplication, phase 1: every chain prefix claims a hash-table slot.
+/// CPU twin: the hash set of `rftwin_trace::candidates::shoot_and_bounce`.
+pub const CHAIN_DEDUP_INSERT: Kernel = Kernel {
+    name: "chain_dedup",
+    entry_point: "chain_dedup_insert",
+    workgroup_size: 64,
+    source: wgsl!("chain_dedup.wgsl"),
+};
+
+/// Candidate deduplication, phase 2: slot owners append their chain to the unique list,
+/// the others confirm equality or overflow.
+pub const CHAIN_DEDUP_EMIT: Kernel = Kernel {
+    name: "chain_dedup",
+    entry_point: "chain_dedup_emit",
+    workgroup_size: 64,
+    source: wgsl!("chain_dedup.wgsl"),
+};
+
 /// Every kernel.
-pub const ALL: &[Kernel] = &[BVH_CLOSEST_HIT, BVH_ANY_HIT, SBR_CANDIDATES, PATH_FIELD];
+pub const ALL: &[Kernel] = &[BVH_CLOSEST_HIT, BVH_ANY_HIT, SBR_CANDIDATES, PATH_FIELD, CHAIN_DEDUP_INSERT, CHAIN_DEDUP_EMIT];

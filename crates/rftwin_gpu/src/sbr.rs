@@ -3,7 +3,7 @@
 use crate::pipeline::{compute_pipeline, encode_dispatch, read_back, scoped, storage_entry, uniform_entry};
 use crate::context::GpuContext;
 use crate::error::GpuError;
-use crate::kernels::SBR_CANDIDATES;
+use crate::kernels::{CHAIN_DEDUP_EMIT, CHAIN_DEDUP_INSERT, SBR_CANDIDATES};
 use bytemuck::{Pod, Zeroable};
 use rftwin_bvh::Bvh;
 use wgpu::util::DeviceExt;
@@ -61,6 +61,72 @@ pub struct SbrParams {
     pub pad: u32,
 }
 
+/// Parameters of the `chain_dedup` kernels (32 bytes, a uniform). Keep in sync with
+/// shaders/chain_dedup.wgsl (`DedupParams`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+pub struct DedupParams {
+    /// Samples in this dispatch.
+    pub count: u32,
+    /// Longest chain.
+    pub max_depth: u32,
+    /// Index of this dispatch within the solve.
+    pub dispatch_index: u32,
+    /// Table slots − 1 (a power of two).
+    pub slot_mask: u32,
+    /// Bits of the hash kept in the key.
+    pub key_mask: u32,
+    /// Records of the unique list.
+    pub capacity: u32,
+    /// Records of the overflow list.
+    pub overflow_capacity: u32,
+    /// Linear-probing steps before a prefix goes to the overflow list.
+    pub max_probes: u32,
+}
+
+/// Sizes of the device-side deduplication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DedupSettings {
+    /// Distinct chains the unique list holds (the table has the next power of two ≥ 2×
+    /// as many slots).
+    pub capacity: u32,
+    /// Prefixes the overflow list holds.
+    pub overflow_capacity: u32,
+    /// Bits of the 32-bit hash kept in the key (`u32::MAX − 1` in use; tests shrink it to
+    /// force collisions).
+    pub key_mask: u32,
+    /// Linear-probing steps before a prefix goes to the overflow list.
+    pub max_probes: u32,
+}
+
+impl Default for DedupSettings {
+    fn default() -> Self {
+        DedupSettings { capacity: 1 << 20, overflow_capacity: 1 << 16, key_mask: u32::MAX - 1, max_probes: 64 }
+    }
+}
+
+/// The chains that came back from [`GpuSbr::run_dedup`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DedupOutput {
+    /// Distinct chains from the device, then overflow prefixes and (after a fallback)
+    /// every prefix of the re-traced samples; only the latter two may repeat.
+    pub chains: Vec<Vec<u32>>,
+    /// Distinct chains the device settled.
+    pub device_unique: u64,
+    /// Prefixes sent to the overflow list.
+    pub overflowed: u64,
+    /// Whether a list filled up and the remaining samples were read back in full.
+    pub host_fallback: bool,
+}
+
+fn storage(ctx: &GpuContext, label: &str, size: u64) -> wgpu::Buffer {
+    ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size: size.max(16), usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC, mapped_at_creation: false })
+}
+
+fn readback(ctx: &GpuContext, label: &str, size: u64) -> wgpu::Buffer {
+    ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size: size.max(16), usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST, mapped_at_creation: false })
+}
+
 /// Chain code of a refraction (as in `rftwin_trace::candidates::REFRACTION_CODE`).
 pub const REFRACTION: u32 = u32::MAX;
 
@@ -70,6 +136,8 @@ pub struct GpuSbr {
     buffers: [wgpu::Buffer; 4],
     pipeline: wgpu::ComputePipeline,
     layout: wgpu::BindGroupLayout,
+    dedup_layout: wgpu::BindGroupLayout,
+    dedup_pipelines: [wgpu::ComputePipeline; 2],
     empty: bool,
 }
 
@@ -105,8 +173,40 @@ impl GpuSbr {
                 entries: &[storage_entry(0, true), storage_entry(1, true), storage_entry(2, true), storage_entry(3, true), uniform_entry(4), storage_entry(5, false), storage_entry(6, false)],
             });
             let pipeline = compute_pipeline(ctx, &layout, &SBR_CANDIDATES);
-            GpuSbr { buffers, pipeline, layout, empty: bvh.nodes.is_empty() }
+            let mut entries: Vec<wgpu::BindGroupLayoutEntry> = vec![storage_entry(0, true), storage_entry(1, true)];
+            entries.extend((2..7).map(|b| storage_entry(b, false)));
+            entries.push(uniform_entry(7));
+            let dedup_layout = ctx.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some("chain dedup"), entries: &entries });
+            let dedup_pipelines = [compute_pipeline(ctx, &dedup_layout, &CHAIN_DEDUP_INSERT), compute_pipeline(ctx, &dedup_layout, &CHAIN_DEDUP_EMIT)];
+            GpuSbr { buffers, pipeline, layout, dedup_layout, dedup_pipelines, empty: bvh.nodes.is_empty() }
         })
+    }
+
+    /// Records the SBR dispatch of `p` into `enc`; returns the chain and depth buffers.
+    fn encode_sbr(&self, ctx: &GpuContext, enc: &mut wgpu::CommandEncoder, p: &SbrParams) -> (wgpu::Buffer, wgpu::Buffer) {
+        let chain_bytes = p.count as u64 * p.max_depth as u64 * 4;
+        let depth_bytes = p.count as u64 * 4;
+        let ub = ctx.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some("sbr params"), contents: bytemuck::bytes_of(p), usage: wgpu::BufferUsages::UNIFORM });
+        let (chains, depths) = (storage(ctx, "chains", chain_bytes), storage(ctx, "depths", depth_bytes));
+        let entries: Vec<wgpu::BindGroupEntry> = vec![
+            wgpu::BindGroupEntry { binding: 0, resource: self.buffers[0].as_entire_binding() },
+            wgpu::BindGroupEntry { binding: 1, resource: self.buffers[1].as_entire_binding() },
+            wgpu::BindGroupEntry { binding: 2, resource: self.buffers[2].as_entire_binding() },
+            wgpu::BindGroupEntry { binding: 3, resource: self.buffers[3].as_entire_binding() },
+            wgpu::BindGroupEntry { binding: 4, resource: ub.as_entire_binding() },
+            wgpu::BindGroupEntry { binding: 5, resource: chains.as_entire_binding() },
+            wgpu::BindGroupEntry { binding: 6, resource: depths.as_entire_binding() },
+        ];
+        let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some("sbr"), layout: &self.layout, entries: &entries });
+        encode_dispatch(ctx, enc, &self.pipeline, &bind, &SBR_CANDIDATES, p.count as u64);
+        (chains, depths)
+    }
+
+    /// The largest chunk of samples whose chain buffer fits one binding.
+    fn chunk(&self, ctx: &GpuContext, params: &SbrParams, chunk: u32) -> u32 {
+        let md = params.max_depth as u64;
+        let by_binding = (ctx.max_binding_bytes() / (4 * md)).min(u32::MAX as u64) as u32;
+        chunk.min(by_binding).max(1)
     }
 
     /// Traces samples `params.first_sample ..` in dispatches of at most `chunk` and calls
@@ -116,42 +216,127 @@ impl GpuSbr {
         if self.empty || params.samples == 0 || params.max_depth == 0 {
             return Ok(());
         }
-        let md = params.max_depth as u64;
-        let by_binding = (ctx.max_binding_bytes() / (4 * md)).min(u32::MAX as u64) as u32;
-        let chunk = chunk.min(by_binding).max(1);
-        let mut first = 0u32;
+        let chunk = self.chunk(ctx, &params, chunk);
+        let mut first = params.first_sample;
         while first < params.samples {
             let count = chunk.min(params.samples - first);
-            let p = SbrParams { first_sample: first, count, ..params };
-            let chain_bytes = count as u64 * md * 4;
-            let depth_bytes = count as u64 * 4;
-            let (chain_rb, depth_rb, submission) = scoped(ctx, "SBR dispatch", || {
-                let ub = ctx.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some("sbr params"), contents: bytemuck::bytes_of(&p), usage: wgpu::BufferUsages::UNIFORM });
-                let mk = |label, size| ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size, usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC, mapped_at_creation: false });
-                let rb = |label, size| ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size, usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST, mapped_at_creation: false });
-                let (chains, depths) = (mk("chains", chain_bytes), mk("depths", depth_bytes));
-                let (chain_rb, depth_rb) = (rb("chains readback", chain_bytes), rb("depths readback", depth_bytes));
-                let entries: Vec<wgpu::BindGroupEntry> = vec![
-                    wgpu::BindGroupEntry { binding: 0, resource: self.buffers[0].as_entire_binding() },
-                    wgpu::BindGroupEntry { binding: 1, resource: self.buffers[1].as_entire_binding() },
-                    wgpu::BindGroupEntry { binding: 2, resource: self.buffers[2].as_entire_binding() },
-                    wgpu::BindGroupEntry { binding: 3, resource: self.buffers[3].as_entire_binding() },
-                    wgpu::BindGroupEntry { binding: 4, resource: ub.as_entire_binding() },
-                    wgpu::BindGroupEntry { binding: 5, resource: chains.as_entire_binding() },
-                    wgpu::BindGroupEntry { binding: 6, resource: depths.as_entire_binding() },
-                ];
-                let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some("sbr"), layout: &self.layout, entries: &entries });
-                let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("sbr") });
-                encode_dispatch(ctx, &mut enc, &self.pipeline, &bind, &SBR_CANDIDATES, count as u64);
-                enc.copy_buffer_to_buffer(&chains, 0, &chain_rb, 0, chain_bytes);
-                enc.copy_buffer_to_buffer(&depths, 0, &depth_rb, 0, depth_bytes);
-                (chain_rb, depth_rb, ctx.queue.submit([enc.finish()]))
-            })?;
-            let chains = read_back::<u32>(ctx, &chain_rb, submission.clone(), "SBR readback")?;
-            let depths = read_back::<u32>(ctx, &depth_rb, submission, "SBR readback")?;
+            let (chains, depths) = self.dispatch_and_read(ctx, &SbrParams { first_sample: first, count, ..params })?;
             sink(first, &chains, &depths);
             first += count;
         }
         Ok(())
+    }
+
+    /// One SBR dispatch, read back in full.
+    fn dispatch_and_read(&self, ctx: &GpuContext, p: &SbrParams) -> Result<(Vec<u32>, Vec<u32>), GpuError> {
+        let (chain_rb, depth_rb, submission) = scoped(ctx, "SBR dispatch", || {
+            let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("sbr") });
+            let (chains, depths) = self.encode_sbr(ctx, &mut enc, p);
+            let (chain_rb, depth_rb) = (readback(ctx, "chains readback", chains.size()), readback(ctx, "depths readback", depths.size()));
+            enc.copy_buffer_to_buffer(&chains, 0, &chain_rb, 0, chains.size());
+            enc.copy_buffer_to_buffer(&depths, 0, &depth_rb, 0, depths.size());
+            (chain_rb, depth_rb, ctx.queue.submit([enc.finish()]))
+        })?;
+        let mut chains = read_back::<u32>(ctx, &chain_rb, submission.clone(), "SBR readback")?;
+        let mut depths = read_back::<u32>(ctx, &depth_rb, submission, "SBR readback")?;
+        chains.truncate(p.count as usize * p.max_depth as usize);
+        depths.truncate(p.count as usize);
+        Ok((chains, depths))
+    }
+
+    /// Traces all samples and deduplicates every chain prefix on the device
+    /// (`chain_dedup` kernels): only distinct chains come back, plus the prefixes the
+    /// table could not settle (key collisions, no free slot), which the caller
+    /// deduplicates. When the unique or overflow list fills up, the remaining work falls
+    /// back to reading every chain (`host_fallback`), so nothing is lost.
+    pub fn run_dedup(&self, ctx: &GpuContext, params: SbrParams, chunk: u32, settings: &DedupSettings) -> Result<DedupOutput, GpuError> {
+        let mut out = DedupOutput::default();
+        if self.empty || params.samples == 0 || params.max_depth == 0 {
+            return Ok(out);
+        }
+        let md = params.max_depth;
+        let record = (md as u64 + 1) * 4;
+        let limit = ctx.max_binding_bytes();
+        let capacity = (settings.capacity as u64).min(limit / record).min(1 << 30).max(1) as u32;
+        let overflow_capacity = (settings.overflow_capacity as u64).min(limit / record).max(1) as u32;
+        let mut slots = (2 * capacity as u64).next_power_of_two();
+        while slots > 2 && slots * 8 + 16 > limit {
+            slots /= 2;
+        }
+        let chunk = self.chunk(ctx, &params, chunk).min((limit / (4 * md as u64)).min(u32::MAX as u64) as u32).max(1);
+        let table = storage(ctx, "dedup table", slots * 8 + 16);
+        let slot_info = storage(ctx, "dedup slot info", slots * 8);
+        let uniques = storage(ctx, "dedup uniques", capacity as u64 * record);
+        let overflow = storage(ctx, "dedup overflow", overflow_capacity as u64 * record);
+        let mut first = params.first_sample;
+        let mut dispatch = 0u32;
+        let (mut n_unique, mut n_overflow) = (0u32, 0u32);
+        while first < params.samples {
+            let count = chunk.min(params.samples - first);
+            let p = SbrParams { first_sample: first, count, ..params };
+            let dp = DedupParams {
+                count,
+                max_depth: md,
+                dispatch_index: dispatch,
+                slot_mask: (slots - 1) as u32,
+                key_mask: settings.key_mask,
+                capacity,
+                overflow_capacity,
+                max_probes: settings.max_probes.max(1),
+            };
+            let (counter_rb, submission) = scoped(ctx, "chain dedup", || {
+                let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("sbr + dedup") });
+                let (chains, depths) = self.encode_sbr(ctx, &mut enc, &p);
+                let prefix_slot = storage(ctx, "dedup prefix slots", count as u64 * md as u64 * 4);
+                let ub = ctx.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some("dedup params"), contents: bytemuck::bytes_of(&dp), usage: wgpu::BufferUsages::UNIFORM });
+                let bufs = [&chains, &depths, &table, &slot_info, &prefix_slot, &uniques, &overflow, &ub];
+                let entries: Vec<wgpu::BindGroupEntry> = bufs.iter().enumerate().map(|(b, buf)| wgpu::BindGroupEntry { binding: b as u32, resource: buf.as_entire_binding() }).collect();
+                let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some("dedup"), layout: &self.dedup_layout, entries: &entries });
+                encode_dispatch(ctx, &mut enc, &self.dedup_pipelines[0], &bind, &CHAIN_DEDUP_INSERT, count as u64);
+                encode_dispatch(ctx, &mut enc, &self.dedup_pipelines[1], &bind, &CHAIN_DEDUP_EMIT, count as u64);
+                let rb = readback(ctx, "dedup counters", 16);
+                enc.copy_buffer_to_buffer(&table, slots * 8, &rb, 0, 16);
+                (rb, ctx.queue.submit([enc.finish()]))
+            })?;
+            let counters = read_back::<u32>(ctx, &counter_rb, submission, "dedup counters")?;
+            (n_unique, n_overflow) = (counters[0], counters[1]);
+            dispatch += 1;
+            if n_unique > capacity || n_overflow > overflow_capacity {
+                // Lists full: this dispatch's records may be incomplete. Keep what the
+                // lists hold, re-trace this dispatch and the rest with a full read-back.
+                out.host_fallback = true;
+                break;
+            }
+            first += count;
+        }
+        out.device_unique = n_unique.min(capacity) as u64;
+        out.overflowed = n_overflow as u64;
+        for (buf, n, what) in [(&uniques, n_unique.min(capacity), "dedup uniques"), (&overflow, n_overflow.min(overflow_capacity), "dedup overflow")] {
+            if n == 0 {
+                continue;
+            }
+            let bytes = n as u64 * record;
+            let (rb, submission) = scoped(ctx, what, || {
+                let rb = readback(ctx, what, bytes);
+                let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(what) });
+                enc.copy_buffer_to_buffer(buf, 0, &rb, 0, bytes);
+                (rb, ctx.queue.submit([enc.finish()]))
+            })?;
+            let mut words = read_back::<u32>(ctx, &rb, submission, what)?;
+            words.truncate(n as usize * (md as usize + 1));
+            for r in words.chunks_exact(md as usize + 1) {
+                let len = (r[0] as usize).min(md as usize);
+                out.chains.push(r[1..1 + len].to_vec());
+            }
+        }
+        if out.host_fallback {
+            self.run(ctx, SbrParams { first_sample: first, ..params }, chunk, |_, chains, depths| {
+                for (k, &d) in depths.iter().enumerate() {
+                    let c = &chains[k * md as usize..k * md as usize + d as usize];
+                    out.chains.extend((1..=c.len()).map(|len| c[..len].to_vec()));
+                }
+            })?;
+        }
+        Ok(out)
     }
 }

@@ -86,8 +86,25 @@ fn host_structs_match_their_wgsl_twins() {
         ),
         ("FieldParams", size_of::<FieldParams>(), vec![("tx", offset_of!(FieldParams, tx)), ("rx", offset_of!(FieldParams, rx)), ("wavelength", offset_of!(FieldParams, wavelength)), ("count", offset_of!(FieldParams, count))]),
     ];
+    let (dedup, _) = parse(&rftwin_gpu::kernels::CHAIN_DEDUP_INSERT);
+    use rftwin_gpu::sbr::DedupParams;
+    let dedup_cases: Vec<(&str, usize, Vec<(&str, usize)>)> = vec![(
+        "DedupParams",
+        size_of::<DedupParams>(),
+        vec![
+            ("count", offset_of!(DedupParams, count)),
+            ("max_depth", offset_of!(DedupParams, max_depth)),
+            ("dispatch_index", offset_of!(DedupParams, dispatch_index)),
+            ("slot_mask", offset_of!(DedupParams, slot_mask)),
+            ("key_mask", offset_of!(DedupParams, key_mask)),
+            ("capacity", offset_of!(DedupParams, capacity)),
+            ("overflow_capacity", offset_of!(DedupParams, overflow_capacity)),
+            ("max_probes", offset_of!(DedupParams, max_probes)),
+        ],
+    )];
     let all = cases
         .into_iter()
+        .chain(dedup_cases.into_iter().map(|c| (&dedup, c)))
         .map(|c| (&module, c))
         .chain(sbr_cases.into_iter().map(|c| (&sbr, c)))
         .chain(field_cases.into_iter().map(|c| (&field, c)));

@@ -177,10 +177,25 @@ fn finish(all: HashSet<Box<[u32]>>, opts: &CandidateOptions) -> Candidates {
     Candidates { chains, dropped, rays: opts.samples as u64 }
 }
 
-/// [`shoot_and_bounce`] on the GPU: the `sbr_candidates` kernel traces the lattice, the
-/// chains are deduplicated here exactly as on the CPU.
+/// [`shoot_and_bounce`] on the GPU: the `sbr_candidates` kernel traces the lattice and
+/// the `chain_dedup` kernels deduplicate the chain prefixes on the device.
 #[cfg(feature = "gpu")]
 pub fn shoot_and_bounce_gpu(ctx: &rftwin_gpu::GpuContext, geom: &SceneGeometry, materials: &MaterialTable, source: DVec3, opts: &CandidateOptions) -> crate::error::Result<Candidates> {
+    shoot_and_bounce_gpu_with(ctx, geom, materials, source, opts, Some(rftwin_gpu::sbr::DedupSettings::default()))
+}
+
+/// [`shoot_and_bounce_gpu`] with explicit deduplication: `Some(settings)` on the device,
+/// `None` on the host (every chain read back and put in a hash set, as on the CPU).
+/// Both give the same candidates.
+#[cfg(feature = "gpu")]
+pub fn shoot_and_bounce_gpu_with(
+    ctx: &rftwin_gpu::GpuContext,
+    geom: &SceneGeometry,
+    materials: &MaterialTable,
+    source: DVec3,
+    opts: &CandidateOptions,
+    dedup: Option<rftwin_gpu::sbr::DedupSettings>,
+) -> crate::error::Result<Candidates> {
     use rftwin_gpu::sbr::{GpuSbr, SbrParams, SlabMaterial, TriInfo};
     if opts.max_depth == 0 || opts.samples == 0 || geom.num_triangles() == 0 {
         return Ok(Candidates { rays: 0, ..Default::default() });
@@ -207,6 +222,11 @@ pub fn shoot_and_bounce_gpu(ctx: &rftwin_gpu::GpuContext, geom: &SceneGeometry, 
     };
     let md = opts.max_depth;
     let mut all: HashSet<Box<[u32]>> = HashSet::default();
+    if let Some(settings) = dedup {
+        let out = sbr.run_dedup(ctx, params, 1 << 20, &settings)?;
+        all.extend(out.chains.into_iter().map(Vec::into_boxed_slice));
+        return Ok(finish(all, opts));
+    }
     sbr.run(ctx, params, 1 << 20, |_, chains, depths| {
         for (k, &d) in depths.iter().enumerate() {
             let chain = &chains[k * md..k * md + d as usize];
