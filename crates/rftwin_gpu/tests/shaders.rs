@@ -104,8 +104,8 @@ fn host_structs_match_their_wgsl_twins() {
     )];
     let all = cases
         .into_iter()
-        .chain(dedup_cases.into_iter().map(|c| (&dedup, c)))
         .map(|c| (&module, c))
+        .chain(dedup_cases.into_iter().map(|c| (&dedup, c)))
         .chain(sbr_cases.into_iter().map(|c| (&sbr, c)))
         .chain(field_cases.into_iter().map(|c| (&field, c)));
     for (module, (name, size, fields)) in all {
