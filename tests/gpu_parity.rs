@@ -143,3 +143,95 @@ fn device_deduplication_gives_the_host_candidate_set() {
         assert_eq!((dev.dropped, dev.rays), (host.dropped, host.rays), "{label}");
     }
 }
+
+/// Solver (B): the GPU and CPU draw different random directions, so each GPU sample is
+/// checked against the CPU model at its own point (hit triangle, density f = a / w,
+/// the cone constant w cos θ / t²), and the estimates are compared statistically.
+#[test]
+fn gpu_scattering_samples_match_the_cpu_model_and_estimate() {
+    use rftwin::core::constants::wavelength;
+    use rftwin::trace::field::slab_coefficients;
+    use rftwin::trace::scattering::{scattering_density, surface_scattering, surface_scattering_gpu_records, ScatteringOptions, ScatteringResult};
+    use rftwin::Mesh;
+    if !gpu_available() {
+        return;
+    }
+    let mut scene = Scene::new();
+    scene.add_object("a", Mesh::letter_a(DVec3::new(0.0, 1.2, -0.25), 0.5, 0.4, 0.08, 0.05), "itu_metal").unwrap();
+    // a wooden occluder over part of the letter and a back wall for second bounces
+    let occ = Mesh::oriented_box(DVec3::new(-0.275, 0.8, 0.0), DVec3::new(0.175, 0.001, 0.45), [DVec3::X, DVec3::Y, DVec3::Z]);
+    scene.add_object("occluder", occ, "itu_wood").unwrap();
+    // a dihedral corner beside the letter for two-bounce echoes
+    let r = std::f64::consts::FRAC_1_SQRT_2;
+    let edge = DVec3::new(0.6, 1.2, 0.0);
+    for (name, along) in [("left", DVec3::new(-r, -r, 0.0)), ("right", DVec3::new(r, -r, 0.0))] {
+        let normal = DVec3::Z.cross(along).normalize();
+        scene.add_object(name, Mesh::oriented_box(edge + along * 0.15, DVec3::new(0.15, 0.001, 0.15), [along, normal, DVec3::Z]), "itu_metal").unwrap();
+    }
+    let geom = SceneGeometry::new(&scene);
+    let center = DVec3::ZERO;
+    let elements: Vec<DVec3> = (0..4).map(|k| DVec3::new(-0.006 + 0.004 * k as f64, 0.0, 0.0)).collect();
+    let f = 77e9;
+    let lambda = wavelength(f);
+    let base = ScatteringOptions { frequency_hz: f, samples: 400_000, targets: vec!["a".into(), "left".into(), "right".into()], elements, second_bounce: true, ..Default::default() };
+    let cpu = surface_scattering(&scene, &geom, center, &ScatteringOptions { backend: BackendChoice::Cpu, ..base.clone() }).unwrap();
+    let (gpu, records) = surface_scattering_gpu_records(&scene, &geom, center, &base).unwrap();
+    assert_eq!(records.len(), base.samples);
+    assert!(gpu.samples.len() > 10_000, "{} GPU samples", gpu.samples.len());
+    // the cone constant w cos θ / t² = 1 / (N p_ω) is the same for both backends
+    let cone_constant = |r: &ScatteringResult| {
+        let s = &r.samples[0];
+        let t = (s.point - center).length();
+        s.area_weight * geom.normals[s.triangle as usize].dot((s.point - center) / t).abs() / (t * t)
+    };
+    let k_cpu = cone_constant(&cpu);
+    let raw: Vec<_> = records.iter().filter(|r| r.outcome == 0).collect();
+    assert_eq!(raw.len(), gpu.samples.len());
+    let mut wrong_triangle = 0;
+    for (r, s) in raw.iter().zip(&gpu.samples) {
+        let t = (s.point - center).length();
+        let d = (s.point - center) / t;
+        let hit = geom.closest_hit(center, d, geom.eps(), f64::INFINITY, None).unwrap();
+        // the letter's strokes overlap: coplanar faces at the same distance are one surface
+        let same_surface = hit.triangle == s.triangle || (geom.plane[hit.triangle as usize] == geom.plane[s.triangle as usize] && (hit.t - t).abs() < 1e-9 * t);
+        if !same_surface {
+            wrong_triangle += 1;
+            continue;
+        }
+        assert!((hit.t - t).abs() < 1e-5 * t, "t {} vs {t}", hit.t);
+        // the kernel's f32 amplitude and weight against the CPU's f64 model at the same point
+        let cos = geom.normals[s.triangle as usize].dot(d).abs();
+        let m = &scene.materials()[geom.material[s.triangle as usize] as usize];
+        let c = slab_coefficients(m.complex_permittivity(f).unwrap(), m.thickness, lambda, cos);
+        let density = scattering_density(lambda, t, cos, 0.5 * (c.r_te.norm() + c.r_tm.norm()), base.diffuse);
+        assert!((r.amplitude as f64 / r.area_weight as f64 - density).abs() <= 1e-4 * density, "density");
+        assert!((r.area_weight as f64 * cos / (t * t) - k_cpu).abs() <= 1e-4 * k_cpu, "area weight");
+        assert!((s.amplitude.re - r.amplitude as f64).abs() <= 1e-4 * s.amplitude.re, "amplitude");
+    }
+    // rays that hit an edge between two triangles in f32 may name the neighbour
+    assert!(wrong_triangle * 10_000 <= gpu.samples.len(), "{wrong_triangle} of {} samples on another triangle", gpu.samples.len());
+    // the estimates: counts within 5σ (binomial), the surface integral within 1 %
+    let n = base.samples as f64;
+    for (what, a, b) in [
+        ("samples", cpu.samples.len(), gpu.samples.len()),
+        ("occluded", cpu.occluded as usize, gpu.occluded as usize),
+        ("partially visible", cpu.partially_visible as usize, gpu.partially_visible as usize),
+        ("missed", cpu.missed as usize, gpu.missed as usize),
+    ] {
+        let p = a as f64 / n;
+        let sigma = (n * p * (1.0 - p)).sqrt().max(1.0);
+        assert!((a as f64 - b as f64).abs() <= 5.0 * sigma * 2f64.sqrt(), "{what}: CPU {a}, GPU {b}");
+    }
+    assert!(cpu.partially_visible > 100 && cpu.occluded > 1000);
+    let total = |r: &ScatteringResult| r.samples.iter().map(|s| s.amplitude.re).sum::<f64>();
+    let (ta, tb) = (total(&cpu), total(&gpu));
+    assert!((ta - tb).abs() <= 0.01 * ta, "∫ f dA: CPU {ta}, GPU {tb}");
+    let total2 = |r: &ScatteringResult| r.second_bounce.iter().map(|s| s.amplitude.re).sum::<f64>();
+    let (sa, sb) = (total2(&cpu), total2(&gpu));
+    assert!(cpu.second_bounce.len() > 100, "{} two-bounce echoes", cpu.second_bounce.len());
+    assert!((sa - sb).abs() <= 0.05 * sa, "two-bounce sum: CPU {sa}, GPU {sb}");
+    for s in &gpu.second_bounce {
+        let expect = (s.first_point - center).length() + (s.point - s.first_point).length() - (s.point - center).length();
+        assert!((s.extra_path_m - expect).abs() < 1e-9);
+    }
+}

@@ -74,5 +74,55 @@ pub const CHAIN_DEDUP_EMIT: Kernel = Kernel {
     source: wgsl!("chain_dedup.wgsl"),
 };
 
+/// Solver (B) surface samples. CPU twin: `rftwin_trace::scattering::surface_scattering`.
+pub const SCATTER_SAMPLES: Kernel = Kernel {
+    name: "scatter_samples",
+    entry_point: "scatter_samples",
+    workgroup_size: 64,
+    source: wgsl!("common/types.wgsl", "common/bvh_traverse.wgsl", "common/slab.wgsl", "scatter_samples.wgsl"),
+};
+
+/// Surrogates: per-bin normaliser of the range kernels.
+pub const SURROGATE_NORMALIZER: Kernel = Kernel {
+    name: "surrogate",
+    entry_point: "surrogate_normalizer",
+    workgroup_size: 64,
+    source: wgsl!("surrogate.wgsl"),
+};
+
+/// Surrogates: the field z(bin, direction). CPU twins: `rftwin_radar::surrogate::{spatial_surrogate, range_surrogate}`.
+pub const SURROGATE_FIELD: Kernel = Kernel {
+    name: "surrogate",
+    entry_point: "surrogate_field",
+    workgroup_size: 64,
+    source: wgsl!("surrogate.wgsl"),
+};
+
+/// Surrogate VJP: per-echo weight, direction and per-bin γ. CPU twins: `rftwin_radar::surrogate::*_vjp`.
+pub const SURROGATE_VJP_ECHO: Kernel = Kernel {
+    name: "surrogate",
+    entry_point: "surrogate_vjp_echo",
+    workgroup_size: 64,
+    source: wgsl!("surrogate.wgsl"),
+};
+
+/// Surrogate VJP: per-bin mean of γ (normalised kernel).
+pub const SURROGATE_VJP_MEAN: Kernel = Kernel {
+    name: "surrogate",
+    entry_point: "surrogate_vjp_mean",
+    workgroup_size: 64,
+    source: wgsl!("surrogate.wgsl"),
+};
+
+/// Surrogate VJP: per-echo range gradient (normalised kernel).
+pub const SURROGATE_VJP_RANGE: Kernel = Kernel {
+    name: "surrogate",
+    entry_point: "surrogate_vjp_range",
+    workgroup_size: 64,
+    source: wgsl!("surrogate.wgsl"),
+};
+
 /// Every kernel.
-pub const ALL: &[Kernel] = &[BVH_CLOSEST_HIT, BVH_ANY_HIT, SBR_CANDIDATES, PATH_FIELD, CHAIN_DEDUP_INSERT, CHAIN_DEDUP_EMIT];
+pub const ALL: &[Kernel] = &[BVH_CLOSEST_HIT, BVH_ANY_HIT, SBR_CANDIDATES, PATH_FIELD, CHAIN_DEDUP_INSERT, CHAIN_DEDUP_EMIT, SCATTER_SAMPLES,
+    SURROGATE_NORMALIZER, SURROGATE_FIELD, SURROGATE_VJP_ECHO, SURROGATE_VJP_MEAN, SURROGATE_VJP_RANGE,
+];

@@ -16,6 +16,8 @@ pub mod kernels;
 pub mod layout;
 mod pipeline;
 pub mod sbr;
+pub mod scatter;
+pub mod surrogate;
 
 pub use context::GpuContext;
 pub use error::GpuError;

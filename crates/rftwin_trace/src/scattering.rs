@@ -18,6 +18,7 @@
 //! the coherent sum); `k_d` keeps a floor at oblique incidence. An optional second
 //! bounce follows each sample's mirror direction ([`SecondBounceSample`]).
 
+use crate::backend::{resolve, Backend, BackendChoice};
 use crate::error::{Result, TraceError};
 use crate::field::slab_coefficients;
 use crate::geometry::SceneGeometry;
@@ -48,11 +49,24 @@ pub struct ScatteringOptions {
     /// visibility from the array centre only (the sampling rays), which ignores the
     /// parallax of occluder edges across the aperture.
     pub elements: Vec<DVec3>,
+    /// Where the rays are cast (the `scatter_samples` kernel on the GPU). The GPU draws
+    /// its directions from its own hash-based stream, so its samples differ from the
+    /// CPU's while estimating the same integral.
+    pub backend: BackendChoice,
 }
 
 impl Default for ScatteringOptions {
     fn default() -> Self {
-        ScatteringOptions { frequency_hz: 77e9, samples: 100_000, seed: 1, diffuse: 0.1, targets: Vec::new(), second_bounce: false, elements: Vec::new() }
+        ScatteringOptions {
+            frequency_hz: 77e9,
+            samples: 100_000,
+            seed: 1,
+            diffuse: 0.1,
+            targets: Vec::new(),
+            second_bounce: false,
+            elements: Vec::new(),
+            backend: BackendChoice::Auto,
+        }
     }
 }
 
@@ -136,6 +150,27 @@ pub fn scattering_density(lambda: f64, distance: f64, cos_theta: f64, reflection
 
 /// Samples the surfaces of `scene` visible from `center`.
 pub fn surface_scattering(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts: &ScatteringOptions) -> Result<ScatteringResult> {
+    scattering_impl(scene, geom, center, opts, None)
+}
+
+/// [`surface_scattering`] on the GPU, also returning the kernel's raw records (its f32
+/// amplitudes and area weights; the result recomputes both in f64 at each sample's
+/// point, so that forward values and [`crate::scattering_grad`] agree exactly). For
+/// parity tests and diagnostics.
+#[cfg(feature = "gpu")]
+pub fn surface_scattering_gpu_records(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts: &ScatteringOptions) -> Result<(ScatteringResult, Vec<rftwin_gpu::scatter::ScatterRecord>)> {
+    let mut raw = Vec::new();
+    let opts = ScatteringOptions { backend: BackendChoice::Gpu, ..opts.clone() };
+    let result = scattering_impl(scene, geom, center, &opts, Some(&mut raw))?;
+    Ok((result, raw))
+}
+
+#[cfg(feature = "gpu")]
+type RawRecords<'a> = Option<&'a mut Vec<rftwin_gpu::scatter::ScatterRecord>>;
+#[cfg(not(feature = "gpu"))]
+type RawRecords<'a> = Option<&'a mut Vec<()>>;
+
+fn scattering_impl(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts: &ScatteringOptions, raw: RawRecords) -> Result<ScatteringResult> {
     if !(opts.frequency_hz.is_finite() && opts.frequency_hz > 0.0) {
         return Err(TraceError::InvalidInput { name: "frequency_hz", message: format!("must be > 0, got {}", opts.frequency_hz) });
     }
@@ -180,6 +215,19 @@ pub fn surface_scattering(scene: &Scene, geom: &SceneGeometry, center: DVec3, op
     let pdf_omega = 1.0 / (2.0 * PI * (1.0 - cos_max));
     let (t1, t2) = axis.any_orthonormal_pair();
     let eps = geom.eps();
+    let model = Model { geom, materials: &materials, lambda, center, pdf_omega, opts };
+    #[cfg(feature = "gpu")]
+    if let Backend::Gpu(ctx) = resolve(opts.backend)? {
+        let cone = Cone { axis, t1, t2, cos_max };
+        let records = gpu_records(ctx, &model, &is_target, &cone)?;
+        let result = model.from_records(&records);
+        if let Some(r) = raw {
+            *r = records;
+        }
+        return Ok(result);
+    }
+    #[cfg(not(feature = "gpu"))]
+    let (Backend::Cpu, _) = (resolve(opts.backend)?, raw);
     enum Outcome {
         Sample(SurfaceSample),
         Missed,
@@ -218,15 +266,9 @@ pub fn surface_scattering(scene: &Scene, geom: &SceneGeometry, center: DVec3, op
                     return Outcome::Partial;
                 }
             }
-            let pdf_area = pdf_omega * cos_theta / (hit.t * hit.t);
-            let area_weight = 1.0 / (opts.samples as f64 * pdf_area);
-            let (eta, thickness) = materials[geom.material[tri] as usize];
-            let c = slab_coefficients(eta, thickness, lambda, cos_theta);
-            let reflection = 0.5 * (c.r_te.norm() + c.r_tm.norm());
-            let f = scattering_density(lambda, hit.t, cos_theta, reflection, opts.diffuse);
             let [v0, v1, v2] = geom.triangles[tri];
             let barycentric = barycentric(point, v0, v1, v2);
-            Outcome::Sample(SurfaceSample { triangle: hit.triangle, barycentric, point, area_weight, amplitude: Complex::new(f * area_weight, 0.0) })
+            Outcome::Sample(model.first_bounce(hit.triangle, barycentric, point))
         })
         .collect();
     let mut out = ScatteringResult { rays: opts.samples as u64, ..Default::default() };
@@ -258,28 +300,139 @@ pub fn surface_scattering(scene: &Scene, geom: &SceneGeometry, center: DVec3, op
                 if geom.occluded(p2, center, [Some(hit.triangle), None], eps) {
                     return None;
                 }
-                let (d1, d12, d2) = ((s.point - center).length(), hit.t, (p2 - center).length());
-                let cos1 = d_in.dot(n1).abs();
-                let cos2 = ((center - p2) / d2).dot(geom.normals[tri2]).abs();
-                let refl = |tri: usize, cos: f64| {
-                    let (eta, thickness) = materials[geom.material[tri] as usize];
-                    let c = slab_coefficients(eta, thickness, lambda, cos);
-                    0.5 * (c.r_te.norm() + c.r_tm.norm())
-                };
-                let g = |cos: f64| (1.0 - opts.diffuse) * cos + opts.diffuse;
-                let a = lambda / ((4.0 * PI).powf(1.5) * d1 * (d12 + d2)) * (2.0 * PI.sqrt() / lambda) * refl(tri1, cos1) * g(cos1) * refl(tri2, cos2) * g(cos2) * s.area_weight;
-                Some(SecondBounceSample {
-                    first_triangle: s.triangle,
-                    first_point: s.point,
-                    triangle: hit.triangle,
-                    point: p2,
-                    extra_path_m: d1 + d12 - d2,
-                    amplitude: Complex::new(a, 0.0),
-                })
+                Some(model.second_bounce(s, hit.triangle, p2))
             })
             .collect();
     }
     Ok(out)
+}
+
+/// The f64 scattering model shared by the CPU and GPU paths.
+struct Model<'a> {
+    geom: &'a SceneGeometry,
+    materials: &'a [(Complex, f64)],
+    lambda: f64,
+    center: DVec3,
+    pdf_omega: f64,
+    opts: &'a ScatteringOptions,
+}
+
+impl Model<'_> {
+    /// TE/TM-averaged slab reflection magnitude of triangle `tri` at incidence `cos`.
+    fn reflection(&self, tri: usize, cos: f64) -> f64 {
+        let (eta, thickness) = self.materials[self.geom.material[tri] as usize];
+        let c = slab_coefficients(eta, thickness, self.lambda, cos);
+        0.5 * (c.r_te.norm() + c.r_tm.norm())
+    }
+
+    fn lobe(&self, cos: f64) -> f64 {
+        (1.0 - self.opts.diffuse) * cos + self.opts.diffuse
+    }
+
+    /// The sample at `point` on `triangle`, hit by the ray from the centre.
+    fn first_bounce(&self, triangle: u32, barycentric: [f64; 2], point: DVec3) -> SurfaceSample {
+        let tri = triangle as usize;
+        let t = (point - self.center).length();
+        let cos_theta = self.geom.normals[tri].dot((point - self.center) / t).abs();
+        let pdf_area = self.pdf_omega * cos_theta / (t * t);
+        let area_weight = 1.0 / (self.opts.samples as f64 * pdf_area);
+        let f = scattering_density(self.lambda, t, cos_theta, self.reflection(tri, cos_theta), self.opts.diffuse);
+        SurfaceSample { triangle, barycentric, point, area_weight, amplitude: Complex::new(f * area_weight, 0.0) }
+    }
+
+    /// The two-bounce echo from first sample `s` to `p2` on `triangle`.
+    fn second_bounce(&self, s: &SurfaceSample, triangle: u32, p2: DVec3) -> SecondBounceSample {
+        let c = self.center;
+        let (tri1, tri2) = (s.triangle as usize, triangle as usize);
+        let (d1, d12, d2) = ((s.point - c).length(), (p2 - s.point).length(), (p2 - c).length());
+        let cos1 = ((s.point - c) / d1).dot(self.geom.normals[tri1]).abs();
+        let cos2 = ((c - p2) / d2).dot(self.geom.normals[tri2]).abs();
+        let lambda = self.lambda;
+        let a = lambda / ((4.0 * PI).powf(1.5) * d1 * (d12 + d2)) * (2.0 * PI.sqrt() / lambda)
+            * self.reflection(tri1, cos1)
+            * self.lobe(cos1)
+            * self.reflection(tri2, cos2)
+            * self.lobe(cos2)
+            * s.area_weight;
+        SecondBounceSample { first_triangle: s.triangle, first_point: s.point, triangle, point: p2, extra_path_m: d1 + d12 - d2, amplitude: Complex::new(a, 0.0) }
+    }
+
+    /// The result from the GPU kernel's records: sample points on the f64 reference
+    /// surface from their barycentric coordinates, weights and amplitudes in f64.
+    #[cfg(feature = "gpu")]
+    fn from_records(&self, records: &[rftwin_gpu::scatter::ScatterRecord]) -> ScatteringResult {
+        use rftwin_gpu::scatter::outcome;
+        let mut out = ScatteringResult { rays: self.opts.samples as u64, ..Default::default() };
+        for r in records {
+            match r.outcome {
+                outcome::SAMPLE => {
+                    let [v0, v1, v2] = self.geom.triangles[r.triangle as usize];
+                    let b = [r.bary[0] as f64, r.bary[1] as f64];
+                    let s = self.first_bounce(r.triangle, b, v0 + (v1 - v0) * b[0] + (v2 - v0) * b[1]);
+                    if r.triangle2 != u32::MAX {
+                        let p2 = DVec3::new(r.point2[0] as f64, r.point2[1] as f64, r.point2[2] as f64);
+                        out.second_bounce.push(self.second_bounce(&s, r.triangle2, p2));
+                    }
+                    out.samples.push(s);
+                }
+                outcome::MISSED => out.missed += 1,
+                outcome::OCCLUDED => out.occluded += 1,
+                outcome::GRAZING => out.grazing_dropped += 1,
+                outcome::PARTIAL => out.partially_visible += 1,
+                _ => out.element_occluded += 1,
+            }
+        }
+        out
+    }
+}
+
+/// The sampling cone from the array centre.
+#[cfg(feature = "gpu")]
+struct Cone {
+    axis: DVec3,
+    t1: DVec3,
+    t2: DVec3,
+    cos_max: f64,
+}
+
+/// Runs the `scatter_samples` kernel.
+#[cfg(feature = "gpu")]
+fn gpu_records(ctx: &rftwin_gpu::GpuContext, model: &Model, is_target: &[bool], cone: &Cone) -> Result<Vec<rftwin_gpu::scatter::ScatterRecord>> {
+    use rftwin_gpu::sbr::SlabMaterial;
+    use rftwin_gpu::scatter::{GpuScatter, ScatterParams, ScatterTri};
+    let (geom, opts) = (model.geom, model.opts);
+    if opts.samples > u32::MAX as usize {
+        return Err(TraceError::InvalidInput { name: "samples", message: format!("the GPU backend takes at most {} rays", u32::MAX) });
+    }
+    let tris: Vec<ScatterTri> = (0..geom.num_triangles())
+        .map(|t| ScatterTri { normal: geom.normals[t].as_vec3().into(), material: geom.material[t], is_target: is_target[geom.object[t] as usize] as u32, pad: [0; 3] })
+        .collect();
+    let mats: Vec<SlabMaterial> = model.materials.iter().map(|(eta, d)| SlabMaterial { eta: [eta.re as f32, eta.im as f32], thickness: *d as f32, pad: 0.0 }).collect();
+    let gpu = GpuScatter::new(ctx, &geom.bvh, &tris, &mats)?;
+    let v = |x: DVec3| -> [f32; 3] { x.as_vec3().into() };
+    let params = ScatterParams {
+        center: v(model.center),
+        samples: opts.samples as u32,
+        axis: v(cone.axis),
+        first_sample: 0,
+        t1: v(cone.t1),
+        count: 0,
+        t2: v(cone.t2),
+        seed: (opts.seed ^ (opts.seed >> 32)) as u32,
+        one_minus_cos_max: (1.0 - cone.cos_max) as f32,
+        pdf_omega: model.pdf_omega as f32,
+        wavelength: model.lambda as f32,
+        diffuse: opts.diffuse as f32,
+        // single-precision hit points: step off surfaces by a small fraction of the scene
+        eps: (1e-6 * geom.scale).max(geom.eps()) as f32,
+        n_elements: 0,
+        second_bounce: opts.second_bounce as u32,
+        pad: 0,
+    };
+    let elements: Vec<[f32; 3]> = opts.elements.iter().map(|e| v(*e)).collect();
+    let mut records = Vec::with_capacity(opts.samples);
+    gpu.run(ctx, params, &elements, 1 << 20, |_, r| records.extend_from_slice(r))?;
+    Ok(records)
 }
 
 /// Barycentric coordinates `(b1, b2)` of `p` in triangle `(v0, v1, v2)`.

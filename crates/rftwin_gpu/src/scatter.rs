@@ -1,0 +1,187 @@
+//! Solver (B) on the GPU: the `scatter_samples` kernel casts the sampling rays, finds the
+//! first target hit, tests element visibility and follows the optional second bounce.
+//! CPU twin: `rftwin_trace::scattering::surface_scattering`.
+
+use crate::context::GpuContext;
+use crate::error::GpuError;
+use crate::kernels::SCATTER_SAMPLES;
+use crate::pipeline::{compute_pipeline, encode_dispatch, read_back, scoped, storage_entry, uniform_entry};
+use crate::sbr::SlabMaterial;
+use bytemuck::{Pod, Zeroable};
+use rftwin_bvh::Bvh;
+use wgpu::util::DeviceExt;
+
+/// Per-triangle data of the scattering kernel (32 bytes). Keep in sync with
+/// shaders/scatter_samples.wgsl (`ScatterTri`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+pub struct ScatterTri {
+    /// Unit normal.
+    pub normal: [f32; 3],
+    /// Material index.
+    pub material: u32,
+    /// 1 if the triangle's object scatters, 0 if it only occludes.
+    pub is_target: u32,
+    /// Padding.
+    pub pad: [u32; 3],
+}
+
+/// Kernel parameters (96 bytes, a uniform). Keep in sync with
+/// shaders/scatter_samples.wgsl (`ScatterParams`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+pub struct ScatterParams {
+    /// Array centre, the rays' origin [m].
+    pub center: [f32; 3],
+    /// Rays in the whole estimate (the `N` of the area weight).
+    pub samples: u32,
+    /// Cone axis.
+    pub axis: [f32; 3],
+    /// First ray of this dispatch.
+    pub first_sample: u32,
+    /// First tangent of the cone frame.
+    pub t1: [f32; 3],
+    /// Rays in this dispatch.
+    pub count: u32,
+    /// Second tangent of the cone frame.
+    pub t2: [f32; 3],
+    /// Seed of the ray directions.
+    pub seed: u32,
+    /// `1 − cos θ_max` of the cone.
+    pub one_minus_cos_max: f32,
+    /// Solid-angle pdf `1 / (2π (1 − cos θ_max))`.
+    pub pdf_omega: f32,
+    /// Wavelength [m].
+    pub wavelength: f32,
+    /// Diffuse share.
+    pub diffuse: f32,
+    /// Distance tolerance for stepping off surfaces [m].
+    pub eps: f32,
+    /// Elements to test visibility against (0: none).
+    pub n_elements: u32,
+    /// 1: follow the second bounce.
+    pub second_bounce: u32,
+    /// Padding.
+    pub pad: u32,
+}
+
+/// What happened to one ray (64 bytes). Keep in sync with shaders/scatter_samples.wgsl
+/// (`ScatterRecord`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+pub struct ScatterRecord {
+    /// First-bounce point [m].
+    pub point: [f32; 3],
+    /// Its triangle (original id).
+    pub triangle: u32,
+    /// Barycentric coordinates `(b1, b2)`.
+    pub bary: [f32; 2],
+    /// Monte Carlo area weight [m²].
+    pub area_weight: f32,
+    /// Echo amplitude.
+    pub amplitude: f32,
+    /// Second-bounce point [m].
+    pub point2: [f32; 3],
+    /// Second-bounce triangle, `u32::MAX` when there is none.
+    pub triangle2: u32,
+    /// Extra path of the two-bounce echo [m].
+    pub extra_path: f32,
+    /// Two-bounce amplitude.
+    pub amplitude2: f32,
+    /// [`outcome`] code.
+    pub outcome: u32,
+    /// Padding.
+    pub pad: u32,
+}
+
+/// Outcome codes of [`ScatterRecord::outcome`].
+pub mod outcome {
+    /// A surface sample.
+    pub const SAMPLE: u32 = 0;
+    /// The ray hit nothing.
+    pub const MISSED: u32 = 1;
+    /// The first hit is not a target.
+    pub const OCCLUDED: u32 = 2;
+    /// Grazing hit (cos θ < 1e-6), dropped.
+    pub const GRAZING: u32 = 3;
+    /// Some, not all, elements see the sample.
+    pub const PARTIAL: u32 = 4;
+    /// No element sees the sample.
+    pub const ELEMENT_OCCLUDED: u32 = 5;
+}
+
+/// The scattering pipeline with the scene uploaded.
+#[derive(Debug)]
+pub struct GpuScatter {
+    buffers: [wgpu::Buffer; 4],
+    pipeline: wgpu::ComputePipeline,
+    layout: wgpu::BindGroupLayout,
+}
+
+impl GpuScatter {
+    /// Uploads the BVH, per-triangle data (indexed by original triangle id) and materials.
+    pub fn new(ctx: &GpuContext, bvh: &Bvh, tris: &[ScatterTri], materials: &[SlabMaterial]) -> Result<Self, GpuError> {
+        for (what, bytes) in [
+            ("BVH nodes", std::mem::size_of_val(bvh.nodes.as_slice())),
+            ("BVH triangles", std::mem::size_of_val(bvh.triangles.as_slice())),
+            ("triangle data", std::mem::size_of_val(tris)),
+        ] {
+            let limit = ctx.max_binding_bytes();
+            if bytes as u64 > limit {
+                return Err(GpuError::TooLarge { what, needed: bytes as u64, limit });
+            }
+        }
+        scoped(ctx, "scattering upload", || {
+            let init = |label: &str, bytes: &[u8]| {
+                let pad = [0u8; 64];
+                let contents = if bytes.is_empty() { &pad[..] } else { bytes };
+                ctx.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(label), contents, usage: wgpu::BufferUsages::STORAGE })
+            };
+            let buffers = [
+                init("bvh nodes", bytemuck::cast_slice(&bvh.nodes)),
+                init("bvh triangles", bytemuck::cast_slice(&bvh.triangles)),
+                init("scatter triangles", bytemuck::cast_slice(tris)),
+                init("materials", bytemuck::cast_slice(materials)),
+            ];
+            let mut entries: Vec<wgpu::BindGroupLayoutEntry> = (0..5).map(|b| storage_entry(b, true)).collect();
+            entries.push(uniform_entry(5));
+            entries.push(storage_entry(6, false));
+            let layout = ctx.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some("scatter"), entries: &entries });
+            let pipeline = compute_pipeline(ctx, &layout, &SCATTER_SAMPLES);
+            GpuScatter { buffers, pipeline, layout }
+        })
+    }
+
+    /// Casts rays `0 .. params.samples` in dispatches of at most `chunk` rays and calls
+    /// `sink(first_ray, records)` for each. `elements` are positions [m] to test each
+    /// sample's visibility against.
+    pub fn run(&self, ctx: &GpuContext, params: ScatterParams, elements: &[[f32; 3]], chunk: u32, mut sink: impl FnMut(u32, &[ScatterRecord])) -> Result<(), GpuError> {
+        let record = std::mem::size_of::<ScatterRecord>() as u64;
+        let chunk = (chunk as u64).min(ctx.max_binding_bytes() / record).max(1) as u32;
+        let el: Vec<[f32; 4]> = elements.iter().map(|e| [e[0], e[1], e[2], 0.0]).collect();
+        let el_bytes: &[u8] = if el.is_empty() { &[0u8; 16] } else { bytemuck::cast_slice(&el) };
+        let el_buf = ctx.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some("elements"), contents: el_bytes, usage: wgpu::BufferUsages::STORAGE });
+        let mut first = 0u32;
+        while first < params.samples {
+            let count = chunk.min(params.samples - first);
+            let p = ScatterParams { first_sample: first, count, n_elements: elements.len() as u32, ..params };
+            let bytes = count as u64 * record;
+            let (rb, submission) = scoped(ctx, "scattering dispatch", || {
+                let ub = ctx.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some("scatter params"), contents: bytemuck::bytes_of(&p), usage: wgpu::BufferUsages::UNIFORM });
+                let out = ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some("scatter records"), size: bytes, usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC, mapped_at_creation: false });
+                let rb = ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some("scatter readback"), size: bytes, usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST, mapped_at_creation: false });
+                let bufs = [&self.buffers[0], &self.buffers[1], &self.buffers[2], &self.buffers[3], &el_buf, &ub, &out];
+                let entries: Vec<wgpu::BindGroupEntry> = bufs.iter().enumerate().map(|(b, buf)| wgpu::BindGroupEntry { binding: b as u32, resource: buf.as_entire_binding() }).collect();
+                let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some("scatter"), layout: &self.layout, entries: &entries });
+                let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("scatter") });
+                encode_dispatch(ctx, &mut enc, &self.pipeline, &bind, &SCATTER_SAMPLES, count as u64);
+                enc.copy_buffer_to_buffer(&out, 0, &rb, 0, bytes);
+                (rb, ctx.queue.submit([enc.finish()]))
+            })?;
+            let records = read_back::<ScatterRecord>(ctx, &rb, submission, "scattering readback")?;
+            sink(first, &records);
+            first += count;
+        }
+        Ok(())
+    }
+}
