@@ -15,6 +15,10 @@ pub enum RadarError {
     /// Two inputs that must agree in size do not.
     #[error("shape mismatch: {0}")]
     Shape(String),
+    /// The GPU failed (no adapter, device lost, out of memory, too large).
+    #[cfg(feature = "gpu")]
+    #[error(transparent)]
+    Gpu(#[from] rftwin_gpu::GpuError),
 }
 
 /// Result alias with [`RadarError`].

@@ -22,6 +22,8 @@ pub mod ofdm;
 pub mod signal;
 pub mod spectrum;
 pub mod surrogate;
+#[cfg(feature = "gpu")]
+pub mod surrogate_gpu;
 
 pub use config::{FmcwConfig, MimoArray};
 pub use error::RadarError;
