@@ -95,11 +95,62 @@ fn main() -> Result<()> {
         summary.insert("munich_gpu_s".into(), times[0].0.into());
         summary.insert("munich_cpu_s".into(), times[1].0.into());
     }
+    // Solver (B) and the surrogate chain: the scattering_bench workload (icosphere of
+    // 20,480 triangles, 1e5 rays) and the spatial surrogate + VJP over its echoes.
+    {
+        use rftwin::radar::spectrum::{AngleGrid, Spectrum};
+        use rftwin::radar::surrogate::{spatial_surrogate, spatial_surrogate_vjp, RangeKernel, SurrogateEcho, SurrogateOptions};
+        use rftwin::radar::surrogate_gpu::{spatial_surrogate_gpu, spatial_surrogate_vjp_gpu};
+        use rftwin::trace::scattering::{surface_scattering, ScatteringOptions};
+        let mut scene = rftwin::Scene::new();
+        scene.add_object("target", rftwin::Mesh::icosphere(DVec3::new(0.0, 1.2, 0.0), 0.25, 5), "itu_metal")?;
+        let geom = SceneGeometry::new(&scene);
+        let mut t_b = Vec::new();
+        let mut n_b = Vec::new();
+        let mut echoes = Vec::new();
+        for backend in [BackendChoice::Gpu, BackendChoice::Cpu] {
+            let opts = ScatteringOptions { samples: 100_000, backend, ..Default::default() };
+            let mut v = Vec::new();
+            for _ in 0..5 {
+                let t = Instant::now();
+                let res = surface_scattering(&scene, &geom, DVec3::ZERO, &opts)?;
+                v.push(t.elapsed().as_secs_f64());
+                n_b.push(res.samples.len());
+                echoes = res.echoes();
+            }
+            t_b.push(median(v));
+        }
+        rows.push(format!("{:<28} {:>10.4} s {:>10.4} s {:>10} {:>10}", "solver B (1e5 rays, 20k tris)", t_b[0], t_b[1], n_b[0], n_b[n_b.len() - 1]));
+        summary.insert("solver_b_gpu_s".into(), t_b[0].into());
+        summary.insert("solver_b_cpu_s".into(), t_b[1].into());
+        let lambda = 299792458.0 / 77e9;
+        let se: Vec<SurrogateEcho> = echoes.iter().map(|e| SurrogateEcho::from_echo(e, DVec3::ZERO)).collect();
+        let bins: Vec<f64> = (0..16).map(|k| 0.9 + 0.0375 * k as f64).collect();
+        let dirs = AngleGrid::uniform(9, 0.3, 9, 0.3).directions();
+        let so = SurrogateOptions { sigma_m: 0.0375, kernel: RangeKernel::Gaussian, aperture_radius_m: 4.0 * lambda, wavelength: lambda, random_phase_seed: Some(1) };
+        let mut q = Spectrum::zeros([bins.len(), dirs.len(), 1]);
+        q.data.iter_mut().enumerate().for_each(|(i, x)| *x = ((i * 7919) % 13) as f64 / 13.0 - 0.5);
+        let (mut tg, mut tc) = (Vec::new(), Vec::new());
+        for _ in 0..3 {
+            let t = Instant::now();
+            spatial_surrogate_gpu(ctx, &se, &bins, &dirs, &so)?;
+            spatial_surrogate_vjp_gpu(ctx, &se, &bins, &dirs, &so, &q)?;
+            tg.push(t.elapsed().as_secs_f64());
+            let t = Instant::now();
+            spatial_surrogate(&se, &bins, &dirs, &so)?;
+            spatial_surrogate_vjp(&se, &bins, &dirs, &so, &q)?;
+            tc.push(t.elapsed().as_secs_f64());
+        }
+        let label = format!("surrogate+VJP ({}×{}×{})", se.len(), bins.len(), dirs.len());
+        rows.push(format!("{:<28} {:>10.4} s {:>10.4} s {:>10} {:>10}", label, median(tg.clone()), median(tc.clone()), "", ""));
+        summary.insert("surrogate_vjp_gpu_s".into(), median(tg).into());
+        summary.insert("surrogate_vjp_cpu_s".into(), median(tc).into());
+    }
     println!("{:<28} {:>12} {:>12} {:>10} {:>10}", "workload", "GPU", "CPU", "GPU hits", "CPU hits");
     for r in rows {
         println!("{r}");
     }
-    println!("(closest-hit rows in Mrays/s; CPU: 4-wide BVH, {} threads)", rayon::current_num_threads());
+    println!("(closest-hit rows in Mrays/s, the rest in seconds, median of 3-5 runs; solver B 'hits' = samples; CPU: 4-wide BVH, {} threads)", rayon::current_num_threads());
     println!("summary: {}", serde_json::Value::Object(summary));
     Ok(())
 }

@@ -29,14 +29,15 @@ use std::time::Instant;
 
 fn main() -> Result<()> {
     let args = Args::parse(&[])?;
-    args.check_known(&["samples", "subdivisions", "runs"])?;
+    args.check_known(&["samples", "subdivisions", "runs", "backend"])?;
+    let backend = rftwin::BackendChoice::parse(args.value("backend").unwrap_or("cpu"))?;
     let samples: usize = args.parsed("samples", 100_000)?;
     let subdiv: u32 = args.parsed("subdivisions", 5)?.min(7);
     let runs: usize = args.parsed("runs", 5)?.max(1);
     let mut scene = Scene::new();
     scene.add_object("target", Mesh::icosphere(DVec3::new(0.0, 1.2, 0.0), 0.25, subdiv), "itu_metal")?;
     let geom = SceneGeometry::new(&scene);
-    let opts = ScatteringOptions { samples, ..Default::default() };
+    let opts = ScatteringOptions { samples, backend, ..Default::default() };
     let lambda = 299792458.0 / opts.frequency_hz;
     let bins: Vec<f64> = (0..16).map(|k| 0.9 + 0.0375 * k as f64).collect();
     let dirs = AngleGrid::uniform(9, 0.3, 9, 0.3).directions();
