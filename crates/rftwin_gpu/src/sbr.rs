@@ -257,7 +257,7 @@ impl GpuSbr {
         let md = params.max_depth;
         let record = (md as u64 + 1) * 4;
         let limit = ctx.max_binding_bytes();
-        let capacity = (settings.capacity as u64).min(limit / record).min(1 << 30).max(1) as u32;
+        let capacity = (settings.capacity as u64).min(limit / record).clamp(1, 1 << 30) as u32;
         let overflow_capacity = (settings.overflow_capacity as u64).min(limit / record).max(1) as u32;
         let mut slots = (2 * capacity as u64).next_power_of_two();
         while slots > 2 && slots * 8 + 16 > limit {

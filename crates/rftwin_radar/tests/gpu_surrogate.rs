@@ -29,7 +29,7 @@ fn echoes(n: usize, seed: u64) -> Vec<SurrogateEcho> {
     (0..n)
         .map(|_| {
             let d = DVec3::new(rng.gen_range(-0.3..0.3), 1.0, rng.gen_range(-0.2..0.2)).normalize();
-            SurrogateEcho { range: rng.gen_range(1.0..1.6), direction: d, weight: Complex::from_polar(rng.gen_range(0.1..1.0), rng.gen_range(0.0..6.28)) * 1e-3 }
+            SurrogateEcho { range: rng.gen_range(1.0..1.6), direction: d, weight: Complex::from_polar(rng.gen_range(0.1..1.0), rng.gen_range(0.0..std::f64::consts::TAU)) * 1e-3 }
         })
         .collect()
 }

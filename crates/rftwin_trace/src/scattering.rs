@@ -220,7 +220,7 @@ fn scattering_impl(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts: &Sc
     if let Backend::Gpu(ctx) = resolve(opts.backend)? {
         let cone = Cone { axis, t1, t2, cos_max };
         let records = gpu_records(ctx, &model, &is_target, &cone)?;
-        let result = model.from_records(&records);
+        let result = model.result_of_records(&records);
         if let Some(r) = raw {
             *r = records;
         }
@@ -360,7 +360,7 @@ impl Model<'_> {
     /// The result from the GPU kernel's records: sample points on the f64 reference
     /// surface from their barycentric coordinates, weights and amplitudes in f64.
     #[cfg(feature = "gpu")]
-    fn from_records(&self, records: &[rftwin_gpu::scatter::ScatterRecord]) -> ScatteringResult {
+    fn result_of_records(&self, records: &[rftwin_gpu::scatter::ScatterRecord]) -> ScatteringResult {
         use rftwin_gpu::scatter::outcome;
         let mut out = ScatteringResult { rays: self.opts.samples as u64, ..Default::default() };
         for r in records {
