@@ -1,9 +1,10 @@
 //! Backend choice: the CPU reference or the GPU (WGSL through wgpu).
 //!
-//! On the GPU backend the candidate search (shooting and bouncing) runs as the
-//! `sbr_candidates` kernel; deduplication, the image method and the field calculation
-//! stay on the CPU in f64 (see docs/ARCHITECTURE.md), so both backends return paths
-//! computed by the same reference code.
+//! On the GPU backend the candidate search (shooting and bouncing, `sbr_candidates`),
+//! its deduplication (`chain_dedup`), the field calculation (`path_field`) and solver
+//! (B)'s rays (`scatter_samples`) run as kernels; the image method stays on the CPU in
+//! f64 (see docs/ARCHITECTURE.md), so both backends return the same path vertices and
+//! delays.
 
 use crate::error::{Result, TraceError};
 
