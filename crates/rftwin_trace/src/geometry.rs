@@ -177,11 +177,17 @@ impl SceneGeometry {
     /// Nearest hit of the ray `o + t d` (`d` unit) with `t ∈ (t_min, t_max)`, ignoring
     /// triangle `skip` (the one the ray starts on, if any).
     pub fn closest_hit(&self, o: DVec3, d: DVec3, t_min: f64, t_max: f64, skip: Option<u32>) -> Option<SceneHit> {
+        self.closest_hit_skipping(o, d, t_min, t_max, skip.as_slice())
+    }
+
+    /// [`Self::closest_hit`] ignoring every triangle in `skip` (e.g. both faces of an edge
+    /// the ray starts on).
+    pub fn closest_hit_skipping(&self, o: DVec3, d: DVec3, t_min: f64, t_max: f64, skip: &[u32]) -> Option<SceneHit> {
         let ray = Self::ray32(o, d, t_max);
         let mut best: Option<SceneHit> = None;
         let mut best_t = t_max;
         self.wide.traverse(&ray, |tri, tmax32| {
-            if Some(tri.id) != skip {
+            if !skip.contains(&tri.id) {
                 if let Some(t) = self.intersect(tri.id as usize, o, d) {
                     if t > t_min && t < best_t {
                         best_t = t;

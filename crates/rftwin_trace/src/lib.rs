@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod backend;
+pub mod boundary;
 pub mod candidates;
 pub mod channel;
 pub mod error;

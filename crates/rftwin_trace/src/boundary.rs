@@ -1,0 +1,245 @@
+//! Boundary term of solver (B)'s gradients: the visibility discontinuities.
+//!
+//! Solver (B) attaches its samples to the reference surface (see
+//! [`crate::scattering_grad`]): the estimate is `I(θ) = ∫ g(x(u, θ)) V(c, x(u, θ)) dA(u)`
+//! over the material coordinates `u` of the target surfaces, where `g = c(x) f(x)` is the
+//! scattering density times the loss's cotangent at `x`. The interior term
+//! differentiates `g` and the area element with `V` held fixed. `V` jumps on the
+//! *shadow curves*: where a ray from the array centre `c` grazes a silhouette edge `E`
+//! of some occluder (an edge whose adjacent faces all lie on one side of the plane
+//! through `c` and `E`; open borders included) and goes on to hit a target. When θ
+//! moves, these curves move relative to the material, and the visible area gains or
+//! loses a strip:
+//!
+//! `∂I/∂θ_boundary = −∫_Γ g(x) (w · m) dl`,
+//!
+//! with `w = ∂x_Γ/∂θ − v_material(x)` the velocity of the shadow point relative to the
+//! surface material under it, and `m` the in-surface unit normal of Γ pointing into the
+//! visible side. Γ is parameterised by the edge, `x(λ) = c + s (p(λ) − c)`,
+//! `p(λ) = e₀ + λ (e₁ − e₀)`, `dl = |∂x/∂λ| dλ`, and `∂x/∂θ` comes from dual numbers over
+//! the 15 coordinates of the edge's two vertices and the target triangle's three. The
+//! integral is estimated by edge sampling: the budget is split over the silhouette
+//! edges in proportion to their length, `n_e ≥ 1` jittered-stratified points per edge
+//! (unbiased for any `n_e`).
+//!
+//! Approximation: visibility is that of the array centre (the sampling rays), not of
+//! each element; the element-wise visibility of [`ScatteringOptions::elements`] is not
+//! differentiated. Materials do not move boundaries (no term); the radar position does
+//! (not provided yet: [`boundary_samples`] assumes a fixed centre).
+
+use crate::error::{Result, TraceError};
+use crate::geometry::SceneGeometry;
+use crate::scattering::{barycentric, scattering_density, ScatteringOptions};
+use crate::field::slab_coefficients;
+use glam::DVec3;
+use rand::{Rng, SeedableRng};
+use rftwin_core::constants::wavelength;
+use rftwin_core::dual::{Dual, V3};
+use rftwin_core::Scene;
+use std::collections::HashMap;
+
+/// Budget and seed of the edge sampling.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BoundaryOptions {
+    /// Points sampled on silhouette edges in total (each edge gets at least one).
+    pub samples: usize,
+    /// Seed of the jitter.
+    pub seed: u64,
+}
+
+impl Default for BoundaryOptions {
+    fn default() -> Self {
+        BoundaryOptions { samples: 4096, seed: 1 }
+    }
+}
+
+/// One point on a shadow curve.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BoundarySample {
+    /// The point on the target surface [m] (where the echo's cotangent is needed).
+    pub point: DVec3,
+    /// Scattering amplitude per unit area `f(x)` there.
+    pub density: f64,
+    /// The five vertices the point depends on: the edge's two, then the target
+    /// triangle's three, as (object, local vertex index).
+    pub vertices: [(u32, u32); 5],
+    /// `∂(estimate)/∂(vertex)` per unit cotangent: the contribution of this sample to
+    /// the gradient of `Σ cot · a` with respect to each of the five vertices.
+    pub rates: [DVec3; 5],
+}
+
+/// The boundary samples and what happened to the edge points.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BoundaryResult {
+    /// Points on shadow curves.
+    pub samples: Vec<BoundarySample>,
+    /// Silhouette edges seen from the centre.
+    pub silhouette_edges: usize,
+    /// Edge points hidden from the centre.
+    pub edge_occluded: u64,
+    /// Edge points behind which the ray hits nothing or a non-target (no jump).
+    pub no_target_behind: u64,
+}
+
+struct Edge {
+    object: u32,
+    v: [u32; 2],
+    faces: Vec<u32>, // global triangles
+    side: f64,
+}
+
+/// Samples the shadow curves of every silhouette edge (seen from `center`) on the
+/// target surfaces of `opts`.
+pub fn boundary_samples(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts: &ScatteringOptions, b: &BoundaryOptions) -> Result<BoundaryResult> {
+    if b.samples == 0 {
+        return Err(TraceError::InvalidInput { name: "boundary samples", message: "must be > 0".into() });
+    }
+    if !center.is_finite() {
+        return Err(TraceError::InvalidInput { name: "center", message: format!("must be finite, got {center}") });
+    }
+    let n_obj = scene.objects().len();
+    let mut is_target = vec![opts.targets.is_empty(); n_obj];
+    for name in &opts.targets {
+        is_target[scene.object_index(name)?] = true;
+    }
+    let lambda = wavelength(opts.frequency_hz);
+    // global triangle of (object, local triangle)
+    let mut global: HashMap<(u32, u32), u32> = HashMap::new();
+    for t in 0..geom.num_triangles() {
+        global.insert((geom.object[t], geom.local_index[t]), t as u32);
+    }
+    // silhouette edges
+    let mut edges = Vec::new();
+    for (o, obj) in scene.objects().iter().enumerate() {
+        let m = &obj.mesh;
+        let mut map: HashMap<(u32, u32), Vec<(u32, u32)>> = HashMap::new();
+        for (lt, tri) in m.triangles.iter().enumerate() {
+            let Some(&g) = global.get(&(o as u32, lt as u32)) else { continue };
+            for k in 0..3 {
+                let (a, b2, third) = (tri[k], tri[(k + 1) % 3], tri[(k + 2) % 3]);
+                map.entry((a.min(b2), a.max(b2))).or_default().push((g, third));
+            }
+        }
+        for ((a, b2), faces) in map {
+            let (e0, e1) = (m.vertices[a as usize], m.vertices[b2 as usize]);
+            let k = (e0 - center).cross(e1 - center);
+            if k.length_squared() == 0.0 {
+                continue;
+            }
+            let k = k.normalize();
+            let sides: Vec<f64> = faces.iter().map(|(_, third)| k.dot(m.vertices[*third as usize] - center)).collect();
+            let tol = 1e-12 * geom.scale.max(1.0);
+            if sides.iter().all(|s| *s > tol) || sides.iter().all(|s| *s < -tol) {
+                edges.push(Edge { object: o as u32, v: [a, b2], faces: faces.iter().map(|f| f.0).collect(), side: sides[0].signum() });
+            }
+        }
+    }
+    let mut out = BoundaryResult { silhouette_edges: edges.len(), ..Default::default() };
+    let length = |e: &Edge| {
+        let m = &scene.objects()[e.object as usize].mesh;
+        (m.vertices[e.v[1] as usize] - m.vertices[e.v[0] as usize]).length()
+    };
+    let total: f64 = edges.iter().map(length).sum();
+    if edges.is_empty() || total == 0.0 {
+        return Ok(out);
+    }
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(b.seed);
+    let eps = geom.eps();
+    for e in &edges {
+        let m = &scene.objects()[e.object as usize].mesh;
+        let (e0, e1) = (m.vertices[e.v[0] as usize], m.vertices[e.v[1] as usize]);
+        let share = b.samples as f64 * length(e) / total;
+        let n_e = ((share.floor() as usize) + (rng.gen::<f64>() < share.fract()) as usize).max(1);
+        let k = (e0 - center).cross(e1 - center).normalize();
+        let skip = [e.faces.first().copied(), e.faces.get(1).copied()];
+        for j in 0..n_e {
+            let lam = (j as f64 + rng.gen::<f64>()) / n_e as f64;
+            let p = e0 + (e1 - e0) * lam;
+            if geom.occluded(center, p, skip, eps) {
+                out.edge_occluded += 1;
+                continue;
+            }
+            let d = (p - center).normalize();
+            let hit = geom.closest_hit_skipping(p, d, eps, f64::INFINITY, &e.faces);
+            let Some(hit) = hit.filter(|h| is_target[geom.object[h.triangle as usize] as usize]) else {
+                out.no_target_behind += 1;
+                continue;
+            };
+            let tri = hit.triangle as usize;
+            let x = p + d * hit.t;
+            let n_hat = geom.normals[tri];
+            let dist = (x - center).length();
+            let cos = n_hat.dot((x - center) / dist).abs();
+            if cos < 1e-6 {
+                continue;
+            }
+            let mat = &scene.materials()[geom.material[tri] as usize];
+            let c = slab_coefficients(mat.complex_permittivity(opts.frequency_hz)?, mat.thickness, lambda, cos);
+            let density = scattering_density(lambda, dist, cos, 0.5 * (c.r_te.norm() + c.r_tm.norm()), opts.diffuse);
+            // x(λ; e0, e1, v0, v1, v2) in dual numbers over the 15 coordinates
+            let [v0, v1, v2] = geom.triangles[tri];
+            let var = |v: DVec3, base: usize| V3([0, 1, 2].map(|i| Dual::<15>::variable(v[i], base + i)));
+            let (de0, de1, dv0, dv1, dv2) = (var(e0, 0), var(e1, 3), var(v0, 6), var(v1, 9), var(v2, 12));
+            let cc = V3::<Dual<15>>::cst(center);
+            let lam_d = Dual::<15>::constant(lam);
+            let pd = de0.plus(de1.minus(de0).scale(lam_d));
+            let nd = dv1.minus(dv0).cross(dv2.minus(dv0));
+            let s = nd.dot(dv0.minus(cc)) / nd.dot(pd.minus(cc));
+            let xd = cc.plus(pd.minus(cc).scale(s));
+            // tangent of Γ: ∂x/∂λ
+            let sv = s.v;
+            let nv = (v1 - v0).cross(v2 - v0);
+            let ds = -sv * nv.dot(e1 - e0) / nv.dot(p - center);
+            let dx_dlam = (p - center) * ds + (e1 - e0) * sv;
+            let dl = dx_dlam.length();
+            if dl == 0.0 || !dl.is_finite() {
+                continue;
+            }
+            let mut normal_in = n_hat.cross(dx_dlam / dl).normalize();
+            // the shadow lies on the occluder's side of the plane (c, E): m points away
+            if normal_in.dot(k) * e.side > 0.0 {
+                normal_in = -normal_in;
+            }
+            let bc = barycentric(x, v0, v1, v2);
+            let bary = [1.0 - bc[0] - bc[1], bc[0], bc[1]];
+            let mut rates = [DVec3::ZERO; 5];
+            for (slot, rate) in rates.iter_mut().enumerate() {
+                for axis in 0..3 {
+                    let xi = 3 * slot + axis;
+                    let mut w = DVec3::new(xd.0[0].d[xi], xd.0[1].d[xi], xd.0[2].d[xi]);
+                    if slot >= 2 {
+                        // the material point under x moves with its triangle
+                        w -= DVec3::AXES[axis] * bary[slot - 2];
+                    }
+                    rate[axis] = -density * w.dot(normal_in) * dl / n_e as f64;
+                }
+            }
+            let (to, tl) = (geom.object[tri], geom.local_index[tri]);
+            let tv = scene.objects()[to as usize].mesh.triangles[tl as usize];
+            out.samples.push(BoundarySample {
+                point: x,
+                density,
+                vertices: [(e.object, e.v[0]), (e.object, e.v[1]), (to, tv[0]), (to, tv[1]), (to, tv[2])],
+                rates,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The boundary term as vertex gradients (same shape as
+/// [`crate::scattering_grad::vertex_gradients`]: per object, per vertex) of
+/// `Σ_b cot_b · a(x_b)`, where `cot_b = ∂L/∂a` at boundary point `b` (for the radar
+/// surrogates: the weight gradient of a zero-weight echo placed at the point).
+pub fn boundary_vertex_gradients(scene: &Scene, res: &BoundaryResult, cot: &[f64]) -> Result<Vec<Vec<DVec3>>> {
+    if cot.len() != res.samples.len() {
+        return Err(TraceError::InvalidInput { name: "cotangents", message: format!("{} for {} boundary samples", cot.len(), res.samples.len()) });
+    }
+    let mut g: Vec<Vec<DVec3>> = scene.objects().iter().map(|o| vec![DVec3::ZERO; o.mesh.vertices.len()]).collect();
+    for (s, c) in res.samples.iter().zip(cot) {
+        for ((o, v), r) in s.vertices.iter().zip(&s.rates) {
+            g[*o as usize][*v as usize] += *r * *c;
+        }
+    }
+    Ok(g)
+}
