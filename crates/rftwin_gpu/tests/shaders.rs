@@ -102,9 +102,73 @@ fn host_structs_match_their_wgsl_twins() {
             ("max_probes", offset_of!(DedupParams, max_probes)),
         ],
     )];
+    let (scatter, _) = parse(&rftwin_gpu::kernels::SCATTER_SAMPLES);
+    use rftwin_gpu::scatter::{ScatterParams, ScatterRecord, ScatterTri};
+    let scatter_cases: Vec<(&str, usize, Vec<(&str, usize)>)> = vec![
+        ("ScatterTri", size_of::<ScatterTri>(), vec![("normal", offset_of!(ScatterTri, normal)), ("material", offset_of!(ScatterTri, material)), ("is_target", offset_of!(ScatterTri, is_target))]),
+        (
+            "ScatterParams",
+            size_of::<ScatterParams>(),
+            vec![
+                ("center", offset_of!(ScatterParams, center)),
+                ("samples", offset_of!(ScatterParams, samples)),
+                ("axis", offset_of!(ScatterParams, axis)),
+                ("first_sample", offset_of!(ScatterParams, first_sample)),
+                ("t1", offset_of!(ScatterParams, t1)),
+                ("count", offset_of!(ScatterParams, count)),
+                ("t2", offset_of!(ScatterParams, t2)),
+                ("seed", offset_of!(ScatterParams, seed)),
+                ("one_minus_cos_max", offset_of!(ScatterParams, one_minus_cos_max)),
+                ("pdf_omega", offset_of!(ScatterParams, pdf_omega)),
+                ("wavelength", offset_of!(ScatterParams, wavelength)),
+                ("diffuse", offset_of!(ScatterParams, diffuse)),
+                ("eps", offset_of!(ScatterParams, eps)),
+                ("n_elements", offset_of!(ScatterParams, n_elements)),
+                ("second_bounce", offset_of!(ScatterParams, second_bounce)),
+            ],
+        ),
+        (
+            "ScatterRecord",
+            size_of::<ScatterRecord>(),
+            vec![
+                ("point", offset_of!(ScatterRecord, point)),
+                ("triangle", offset_of!(ScatterRecord, triangle)),
+                ("bary", offset_of!(ScatterRecord, bary)),
+                ("area_weight", offset_of!(ScatterRecord, area_weight)),
+                ("amplitude", offset_of!(ScatterRecord, amplitude)),
+                ("point2", offset_of!(ScatterRecord, point2)),
+                ("triangle2", offset_of!(ScatterRecord, triangle2)),
+                ("extra_path", offset_of!(ScatterRecord, extra_path)),
+                ("amplitude2", offset_of!(ScatterRecord, amplitude2)),
+                ("outcome", offset_of!(ScatterRecord, outcome)),
+            ],
+        ),
+        ("SlabMaterial", size_of::<SlabMaterial>(), vec![("eta", offset_of!(SlabMaterial, eta)), ("thickness", offset_of!(SlabMaterial, thickness))]),
+    ];
+    let (surr, _) = parse(&rftwin_gpu::kernels::SURROGATE_FIELD);
+    use rftwin_gpu::surrogate::{GpuEchoGrad, GpuSurrogateEcho, SurrogateParams};
+    let surrogate_cases: Vec<(&str, usize, Vec<(&str, usize)>)> = vec![
+        ("SurrogateEcho", size_of::<GpuSurrogateEcho>(), vec![("direction", offset_of!(GpuSurrogateEcho, direction)), ("range", offset_of!(GpuSurrogateEcho, range)), ("weight", offset_of!(GpuSurrogateEcho, weight))]),
+        ("EchoGrad", size_of::<GpuEchoGrad>(), vec![("direction", offset_of!(GpuEchoGrad, direction)), ("range", offset_of!(GpuEchoGrad, range)), ("weight", offset_of!(GpuEchoGrad, weight))]),
+        (
+            "SurrogateParams",
+            size_of::<SurrogateParams>(),
+            vec![
+                ("n_echoes", offset_of!(SurrogateParams, n_echoes)),
+                ("n_bins", offset_of!(SurrogateParams, n_bins)),
+                ("n_dirs", offset_of!(SurrogateParams, n_dirs)),
+                ("normalized", offset_of!(SurrogateParams, normalized)),
+                ("sigma", offset_of!(SurrogateParams, sigma)),
+                ("kr", offset_of!(SurrogateParams, kr)),
+                ("airy", offset_of!(SurrogateParams, airy)),
+            ],
+        ),
+    ];
     let all = cases
         .into_iter()
         .map(|c| (&module, c))
+        .chain(scatter_cases.into_iter().map(|c| (&scatter, c)))
+        .chain(surrogate_cases.into_iter().map(|c| (&surr, c)))
         .chain(dedup_cases.into_iter().map(|c| (&dedup, c)))
         .chain(sbr_cases.into_iter().map(|c| (&sbr, c)))
         .chain(field_cases.into_iter().map(|c| (&field, c)));
