@@ -65,3 +65,35 @@ fn boundary_term_recovers_the_gradient_of_a_moving_shadow_edge() {
         assert!((gi + gb - fd).abs() <= 0.05 * fd.abs(), "{object}: interior + boundary {} vs FD {fd}", gi + gb);
     }
 }
+
+/// The edge-sampling estimate is unbiased: at a budget of a few points, the mean over
+/// independent seeds matches a large-budget reference, and the RMS error falls at least
+/// as fast as 1/√N (stratification makes it faster).
+#[test]
+fn boundary_estimate_is_unbiased_and_converges() {
+    let s0 = scene(-0.04, 0.0);
+    let geom = SceneGeometry::new(&s0);
+    let o = opts(1000);
+    let param = GradientParam::ObjectTranslation("occluder".into());
+    let estimate = |budget: usize, seed: u64| {
+        let b = boundary_samples(&s0, &geom, CENTER, &o, &BoundaryOptions { samples: budget, seed }).unwrap();
+        let bc: Vec<f64> = b.samples.iter().map(|s| cot(s.point)).collect();
+        object_gradient(&s0, &boundary_vertex_gradients(&s0, &b, &bc).unwrap(), &param).unwrap()[0]
+    };
+    let reference = estimate(400_000, 99);
+    let mut rms = Vec::new();
+    for budget in [24, 96, 384] {
+        let runs: Vec<f64> = (0..40).map(|seed| estimate(budget, 1000 + seed)).collect();
+        let mean = runs.iter().sum::<f64>() / runs.len() as f64;
+        let var = runs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (runs.len() - 1) as f64;
+        let stderr = (var / runs.len() as f64).sqrt();
+        let e = (runs.iter().map(|x| (x - reference).powi(2)).sum::<f64>() / runs.len() as f64).sqrt();
+        println!("budget {budget}: mean {mean:.6e} (ref {reference:.6e}, stderr {stderr:.2e}), rms error {e:.3e}");
+        assert!((mean - reference).abs() <= 4.0 * stderr + 1e-9 * reference.abs(), "biased at budget {budget}");
+        rms.push(e);
+    }
+    assert!(rms[0] > 0.0, "the estimate must vary with the seed");
+    for w in rms.windows(2) {
+        assert!(w[1] <= w[0] / 1.8, "error must fall at least like 1/√N: {rms:?}");
+    }
+}
