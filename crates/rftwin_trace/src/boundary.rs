@@ -112,7 +112,8 @@ pub fn boundary_samples(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts
     let mut edges = Vec::new();
     for (o, obj) in scene.objects().iter().enumerate() {
         let m = &obj.mesh;
-        let mut map: HashMap<(u32, u32), Vec<(u32, u32)>> = HashMap::new();
+        // ordered: the edge order fixes which jitter each edge draws (reproducible seeds)
+        let mut map: std::collections::BTreeMap<(u32, u32), Vec<(u32, u32)>> = Default::default();
         for (lt, tri) in m.triangles.iter().enumerate() {
             let Some(&g) = global.get(&(o as u32, lt as u32)) else { continue };
             for k in 0..3 {
@@ -239,6 +240,58 @@ pub fn boundary_vertex_gradients(scene: &Scene, res: &BoundaryResult, cot: &[f64
     for (s, c) in res.samples.iter().zip(cot) {
         for ((o, v), r) in s.vertices.iter().zip(&s.rates) {
             g[*o as usize][*v as usize] += *r * *c;
+        }
+    }
+    Ok(g)
+}
+
+/// Which gradient terms of solver (B) to compute: a user trades cost for accuracy.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GradientTerms {
+    /// The interior term (reparameterised samples, [`crate::scattering_grad`]).
+    pub interior: bool,
+    /// The boundary term with its own sample budget; `None` leaves it out.
+    pub boundary: Option<BoundaryOptions>,
+}
+
+impl Default for GradientTerms {
+    fn default() -> Self {
+        GradientTerms { interior: true, boundary: Some(BoundaryOptions::default()) }
+    }
+}
+
+/// Vertex gradients (per object, per vertex) of a loss through solver (B) with the
+/// chosen `terms`. `cot` holds the per-sample cotangents (as for
+/// [`crate::scattering_grad::vertex_gradients`]); `boundary_cot` maps the boundary
+/// points to `∂L/∂a` there (for the radar surrogates: append zero-weight echoes at the
+/// points to the VJP call and take the real part of their weight gradients).
+#[allow(clippy::too_many_arguments)]
+pub fn scattering_vertex_gradients(
+    scene: &Scene,
+    geom: &SceneGeometry,
+    res: &crate::scattering::ScatteringResult,
+    center: DVec3,
+    opts: &ScatteringOptions,
+    terms: &GradientTerms,
+    cot: &[crate::scattering_grad::EchoCotangent],
+    boundary_cot: impl FnOnce(&[DVec3]) -> Result<Vec<f64>>,
+) -> Result<Vec<Vec<DVec3>>> {
+    if !terms.interior && terms.boundary.is_none() {
+        return Err(TraceError::InvalidInput { name: "gradient terms", message: "neither the interior nor the boundary term is selected".into() });
+    }
+    let mut g: Vec<Vec<DVec3>> = if terms.interior {
+        crate::scattering_grad::vertex_gradients(scene, geom, res, center, opts, cot)?
+    } else {
+        scene.objects().iter().map(|o| vec![DVec3::ZERO; o.mesh.vertices.len()]).collect()
+    };
+    if let Some(b) = &terms.boundary {
+        let samples = boundary_samples(scene, geom, center, opts, b)?;
+        let points: Vec<DVec3> = samples.samples.iter().map(|s| s.point).collect();
+        let c = boundary_cot(&points)?;
+        for (go, bo) in g.iter_mut().zip(boundary_vertex_gradients(scene, &samples, &c)?) {
+            for (x, y) in go.iter_mut().zip(bo) {
+                *x += y;
+            }
         }
     }
     Ok(g)
