@@ -46,7 +46,7 @@ fn boundary_term_recovers_the_gradient_of_a_moving_shadow_edge() {
     assert!(res.occluded > 1000, "the occluder must hide part of the plate");
     let cots: Vec<EchoCotangent> = res.samples.iter().map(|x| EchoCotangent { point: cot_grad(x.point) * x.amplitude.re, amplitude: rftwin::Complex::new(cot(x.point), 0.0) }).collect();
     let interior = vertex_gradients(&s0, &geom, &res, CENTER, &o, &cots).unwrap();
-    let b = boundary_samples(&s0, &geom, CENTER, &o, &BoundaryOptions { samples: 20_000, seed: 3 }).unwrap();
+    let b = boundary_samples(&s0, &geom, CENTER, &o, &BoundaryOptions { samples: 20_000, seed: 3, backend: BackendChoice::Cpu }).unwrap();
     assert!(b.silhouette_edges > 0 && b.samples.len() > 100, "{} silhouette edges, {} samples", b.silhouette_edges, b.samples.len());
     let bc: Vec<f64> = b.samples.iter().map(|s| cot(s.point)).collect();
     let boundary = boundary_vertex_gradients(&s0, &b, &bc).unwrap();
@@ -76,7 +76,7 @@ fn boundary_estimate_is_unbiased_and_converges() {
     let o = opts(1000);
     let param = GradientParam::ObjectTranslation("occluder".into());
     let estimate = |budget: usize, seed: u64| {
-        let b = boundary_samples(&s0, &geom, CENTER, &o, &BoundaryOptions { samples: budget, seed }).unwrap();
+        let b = boundary_samples(&s0, &geom, CENTER, &o, &BoundaryOptions { samples: budget, seed, backend: BackendChoice::Cpu }).unwrap();
         let bc: Vec<f64> = b.samples.iter().map(|s| cot(s.point)).collect();
         object_gradient(&s0, &boundary_vertex_gradients(&s0, &b, &bc).unwrap(), &param).unwrap()[0]
     };
@@ -119,7 +119,7 @@ fn every_supported_row_of_the_boundary_table_holds() {
     let s0 = scene(-0.04, 0.0);
     let geom = SceneGeometry::new(&s0);
     let o = opts(1000);
-    let b = boundary_samples(&s0, &geom, CENTER, &o, &BoundaryOptions { samples: 40_000, seed: 5 }).unwrap();
+    let b = boundary_samples(&s0, &geom, CENTER, &o, &BoundaryOptions { samples: 40_000, seed: 5, backend: BackendChoice::Cpu }).unwrap();
     let bc: Vec<f64> = b.samples.iter().map(|s| cot(s.point)).collect();
     let vg = boundary_vertex_gradients(&s0, &b, &bc).unwrap();
     let occ = s0.object_index("occluder").unwrap();
@@ -186,7 +186,7 @@ fn gradient_terms_switch_selects_the_terms() {
     let o = opts(20_000);
     let res = surface_scattering(&s0, &geom, CENTER, &o).unwrap();
     let cots: Vec<EchoCotangent> = res.samples.iter().map(|x| EchoCotangent { point: cot_grad(x.point) * x.amplitude.re, amplitude: rftwin::Complex::new(cot(x.point), 0.0) }).collect();
-    let b = BoundaryOptions { samples: 2000, seed: 4 };
+    let b = BoundaryOptions { samples: 2000, seed: 4, backend: BackendChoice::Cpu };
     let bcot = |p: &[DVec3]| Ok(p.iter().map(|x| cot(*x)).collect());
     let run = |t: GradientTerms| {
         let g = scattering_vertex_gradients(&s0, &geom, &res, CENTER, &o, &t, &cots, bcot).unwrap();
@@ -197,4 +197,38 @@ fn gradient_terms_switch_selects_the_terms() {
     assert!(i != 0.0 && bo != 0.0);
     assert!((both - (i + bo)).abs() <= 1e-9 * both.abs(), "{both} vs {i} + {bo}");
     assert!(scattering_vertex_gradients(&s0, &geom, &res, CENTER, &o, &GradientTerms { interior: false, boundary: None }, &cots, bcot).is_err());
+}
+
+/// The GPU ray casting of the boundary term gives the CPU's boundary gradient.
+#[cfg(feature = "gpu")]
+#[test]
+fn gpu_boundary_rays_give_the_cpu_boundary_gradient() {
+    match rftwin::gpu::context::shared() {
+        Ok(c) => println!("GPU adapter: {}", c.describe()),
+        Err(e) => {
+            if std::env::var("RFTWIN_REQUIRE_GPU").is_ok_and(|v| v == "1") {
+                panic!("RFTWIN_REQUIRE_GPU=1 but {e}");
+            }
+            println!("SKIPPED: no GPU adapter ({e})");
+            return;
+        }
+    }
+    let s0 = scene(-0.04, 0.0);
+    let geom = SceneGeometry::new(&s0);
+    let o = opts(1000);
+    let grad = |backend| {
+        let b = boundary_samples(&s0, &geom, CENTER, &o, &BoundaryOptions { samples: 20_000, seed: 8, backend }).unwrap();
+        let bc: Vec<f64> = b.samples.iter().map(|s| cot(s.point)).collect();
+        let g = boundary_vertex_gradients(&s0, &b, &bc).unwrap();
+        let p = |n: &str| object_gradient(&s0, &g, &GradientParam::ObjectTranslation(n.into())).unwrap();
+        (b.samples.len(), b.edge_occluded, p("occluder"), p("plate"))
+    };
+    let (cpu, gpu) = (grad(BackendChoice::Cpu), grad(BackendChoice::Gpu));
+    println!("CPU {cpu:?}\nGPU {gpu:?}");
+    assert!(cpu.0 > 1000);
+    // f32 rays may decide a handful of grazing edge points differently
+    assert!(cpu.0.abs_diff(gpu.0) * 1000 <= cpu.0, "sample counts {} vs {}", cpu.0, gpu.0);
+    for (a, b) in cpu.2.iter().zip(&gpu.2).chain(cpu.3.iter().zip(&gpu.3)) {
+        assert!((a - b).abs() <= 2e-3 * a.abs().max(1e-4), "{a} vs {b}");
+    }
 }

@@ -27,6 +27,7 @@
 //! differentiated. Materials do not move boundaries (no term); the radar position does
 //! (not provided yet: [`boundary_samples`] assumes a fixed centre).
 
+use crate::backend::{resolve, Backend, BackendChoice};
 use crate::error::{Result, TraceError};
 use crate::geometry::SceneGeometry;
 use crate::scattering::{barycentric, scattering_density, ScatteringOptions};
@@ -45,11 +46,15 @@ pub struct BoundaryOptions {
     pub samples: usize,
     /// Seed of the jitter.
     pub seed: u64,
+    /// Where the edge points' visibility and shadow rays are cast (the `bvh_any_hit`
+    /// and `bvh_closest_hit` kernels on the GPU); the per-point derivatives are
+    /// evaluated on the CPU in f64 either way.
+    pub backend: BackendChoice,
 }
 
 impl Default for BoundaryOptions {
     fn default() -> Self {
-        BoundaryOptions { samples: 4096, seed: 1 }
+        BoundaryOptions { samples: 4096, seed: 1, backend: BackendChoice::Auto }
     }
 }
 
@@ -146,22 +151,91 @@ pub fn boundary_samples(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts
     }
     let mut rng = rand_pcg::Pcg64::seed_from_u64(b.seed);
     let eps = geom.eps();
-    for e in &edges {
-        let m = &scene.objects()[e.object as usize].mesh;
-        let (e0, e1) = (m.vertices[e.v[0] as usize], m.vertices[e.v[1] as usize]);
+    // 1. points on the edges: (edge, λ, points on this edge)
+    let mut points: Vec<(usize, f64, usize)> = Vec::new();
+    for (ei, e) in edges.iter().enumerate() {
         let share = b.samples as f64 * length(e) / total;
         let n_e = ((share.floor() as usize) + (rng.gen::<f64>() < share.fract()) as usize).max(1);
-        let k = (e0 - center).cross(e1 - center).normalize();
-        let skip = [e.faces.first().copied(), e.faces.get(1).copied()];
         for j in 0..n_e {
-            let lam = (j as f64 + rng.gen::<f64>()) / n_e as f64;
-            let p = e0 + (e1 - e0) * lam;
-            if geom.occluded(center, p, skip, eps) {
+            points.push((ei, (j as f64 + rng.gen::<f64>()) / n_e as f64, n_e));
+        }
+    }
+    let edge_point = |&(ei, lam, _): &(usize, f64, usize)| {
+        let e = &edges[ei];
+        let m = &scene.objects()[e.object as usize].mesh;
+        let (e0, e1) = (m.vertices[e.v[0] as usize], m.vertices[e.v[1] as usize]);
+        e0 + (e1 - e0) * lam
+    };
+    // 2. visibility of each point from the centre and the first hit beyond it
+    let hits: Vec<Option<Option<crate::geometry::SceneHit>>> = match resolve(b.backend)? {
+        Backend::Cpu => points
+            .iter()
+            .map(|pt| {
+                let e = &edges[pt.0];
+                let p = edge_point(pt);
+                let skip = [e.faces.first().copied(), e.faces.get(1).copied()];
+                if geom.occluded(center, p, skip, eps) {
+                    return None;
+                }
+                Some(geom.closest_hit_skipping(p, (p - center).normalize(), eps, f64::INFINITY, &e.faces))
+            })
+            .collect(),
+        #[cfg(feature = "gpu")]
+        Backend::Gpu(ctx) => {
+            use rftwin_gpu::layout::{GpuRay, NO_HIT};
+            let gpu = rftwin_gpu::bvh::GpuBvh::upload(ctx, &geom.bvh)?;
+            // f32 rays step off the edge by a small fraction of the scene (the faces
+            // that meet at the edge touch the rays only at t = 0 and t = |p − c|)
+            let off = (1e-6 * geom.scale).max(eps);
+            let v = |x: DVec3| -> [f32; 3] { x.as_vec3().into() };
+            let (seg, beyond): (Vec<GpuRay>, Vec<GpuRay>) = points
+                .iter()
+                .map(|pt| {
+                    let p = edge_point(pt);
+                    let len = (p - center).length();
+                    let d = (p - center) / len;
+                    (
+                        GpuRay { origin: v(center), t_min: off as f32, dir: v(d), t_max: (len - off) as f32 },
+                        GpuRay { origin: v(p), t_min: off as f32, dir: v(d), t_max: f32::MAX },
+                    )
+                })
+                .unzip();
+            let blocked = gpu.any_hits(ctx, &seg)?;
+            let first = gpu.closest_hits(ctx, &beyond)?;
+            points
+                .iter()
+                .zip(blocked.iter().zip(&first))
+                .map(|(pt, (blk, h))| {
+                    if *blk {
+                        return None;
+                    }
+                    if h.triangle == NO_HIT {
+                        return Some(None);
+                    }
+                    // t in f64 on the hit triangle's plane
+                    let p = edge_point(pt);
+                    let d = (p - center).normalize();
+                    let (n, v0) = (geom.normals[h.triangle as usize], geom.triangles[h.triangle as usize][0]);
+                    let t = n.dot(v0 - p) / n.dot(d);
+                    Some(Some(crate::geometry::SceneHit { triangle: h.triangle, t: if t.is_finite() && t > 0.0 { t } else { h.t as f64 } }))
+                })
+                .collect()
+        }
+    };
+    // 3. the shadow points and their derivatives (f64, dual numbers)
+    for (pt, hit) in points.iter().zip(hits) {
+        let &(ei, lam, n_e) = pt;
+        let e = &edges[ei];
+        let m = &scene.objects()[e.object as usize].mesh;
+        let (e0, e1) = (m.vertices[e.v[0] as usize], m.vertices[e.v[1] as usize]);
+        let k = (e0 - center).cross(e1 - center).normalize();
+        let p = edge_point(pt);
+        let d = (p - center).normalize();
+        {
+            let Some(hit) = hit else {
                 out.edge_occluded += 1;
                 continue;
-            }
-            let d = (p - center).normalize();
-            let hit = geom.closest_hit_skipping(p, d, eps, f64::INFINITY, &e.faces);
+            };
             let Some(hit) = hit.filter(|h| is_target[geom.object[h.triangle as usize] as usize]) else {
                 out.no_target_behind += 1;
                 continue;
