@@ -30,14 +30,11 @@
 use crate::backend::{resolve, Backend, BackendChoice};
 use crate::error::{Result, TraceError};
 use crate::geometry::SceneGeometry;
-use crate::scattering::{barycentric, scattering_density, ScatteringOptions};
-use crate::field::slab_coefficients;
+use crate::scattering::{barycentric, Model, ScatteringOptions};
 use glam::DVec3;
 use rand::{Rng, SeedableRng};
-use rftwin_core::constants::wavelength;
 use rftwin_core::dual::{Dual, V3};
 use rftwin_core::Scene;
-use std::collections::HashMap;
 
 /// Budget and seed of the edge sampling.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -99,20 +96,7 @@ pub fn boundary_samples(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts
     if b.samples == 0 {
         return Err(TraceError::InvalidInput { name: "boundary samples", message: "must be > 0".into() });
     }
-    if !center.is_finite() {
-        return Err(TraceError::InvalidInput { name: "center", message: format!("must be finite, got {center}") });
-    }
-    let n_obj = scene.objects().len();
-    let mut is_target = vec![opts.targets.is_empty(); n_obj];
-    for name in &opts.targets {
-        is_target[scene.object_index(name)?] = true;
-    }
-    let lambda = wavelength(opts.frequency_hz);
-    // global triangle of (object, local triangle)
-    let mut global: HashMap<(u32, u32), u32> = HashMap::new();
-    for t in 0..geom.num_triangles() {
-        global.insert((geom.object[t], geom.local_index[t]), t as u32);
-    }
+    let model = Model::new(scene, geom, center, opts)?;
     // silhouette edges
     let mut edges = Vec::new();
     for (o, obj) in scene.objects().iter().enumerate() {
@@ -120,7 +104,7 @@ pub fn boundary_samples(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts
         // ordered: the edge order fixes which jitter each edge draws (reproducible seeds)
         let mut map: std::collections::BTreeMap<(u32, u32), Vec<(u32, u32)>> = Default::default();
         for (lt, tri) in m.triangles.iter().enumerate() {
-            let Some(&g) = global.get(&(o as u32, lt as u32)) else { continue };
+            let Some(g) = geom.triangle_index(o, lt).map(|g| g as u32) else { continue };
             for k in 0..3 {
                 let (a, b2, third) = (tri[k], tri[(k + 1) % 3], tri[(k + 2) % 3]);
                 map.entry((a.min(b2), a.max(b2))).or_default().push((g, third));
@@ -236,7 +220,7 @@ pub fn boundary_samples(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts
                 out.edge_occluded += 1;
                 continue;
             };
-            let Some(hit) = hit.filter(|h| is_target[geom.object[h.triangle as usize] as usize]) else {
+            let Some(hit) = hit.filter(|h| model.is_target[geom.object[h.triangle as usize] as usize]) else {
                 out.no_target_behind += 1;
                 continue;
             };
@@ -248,9 +232,7 @@ pub fn boundary_samples(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts
             if cos < 1e-6 {
                 continue;
             }
-            let mat = &scene.materials()[geom.material[tri] as usize];
-            let c = slab_coefficients(mat.complex_permittivity(opts.frequency_hz)?, mat.thickness, lambda, cos);
-            let density = scattering_density(lambda, dist, cos, 0.5 * (c.r_te.norm() + c.r_tm.norm()), opts.diffuse);
+            let density = model.density(tri, x);
             // x(λ; e0, e1, v0, v1, v2) in dual numbers over the 15 coordinates
             let [v0, v1, v2] = geom.triangles[tri];
             let var = |v: DVec3, base: usize| V3([0, 1, 2].map(|i| Dual::<15>::variable(v[i], base + i)));

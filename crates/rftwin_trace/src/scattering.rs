@@ -150,7 +150,12 @@ pub fn scattering_density(lambda: f64, distance: f64, cos_theta: f64, reflection
 
 /// Samples the surfaces of `scene` visible from `center`.
 pub fn surface_scattering(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts: &ScatteringOptions) -> Result<ScatteringResult> {
-    scattering_impl(scene, geom, center, opts, None)
+    let model = Model::new(scene, geom, center, opts)?;
+    match resolve(opts.backend)? {
+        Backend::Cpu => Ok(cpu_scattering(&model)),
+        #[cfg(feature = "gpu")]
+        Backend::Gpu(ctx) => Ok(model.result_of_records(&gpu_records(ctx, &model)?)),
+    }
 }
 
 /// [`surface_scattering`] on the GPU, also returning the kernel's raw records (its f32
@@ -159,75 +164,19 @@ pub fn surface_scattering(scene: &Scene, geom: &SceneGeometry, center: DVec3, op
 /// parity tests and diagnostics.
 #[cfg(feature = "gpu")]
 pub fn surface_scattering_gpu_records(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts: &ScatteringOptions) -> Result<(ScatteringResult, Vec<rftwin_gpu::scatter::ScatterRecord>)> {
-    let mut raw = Vec::new();
-    let opts = ScatteringOptions { backend: BackendChoice::Gpu, ..opts.clone() };
-    let result = scattering_impl(scene, geom, center, &opts, Some(&mut raw))?;
-    Ok((result, raw))
+    let Backend::Gpu(ctx) = resolve(BackendChoice::Gpu)? else {
+        return Err(TraceError::InvalidInput { name: "backend", message: "no GPU backend".into() });
+    };
+    let model = Model::new(scene, geom, center, opts)?;
+    let records = gpu_records(ctx, &model)?;
+    Ok((model.result_of_records(&records), records))
 }
 
-#[cfg(feature = "gpu")]
-type RawRecords<'a> = Option<&'a mut Vec<rftwin_gpu::scatter::ScatterRecord>>;
-#[cfg(not(feature = "gpu"))]
-type RawRecords<'a> = Option<&'a mut Vec<()>>;
-
-fn scattering_impl(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts: &ScatteringOptions, raw: RawRecords) -> Result<ScatteringResult> {
-    if !(opts.frequency_hz.is_finite() && opts.frequency_hz > 0.0) {
-        return Err(TraceError::InvalidInput { name: "frequency_hz", message: format!("must be > 0, got {}", opts.frequency_hz) });
-    }
-    if opts.samples == 0 {
-        return Err(TraceError::InvalidInput { name: "samples", message: "must be > 0".into() });
-    }
-    if !(0.0..=1.0).contains(&opts.diffuse) {
-        return Err(TraceError::InvalidInput { name: "diffuse", message: format!("must be in [0, 1], got {}", opts.diffuse) });
-    }
-    if !center.is_finite() {
-        return Err(TraceError::InvalidInput { name: "center", message: format!("must be finite, got {center}") });
-    }
-    let targets: Vec<u32> = if opts.targets.is_empty() {
-        (0..scene.objects().len() as u32).collect()
-    } else {
-        opts.targets.iter().map(|n| scene.object_index(n).map(|i| i as u32)).collect::<Result<_, _>>()?
-    };
-    // per-object flag for the per-ray test
-    let mut is_target = vec![false; scene.objects().len()];
-    for &t in &targets {
-        is_target[t as usize] = true;
-    }
-    let lambda = wavelength(opts.frequency_hz);
-    let materials: Vec<(Complex, f64)> = scene
-        .materials()
-        .iter()
-        .map(|m| Ok((m.complex_permittivity(opts.frequency_hz)?, m.thickness)))
-        .collect::<Result<_>>()?;
-    // Bounding sphere of the targets.
-    let (mut lo, mut hi) = (DVec3::splat(f64::INFINITY), DVec3::splat(f64::NEG_INFINITY));
-    for &o in &targets {
-        if let Some((a, b)) = scene.objects()[o as usize].mesh.bounds() {
-            lo = lo.min(a);
-            hi = hi.max(b);
-        }
-    }
-    let sphere_c = (lo + hi) / 2.0;
-    let sphere_r = (hi - lo).length() / 2.0 * 1.001 + 1e-9;
-    let to_c = sphere_c - center;
-    let dist = to_c.length();
-    let (axis, cos_max) = if dist > sphere_r { (to_c / dist, (1.0 - (sphere_r / dist).powi(2)).sqrt()) } else { (DVec3::Z, -1.0) };
-    let pdf_omega = 1.0 / (2.0 * PI * (1.0 - cos_max));
-    let (t1, t2) = axis.any_orthonormal_pair();
+/// Solver (B) on the CPU.
+fn cpu_scattering(model: &Model) -> ScatteringResult {
+    let Model { geom, center, opts, axis, t1, t2, cos_max, .. } = *model;
+    let is_target = &model.is_target;
     let eps = geom.eps();
-    let model = Model { geom, materials: &materials, lambda, center, pdf_omega, opts };
-    #[cfg(feature = "gpu")]
-    if let Backend::Gpu(ctx) = resolve(opts.backend)? {
-        let cone = Cone { axis, t1, t2, cos_max };
-        let records = gpu_records(ctx, &model, &is_target, &cone)?;
-        let result = model.result_of_records(&records);
-        if let Some(r) = raw {
-            *r = records;
-        }
-        return Ok(result);
-    }
-    #[cfg(not(feature = "gpu"))]
-    let (Backend::Cpu, _) = (resolve(opts.backend)?, raw);
     enum Outcome {
         Sample(SurfaceSample),
         Missed,
@@ -304,20 +253,76 @@ fn scattering_impl(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts: &Sc
             })
             .collect();
     }
-    Ok(out)
+    out
 }
 
-/// The f64 scattering model shared by the CPU and GPU paths.
-struct Model<'a> {
-    geom: &'a SceneGeometry,
-    materials: &'a [(Complex, f64)],
-    lambda: f64,
-    center: DVec3,
+/// The validated set-up and f64 scattering model shared by the CPU and GPU paths and
+/// by the boundary term.
+pub(crate) struct Model<'a> {
+    pub(crate) geom: &'a SceneGeometry,
+    pub(crate) opts: &'a ScatteringOptions,
+    pub(crate) center: DVec3,
+    /// Per object: scatters (target) or only occludes.
+    pub(crate) is_target: Vec<bool>,
+    /// Per material: `(η, thickness)` at the carrier frequency.
+    materials: Vec<(Complex, f64)>,
+    pub(crate) lambda: f64,
+    /// The sampling cone around the targets' bounding sphere.
+    axis: DVec3,
+    t1: DVec3,
+    t2: DVec3,
+    cos_max: f64,
     pdf_omega: f64,
-    opts: &'a ScatteringOptions,
 }
 
-impl Model<'_> {
+impl<'a> Model<'a> {
+    pub(crate) fn new(scene: &Scene, geom: &'a SceneGeometry, center: DVec3, opts: &'a ScatteringOptions) -> Result<Self> {
+        if !(opts.frequency_hz.is_finite() && opts.frequency_hz > 0.0) {
+            return Err(TraceError::InvalidInput { name: "frequency_hz", message: format!("must be > 0, got {}", opts.frequency_hz) });
+        }
+        if opts.samples == 0 {
+            return Err(TraceError::InvalidInput { name: "samples", message: "must be > 0".into() });
+        }
+        if !(0.0..=1.0).contains(&opts.diffuse) {
+            return Err(TraceError::InvalidInput { name: "diffuse", message: format!("must be in [0, 1], got {}", opts.diffuse) });
+        }
+        if !center.is_finite() {
+            return Err(TraceError::InvalidInput { name: "center", message: format!("must be finite, got {center}") });
+        }
+        let mut is_target = vec![opts.targets.is_empty(); scene.objects().len()];
+        for name in &opts.targets {
+            is_target[scene.object_index(name)?] = true;
+        }
+        let materials: Vec<(Complex, f64)> = scene
+            .materials()
+            .iter()
+            .map(|m| Ok((m.complex_permittivity(opts.frequency_hz)?, m.thickness)))
+            .collect::<Result<_>>()?;
+        // Bounding sphere of the targets.
+        let (mut lo, mut hi) = (DVec3::splat(f64::INFINITY), DVec3::splat(f64::NEG_INFINITY));
+        for (obj, _) in scene.objects().iter().zip(&is_target).filter(|(_, t)| **t) {
+            if let Some((a, b)) = obj.mesh.bounds() {
+                lo = lo.min(a);
+                hi = hi.max(b);
+            }
+        }
+        let sphere_c = (lo + hi) / 2.0;
+        let sphere_r = (hi - lo).length() / 2.0 * 1.001 + 1e-9;
+        let to_c = sphere_c - center;
+        let dist = to_c.length();
+        let (axis, cos_max) = if dist > sphere_r { (to_c / dist, (1.0 - (sphere_r / dist).powi(2)).sqrt()) } else { (DVec3::Z, -1.0) };
+        let (t1, t2) = axis.any_orthonormal_pair();
+        let pdf_omega = 1.0 / (2.0 * PI * (1.0 - cos_max));
+        Ok(Model { geom, opts, center, is_target, materials, lambda: wavelength(opts.frequency_hz), axis, t1, t2, cos_max, pdf_omega })
+    }
+
+    /// Scattering amplitude per unit area `f(x)` at `point` on triangle `tri`.
+    pub(crate) fn density(&self, tri: usize, point: DVec3) -> f64 {
+        let t = (point - self.center).length();
+        let cos_theta = self.geom.normals[tri].dot((point - self.center) / t).abs();
+        scattering_density(self.lambda, t, cos_theta, self.reflection(tri, cos_theta), self.opts.diffuse)
+    }
+
     /// TE/TM-averaged slab reflection magnitude of triangle `tri` at incidence `cos`.
     fn reflection(&self, tri: usize, cos: f64) -> f64 {
         let (eta, thickness) = self.materials[self.geom.material[tri] as usize];
@@ -336,7 +341,7 @@ impl Model<'_> {
         let cos_theta = self.geom.normals[tri].dot((point - self.center) / t).abs();
         let pdf_area = self.pdf_omega * cos_theta / (t * t);
         let area_weight = 1.0 / (self.opts.samples as f64 * pdf_area);
-        let f = scattering_density(self.lambda, t, cos_theta, self.reflection(tri, cos_theta), self.opts.diffuse);
+        let f = self.density(tri, point);
         SurfaceSample { triangle, barycentric, point, area_weight, amplitude: Complex::new(f * area_weight, 0.0) }
     }
 
@@ -386,18 +391,9 @@ impl Model<'_> {
     }
 }
 
-/// The sampling cone from the array centre.
-#[cfg(feature = "gpu")]
-struct Cone {
-    axis: DVec3,
-    t1: DVec3,
-    t2: DVec3,
-    cos_max: f64,
-}
-
 /// Runs the `scatter_samples` kernel.
 #[cfg(feature = "gpu")]
-fn gpu_records(ctx: &rftwin_gpu::GpuContext, model: &Model, is_target: &[bool], cone: &Cone) -> Result<Vec<rftwin_gpu::scatter::ScatterRecord>> {
+fn gpu_records(ctx: &rftwin_gpu::GpuContext, model: &Model) -> Result<Vec<rftwin_gpu::scatter::ScatterRecord>> {
     use rftwin_gpu::sbr::SlabMaterial;
     use rftwin_gpu::scatter::{GpuScatter, ScatterParams, ScatterTri};
     let (geom, opts) = (model.geom, model.opts);
@@ -405,7 +401,7 @@ fn gpu_records(ctx: &rftwin_gpu::GpuContext, model: &Model, is_target: &[bool], 
         return Err(TraceError::InvalidInput { name: "samples", message: format!("the GPU backend takes at most {} rays", u32::MAX) });
     }
     let tris: Vec<ScatterTri> = (0..geom.num_triangles())
-        .map(|t| ScatterTri { normal: geom.normals[t].as_vec3().into(), material: geom.material[t], is_target: is_target[geom.object[t] as usize] as u32, pad: [0; 3] })
+        .map(|t| ScatterTri { normal: geom.normals[t].as_vec3().into(), material: geom.material[t], is_target: model.is_target[geom.object[t] as usize] as u32, pad: [0; 3] })
         .collect();
     let mats: Vec<SlabMaterial> = model.materials.iter().map(|(eta, d)| SlabMaterial { eta: [eta.re as f32, eta.im as f32], thickness: *d as f32, pad: 0.0 }).collect();
     let gpu = GpuScatter::new(ctx, &geom.bvh, &tris, &mats)?;
@@ -413,13 +409,13 @@ fn gpu_records(ctx: &rftwin_gpu::GpuContext, model: &Model, is_target: &[bool], 
     let params = ScatterParams {
         center: v(model.center),
         samples: opts.samples as u32,
-        axis: v(cone.axis),
+        axis: v(model.axis),
         first_sample: 0,
-        t1: v(cone.t1),
+        t1: v(model.t1),
         count: 0,
-        t2: v(cone.t2),
+        t2: v(model.t2),
         seed: (opts.seed ^ (opts.seed >> 32)) as u32,
-        one_minus_cos_max: (1.0 - cone.cos_max) as f32,
+        one_minus_cos_max: (1.0 - model.cos_max) as f32,
         pdf_omega: model.pdf_omega as f32,
         wavelength: model.lambda as f32,
         diffuse: opts.diffuse as f32,
