@@ -42,19 +42,13 @@ const NONE: u32 = 0xffffffffu;
 
 override WORKGROUP_SIZE: u32 = 64u;
 
-fn mix32(v: u32) -> u32 {
-    let state = v * 747796405u + 2891336453u;
-    let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
-    return (word >> 22u) ^ word;
-}
-
 fn counter_base() -> u32 {
     return 2u * (params.slot_mask + 1u);
 }
 
 // Hash of a prefix extended by `code` (the length enters through the chaining).
 fn extend_hash(h: u32, code: u32) -> u32 {
-    return mix32(h ^ mix32(code + 0x9e3779b9u));
+    return pcg_hash(h ^ pcg_hash(code + 0x9e3779b9u));
 }
 
 fn sample_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
@@ -74,7 +68,7 @@ fn chain_dedup_insert(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(nu
         h = extend_hash(h, chains[i * md + k]);
         let key = (h & params.key_mask) + 1u;
         let id = i * md + k;
-        var slot = mix32(key) & params.slot_mask;
+        var slot = pcg_hash(key) & params.slot_mask;
         var found = NONE;
         for (var p = 0u; p < params.max_probes; p++) {
             let r = atomicCompareExchangeWeak(&table[2u * slot], 0u, key);

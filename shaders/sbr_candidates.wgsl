@@ -13,12 +13,6 @@ struct TriInfo {
     pad2: u32,
 }
 
-struct SlabMaterial {
-    eta: vec2<f32>,
-    thickness: f32,
-    pad: f32,
-}
-
 struct SbrParams {
     source: vec3<f32>,
     samples: u32,
@@ -43,13 +37,6 @@ const REFRACTION: u32 = 0xffffffffu;
 @group(0) @binding(6) var<storage, read_write> depths: array<u32>;
 
 override WORKGROUP_SIZE: u32 = 64u;
-
-// PCG hash (Jarzynski & Olano 2020).
-fn pcg_hash(v: u32) -> u32 {
-    let state = v * 747796405u + 2891336453u;
-    let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
-    return (word >> 22u) ^ word;
-}
 
 fn fibonacci_direction(i: u32, n: u32) -> vec3<f32> {
     let z = 1.0 - (2.0 * f32(i) + 1.0) / f32(n);

@@ -15,12 +15,6 @@ struct ScatterTri {
     pad2: u32,
 }
 
-struct SlabMaterial {
-    eta: vec2<f32>,
-    thickness: f32,
-    pad: f32,
-}
-
 struct ScatterParams {
     center: vec3<f32>,
     samples: u32,
@@ -71,12 +65,6 @@ const PI: f32 = 3.14159265358979;
 @group(0) @binding(6) var<storage, read_write> records: array<ScatterRecord>;
 
 override WORKGROUP_SIZE: u32 = 64u;
-
-fn pcg_hash(v: u32) -> u32 {
-    let state = v * 747796405u + 2891336453u;
-    let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
-    return (word >> 22u) ^ word;
-}
 
 fn unit_float(h: u32) -> f32 {
     return f32(h >> 8u) * (1.0 / 16777216.0);

@@ -31,6 +31,13 @@ fn c_exp(z: vec2<f32>) -> vec2<f32> {
     return vec2<f32>(e * cos(z.y), e * sin(z.y));
 }
 
+// A slab material. Host twin: rftwin_gpu::sbr::SlabMaterial.
+struct SlabMaterial {
+    eta: vec2<f32>,
+    thickness: f32,
+    pad: f32,
+}
+
 struct SlabCoefficients {
     r_te: vec2<f32>,
     r_tm: vec2<f32>,

@@ -3,10 +3,9 @@
 use crate::context::GpuContext;
 use crate::error::GpuError;
 use crate::kernels::{BVH_ANY_HIT, BVH_CLOSEST_HIT};
-use crate::pipeline::{compute_pipeline, encode_dispatch, read_back, scoped, storage_entry};
+use crate::pipeline::{bind_buffers, check_fits, compute_pipeline, encode_dispatch, read_back, readback_buffer, scoped, storage_buffer, storage_entry, upload};
 use crate::layout::{GpuHit, GpuRay, NO_HIT};
-use rftwin_bvh::{Bvh, BvhNode, BvhTriangle};
-use wgpu::util::DeviceExt;
+use rftwin_bvh::Bvh;
 
 /// A BVH uploaded to the GPU with its closest-hit pipeline.
 #[derive(Debug)]
@@ -21,28 +20,16 @@ pub struct GpuBvh {
 
 
 
-fn check_size(ctx: &GpuContext, what: &'static str, bytes: u64) -> Result<(), GpuError> {
-    let limit = ctx.max_binding_bytes();
-    if bytes > limit {
-        return Err(GpuError::TooLarge { what, needed: bytes, limit });
-    }
-    Ok(())
-}
-
 impl GpuBvh {
     /// Uploads `bvh` (nodes and triangles must each fit one storage binding).
     pub fn upload(ctx: &GpuContext, bvh: &Bvh) -> Result<Self, GpuError> {
         let node_bytes = std::mem::size_of_val(bvh.nodes.as_slice()) as u64;
         let tri_bytes = std::mem::size_of_val(bvh.triangles.as_slice()) as u64;
-        check_size(ctx, "BVH nodes", node_bytes)?;
-        check_size(ctx, "BVH triangles", tri_bytes)?;
+        check_fits(ctx, &[("BVH nodes", node_bytes), ("BVH triangles", tri_bytes)])?;
         scoped(ctx, "BVH upload", || {
-            // Zero-sized storage bindings are not allowed: an empty BVH gets one dummy element.
-            let nodes: Vec<BvhNode> = if bvh.nodes.is_empty() { vec![bytemuck::Zeroable::zeroed()] } else { bvh.nodes.clone() };
-            let tris: Vec<BvhTriangle> = if bvh.triangles.is_empty() { vec![bytemuck::Zeroable::zeroed()] } else { bvh.triangles.clone() };
             let usage = wgpu::BufferUsages::STORAGE;
-            let nodes = ctx.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some("bvh nodes"), contents: bytemuck::cast_slice(&nodes), usage });
-            let triangles = ctx.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some("bvh triangles"), contents: bytemuck::cast_slice(&tris), usage });
+            let nodes = upload(ctx, "bvh nodes", bytemuck::cast_slice(&bvh.nodes), usage);
+            let triangles = upload(ctx, "bvh triangles", bytemuck::cast_slice(&bvh.triangles), usage);
             let layout = ctx.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
                 label: Some("bvh closest hit"),
                 entries: &[storage_entry(0, true), storage_entry(1, true), storage_entry(2, true), storage_entry(3, false)],
@@ -82,19 +69,10 @@ impl GpuBvh {
     fn dispatch<T: bytemuck::Pod>(&self, ctx: &GpuContext, rays: &[GpuRay], pipeline: &wgpu::ComputePipeline) -> Result<Vec<T>, GpuError> {
         let hit_bytes = (rays.len() * std::mem::size_of::<T>()) as u64;
         let (readback, submission) = scoped(ctx, "closest-hit dispatch", || {
-            let ray_buf = ctx.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some("rays"), contents: bytemuck::cast_slice(rays), usage: wgpu::BufferUsages::STORAGE });
-            let hit_buf = ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some("hits"), size: hit_bytes, usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC, mapped_at_creation: false });
-            let readback = ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some("hits readback"), size: hit_bytes, usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST, mapped_at_creation: false });
-            let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("bvh closest hit"),
-                layout: &self.layout,
-                entries: &[
-                    wgpu::BindGroupEntry { binding: 0, resource: self.nodes.as_entire_binding() },
-                    wgpu::BindGroupEntry { binding: 1, resource: self.triangles.as_entire_binding() },
-                    wgpu::BindGroupEntry { binding: 2, resource: ray_buf.as_entire_binding() },
-                    wgpu::BindGroupEntry { binding: 3, resource: hit_buf.as_entire_binding() },
-                ],
-            });
+            let ray_buf = upload(ctx, "rays", bytemuck::cast_slice(rays), wgpu::BufferUsages::STORAGE);
+            let hit_buf = storage_buffer(ctx, "hits", hit_bytes);
+            let readback = readback_buffer(ctx, "hits readback", hit_bytes);
+            let bind = bind_buffers(ctx, &self.layout, "bvh query", &[&self.nodes, &self.triangles, &ray_buf, &hit_buf]);
             let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("BVH query") });
             encode_dispatch(ctx, &mut enc, pipeline, &bind, &BVH_CLOSEST_HIT, rays.len() as u64);
             enc.copy_buffer_to_buffer(&hit_buf, 0, &readback, 0, hit_bytes);

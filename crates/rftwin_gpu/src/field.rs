@@ -1,11 +1,10 @@
 //! Field calculation of resolved paths on the GPU (`shaders/path_field.wgsl`).
 
-use crate::pipeline::{compute_pipeline, encode_dispatch, read_back, scoped, storage_entry, uniform_entry};
+use crate::pipeline::{bind_buffers, check_fits, compute_pipeline, encode_dispatch, read_back, readback_buffer, scoped, storage_buffer, storage_entry, uniform, uniform_entry, upload};
 use crate::context::GpuContext;
 use crate::error::GpuError;
 use crate::kernels::PATH_FIELD;
 use bytemuck::{Pod, Zeroable};
-use wgpu::util::DeviceExt;
 
 /// Where a path's points and interactions start (16 bytes). Keep in sync with
 /// shaders/path_field.wgsl (`FieldPath`).
@@ -78,42 +77,23 @@ pub fn path_coefficients(ctx: &GpuContext, paths: &[FieldPath], points: &[[f32; 
     if paths.is_empty() {
         return Ok(Vec::new());
     }
-    for (what, bytes) in [("path points", std::mem::size_of_val(points)), ("path interactions", std::mem::size_of_val(interactions))] {
-        if bytes as u64 > ctx.max_binding_bytes() {
-            return Err(GpuError::TooLarge { what, needed: bytes as u64, limit: ctx.max_binding_bytes() });
-        }
-    }
+    check_fits(ctx, &[("path points", std::mem::size_of_val(points) as u64), ("path interactions", std::mem::size_of_val(interactions) as u64)])?;
     let params = FieldParams { count: paths.len() as u32, ..params };
     let out_bytes = (paths.len() * 8) as u64;
     let (readback, submission) = scoped(ctx, "path field", || {
         let usage = wgpu::BufferUsages::STORAGE;
-        let pad = [0u8; 64];
-        let init = |label: &str, bytes: &[u8], usage| {
-            let contents = if bytes.is_empty() { &pad[..] } else { bytes };
-            ctx.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(label), contents, usage })
-        };
-        let pb = init("field paths", bytemuck::cast_slice(paths), usage);
-        let vb = init("field points", bytemuck::cast_slice(points), usage);
-        let ib = init("field interactions", bytemuck::cast_slice(interactions), usage);
-        let ub = init("field params", bytemuck::bytes_of(&params), wgpu::BufferUsages::UNIFORM);
-        let out = ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some("coefficients"), size: out_bytes, usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC, mapped_at_creation: false });
-        let rb = ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some("coefficients readback"), size: out_bytes, usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST, mapped_at_creation: false });
+        let pb = upload(ctx, "field paths", bytemuck::cast_slice(paths), usage);
+        let vb = upload(ctx, "field points", bytemuck::cast_slice(points), usage);
+        let ib = upload(ctx, "field interactions", bytemuck::cast_slice(interactions), usage);
+        let ub = uniform(ctx, "field params", &params);
+        let out = storage_buffer(ctx, "coefficients", out_bytes);
+        let rb = readback_buffer(ctx, "coefficients readback", out_bytes);
         let layout = ctx.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("path field"),
             entries: &[storage_entry(0, true), storage_entry(1, true), storage_entry(2, true), uniform_entry(3), storage_entry(4, false)],
         });
         let pipeline = compute_pipeline(ctx, &layout, &PATH_FIELD);
-        let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("path field"),
-            layout: &layout,
-            entries: &[
-                wgpu::BindGroupEntry { binding: 0, resource: pb.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 1, resource: vb.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 2, resource: ib.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 3, resource: ub.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 4, resource: out.as_entire_binding() },
-            ],
-        });
+        let bind = bind_buffers(ctx, &layout, "path field", &[&pb, &vb, &ib, &ub, &out]);
         let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("path field") });
         encode_dispatch(ctx, &mut enc, &pipeline, &bind, &PATH_FIELD, paths.len() as u64);
         enc.copy_buffer_to_buffer(&out, 0, &rb, 0, out_bytes);

@@ -45,7 +45,7 @@ pub const SBR_CANDIDATES: Kernel = Kernel {
     name: "sbr_candidates",
     entry_point: "sbr_candidates",
     workgroup_size: 64,
-    source: wgsl!("common/types.wgsl", "common/bvh_traverse.wgsl", "common/slab.wgsl", "sbr_candidates.wgsl"),
+    source: wgsl!("common/types.wgsl", "common/hash.wgsl", "common/bvh_traverse.wgsl", "common/slab.wgsl", "sbr_candidates.wgsl"),
 };
 
 /// Field calculation of resolved paths. CPU twin: `rftwin_trace::field::path_coefficient`.
@@ -62,7 +62,7 @@ pub const CHAIN_DEDUP_INSERT: Kernel = Kernel {
     name: "chain_dedup",
     entry_point: "chain_dedup_insert",
     workgroup_size: 64,
-    source: wgsl!("chain_dedup.wgsl"),
+    source: wgsl!("common/hash.wgsl", "chain_dedup.wgsl"),
 };
 
 /// Candidate deduplication, phase 2: slot owners append their chain to the unique list,
@@ -71,7 +71,7 @@ pub const CHAIN_DEDUP_EMIT: Kernel = Kernel {
     name: "chain_dedup",
     entry_point: "chain_dedup_emit",
     workgroup_size: 64,
-    source: wgsl!("chain_dedup.wgsl"),
+    source: wgsl!("common/hash.wgsl", "chain_dedup.wgsl"),
 };
 
 /// Solver (B) surface samples. CPU twin: `rftwin_trace::scattering::surface_scattering`.
@@ -79,7 +79,7 @@ pub const SCATTER_SAMPLES: Kernel = Kernel {
     name: "scatter_samples",
     entry_point: "scatter_samples",
     workgroup_size: 64,
-    source: wgsl!("common/types.wgsl", "common/bvh_traverse.wgsl", "common/slab.wgsl", "scatter_samples.wgsl"),
+    source: wgsl!("common/types.wgsl", "common/hash.wgsl", "common/bvh_traverse.wgsl", "common/slab.wgsl", "scatter_samples.wgsl"),
 };
 
 /// Surrogates: per-bin normaliser of the range kernels.

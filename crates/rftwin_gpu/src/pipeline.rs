@@ -84,3 +84,54 @@ pub(crate) fn read_back<T: bytemuck::Pod>(ctx: &GpuContext, buffer: &wgpu::Buffe
     ctx.check_lost(stage)?;
     Ok(out)
 }
+
+/// `Err(TooLarge)` for the first `(what, bytes)` that exceeds one storage binding.
+pub(crate) fn check_fits(ctx: &GpuContext, sizes: &[(&'static str, u64)]) -> Result<(), GpuError> {
+    let limit = ctx.max_binding_bytes();
+    match sizes.iter().find(|(_, bytes)| *bytes > limit) {
+        Some(&(what, needed)) => Err(GpuError::TooLarge { what, needed, limit }),
+        None => Ok(()),
+    }
+}
+
+/// A buffer holding `bytes` (zero-sized bindings are invalid: an empty slice becomes 64
+/// zero bytes).
+pub(crate) fn upload(ctx: &GpuContext, label: &str, bytes: &[u8], usage: wgpu::BufferUsages) -> wgpu::Buffer {
+    use wgpu::util::DeviceExt;
+    let pad = [0u8; 64];
+    let contents = if bytes.is_empty() { &pad[..] } else { bytes };
+    ctx.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(label), contents, usage })
+}
+
+/// A uniform buffer holding `value`.
+pub(crate) fn uniform<T: bytemuck::Pod>(ctx: &GpuContext, label: &str, value: &T) -> wgpu::Buffer {
+    upload(ctx, label, bytemuck::bytes_of(value), wgpu::BufferUsages::UNIFORM)
+}
+
+/// A zeroed storage buffer of `size` bytes (at least 16) that can be copied out.
+pub(crate) fn storage_buffer(ctx: &GpuContext, label: &str, size: u64) -> wgpu::Buffer {
+    ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size: size.max(16), usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC, mapped_at_creation: false })
+}
+
+/// A mappable read-back buffer of `size` bytes (at least 4).
+pub(crate) fn readback_buffer(ctx: &GpuContext, label: &str, size: u64) -> wgpu::Buffer {
+    ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size: size.max(4), usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST, mapped_at_creation: false })
+}
+
+/// A bind group of `buffers` at bindings 0, 1, 2, … of `layout`.
+pub(crate) fn bind_buffers(ctx: &GpuContext, layout: &wgpu::BindGroupLayout, label: &str, buffers: &[&wgpu::Buffer]) -> wgpu::BindGroup {
+    let entries: Vec<wgpu::BindGroupEntry> = buffers.iter().enumerate().map(|(b, buf)| wgpu::BindGroupEntry { binding: b as u32, resource: buf.as_entire_binding() }).collect();
+    ctx.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some(label), layout, entries: &entries })
+}
+
+/// The scene buffers of the tracing kernels (bindings 0–3): BVH nodes, BVH triangles,
+/// per-triangle data (indexed by original triangle id) and materials.
+pub(crate) fn upload_scene<T: bytemuck::Pod, M: bytemuck::Pod>(ctx: &GpuContext, bvh: &rftwin_bvh::Bvh, tri_data: &[T], materials: &[M]) -> Result<[wgpu::Buffer; 4], GpuError> {
+    let size = |b: &[u8]| b.len() as u64;
+    let (nodes, tris, data): (&[u8], &[u8], &[u8]) = (bytemuck::cast_slice(&bvh.nodes), bytemuck::cast_slice(&bvh.triangles), bytemuck::cast_slice(tri_data));
+    check_fits(ctx, &[("BVH nodes", size(nodes)), ("BVH triangles", size(tris)), ("triangle data", size(data))])?;
+    scoped(ctx, "scene upload", || {
+        let st = wgpu::BufferUsages::STORAGE;
+        [upload(ctx, "bvh nodes", nodes, st), upload(ctx, "bvh triangles", tris, st), upload(ctx, "triangle data", data, st), upload(ctx, "materials", bytemuck::cast_slice(materials), st)]
+    })
+}

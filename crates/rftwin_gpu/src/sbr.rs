@@ -1,12 +1,11 @@
 //! Shooting and bouncing of rays on the GPU (candidate chains for solver A).
 
-use crate::pipeline::{compute_pipeline, encode_dispatch, read_back, scoped, storage_entry, uniform_entry};
+use crate::pipeline::{bind_buffers, compute_pipeline, encode_dispatch, read_back, readback_buffer, scoped, storage_buffer, storage_entry, uniform, uniform_entry, upload_scene};
 use crate::context::GpuContext;
 use crate::error::GpuError;
 use crate::kernels::{CHAIN_DEDUP_EMIT, CHAIN_DEDUP_INSERT, SBR_CANDIDATES};
 use bytemuck::{Pod, Zeroable};
 use rftwin_bvh::Bvh;
-use wgpu::util::DeviceExt;
 
 /// Per-triangle data of the SBR kernel (32 bytes). Keep in sync with
 /// shaders/sbr_candidates.wgsl (`TriInfo`).
@@ -23,7 +22,7 @@ pub struct TriInfo {
     pub pad: [u32; 3],
 }
 
-/// A slab material (16 bytes). Keep in sync with shaders/sbr_candidates.wgsl (`SlabMaterial`).
+/// A slab material (16 bytes). Keep in sync with shaders/common/slab.wgsl (`SlabMaterial`).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
 pub struct SlabMaterial {
@@ -119,14 +118,6 @@ pub struct DedupOutput {
     pub host_fallback: bool,
 }
 
-fn storage(ctx: &GpuContext, label: &str, size: u64) -> wgpu::Buffer {
-    ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size: size.max(16), usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC, mapped_at_creation: false })
-}
-
-fn readback(ctx: &GpuContext, label: &str, size: u64) -> wgpu::Buffer {
-    ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size: size.max(16), usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST, mapped_at_creation: false })
-}
-
 /// Chain code of a refraction (as in `rftwin_trace::candidates::REFRACTION_CODE`).
 pub const REFRACTION: u32 = u32::MAX;
 
@@ -144,30 +135,8 @@ pub struct GpuSbr {
 impl GpuSbr {
     /// Uploads the BVH, per-triangle data (indexed by original triangle id) and materials.
     pub fn new(ctx: &GpuContext, bvh: &Bvh, tri_info: &[TriInfo], materials: &[SlabMaterial]) -> Result<Self, GpuError> {
-        for (what, bytes) in [
-            ("BVH nodes", std::mem::size_of_val(bvh.nodes.as_slice())),
-            ("BVH triangles", std::mem::size_of_val(bvh.triangles.as_slice())),
-            ("triangle data", std::mem::size_of_val(tri_info)),
-        ] {
-            let limit = ctx.max_binding_bytes();
-            if bytes as u64 > limit {
-                return Err(GpuError::TooLarge { what, needed: bytes as u64, limit });
-            }
-        }
-        scoped(ctx, "SBR upload", || {
-            let usage = wgpu::BufferUsages::STORAGE;
-            let init = |label: &str, bytes: &[u8]| {
-                // zero-sized bindings are invalid: pad empty arrays with one element
-                let pad = [0u8; 64];
-                let contents = if bytes.is_empty() { &pad[..] } else { bytes };
-                ctx.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(label), contents, usage })
-            };
-            let buffers = [
-                init("bvh nodes", bytemuck::cast_slice(&bvh.nodes)),
-                init("bvh triangles", bytemuck::cast_slice(&bvh.triangles)),
-                init("triangle data", bytemuck::cast_slice(tri_info)),
-                init("materials", bytemuck::cast_slice(materials)),
-            ];
+        let buffers = upload_scene(ctx, bvh, tri_info, materials)?;
+        scoped(ctx, "SBR pipelines", || {
             let layout = ctx.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
                 label: Some("sbr"),
                 entries: &[storage_entry(0, true), storage_entry(1, true), storage_entry(2, true), storage_entry(3, true), uniform_entry(4), storage_entry(5, false), storage_entry(6, false)],
@@ -186,18 +155,10 @@ impl GpuSbr {
     fn encode_sbr(&self, ctx: &GpuContext, enc: &mut wgpu::CommandEncoder, p: &SbrParams) -> (wgpu::Buffer, wgpu::Buffer) {
         let chain_bytes = p.count as u64 * p.max_depth as u64 * 4;
         let depth_bytes = p.count as u64 * 4;
-        let ub = ctx.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some("sbr params"), contents: bytemuck::bytes_of(p), usage: wgpu::BufferUsages::UNIFORM });
-        let (chains, depths) = (storage(ctx, "chains", chain_bytes), storage(ctx, "depths", depth_bytes));
-        let entries: Vec<wgpu::BindGroupEntry> = vec![
-            wgpu::BindGroupEntry { binding: 0, resource: self.buffers[0].as_entire_binding() },
-            wgpu::BindGroupEntry { binding: 1, resource: self.buffers[1].as_entire_binding() },
-            wgpu::BindGroupEntry { binding: 2, resource: self.buffers[2].as_entire_binding() },
-            wgpu::BindGroupEntry { binding: 3, resource: self.buffers[3].as_entire_binding() },
-            wgpu::BindGroupEntry { binding: 4, resource: ub.as_entire_binding() },
-            wgpu::BindGroupEntry { binding: 5, resource: chains.as_entire_binding() },
-            wgpu::BindGroupEntry { binding: 6, resource: depths.as_entire_binding() },
-        ];
-        let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some("sbr"), layout: &self.layout, entries: &entries });
+        let ub = uniform(ctx, "sbr params", p);
+        let (chains, depths) = (storage_buffer(ctx, "chains", chain_bytes), storage_buffer(ctx, "depths", depth_bytes));
+        let [b0, b1, b2, b3] = &self.buffers;
+        let bind = bind_buffers(ctx, &self.layout, "sbr", &[b0, b1, b2, b3, &ub, &chains, &depths]);
         encode_dispatch(ctx, enc, &self.pipeline, &bind, &SBR_CANDIDATES, p.count as u64);
         (chains, depths)
     }
@@ -232,7 +193,7 @@ impl GpuSbr {
         let (chain_rb, depth_rb, submission) = scoped(ctx, "SBR dispatch", || {
             let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("sbr") });
             let (chains, depths) = self.encode_sbr(ctx, &mut enc, p);
-            let (chain_rb, depth_rb) = (readback(ctx, "chains readback", chains.size()), readback(ctx, "depths readback", depths.size()));
+            let (chain_rb, depth_rb) = (readback_buffer(ctx, "chains readback", chains.size()), readback_buffer(ctx, "depths readback", depths.size()));
             enc.copy_buffer_to_buffer(&chains, 0, &chain_rb, 0, chains.size());
             enc.copy_buffer_to_buffer(&depths, 0, &depth_rb, 0, depths.size());
             (chain_rb, depth_rb, ctx.queue.submit([enc.finish()]))
@@ -263,11 +224,11 @@ impl GpuSbr {
         while slots > 2 && slots * 8 + 16 > limit {
             slots /= 2;
         }
-        let chunk = self.chunk(ctx, &params, chunk).min((limit / (4 * md as u64)).min(u32::MAX as u64) as u32).max(1);
-        let table = storage(ctx, "dedup table", slots * 8 + 16);
-        let slot_info = storage(ctx, "dedup slot info", slots * 8);
-        let uniques = storage(ctx, "dedup uniques", capacity as u64 * record);
-        let overflow = storage(ctx, "dedup overflow", overflow_capacity as u64 * record);
+        let chunk = self.chunk(ctx, &params, chunk);
+        let table = storage_buffer(ctx, "dedup table", slots * 8 + 16);
+        let slot_info = storage_buffer(ctx, "dedup slot info", slots * 8);
+        let uniques = storage_buffer(ctx, "dedup uniques", capacity as u64 * record);
+        let overflow = storage_buffer(ctx, "dedup overflow", overflow_capacity as u64 * record);
         let mut first = params.first_sample;
         let mut dispatch = 0u32;
         let (mut n_unique, mut n_overflow) = (0u32, 0u32);
@@ -287,14 +248,12 @@ impl GpuSbr {
             let (counter_rb, submission) = scoped(ctx, "chain dedup", || {
                 let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("sbr + dedup") });
                 let (chains, depths) = self.encode_sbr(ctx, &mut enc, &p);
-                let prefix_slot = storage(ctx, "dedup prefix slots", count as u64 * md as u64 * 4);
-                let ub = ctx.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some("dedup params"), contents: bytemuck::bytes_of(&dp), usage: wgpu::BufferUsages::UNIFORM });
-                let bufs = [&chains, &depths, &table, &slot_info, &prefix_slot, &uniques, &overflow, &ub];
-                let entries: Vec<wgpu::BindGroupEntry> = bufs.iter().enumerate().map(|(b, buf)| wgpu::BindGroupEntry { binding: b as u32, resource: buf.as_entire_binding() }).collect();
-                let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some("dedup"), layout: &self.dedup_layout, entries: &entries });
+                let prefix_slot = storage_buffer(ctx, "dedup prefix slots", count as u64 * md as u64 * 4);
+                let ub = uniform(ctx, "dedup params", &dp);
+                let bind = bind_buffers(ctx, &self.dedup_layout, "dedup", &[&chains, &depths, &table, &slot_info, &prefix_slot, &uniques, &overflow, &ub]);
                 encode_dispatch(ctx, &mut enc, &self.dedup_pipelines[0], &bind, &CHAIN_DEDUP_INSERT, count as u64);
                 encode_dispatch(ctx, &mut enc, &self.dedup_pipelines[1], &bind, &CHAIN_DEDUP_EMIT, count as u64);
-                let rb = readback(ctx, "dedup counters", 16);
+                let rb = readback_buffer(ctx, "dedup counters", 16);
                 enc.copy_buffer_to_buffer(&table, slots * 8, &rb, 0, 16);
                 (rb, ctx.queue.submit([enc.finish()]))
             })?;
@@ -317,7 +276,7 @@ impl GpuSbr {
             }
             let bytes = n as u64 * record;
             let (rb, submission) = scoped(ctx, what, || {
-                let rb = readback(ctx, what, bytes);
+                let rb = readback_buffer(ctx, what, bytes);
                 let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(what) });
                 enc.copy_buffer_to_buffer(buf, 0, &rb, 0, bytes);
                 (rb, ctx.queue.submit([enc.finish()]))

@@ -5,11 +5,10 @@
 use crate::context::GpuContext;
 use crate::error::GpuError;
 use crate::kernels::SCATTER_SAMPLES;
-use crate::pipeline::{compute_pipeline, encode_dispatch, read_back, scoped, storage_entry, uniform_entry};
+use crate::pipeline::{bind_buffers, compute_pipeline, encode_dispatch, read_back, readback_buffer, scoped, storage_buffer, storage_entry, uniform, uniform_entry, upload, upload_scene};
 use crate::sbr::SlabMaterial;
 use bytemuck::{Pod, Zeroable};
 use rftwin_bvh::Bvh;
-use wgpu::util::DeviceExt;
 
 /// Per-triangle data of the scattering kernel (32 bytes). Keep in sync with
 /// shaders/scatter_samples.wgsl (`ScatterTri`).
@@ -121,28 +120,8 @@ pub struct GpuScatter {
 impl GpuScatter {
     /// Uploads the BVH, per-triangle data (indexed by original triangle id) and materials.
     pub fn new(ctx: &GpuContext, bvh: &Bvh, tris: &[ScatterTri], materials: &[SlabMaterial]) -> Result<Self, GpuError> {
-        for (what, bytes) in [
-            ("BVH nodes", std::mem::size_of_val(bvh.nodes.as_slice())),
-            ("BVH triangles", std::mem::size_of_val(bvh.triangles.as_slice())),
-            ("triangle data", std::mem::size_of_val(tris)),
-        ] {
-            let limit = ctx.max_binding_bytes();
-            if bytes as u64 > limit {
-                return Err(GpuError::TooLarge { what, needed: bytes as u64, limit });
-            }
-        }
-        scoped(ctx, "scattering upload", || {
-            let init = |label: &str, bytes: &[u8]| {
-                let pad = [0u8; 64];
-                let contents = if bytes.is_empty() { &pad[..] } else { bytes };
-                ctx.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(label), contents, usage: wgpu::BufferUsages::STORAGE })
-            };
-            let buffers = [
-                init("bvh nodes", bytemuck::cast_slice(&bvh.nodes)),
-                init("bvh triangles", bytemuck::cast_slice(&bvh.triangles)),
-                init("scatter triangles", bytemuck::cast_slice(tris)),
-                init("materials", bytemuck::cast_slice(materials)),
-            ];
+        let buffers = upload_scene(ctx, bvh, tris, materials)?;
+        scoped(ctx, "scattering pipeline", || {
             let mut entries: Vec<wgpu::BindGroupLayoutEntry> = (0..5).map(|b| storage_entry(b, true)).collect();
             entries.push(uniform_entry(5));
             entries.push(storage_entry(6, false));
@@ -159,20 +138,18 @@ impl GpuScatter {
         let record = std::mem::size_of::<ScatterRecord>() as u64;
         let chunk = (chunk as u64).min(ctx.max_binding_bytes() / record).max(1) as u32;
         let el: Vec<[f32; 4]> = elements.iter().map(|e| [e[0], e[1], e[2], 0.0]).collect();
-        let el_bytes: &[u8] = if el.is_empty() { &[0u8; 16] } else { bytemuck::cast_slice(&el) };
-        let el_buf = ctx.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some("elements"), contents: el_bytes, usage: wgpu::BufferUsages::STORAGE });
+        let el_buf = upload(ctx, "elements", bytemuck::cast_slice(&el), wgpu::BufferUsages::STORAGE);
         let mut first = 0u32;
         while first < params.samples {
             let count = chunk.min(params.samples - first);
             let p = ScatterParams { first_sample: first, count, n_elements: elements.len() as u32, ..params };
             let bytes = count as u64 * record;
             let (rb, submission) = scoped(ctx, "scattering dispatch", || {
-                let ub = ctx.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some("scatter params"), contents: bytemuck::bytes_of(&p), usage: wgpu::BufferUsages::UNIFORM });
-                let out = ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some("scatter records"), size: bytes, usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC, mapped_at_creation: false });
-                let rb = ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some("scatter readback"), size: bytes, usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST, mapped_at_creation: false });
-                let bufs = [&self.buffers[0], &self.buffers[1], &self.buffers[2], &self.buffers[3], &el_buf, &ub, &out];
-                let entries: Vec<wgpu::BindGroupEntry> = bufs.iter().enumerate().map(|(b, buf)| wgpu::BindGroupEntry { binding: b as u32, resource: buf.as_entire_binding() }).collect();
-                let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some("scatter"), layout: &self.layout, entries: &entries });
+                let ub = uniform(ctx, "scatter params", &p);
+                let out = storage_buffer(ctx, "scatter records", bytes);
+                let rb = readback_buffer(ctx, "scatter readback", bytes);
+                let [b0, b1, b2, b3] = &self.buffers;
+                let bind = bind_buffers(ctx, &self.layout, "scatter", &[b0, b1, b2, b3, &el_buf, &ub, &out]);
                 let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("scatter") });
                 encode_dispatch(ctx, &mut enc, &self.pipeline, &bind, &SCATTER_SAMPLES, count as u64);
                 enc.copy_buffer_to_buffer(&out, 0, &rb, 0, bytes);

@@ -5,9 +5,8 @@
 use crate::context::GpuContext;
 use crate::error::GpuError;
 use crate::kernels::{Kernel, SURROGATE_FIELD, SURROGATE_NORMALIZER, SURROGATE_VJP_ECHO, SURROGATE_VJP_MEAN, SURROGATE_VJP_RANGE};
-use crate::pipeline::{compute_pipeline, encode_dispatch, read_back, scoped, storage_entry, uniform_entry};
+use crate::pipeline::{bind_buffers, check_fits, compute_pipeline, encode_dispatch, read_back, readback_buffer, scoped, storage_buffer, storage_entry, uniform, uniform_entry, upload};
 use bytemuck::{Pod, Zeroable};
-use wgpu::util::DeviceExt;
 
 /// An echo as the surrogate kernels see it (32 bytes). Keep in sync with
 /// shaders/surrogate.wgsl (`SurrogateEcho`).
@@ -93,34 +92,21 @@ impl GpuSurrogate {
     fn buffers(&self, ctx: &GpuContext, echoes: &[GpuSurrogateEcho], bins: &[f32], dirs: &[[f32; 3]], params: &SurrogateParams, cells: Option<&[[f32; 2]]>) -> Result<Buffers, GpuError> {
         let cells_n = (bins.len() * dirs.len()) as u64;
         let gamma_bytes = (echoes.len() * bins.len()) as u64 * 4;
-        let limit = ctx.max_binding_bytes();
-        for (what, bytes) in [("surrogate cells", cells_n * 8), ("surrogate γ (echoes × bins)", gamma_bytes), ("surrogate echoes", echoes.len() as u64 * 32)] {
-            if bytes > limit {
-                return Err(GpuError::TooLarge { what, needed: bytes, limit });
-            }
-        }
-        let init = |label: &str, bytes: &[u8], usage: wgpu::BufferUsages| {
-            let pad = [0u8; 32];
-            let contents = if bytes.is_empty() { &pad[..] } else { bytes };
-            ctx.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(label), contents, usage })
-        };
-        let empty = |label: &str, size: u64| ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size: size.max(16), usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC, mapped_at_creation: false });
+        check_fits(ctx, &[("surrogate cells", cells_n * 8), ("surrogate γ (echoes × bins)", gamma_bytes), ("surrogate echoes", echoes.len() as u64 * 32)])?;
         let st = wgpu::BufferUsages::STORAGE;
         let d4: Vec<[f32; 4]> = dirs.iter().map(|d| [d[0], d[1], d[2], 0.0]).collect();
-        let echo_buf = init("surrogate echoes", bytemuck::cast_slice(echoes), st);
-        let bin_buf = init("surrogate bins", bytemuck::cast_slice(bins), st);
-        let dir_buf = init("surrogate directions", bytemuck::cast_slice(&d4), st);
-        let bin_data = empty("surrogate bin data", bins.len() as u64 * 16);
+        let echo_buf = upload(ctx, "surrogate echoes", bytemuck::cast_slice(echoes), st);
+        let bin_buf = upload(ctx, "surrogate bins", bytemuck::cast_slice(bins), st);
+        let dir_buf = upload(ctx, "surrogate directions", bytemuck::cast_slice(&d4), st);
+        let bin_data = storage_buffer(ctx, "surrogate bin data", bins.len() as u64 * 16);
         let cells = match cells {
-            Some(c) => init("surrogate cells", bytemuck::cast_slice(c), st | wgpu::BufferUsages::COPY_SRC),
-            None => empty("surrogate cells", cells_n * 8),
+            Some(c) => upload(ctx, "surrogate cells", bytemuck::cast_slice(c), st | wgpu::BufferUsages::COPY_SRC),
+            None => storage_buffer(ctx, "surrogate cells", cells_n * 8),
         };
-        let gamma = empty("surrogate gamma", gamma_bytes);
-        let grads = empty("surrogate gradients", echoes.len() as u64 * 32);
-        let ub = ctx.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some("surrogate params"), contents: bytemuck::bytes_of(params), usage: wgpu::BufferUsages::UNIFORM });
-        let bufs = [&echo_buf, &bin_buf, &dir_buf, &bin_data, &cells, &gamma, &grads, &ub];
-        let entries: Vec<wgpu::BindGroupEntry> = bufs.iter().enumerate().map(|(b, buf)| wgpu::BindGroupEntry { binding: b as u32, resource: buf.as_entire_binding() }).collect();
-        let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some("surrogate"), layout: &self.layout, entries: &entries });
+        let gamma = storage_buffer(ctx, "surrogate gamma", gamma_bytes);
+        let grads = storage_buffer(ctx, "surrogate gradients", echoes.len() as u64 * 32);
+        let ub = uniform(ctx, "surrogate params", params);
+        let bind = bind_buffers(ctx, &self.layout, "surrogate", &[&echo_buf, &bin_buf, &dir_buf, &bin_data, &cells, &gamma, &grads, &ub]);
         Ok(Buffers { bind, cells, grads })
     }
 
@@ -144,7 +130,7 @@ impl GpuSurrogate {
             let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("surrogate field") });
             encode_dispatch(ctx, &mut enc, &self.pipelines[0], &b.bind, &KERNELS[0], bins.len() as u64);
             encode_dispatch(ctx, &mut enc, &self.pipelines[1], &b.bind, &KERNELS[1], n_cells);
-            let rb = ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some("surrogate readback"), size: n_cells * 8, usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST, mapped_at_creation: false });
+            let rb = readback_buffer(ctx, "surrogate readback", n_cells * 8);
             enc.copy_buffer_to_buffer(&b.cells, 0, &rb, 0, n_cells * 8);
             Ok((rb, ctx.queue.submit([enc.finish()])))
         })??;
@@ -170,7 +156,7 @@ impl GpuSurrogate {
                 encode_dispatch(ctx, &mut enc, &self.pipelines[3], &b.bind, &KERNELS[3], bins.len() as u64);
                 encode_dispatch(ctx, &mut enc, &self.pipelines[4], &b.bind, &KERNELS[4], n);
             }
-            let rb = ctx.device.create_buffer(&wgpu::BufferDescriptor { label: Some("surrogate VJP readback"), size: n * 32, usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST, mapped_at_creation: false });
+            let rb = readback_buffer(ctx, "surrogate VJP readback", n * 32);
             enc.copy_buffer_to_buffer(&b.grads, 0, &rb, 0, n * 32);
             Ok((rb, ctx.queue.submit([enc.finish()])))
         })??;
