@@ -3,7 +3,7 @@
 use crate::context::GpuContext;
 use crate::error::GpuError;
 use crate::kernels::{BVH_ANY_HIT, BVH_CLOSEST_HIT};
-use crate::pipeline::{bind_buffers, check_fits, compute_pipeline, encode_dispatch, read_back, readback_buffer, scoped, storage_buffer, storage_entry, upload};
+use crate::pipeline::{bind_buffers, check_fits, kernel_set, encode_dispatch, read_back, readback_buffer, scoped, storage_buffer, storage_entry, upload};
 use crate::layout::{GpuHit, GpuRay, NO_HIT};
 use rftwin_bvh::Bvh;
 
@@ -30,12 +30,9 @@ impl GpuBvh {
             let usage = wgpu::BufferUsages::STORAGE;
             let nodes = upload(ctx, "bvh nodes", bytemuck::cast_slice(&bvh.nodes), usage);
             let triangles = upload(ctx, "bvh triangles", bytemuck::cast_slice(&bvh.triangles), usage);
-            let layout = ctx.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-                label: Some("bvh closest hit"),
-                entries: &[storage_entry(0, true), storage_entry(1, true), storage_entry(2, true), storage_entry(3, false)],
-            });
-            let pipeline = compute_pipeline(ctx, &layout, &BVH_CLOSEST_HIT);
-            let any_pipeline = compute_pipeline(ctx, &layout, &BVH_ANY_HIT);
+            let entries = [storage_entry(0, true), storage_entry(1, true), storage_entry(2, true), storage_entry(3, false)];
+            let (layout, pipelines) = kernel_set(ctx, &[BVH_CLOSEST_HIT, BVH_ANY_HIT], &entries);
+            let [pipeline, any_pipeline] = [pipelines[0].clone(), pipelines[1].clone()];
             GpuBvh { nodes, triangles, empty: bvh.nodes.is_empty(), pipeline, any_pipeline, layout }
         })
     }

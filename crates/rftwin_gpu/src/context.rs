@@ -15,7 +15,13 @@ pub struct GpuContext {
     pub info: wgpu::AdapterInfo,
     /// Set when the device reports itself lost.
     lost: Arc<Mutex<Option<String>>>,
+    /// Compiled kernel sets (bind-group layout and pipelines), keyed by the first
+    /// kernel's entry point: built once per device, reused by every call.
+    pub(crate) kernel_sets: Arc<Mutex<KernelSets>>,
 }
+
+/// Cached kernel sets of a device.
+pub(crate) type KernelSets = std::collections::HashMap<&'static str, (wgpu::BindGroupLayout, Vec<wgpu::ComputePipeline>)>;
 
 impl GpuContext {
     /// Requests the best adapter (high performance) and a device with the adapter's
@@ -50,7 +56,7 @@ impl GpuContext {
                 *l = Some(format!("{reason:?}: {message}"));
             }
         });
-        GpuContext { device, queue, info, lost }
+        GpuContext { device, queue, info, lost, kernel_sets: Default::default() }
     }
 
     /// The device's limits.

@@ -1,6 +1,6 @@
 //! Field calculation of resolved paths on the GPU (`shaders/path_field.wgsl`).
 
-use crate::pipeline::{bind_buffers, check_fits, compute_pipeline, encode_dispatch, read_back, readback_buffer, scoped, storage_buffer, storage_entry, uniform, uniform_entry, upload};
+use crate::pipeline::{bind_buffers, check_fits, kernel_set, encode_dispatch, read_back, readback_buffer, scoped, storage_buffer, storage_entry, uniform, uniform_entry, upload};
 use crate::context::GpuContext;
 use crate::error::GpuError;
 use crate::kernels::PATH_FIELD;
@@ -88,14 +88,12 @@ pub fn path_coefficients(ctx: &GpuContext, paths: &[FieldPath], points: &[[f32; 
         let ub = uniform(ctx, "field params", &params);
         let out = storage_buffer(ctx, "coefficients", out_bytes);
         let rb = readback_buffer(ctx, "coefficients readback", out_bytes);
-        let layout = ctx.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("path field"),
-            entries: &[storage_entry(0, true), storage_entry(1, true), storage_entry(2, true), uniform_entry(3), storage_entry(4, false)],
-        });
-        let pipeline = compute_pipeline(ctx, &layout, &PATH_FIELD);
+        let entries = [storage_entry(0, true), storage_entry(1, true), storage_entry(2, true), uniform_entry(3), storage_entry(4, false)];
+        let (layout, pipelines) = kernel_set(ctx, &[PATH_FIELD], &entries);
+        let pipeline = &pipelines[0];
         let bind = bind_buffers(ctx, &layout, "path field", &[&pb, &vb, &ib, &ub, &out]);
         let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("path field") });
-        encode_dispatch(ctx, &mut enc, &pipeline, &bind, &PATH_FIELD, paths.len() as u64);
+        encode_dispatch(ctx, &mut enc, pipeline, &bind, &PATH_FIELD, paths.len() as u64);
         enc.copy_buffer_to_buffer(&out, 0, &rb, 0, out_bytes);
         (rb, ctx.queue.submit([enc.finish()]))
     })?;

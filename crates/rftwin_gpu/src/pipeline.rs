@@ -38,6 +38,21 @@ pub(crate) fn compute_pipeline(ctx: &GpuContext, layout: &wgpu::BindGroupLayout,
     })
 }
 
+/// The bind-group layout of `entries` and one pipeline per kernel of `kernels`, compiled
+/// on the first request and cached in the context afterwards (kernel hosts are created
+/// per call; shader compilation is not repeated).
+pub(crate) fn kernel_set(ctx: &GpuContext, kernels: &[Kernel], entries: &[wgpu::BindGroupLayoutEntry]) -> (wgpu::BindGroupLayout, Vec<wgpu::ComputePipeline>) {
+    let key = kernels[0].entry_point;
+    let mut sets = ctx.kernel_sets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    sets.entry(key)
+        .or_insert_with(|| {
+            let layout = ctx.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some(kernels[0].name), entries });
+            let pipelines = kernels.iter().map(|k| compute_pipeline(ctx, &layout, k)).collect();
+            (layout, pipelines)
+        })
+        .clone()
+}
+
 /// Records one dispatch of `items` invocations of `kernel` (2D grid when the count
 /// exceeds `max_compute_workgroups_per_dimension`; kernels index `x + y · width`).
 pub(crate) fn encode_dispatch(ctx: &GpuContext, enc: &mut wgpu::CommandEncoder, pipeline: &wgpu::ComputePipeline, bind: &wgpu::BindGroup, kernel: &Kernel, items: u64) {

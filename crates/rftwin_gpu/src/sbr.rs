@@ -1,6 +1,6 @@
 //! Shooting and bouncing of rays on the GPU (candidate chains for solver A).
 
-use crate::pipeline::{bind_buffers, compute_pipeline, encode_dispatch, read_back, readback_buffer, scoped, storage_buffer, storage_entry, uniform, uniform_entry, upload_scene};
+use crate::pipeline::{bind_buffers, kernel_set, encode_dispatch, read_back, readback_buffer, scoped, storage_buffer, storage_entry, uniform, uniform_entry, upload_scene};
 use crate::context::GpuContext;
 use crate::error::GpuError;
 use crate::kernels::{CHAIN_DEDUP_EMIT, CHAIN_DEDUP_INSERT, SBR_CANDIDATES};
@@ -128,7 +128,7 @@ pub struct GpuSbr {
     pipeline: wgpu::ComputePipeline,
     layout: wgpu::BindGroupLayout,
     dedup_layout: wgpu::BindGroupLayout,
-    dedup_pipelines: [wgpu::ComputePipeline; 2],
+    dedup_pipelines: Vec<wgpu::ComputePipeline>,
     empty: bool,
 }
 
@@ -137,16 +137,13 @@ impl GpuSbr {
     pub fn new(ctx: &GpuContext, bvh: &Bvh, tri_info: &[TriInfo], materials: &[SlabMaterial]) -> Result<Self, GpuError> {
         let buffers = upload_scene(ctx, bvh, tri_info, materials)?;
         scoped(ctx, "SBR pipelines", || {
-            let layout = ctx.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-                label: Some("sbr"),
-                entries: &[storage_entry(0, true), storage_entry(1, true), storage_entry(2, true), storage_entry(3, true), uniform_entry(4), storage_entry(5, false), storage_entry(6, false)],
-            });
-            let pipeline = compute_pipeline(ctx, &layout, &SBR_CANDIDATES);
+            let sbr_entries = [storage_entry(0, true), storage_entry(1, true), storage_entry(2, true), storage_entry(3, true), uniform_entry(4), storage_entry(5, false), storage_entry(6, false)];
+            let (layout, mut pipelines) = kernel_set(ctx, &[SBR_CANDIDATES], &sbr_entries);
+            let pipeline = pipelines.remove(0);
             let mut entries: Vec<wgpu::BindGroupLayoutEntry> = vec![storage_entry(0, true), storage_entry(1, true)];
             entries.extend((2..7).map(|b| storage_entry(b, false)));
             entries.push(uniform_entry(7));
-            let dedup_layout = ctx.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some("chain dedup"), entries: &entries });
-            let dedup_pipelines = [compute_pipeline(ctx, &dedup_layout, &CHAIN_DEDUP_INSERT), compute_pipeline(ctx, &dedup_layout, &CHAIN_DEDUP_EMIT)];
+            let (dedup_layout, dedup_pipelines) = kernel_set(ctx, &[CHAIN_DEDUP_INSERT, CHAIN_DEDUP_EMIT], &entries);
             GpuSbr { buffers, pipeline, layout, dedup_layout, dedup_pipelines, empty: bvh.nodes.is_empty() }
         })
     }

@@ -5,7 +5,7 @@
 use crate::context::GpuContext;
 use crate::error::GpuError;
 use crate::kernels::SCATTER_SAMPLES;
-use crate::pipeline::{bind_buffers, compute_pipeline, encode_dispatch, read_back, readback_buffer, scoped, storage_buffer, storage_entry, uniform, uniform_entry, upload, upload_scene};
+use crate::pipeline::{bind_buffers, kernel_set, encode_dispatch, read_back, readback_buffer, scoped, storage_buffer, storage_entry, uniform, uniform_entry, upload, upload_scene};
 use crate::sbr::SlabMaterial;
 use bytemuck::{Pod, Zeroable};
 use rftwin_bvh::Bvh;
@@ -125,8 +125,8 @@ impl GpuScatter {
             let mut entries: Vec<wgpu::BindGroupLayoutEntry> = (0..5).map(|b| storage_entry(b, true)).collect();
             entries.push(uniform_entry(5));
             entries.push(storage_entry(6, false));
-            let layout = ctx.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some("scatter"), entries: &entries });
-            let pipeline = compute_pipeline(ctx, &layout, &SCATTER_SAMPLES);
+            let (layout, mut pipelines) = kernel_set(ctx, &[SCATTER_SAMPLES], &entries);
+            let pipeline = pipelines.remove(0);
             GpuScatter { buffers, pipeline, layout }
         })
     }

@@ -5,7 +5,7 @@
 use crate::context::GpuContext;
 use crate::error::GpuError;
 use crate::kernels::{Kernel, SURROGATE_FIELD, SURROGATE_NORMALIZER, SURROGATE_VJP_ECHO, SURROGATE_VJP_MEAN, SURROGATE_VJP_RANGE};
-use crate::pipeline::{bind_buffers, check_fits, compute_pipeline, encode_dispatch, read_back, readback_buffer, scoped, storage_buffer, storage_entry, uniform, uniform_entry, upload};
+use crate::pipeline::{bind_buffers, check_fits, kernel_set, encode_dispatch, read_back, readback_buffer, scoped, storage_buffer, storage_entry, uniform, uniform_entry, upload};
 use bytemuck::{Pod, Zeroable};
 
 /// An echo as the surrogate kernels see it (32 bytes). Keep in sync with
@@ -65,7 +65,7 @@ pub struct SurrogateParams {
 #[derive(Debug)]
 pub struct GpuSurrogate {
     layout: wgpu::BindGroupLayout,
-    pipelines: [wgpu::ComputePipeline; 5],
+    pipelines: Vec<wgpu::ComputePipeline>,
 }
 
 const KERNELS: [Kernel; 5] = [SURROGATE_NORMALIZER, SURROGATE_FIELD, SURROGATE_VJP_ECHO, SURROGATE_VJP_MEAN, SURROGATE_VJP_RANGE];
@@ -77,14 +77,13 @@ struct Buffers {
 }
 
 impl GpuSurrogate {
-    /// Creates the pipelines.
+    /// The surrogate pipelines (compiled once per device).
     pub fn new(ctx: &GpuContext) -> Result<Self, GpuError> {
         scoped(ctx, "surrogate pipelines", || {
             let mut entries: Vec<wgpu::BindGroupLayoutEntry> = (0..3).map(|b| storage_entry(b, true)).collect();
             entries.extend((3..7).map(|b| storage_entry(b, false)));
             entries.push(uniform_entry(7));
-            let layout = ctx.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some("surrogate"), entries: &entries });
-            let pipelines = KERNELS.map(|k| compute_pipeline(ctx, &layout, &k));
+            let (layout, pipelines) = kernel_set(ctx, &KERNELS, &entries);
             GpuSurrogate { layout, pipelines }
         })
     }
