@@ -3,6 +3,8 @@
 //! (fails the finite-difference check), interior + boundary passes it (within 5 %).
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use glam::DVec3;
 use rftwin::trace::boundary::{boundary_samples, boundary_vertex_gradients, BoundaryOptions};
 use rftwin::trace::scattering::{surface_scattering, ScatteringOptions};
@@ -203,15 +205,8 @@ fn gradient_terms_switch_selects_the_terms() {
 #[cfg(feature = "gpu")]
 #[test]
 fn gpu_boundary_rays_give_the_cpu_boundary_gradient() {
-    match rftwin::gpu::context::shared() {
-        Ok(c) => println!("GPU adapter: {}", c.describe()),
-        Err(e) => {
-            if std::env::var("RFTWIN_REQUIRE_GPU").is_ok_and(|v| v == "1") {
-                panic!("RFTWIN_REQUIRE_GPU=1 but {e}");
-            }
-            println!("SKIPPED: no GPU adapter ({e})");
-            return;
-        }
+    if !common::gpu_available() {
+        return;
     }
     let s0 = scene(-0.04, 0.0);
     let geom = SceneGeometry::new(&s0);

@@ -9,22 +9,6 @@ use glam::DVec3;
 use rftwin::core::io::load_scene;
 use rftwin::{BackendChoice, ItuMaterial, PathSolver, Paths, Radio, Scene, SceneGeometry, SolverOptions};
 
-fn gpu_available() -> bool {
-    match rftwin::gpu::context::shared() {
-        Ok(c) => {
-            println!("GPU adapter: {}", c.describe());
-            true
-        }
-        Err(e) => {
-            if std::env::var("RFTWIN_REQUIRE_GPU").is_ok_and(|v| v == "1") {
-                panic!("RFTWIN_REQUIRE_GPU=1 but {e}");
-            }
-            println!("SKIPPED: no GPU adapter ({e})");
-            false
-        }
-    }
-}
-
 fn both(scene: &Scene, tx: DVec3, rx: DVec3, opts: SolverOptions) -> (Paths, Paths) {
     let solve = |b| PathSolver::new(SolverOptions { backend: b, ..opts }).solve_scene(scene, &Radio::isotropic(tx), &Radio::isotropic(rx)).unwrap();
     (solve(BackendChoice::Cpu), solve(BackendChoice::Gpu))
@@ -45,7 +29,7 @@ fn assert_same(label: &str, cpu: &Paths, gpu: &Paths) {
 
 #[test]
 fn gpu_backend_finds_the_cpu_paths_on_the_canyon_configurations() {
-    if !gpu_available() {
+    if !common::gpu_available() {
         return;
     }
     let (tx, los, nlos) = (DVec3::new(-22.0, 1.0, 9.0), DVec3::new(24.0, -2.0, 1.5), DVec3::new(22.0, 14.0, 1.5));
@@ -65,7 +49,7 @@ fn gpu_backend_finds_the_cpu_paths_on_the_canyon_configurations() {
 
 #[test]
 fn gpu_backend_finds_the_13_munich_paths() {
-    if !gpu_available() {
+    if !common::gpu_available() {
         return;
     }
     let scene = load_scene(common::shared_reference("sionna/scenes/munich/munich.xml")).unwrap();
@@ -77,7 +61,7 @@ fn gpu_backend_finds_the_13_munich_paths() {
 
 #[test]
 fn gpu_field_kernel_matches_the_cpu_for_every_antenna_pattern() {
-    if !gpu_available() {
+    if !common::gpu_available() {
         return;
     }
     use rftwin::{Antenna, AntennaPattern, Polarization};
@@ -107,7 +91,7 @@ fn gpu_field_kernel_matches_the_cpu_for_every_antenna_pattern() {
 fn device_deduplication_gives_the_host_candidate_set() {
     use rftwin::gpu::sbr::DedupSettings;
     use rftwin::trace::candidates::{shoot_and_bounce_gpu_with, CandidateOptions};
-    if !gpu_available() {
+    if !common::gpu_available() {
         return;
     }
     let ctx = rftwin::gpu::context::shared().unwrap();
@@ -153,7 +137,7 @@ fn gpu_scattering_samples_match_the_cpu_model_and_estimate() {
     use rftwin::trace::field::slab_coefficients;
     use rftwin::trace::scattering::{scattering_density, surface_scattering, surface_scattering_gpu_records, ScatteringOptions, ScatteringResult};
     use rftwin::Mesh;
-    if !gpu_available() {
+    if !common::gpu_available() {
         return;
     }
     let mut scene = Scene::new();

@@ -111,3 +111,23 @@ pub fn assert_paths_match(label: &str, paths: &Paths, refs: &[RefPath], tau_rel:
     }
     assert!(report.is_empty(), "{label}: {} problems:\n{}", report.len(), report.join("\n"));
 }
+
+/// Whether a GPU adapter exists (printing it). Without one: prints
+/// `SKIPPED: no GPU adapter` and returns false, unless `RFTWIN_REQUIRE_GPU=1`, which
+/// turns the skip into a failure.
+#[cfg(feature = "gpu")]
+pub fn gpu_available() -> bool {
+    match rftwin::gpu::context::shared() {
+        Ok(c) => {
+            println!("GPU adapter: {}", c.describe());
+            true
+        }
+        Err(e) => {
+            if std::env::var("RFTWIN_REQUIRE_GPU").is_ok_and(|v| v == "1") {
+                panic!("RFTWIN_REQUIRE_GPU=1 but {e}");
+            }
+            println!("SKIPPED: no GPU adapter ({e})");
+            false
+        }
+    }
+}
