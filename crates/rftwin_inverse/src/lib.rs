@@ -9,3 +9,5 @@ pub mod autodiff;
 pub mod error;
 
 pub use error::{InverseError, Result};
+pub mod metrics;
+pub mod regularize;
