@@ -11,3 +11,5 @@ pub mod error;
 pub use error::{InverseError, Result};
 pub mod metrics;
 pub mod regularize;
+pub mod prior;
+pub mod shapes;

@@ -23,3 +23,19 @@ pub fn load_obj(path: &Path) -> Result<Mesh> {
     mesh.validate(&path.display().to_string())?;
     Ok(mesh)
 }
+
+/// Writes `mesh` as a Wavefront OBJ file (`v` and 1-based `f` lines, 9 significant
+/// digits — OBJ readers, tobj included, read positions as f32).
+pub fn save_obj(path: &Path, mesh: &Mesh) -> Result<()> {
+    use std::fmt::Write as _;
+    mesh.validate("saved mesh")?;
+    let mut s = String::with_capacity(40 * (mesh.vertices.len() + mesh.triangles.len()));
+    let _ = writeln!(s, "# rftwin mesh: {} vertices, {} triangles", mesh.vertices.len(), mesh.triangles.len());
+    for v in &mesh.vertices {
+        let _ = writeln!(s, "v {:.9e} {:.9e} {:.9e}", v.x, v.y, v.z);
+    }
+    for t in &mesh.triangles {
+        let _ = writeln!(s, "f {} {} {}", t[0] + 1, t[1] + 1, t[2] + 1);
+    }
+    std::fs::write(path, s).map_err(|e| Error::io(path, e))
+}
