@@ -13,3 +13,4 @@ pub mod metrics;
 pub mod regularize;
 pub mod prior;
 pub mod shapes;
+pub mod objective;
