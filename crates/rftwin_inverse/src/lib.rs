@@ -14,3 +14,5 @@ pub mod regularize;
 pub mod prior;
 pub mod shapes;
 pub mod objective;
+pub mod driver;
+pub mod plot;

@@ -1,0 +1,76 @@
+//! PNG plots written by the drivers and examples (plotters, bundled font).
+
+use crate::error::{InverseError, Result};
+use std::path::Path;
+
+fn register_font() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let font: &'static [u8] = include_bytes!("../../../assets/fonts/DejaVuSansMono.ttf");
+        let _ = plotters::style::register_font("sans-serif", plotters::style::FontStyle::Normal, font);
+    });
+}
+
+/// Line plot of named series over a shared x axis (`log10` of y when `log` is set;
+/// non-positive values are left out of a log plot).
+pub fn lines(path: &Path, title: &str, x_desc: &str, y_desc: &str, x: &[f64], series: &[(&str, Vec<f64>)], log: bool) -> Result<()> {
+    use plotters::prelude::*;
+    register_font();
+    let err = |e: &dyn std::fmt::Display| InverseError::io(path, e);
+    let tf = |v: f64| if log { if v > 0.0 { Some(v.log10()) } else { None } } else if v.is_finite() { Some(v) } else { None };
+    let pts: Vec<Vec<(f64, f64)>> = series.iter().map(|(_, ys)| x.iter().zip(ys).filter_map(|(&a, &b)| tf(b).map(|b| (a, b))).collect()).collect();
+    let (mut y0, mut y1) = pts.iter().flatten().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.1), b.max(p.1)));
+    if !y0.is_finite() {
+        (y0, y1) = (0.0, 1.0);
+    }
+    let pad = ((y1 - y0) * 0.05).max(1e-9);
+    let (x0, x1) = (x.first().copied().unwrap_or(0.0), x.last().copied().unwrap_or(1.0).max(x.first().copied().unwrap_or(0.0) + 1.0));
+    let root = BitMapBackend::new(path, (900, 500)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 22))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x0..x1, (y0 - pad)..(y1 + pad))
+        .map_err(|e| err(&e))?;
+    chart.configure_mesh().x_desc(x_desc).y_desc(y_desc).draw().map_err(|e| err(&e))?;
+    let colors = [BLUE, RED, GREEN, MAGENTA, CYAN, BLACK];
+    for (k, ((name, _), p)) in series.iter().zip(pts).enumerate() {
+        let c = colors[k % colors.len()];
+        chart
+            .draw_series(LineSeries::new(p, c.stroke_width(2)))
+            .map_err(|e| err(&e))?
+            .label(*name)
+            .legend(move |(px, py)| PathElement::new(vec![(px, py), (px + 20, py)], c.stroke_width(2)));
+    }
+    chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw().map_err(|e| err(&e))?;
+    root.present().map_err(|e| err(&e))?;
+    Ok(())
+}
+
+/// Side-by-side heat maps (`rows × cols`, row-major, each scaled to the pair's common
+/// maximum): e.g. observed vs simulated spectra.
+pub fn heatmaps(path: &Path, panels: &[(&str, &[f64])], rows: usize, cols: usize) -> Result<()> {
+    use plotters::prelude::*;
+    register_font();
+    let err = |e: &dyn std::fmt::Display| InverseError::io(path, e);
+    if panels.iter().any(|(_, d)| d.len() != rows * cols) || rows == 0 || cols == 0 {
+        return Err(InverseError::invalid("heat map", format!("panels must hold {rows} × {cols} values")));
+    }
+    let hi = panels.iter().flat_map(|(_, d)| d.iter()).cloned().fold(f64::MIN_POSITIVE, f64::max);
+    let root = BitMapBackend::new(path, (420 * panels.len() as u32, 420)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    for (area, (title, data)) in root.split_evenly((1, panels.len())).iter().zip(panels) {
+        let mut chart = ChartBuilder::on(area).caption(*title, ("sans-serif", 18)).margin(10).build_cartesian_2d(0..cols, 0..rows).map_err(|e| err(&e))?;
+        chart
+            .draw_series((0..rows).flat_map(|r| (0..cols).map(move |c| (r, c))).map(|(r, c)| {
+                let t = (data[r * cols + c] / hi).clamp(0.0, 1.0);
+                let col = RGBColor((255.0 * t.sqrt()) as u8, (255.0 * t) as u8, (255.0 * (0.35 + 0.4 * t)) as u8);
+                Rectangle::new([(c, r), (c + 1, r + 1)], col.filled())
+            }))
+            .map_err(|e| err(&e))?;
+    }
+    root.present().map_err(|e| err(&e))?;
+    Ok(())
+}
