@@ -25,6 +25,7 @@ pub use rftwin_bvh as bvh;
 #[cfg(feature = "gpu")]
 pub use rftwin_gpu as gpu;
 pub use rftwin_core as core;
+pub use rftwin_inverse as inverse;
 pub use rftwin_radar as radar;
 pub use rftwin_trace as trace;
 
