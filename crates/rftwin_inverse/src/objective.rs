@@ -9,9 +9,9 @@ use rftwin_core::dual::{Dual, Real};
 use rftwin_core::{Echo, Scene};
 use rftwin_radar::loss::multiscale_mse;
 use rftwin_radar::spectrum::{AngleGrid, Spectrum};
-use rftwin_radar::surrogate::{spatial_surrogate, spatial_surrogate_vjp, SurrogateEcho, SurrogateOptions};
+use rftwin_radar::surrogate::{spatial_power_surrogate, spatial_power_surrogate_vjp, spatial_surrogate, spatial_surrogate_vjp, SurrogateEcho, SurrogateOptions};
 use rftwin_trace::boundary::{boundary_samples, boundary_vertex_gradients, GradientTerms};
-use rftwin_trace::scattering::{surface_scattering, ScatteringOptions};
+use rftwin_trace::scattering::{surface_scattering, ScatteringOptions, ScatteringResult};
 use rftwin_trace::scattering_grad::{vertex_gradients, EchoCotangent};
 use rftwin_trace::SceneGeometry;
 use std::time::Instant;
@@ -60,7 +60,8 @@ pub struct Timing {
 /// Loss, per-vertex gradient and timing of one evaluation.
 #[derive(Debug, Clone)]
 pub struct SpectrumEvaluation {
-    /// Σ over views of the multi-scale MSE.
+    /// Σ over views of the multi-scale MSE divided by the view's mean squared observed
+    /// spectrum.
     pub loss: f64,
     /// `∂L/∂v` of the target's vertices.
     pub vertex_grad: Vec<DVec3>,
@@ -87,6 +88,11 @@ pub struct SpectrumObjective {
     pub scales: usize,
     /// Which gradient terms to compute.
     pub terms: GradientTerms,
+    /// Fit the coherent spectrum of one phase draw ([`spatial_surrogate`]) instead of
+    /// the phase-averaged one ([`spatial_power_surrogate`], the default: samples are
+    /// drawn afresh every evaluation, and a coherent draw carries speckle that does not
+    /// average out with more samples).
+    pub coherent: bool,
     observed: Vec<Spectrum>,
 }
 
@@ -104,7 +110,7 @@ impl SpectrumObjective {
             return Err(InverseError::invalid("gradient terms", "neither the interior nor the boundary term is selected"));
         }
         let geom = SceneGeometry::new(&scene);
-        Ok(SpectrumObjective { scene, object, target: target.to_string(), geom, views, scattering, surrogate, scales: 3, terms, observed: Vec::new() })
+        Ok(SpectrumObjective { scene, object, target: target.to_string(), geom, views, scattering, surrogate, scales: 3, terms, coherent: false, observed: Vec::new() })
     }
 
     /// The scene in its current state.
@@ -128,7 +134,7 @@ impl SpectrumObjective {
             return Err(InverseError::invalid("observed spectra", format!("{} spectra for {} views", spectra.len(), self.views.len())));
         }
         for (s, v) in spectra.iter().zip(&self.views) {
-            let want = [v.bins.len(), v.grid.azimuth.len(), v.grid.elevation.len()];
+            let want = [v.bins.len(), v.grid.azimuth.len() * v.grid.elevation.len(), 1];
             if s.dims != want {
                 return Err(InverseError::invalid("observed spectra", format!("dims {:?}, view needs {want:?}", s.dims)));
             }
@@ -148,11 +154,33 @@ impl SpectrumObjective {
         Ok(())
     }
 
-    fn spectrum(&self, scene: &Scene, geom: &SceneGeometry, v: &RadarView, opts: &ScatteringOptions) -> Result<(Spectrum, Vec<Echo>, rftwin_trace::scattering::ScatteringResult)> {
+    /// Surrogate echoes of a solve: the echoes themselves for the coherent spectrum;
+    /// for the phase-averaged one, weights `a/√w` (`w` the sample's area weight), so
+    /// `Σ |a/√w|² K²` is the unbiased estimate of `∫ |f|² K² dA`.
+    fn surrogate_echoes(&self, echoes: &[Echo], res: &ScatteringResult, center: DVec3) -> Vec<SurrogateEcho> {
+        echoes
+            .iter()
+            .zip(&res.samples)
+            .map(|(e, s)| {
+                let mut se = SurrogateEcho::from_echo(e, center);
+                if !self.coherent {
+                    se.weight /= s.area_weight.sqrt();
+                }
+                se
+            })
+            .collect()
+    }
+
+    fn spectrum(&self, scene: &Scene, geom: &SceneGeometry, v: &RadarView, opts: &ScatteringOptions) -> Result<(Spectrum, Vec<Echo>, ScatteringResult)> {
         let res = surface_scattering(scene, geom, v.center, opts)?;
+        if !res.second_bounce.is_empty() {
+            return Err(InverseError::invalid("scattering options", "the spectrum objective differentiates first-bounce samples only; disable second_bounce"));
+        }
         let echoes = res.echoes();
-        let se: Vec<SurrogateEcho> = echoes.iter().map(|e| SurrogateEcho::from_echo(e, v.center)).collect();
-        Ok((spatial_surrogate(&se, &v.bins, &v.grid.directions(), &self.surrogate)?, echoes, res))
+        let se = self.surrogate_echoes(&echoes, &res, v.center);
+        let dirs = v.grid.directions();
+        let spec = if self.coherent { spatial_surrogate(&se, &v.bins, &dirs, &self.surrogate)? } else { spatial_power_surrogate(&se, &v.bins, &dirs, &self.surrogate)? };
+        Ok((spec, echoes, res))
     }
 
     /// Moves the target's vertices (same topology) and refits the BVH.
@@ -184,30 +212,75 @@ impl SpectrumObjective {
             let mut opts = self.scattering.clone();
             opts.seed = seed.wrapping_mul(1_000_003).wrapping_add(k as u64);
             let (spec, echoes, res) = self.spectrum(&self.scene, &self.geom, v, &opts)?;
-            let (l, dl) = multiscale_mse(&spec, obs, self.scales)?;
+            let (l, mut dl) = multiscale_mse(&spec, obs, self.scales)?;
+            // normalised by the observation's mean square, so the loss is O(1) whatever
+            // the scene's scale (Adam's ε and the stopping rules assume that)
+            let norm = obs.data.iter().map(|x| x * x).sum::<f64>() / obs.data.len().max(1) as f64;
+            if !(norm > 0.0) {
+                return Err(InverseError::invalid("observation", format!("view {k}: the observed spectrum is zero (nothing seen)")));
+            }
+            let l = l / norm;
+            dl.data.iter_mut().for_each(|x| *x /= norm);
             let t1 = Instant::now();
-            let mut se: Vec<SurrogateEcho> = echoes.iter().map(|e| SurrogateEcho::from_echo(e, v.center)).collect();
+            let mut se = self.surrogate_echoes(&echoes, &res, v.center);
             let bnd = match &self.terms.boundary {
                 Some(b) => Some(boundary_samples(&self.scene, &self.geom, v.center, &opts, b)?),
                 None => None,
             };
             if let Some(b) = &bnd {
+                // zero-weight (coherent) or unit-weight (phase-averaged: the VJP of each
+                // echo is independent of the others) probes at the boundary points
+                let w = if self.coherent { 0.0 } else { 1.0 };
                 se.extend(b.samples.iter().map(|s| {
-                    let e = Echo { point: s.point, a: rftwin_core::Complex::new(0.0, 0.0), extra_path_m: 0.0 };
+                    let e = Echo { point: s.point, a: rftwin_core::Complex::new(w, 0.0), extra_path_m: 0.0 };
                     SurrogateEcho::from_echo(&e, v.center)
                 }));
             }
-            let eg = spatial_surrogate_vjp(&se, &v.bins, &v.grid.directions(), &self.surrogate, &dl)?;
+            let dirs = v.grid.directions();
+            let eg = if self.coherent { spatial_surrogate_vjp(&se, &v.bins, &dirs, &self.surrogate, &dl)? } else { spatial_power_surrogate_vjp(&se, &v.bins, &dirs, &self.surrogate, &dl)? };
             let n = echoes.len();
             if self.terms.interior {
-                let cot: Vec<EchoCotangent> = echoes.iter().zip(&eg[..n]).map(|(e, g)| SurrogateEcho::point_gradient(e, v.center, g).into()).collect();
+                let mut cot = Vec::with_capacity(n);
+                for (i, (e, g)) in echoes.iter().zip(&eg[..n]).enumerate() {
+                    let (px, ga) = SurrogateEcho::point_gradient(e, v.center, g);
+                    if self.coherent {
+                        cot.push(EchoCotangent { point: px, amplitude: ga });
+                        continue;
+                    }
+                    // P = |b|² = f² w with b = a/√w, a = f w, w ∝ triangle area A:
+                    // ∂P = 2f ∂a − P ∂log A, i.e. the a-cotangent ∂L/∂b /√w plus a
+                    // log-area correction −(b ∂L/∂b / 2) ∂log A/∂v added here.
+                    let s = &res.samples[i];
+                    let sw = s.area_weight.sqrt();
+                    cot.push(EchoCotangent { point: px, amplitude: ga / sw });
+                    let b = se[i].weight.re;
+                    let coef = -0.5 * b * ga.re;
+                    let o = self.geom.object[s.triangle as usize] as usize;
+                    if o == self.object {
+                        let idx = self.scene.objects()[o].mesh.triangles[self.geom.local_index[s.triangle as usize] as usize];
+                        let p = idx.map(|k| self.vertices()[k as usize]);
+                        let cr = (p[1] - p[0]).cross(p[2] - p[0]);
+                        let nn = cr / cr.length_squared();
+                        // ∂log A/∂v_k = n̂ × (v_{k+2} − v_{k+1}) / (2A) = (cr × e_k)/|cr|²
+                        for k in 0..3 {
+                            let e_k = p[(k + 2) % 3] - p[(k + 1) % 3];
+                            out.vertex_grad[idx[k] as usize] += nn.cross(e_k) * coef;
+                        }
+                    }
+                }
                 let g = vertex_gradients(&self.scene, &self.geom, &res, v.center, &opts, &cot)?;
                 for (a, b) in out.vertex_grad.iter_mut().zip(&g[self.object]) {
                     *a += *b;
                 }
             }
             if let Some(b) = &bnd {
-                let c: Vec<f64> = eg[n..].iter().map(|g| g.weight.re).collect();
+                let c: Vec<f64> = if self.coherent {
+                    eg[n..].iter().map(|g| g.weight.re).collect()
+                } else {
+                    // ∂L/∂(f² dA) at the point is Σ ∂L/∂S K² = ∂L/∂b / 2 of a unit probe;
+                    // the rates carry one factor f, so the cotangent is f · that
+                    eg[n..].iter().zip(&b.samples).map(|(g, s)| 0.5 * g.weight.re * s.density).collect()
+                };
                 let g = boundary_vertex_gradients(&self.scene, b, &c)?;
                 for (a, b) in out.vertex_grad.iter_mut().zip(&g[self.object]) {
                     *a += *b;

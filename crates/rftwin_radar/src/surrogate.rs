@@ -291,3 +291,127 @@ pub fn spatial_surrogate_vjp(echoes: &[SurrogateEcho], bin_ranges: &[f64], direc
     }
     Ok(out)
 }
+
+/// The phase-averaged (incoherent) spatial surrogate: the expectation of
+/// [`spatial_surrogate`] over independent uniform echo phases,
+/// `S̄(k, u) = Σ_i |w_i|² G_i(k)² A_i(u)²`. A Monte Carlo estimate of it from surface
+/// samples converges as 1/√N, whereas one draw of the coherent spectrum carries
+/// fully developed speckle whatever N — so S̄ is the one to fit when samples are drawn
+/// afresh every iteration. Gaussian range kernel only (dims `[bins, directions, 1]`).
+pub fn spatial_power_surrogate(echoes: &[SurrogateEcho], bin_ranges: &[f64], directions: &[DVec3], opts: &SurrogateOptions) -> Result<Spectrum> {
+    power_check(opts)?;
+    let kr = 2.0 * PI / opts.wavelength * opts.aperture_radius_m;
+    let s2 = opts.sigma_m * opts.sigma_m;
+    let nd = directions.len();
+    let a2: Vec<Vec<f64>> = echoes.par_iter().map(|e| directions.iter().map(|u| airy_kernel(*u, e.direction, kr).0.powi(2)).collect()).collect();
+    let mut spec = Spectrum::zeros([bin_ranges.len(), nd, 1]);
+    spec.data.par_chunks_mut(nd).zip(bin_ranges.par_iter()).for_each(|(row, &d)| {
+        for (e, a2) in echoes.iter().zip(&a2) {
+            let g2 = (-(e.range - d).powi(2) / s2).exp() * e.weight.norm_sqr();
+            if g2 < 1e-300 {
+                continue;
+            }
+            for (r, a) in row.iter_mut().zip(a2) {
+                *r += g2 * a;
+            }
+        }
+    });
+    Ok(spec)
+}
+
+fn power_check(opts: &SurrogateOptions) -> Result<()> {
+    opts.validate()?;
+    if opts.kernel != RangeKernel::Gaussian {
+        return Err(RadarError::InvalidSetting { name: "kernel", message: "the phase-averaged surrogate supports the Gaussian range kernel only".into() });
+    }
+    Ok(())
+}
+
+/// VJP of [`spatial_power_surrogate`].
+pub fn spatial_power_surrogate_vjp(echoes: &[SurrogateEcho], bin_ranges: &[f64], directions: &[DVec3], opts: &SurrogateOptions, grad: &Spectrum) -> Result<Vec<EchoGradient>> {
+    power_check(opts)?;
+    let nd = directions.len();
+    if grad.dims != [bin_ranges.len(), nd, 1] {
+        return Err(RadarError::Shape(format!("gradient dims {:?}, spectrum has {:?}", grad.dims, [bin_ranges.len(), nd, 1])));
+    }
+    let kr = 2.0 * PI / opts.wavelength * opts.aperture_radius_m;
+    let s2 = opts.sigma_m * opts.sigma_m;
+    Ok(echoes
+        .par_iter()
+        .map(|e| {
+            let airy: Vec<(f64, DVec3)> = directions.iter().map(|u| airy_kernel(*u, e.direction, kr)).collect();
+            let p = e.weight.norm_sqr();
+            let mut out = EchoGradient::default();
+            let mut dw = 0.0;
+            for (b, &d) in bin_ranges.iter().enumerate() {
+                let g2 = (-(e.range - d).powi(2) / s2).exp();
+                if g2 < 1e-300 {
+                    continue;
+                }
+                let row = &grad.data[b * nd..(b + 1) * nd];
+                let (mut sa, mut sd) = (0.0, DVec3::ZERO);
+                for ((a, da), gs) in airy.iter().zip(row) {
+                    sa += gs * a * a;
+                    sd += *da * (gs * 2.0 * a);
+                }
+                dw += g2 * sa;
+                // ∂G²/∂r = 2 G² (d − r)/σ²
+                out.range += p * sa * g2 * 2.0 * (d - e.range) / s2;
+                out.direction += sd * (p * g2);
+            }
+            // ∂|w|²/∂(Re w, Im w) = 2 w
+            out.weight = e.weight * (2.0 * dw);
+            out
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod power_tests {
+    use super::*;
+
+    #[test]
+    fn power_surrogate_is_the_phase_average_and_its_vjp_matches_finite_differences() {
+        let opts = SurrogateOptions { sigma_m: 0.04, kernel: RangeKernel::Gaussian, aperture_radius_m: 0.008, wavelength: 0.0039, random_phase_seed: Some(1) };
+        let echoes: Vec<SurrogateEcho> = (0..5)
+            .map(|i| SurrogateEcho { range: 1.0 + 0.03 * i as f64, direction: DVec3::new(0.05 * i as f64 - 0.1, 1.0, 0.02 * i as f64).normalize(), weight: Complex::new(1.0 + 0.1 * i as f64, -0.2) })
+            .collect();
+        let bins: Vec<f64> = (0..8).map(|k| 0.95 + 0.03 * k as f64).collect();
+        let dirs: Vec<DVec3> = (0..6).map(|k| DVec3::new(0.04 * k as f64 - 0.1, 1.0, 0.03).normalize()).collect();
+        let s = spatial_power_surrogate(&echoes, &bins, &dirs, &opts).unwrap();
+        // the mean of the coherent spectrum over many phase draws
+        let draws = 4000;
+        let mut mean = vec![0.0; s.data.len()];
+        for k in 0..draws {
+            let c = spatial_surrogate(&echoes, &bins, &dirs, &SurrogateOptions { random_phase_seed: Some(100 + k), ..opts.clone() }).unwrap();
+            mean.iter_mut().zip(&c.data).for_each(|(m, x)| *m += x / draws as f64);
+        }
+        let peak = s.data.iter().cloned().fold(0.0, f64::max);
+        for (a, b) in s.data.iter().zip(&mean) {
+            assert!((a - b).abs() < 0.05 * peak, "{a} vs {b}");
+        }
+        // VJP against finite differences of L = Σ c·S
+        let c = Spectrum { dims: s.dims, data: (0..s.data.len()).map(|i| ((i * 7) % 11) as f64 / 11.0 - 0.3).collect() };
+        let loss = |e: &[SurrogateEcho]| spatial_power_surrogate(e, &bins, &dirs, &opts).unwrap().data.iter().zip(&c.data).map(|(a, b)| a * b).sum::<f64>();
+        let g = spatial_power_surrogate_vjp(&echoes, &bins, &dirs, &opts, &c).unwrap();
+        let h = 1e-7;
+        for i in 0..echoes.len() {
+            let fd = |f: &dyn Fn(&mut SurrogateEcho)| {
+                let (mut p, mut m) = (echoes.clone(), echoes.clone());
+                f(&mut p[i]);
+                // the mirrored perturbation
+                let e = echoes[i];
+                m[i] = SurrogateEcho { range: 2.0 * e.range - p[i].range, direction: 2.0 * e.direction - p[i].direction, weight: 2.0 * e.weight - p[i].weight };
+                (loss(&p) - loss(&m)) / (2.0 * h)
+            };
+            let scale = 1e-3 * (1.0 + g[i].range.abs() + g[i].weight.norm() + g[i].direction.length());
+            assert!((fd(&|e| e.range += h) - g[i].range).abs() < scale);
+            assert!((fd(&|e| e.weight.re += h) - g[i].weight.re).abs() < scale);
+            assert!((fd(&|e| e.weight.im += h) - g[i].weight.im).abs() < scale);
+            assert!((fd(&|e| e.direction.x += h) - g[i].direction.x).abs() < scale);
+            assert!((fd(&|e| e.direction.z += h) - g[i].direction.z).abs() < scale);
+        }
+        let bad = SurrogateOptions { kernel: RangeKernel::Normalized, ..opts };
+        assert!(spatial_power_surrogate(&echoes, &bins, &dirs, &bad).is_err());
+    }
+}
