@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! cargo run --release --example reconstruct_pose -- [--mesh FILE.obj] [--runs 10]
-//!     [--iterations 80] [--samples 20000] [--out DIR] [--quiet]
+//!     [--iterations 150] [--samples 20000] [--out DIR] [--quiet]
 //! ```
 //! Writes `runs.csv`, `summary.json` and the loss curves of the first run; the summary
 //! line holds `runs`, `successes` and `successes_interior_only` (success: translation
@@ -54,7 +54,7 @@ fn main() -> Result<()> {
     let out = PathBuf::from(args.value("out").unwrap_or("out/reconstruct_pose"));
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let runs: usize = args.parsed("runs", 10)?;
-    let iterations: usize = args.parsed("iterations", 80)?;
+    let iterations: usize = args.parsed("iterations", 150)?;
     let samples: usize = args.parsed("samples", 20_000)?;
     let seed: u64 = args.parsed("seed", 1)?;
     let quiet = args.flag("quiet");
