@@ -280,7 +280,7 @@ pub struct EdgeTerms {
 /// Value and gradient (w.r.t. the flattened `xyz` coordinates of `vertices` values) of
 /// `terms`, by dfdx's reverse mode.
 pub fn edge_terms(coords: &[f64], terms: &EdgeTerms) -> Result<(f64, Vec<f64>)> {
-    if coords.len() % 3 != 0 {
+    if !coords.len().is_multiple_of(3) {
         return Err(InverseError::invalid("vertex coordinates", format!("{} values is not a multiple of 3", coords.len())));
     }
     let n = coords.len() / 3;

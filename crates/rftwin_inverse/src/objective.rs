@@ -34,7 +34,7 @@ impl RadarView {
     pub fn looking_at(center: DVec3, target: DVec3, half_fov: f64, n: usize, bins: usize, spacing: f64) -> Result<Self> {
         let f = target - center;
         let dist = f.length();
-        if !(dist.is_finite() && dist > 0.0) || n == 0 || bins == 0 || !(spacing > 0.0) || !(half_fov > 0.0) {
+        if !(dist.is_finite() && dist > 0.0) || n == 0 || bins == 0 || spacing.is_nan() || spacing <= 0.0 || half_fov.is_nan() || half_fov <= 0.0 {
             return Err(InverseError::invalid("radar view", format!("centre {center}, target {target}, {n}×{n} angles, {bins} bins of {spacing} m")));
         }
         let forward = f / dist;
@@ -216,7 +216,7 @@ impl SpectrumObjective {
             // normalised by the observation's mean square, so the loss is O(1) whatever
             // the scene's scale (Adam's ε and the stopping rules assume that)
             let norm = obs.data.iter().map(|x| x * x).sum::<f64>() / obs.data.len().max(1) as f64;
-            if !(norm > 0.0) {
+            if norm.is_nan() || norm <= 0.0 {
                 return Err(InverseError::invalid("observation", format!("view {k}: the observed spectrum is zero (nothing seen)")));
             }
             let l = l / norm;

@@ -6,6 +6,8 @@
 //! boundary term the boundary module does not estimate yet (measured: −8.07 vs FD −7.52
 //! for the translation, 0.278 vs 0.420 for the scale at k_d = 0.3).
 
+#![allow(clippy::unwrap_used)]
+
 use glam::DVec3;
 use rftwin_core::{Mesh, Scene};
 use rftwin_inverse::objective::{RadarView, SpectrumObjective};

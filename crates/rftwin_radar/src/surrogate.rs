@@ -383,7 +383,7 @@ mod power_tests {
         let draws = 4000;
         let mut mean = vec![0.0; s.data.len()];
         for k in 0..draws {
-            let c = spatial_surrogate(&echoes, &bins, &dirs, &SurrogateOptions { random_phase_seed: Some(100 + k), ..opts.clone() }).unwrap();
+            let c = spatial_surrogate(&echoes, &bins, &dirs, &SurrogateOptions { random_phase_seed: Some(100 + k), ..opts }).unwrap();
             mean.iter_mut().zip(&c.data).for_each(|(m, x)| *m += x / draws as f64);
         }
         let peak = s.data.iter().cloned().fold(0.0, f64::max);
