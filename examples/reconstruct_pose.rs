@@ -80,6 +80,12 @@ fn main() -> Result<()> {
     let scattering = ScatteringOptions { frequency_hz: cfg.carrier_hz, samples, backend: BackendChoice::Cpu, ..Default::default() };
     let surrogate = SurrogateOptions { sigma_m: cfg.range_resolution(), kernel: RangeKernel::Gaussian, aperture_radius_m: 2.0 * lambda, wavelength: lambda, random_phase_seed: Some(7) };
     let pose = RigidPose::new(mesh.vertices.clone());
+    // one observation of the true pose, shared by every run
+    let observed = {
+        let mut o = SpectrumObjective::new(truth_scene.clone(), "target", views.clone(), scattering.clone(), surrogate, GradientTerms { interior: true, boundary: None })?;
+        o.observe(&truth_scene, 10 * samples, 999)?;
+        o.observed().to_vec()
+    };
     let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
     let mut table = Vec::new();
     let mut csv = std::fs::File::create(out.join("runs.csv"))?;
@@ -94,8 +100,8 @@ fn main() -> Result<()> {
         let (a, b, c) = glam::DQuat::from_axis_angle(axis, 10f64.to_radians()).to_euler(glam::EulerRot::ZYX);
         let start = [t0.x, t0.y, t0.z, c, b, a];
         for (label, terms) in [("full", GradientTerms { interior: true, boundary: Some(BoundaryOptions { samples: 2000, seed: 3, backend: BackendChoice::Cpu }) }), ("interior", GradientTerms { interior: true, boundary: None })] {
-            let mut objective = SpectrumObjective::new(truth_scene.clone(), "target", views.clone(), scattering.clone(), surrogate.clone(), terms)?;
-            objective.observe(&truth_scene, 10 * samples, 999)?;
+            let mut objective = SpectrumObjective::new(truth_scene.clone(), "target", views.clone(), scattering.clone(), surrogate, terms)?;
+            objective.set_observed(observed.clone())?;
             let mut problem = PoseProblem { objective, pose: pose.clone(), truth: [0.0; 6] };
             let run_dir = (run == 0).then(|| out.join(format!("run0_{label}")));
             if let Some(d) = &run_dir {

@@ -138,11 +138,7 @@ pub fn print_path_table(paths: &Paths) {
 
 /// Registers the bundled font for plotters' text (so plots render without system fonts).
 pub fn register_font() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let font: &'static [u8] = include_bytes!("../../assets/fonts/DejaVuSansMono.ttf");
-        let _ = plotters::style::register_font("sans-serif", plotters::style::FontStyle::Normal, font);
-    });
+    rftwin::inverse::plot::register_font();
 }
 
 /// Stem plot of the CIR magnitude [dB] against delay [ns].

@@ -149,7 +149,7 @@ impl SpectrumObjective {
         let geom = SceneGeometry::new(truth);
         let mut opts = self.scattering.clone();
         (opts.samples, opts.seed) = (samples, seed);
-        let spectra = self.views.iter().map(|v| self.spectrum(truth, &geom, v, &opts).map(|x| x.0)).collect::<Result<Vec<_>>>()?;
+        let spectra = self.views.iter().map(|v| self.spectrum(truth, &geom, v, &v.grid.directions(), &opts).map(|x| x.0)).collect::<Result<Vec<_>>>()?;
         self.observed = spectra;
         Ok(())
     }
@@ -171,16 +171,17 @@ impl SpectrumObjective {
             .collect()
     }
 
-    fn spectrum(&self, scene: &Scene, geom: &SceneGeometry, v: &RadarView, opts: &ScatteringOptions) -> Result<(Spectrum, Vec<Echo>, ScatteringResult)> {
+    /// Solves solver (B) for view `v` and returns the surrogate spectrum over `dirs`
+    /// with the echoes, their surrogate views and the samples.
+    fn spectrum(&self, scene: &Scene, geom: &SceneGeometry, v: &RadarView, dirs: &[DVec3], opts: &ScatteringOptions) -> Result<(Spectrum, Vec<Echo>, Vec<SurrogateEcho>, ScatteringResult)> {
         let res = surface_scattering(scene, geom, v.center, opts)?;
         if !res.second_bounce.is_empty() {
             return Err(InverseError::invalid("scattering options", "the spectrum objective differentiates first-bounce samples only; disable second_bounce"));
         }
         let echoes = res.echoes();
         let se = self.surrogate_echoes(&echoes, &res, v.center);
-        let dirs = v.grid.directions();
-        let spec = if self.coherent { spatial_surrogate(&se, &v.bins, &dirs, &self.surrogate)? } else { spatial_power_surrogate(&se, &v.bins, &dirs, &self.surrogate)? };
-        Ok((spec, echoes, res))
+        let spec = if self.coherent { spatial_surrogate(&se, &v.bins, dirs, &self.surrogate)? } else { spatial_power_surrogate(&se, &v.bins, dirs, &self.surrogate)? };
+        Ok((spec, echoes, se, res))
     }
 
     /// Moves the target's vertices (same topology) and refits the BVH.
@@ -211,7 +212,8 @@ impl SpectrumObjective {
             let t0 = Instant::now();
             let mut opts = self.scattering.clone();
             opts.seed = seed.wrapping_mul(1_000_003).wrapping_add(k as u64);
-            let (spec, echoes, res) = self.spectrum(&self.scene, &self.geom, v, &opts)?;
+            let dirs = v.grid.directions();
+            let (spec, echoes, mut se, res) = self.spectrum(&self.scene, &self.geom, v, &dirs, &opts)?;
             let (l, mut dl) = multiscale_mse(&spec, obs, self.scales)?;
             // normalised by the observation's mean square, so the loss is O(1) whatever
             // the scene's scale (Adam's ε and the stopping rules assume that)
@@ -222,7 +224,6 @@ impl SpectrumObjective {
             let l = l / norm;
             dl.data.iter_mut().for_each(|x| *x /= norm);
             let t1 = Instant::now();
-            let mut se = self.surrogate_echoes(&echoes, &res, v.center);
             let bnd = match &self.terms.boundary {
                 Some(b) => Some(boundary_samples(&self.scene, &self.geom, v.center, &opts, b)?),
                 None => None,
@@ -236,7 +237,6 @@ impl SpectrumObjective {
                     SurrogateEcho::from_echo(&e, v.center)
                 }));
             }
-            let dirs = v.grid.directions();
             let eg = if self.coherent { spatial_surrogate_vjp(&se, &v.bins, &dirs, &self.surrogate, &dl)? } else { spatial_power_surrogate_vjp(&se, &v.bins, &dirs, &self.surrogate, &dl)? };
             let n = echoes.len();
             if self.terms.interior {
@@ -258,7 +258,7 @@ impl SpectrumObjective {
                     let o = self.geom.object[s.triangle as usize] as usize;
                     if o == self.object {
                         let idx = self.scene.objects()[o].mesh.triangles[self.geom.local_index[s.triangle as usize] as usize];
-                        let p = idx.map(|k| self.vertices()[k as usize]);
+                        let p = self.geom.triangles[s.triangle as usize];
                         let cr = (p[1] - p[0]).cross(p[2] - p[0]);
                         let nn = cr / cr.length_squared();
                         // ∂log A/∂v_k = n̂ × (v_{k+2} − v_{k+1}) / (2A) = (cr × e_k)/|cr|²

@@ -3,7 +3,8 @@
 use crate::error::{InverseError, Result};
 use std::path::Path;
 
-fn register_font() {
+/// Registers the bundled font for plotters' text (so plots render without system fonts).
+pub fn register_font() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let font: &'static [u8] = include_bytes!("../../../assets/fonts/DejaVuSansMono.ttf");
