@@ -16,3 +16,4 @@ pub mod shapes;
 pub mod objective;
 pub mod driver;
 pub mod plot;
+pub mod reparam;

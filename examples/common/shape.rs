@@ -1,0 +1,192 @@
+//! The shape-reconstruction case shared by `reconstruct` and `shape_prior`: a target
+//! mesh at the origin seen by the default 77 GHz radar from six poses around it, its
+//! observed surrogate spectra, and the parameterisations the optimiser moves.
+#![allow(dead_code)]
+
+use anyhow::{Context, Result};
+use glam::DVec3;
+use rftwin::inverse::driver::{Evaluation, Problem};
+use rftwin::inverse::metrics::mesh_distance;
+use rftwin::inverse::objective::{RadarView, SpectrumObjective};
+use rftwin::inverse::prior::ShapePrior;
+use rftwin::inverse::reparam::{flatten, unflatten, AffineVertices, SmoothVertices};
+use rftwin::inverse::shapes::CarBody;
+use rftwin::radar::spectrum::Spectrum;
+use rftwin::radar::surrogate::{RangeKernel, SurrogateOptions};
+use rftwin::radar::FmcwConfig;
+use rftwin::trace::boundary::{BoundaryOptions, GradientTerms};
+use rftwin::trace::scattering::ScatteringOptions;
+use rftwin::{BackendChoice, Mesh, Scene};
+use std::path::Path;
+
+/// Icosphere subdivisions of the built-in shapes (642 vertices, 1280 triangles).
+pub const SUBDIVISIONS: u32 = 3;
+
+/// Settings of the case.
+#[derive(Debug, Clone)]
+pub struct CaseOptions {
+    /// Rays per view and evaluation.
+    pub samples: usize,
+    /// Rays per view of the observation.
+    pub observe_samples: usize,
+    /// Diffuse share of the scattering model.
+    pub diffuse: f64,
+    /// Radius of the starting sphere [m].
+    pub radius: f64,
+    /// Boundary samples per view (0: interior term only).
+    pub boundary_samples: usize,
+    /// Where solver (B) runs.
+    pub backend: BackendChoice,
+}
+
+/// Target, start, views and observation.
+pub struct Case {
+    pub truth: Mesh,
+    pub start: Mesh,
+    pub objective: SpectrumObjective,
+}
+
+/// Six radar poses 1.6 m from the origin: three above the target (35° elevation) and
+/// three below (−25°), interleaved in azimuth, so every side of the target is seen.
+pub fn views(cfg: &FmcwConfig) -> Result<Vec<RadarView>> {
+    let mut v = Vec::new();
+    for k in 0..6 {
+        let az = (k as f64) * std::f64::consts::PI / 3.0 + 0.3;
+        let el = if k % 2 == 0 { 35f64 } else { -25f64 }.to_radians();
+        let c = DVec3::new(el.cos() * az.cos(), el.cos() * az.sin(), el.sin()) * 1.6;
+        v.push(RadarView::looking_at(c, DVec3::ZERO, 0.35, 11, 40, 0.5 * cfg.range_resolution())?);
+    }
+    Ok(v)
+}
+
+/// The built-in target (the default car body) or a mesh file centred at the origin.
+pub fn target(path: Option<&str>) -> Result<Mesh> {
+    Ok(match path {
+        Some(p) => {
+            let mut m = rftwin::core::io::load_mesh(p).with_context(|| format!("loading {p}"))?;
+            let (lo, hi) = m.bounds().context("the mesh has no vertices")?;
+            m.translate(-(lo + hi) / 2.0);
+            m
+        }
+        None => CarBody::default().mesh(DVec3::ZERO, SUBDIVISIONS),
+    })
+}
+
+impl Case {
+    /// Builds the case and simulates the observation of `truth`.
+    pub fn new(truth: Mesh, o: &CaseOptions) -> Result<Case> {
+        let cfg = FmcwConfig::default();
+        let lambda = cfg.wavelength();
+        let start = Mesh::icosphere(DVec3::ZERO, o.radius, SUBDIVISIONS);
+        let mut truth_scene = Scene::new();
+        truth_scene.add_object("target", truth.clone(), "itu_metal")?;
+        let mut start_scene = Scene::new();
+        start_scene.add_object("target", start.clone(), "itu_metal")?;
+        let scattering = ScatteringOptions { frequency_hz: cfg.carrier_hz, samples: o.samples, diffuse: o.diffuse, backend: o.backend, ..Default::default() };
+        // the default MIMO array spans 16 half-wavelengths per axis: aperture radius 4λ
+        let surrogate = SurrogateOptions { sigma_m: cfg.range_resolution(), kernel: RangeKernel::Gaussian, aperture_radius_m: 4.0 * lambda, wavelength: lambda, random_phase_seed: Some(7) };
+        let boundary = (o.boundary_samples > 0).then_some(BoundaryOptions { samples: o.boundary_samples, seed: 3, backend: o.backend });
+        let mut objective = SpectrumObjective::new(start_scene, "target", views(&cfg)?, scattering, surrogate, GradientTerms { interior: true, boundary })?;
+        objective.observe(&truth_scene, o.observe_samples, 999)?;
+        Ok(Case { truth, start, objective })
+    }
+}
+
+/// How the optimiser's values map to the target's vertices.
+pub enum Param {
+    /// Translation and per-axis log-scales of the start mesh.
+    Affine(AffineVertices),
+    /// Free vertices in the smooth (large-steps) parameterisation.
+    Smooth(SmoothVertices),
+    /// Coefficients of a PCA shape prior.
+    Prior(ShapePrior),
+}
+
+impl Param {
+    pub fn vertices(&self, v: &[f64], n: usize) -> rftwin::inverse::Result<Vec<DVec3>> {
+        Ok(match self {
+            Param::Affine(a) => a.vertices(v),
+            Param::Smooth(s) => s.decode(v)?,
+            Param::Prior(p) => unflatten(&p.decode(v), n)?,
+        })
+    }
+    fn pullback(&self, v: &[f64], g: &[DVec3]) -> rftwin::inverse::Result<Vec<f64>> {
+        Ok(match self {
+            Param::Affine(a) => a.pullback(v, g),
+            Param::Smooth(s) => s.pullback(g)?,
+            Param::Prior(p) => p.pullback(&flatten(g)),
+        })
+    }
+}
+
+/// Spectrum objective under a parameterisation, with the Chamfer distance to the truth
+/// logged every `chamfer_every` iterations.
+pub struct ShapeProblem<'a> {
+    pub objective: &'a mut SpectrumObjective,
+    pub param: Param,
+    pub truth: &'a Mesh,
+    pub chamfer_every: usize,
+    pub seed_offset: u64,
+}
+
+impl ShapeProblem<'_> {
+    pub fn mesh(&self) -> Mesh {
+        Mesh { vertices: self.objective.vertices().to_vec(), triangles: self.objective.scene().objects()[0].mesh.triangles.clone() }
+    }
+}
+
+impl Problem for ShapeProblem<'_> {
+    fn evaluate(&mut self, it: usize, v: &[Vec<f64>]) -> rftwin::inverse::Result<Evaluation> {
+        let n = self.objective.vertices().len();
+        let x = self.param.vertices(&v[0], n)?;
+        self.objective.set_vertices(&x)?;
+        let ev = self.objective.evaluate(self.seed_offset + it as u64 + 1)?;
+        let g = self.param.pullback(&v[0], &ev.vertex_grad)?;
+        let mut metrics = std::collections::BTreeMap::new();
+        if self.chamfer_every > 0 && it % self.chamfer_every == 0 {
+            metrics.insert("chamfer_m".to_string(), mesh_distance(&self.mesh(), self.truth, 4000)?.chamfer);
+        }
+        Ok(Evaluation { loss: ev.loss, gradients: vec![g], simulate_s: ev.timing.simulate_s, backward_s: ev.timing.backward_s, metrics })
+    }
+}
+
+/// Range–azimuth (max over elevation) and azimuth–elevation (max over range) images of a
+/// spectrum of a view with `na × ne` angles.
+pub fn projections(s: &Spectrum, na: usize, ne: usize) -> (Vec<f64>, Vec<f64>) {
+    let nb = s.dims[0];
+    let mut ra = vec![0.0f64; nb * na];
+    let mut ae = vec![0.0f64; ne * na];
+    for r in 0..nb {
+        for a in 0..na {
+            for e in 0..ne {
+                let x = s.data[r * na * ne + a * ne + e];
+                ra[r * na + a] = ra[r * na + a].max(x);
+                ae[e * na + a] = ae[e * na + a].max(x);
+            }
+        }
+    }
+    (ra, ae)
+}
+
+fn refs(v: &[(String, Vec<f64>)]) -> Vec<(&str, &[f64])> {
+    v.iter().map(|(a, b)| (a.as_str(), b.as_slice())).collect()
+}
+
+/// Observed vs simulated spectra of every view: one PNG per view with the range–azimuth
+/// and azimuth–elevation projections side by side.
+pub fn plot_spectra(dir: &Path, objective: &SpectrumObjective, simulated: &[(&str, &[Spectrum])]) -> Result<()> {
+    for (k, view) in objective.views.iter().enumerate() {
+        let (na, ne, nb) = (view.grid.azimuth.len(), view.grid.elevation.len(), view.bins.len());
+        let obs = projections(&objective.observed()[k], na, ne);
+        let mut ra = vec![("observed: range × azimuth".to_string(), obs.0)];
+        let mut ae = vec![("observed: elevation × azimuth".to_string(), obs.1)];
+        for (name, s) in simulated {
+            let p = projections(&s[k], na, ne);
+            ra.push((format!("{name}: range × azimuth"), p.0));
+            ae.push((format!("{name}: elevation × azimuth"), p.1));
+        }
+        rftwin::inverse::plot::heatmaps(&dir.join(format!("spectra_view{k}_range_azimuth.png")), &refs(&ra), nb, na)?;
+        rftwin::inverse::plot::heatmaps(&dir.join(format!("spectra_view{k}_azimuth_elevation.png")), &refs(&ae), ne, na)?;
+    }
+    Ok(())
+}
