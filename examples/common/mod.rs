@@ -235,5 +235,5 @@ pub fn count_local_minima(y: &[f64]) -> usize {
 /// Median of a sample (sorts it).
 pub fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }

@@ -75,3 +75,80 @@ pub fn heatmaps(path: &Path, panels: &[(&str, &[f64])], rows: usize, cols: usize
     root.present().map_err(|e| err(&e))?;
     Ok(())
 }
+
+/// Colour scale of a [`maps`] panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scale {
+    /// Dark → bright from the panel's minimum to its maximum (e.g. power in dB).
+    Sequential,
+    /// Blue (negative) – white (0) – red (positive), symmetric about zero and clipped at
+    /// the 99th percentile of |x| so a few huge values (e.g. finite differences across a
+    /// shadow edge) do not wash out the rest.
+    Diverging,
+}
+
+/// 99th percentile of |x| over the finite values (at least the smallest positive f64).
+fn clip_level(data: &[f64]) -> f64 {
+    let mut a: Vec<f64> = data.iter().filter(|x| x.is_finite()).map(|x| x.abs()).collect();
+    if a.is_empty() {
+        return f64::MIN_POSITIVE;
+    }
+    a.sort_by(f64::total_cmp);
+    a[((a.len() - 1) as f64 * 0.99) as usize].max(f64::MIN_POSITIVE)
+}
+
+/// Panels of `rows × cols` maps (row 0 at the bottom), each with its own colour scale;
+/// `extent = (x0, x1, y0, y1)` labels the axes. Non-finite values are drawn grey.
+pub fn maps(path: &Path, panels: &[(&str, &[f64], Scale)], rows: usize, cols: usize, extent: (f64, f64, f64, f64), x_desc: &str, y_desc: &str) -> Result<()> {
+    use plotters::prelude::*;
+    register_font();
+    let err = |e: &dyn std::fmt::Display| InverseError::io(path, e);
+    if panels.is_empty() || panels.iter().any(|(_, d, _)| d.len() != rows * cols) || rows == 0 || cols == 0 {
+        return Err(InverseError::invalid("map", format!("need panels of {rows} × {cols} values")));
+    }
+    let (x0, x1, y0, y1) = extent;
+    let (dx, dy) = ((x1 - x0) / cols as f64, (y1 - y0) / rows as f64);
+    let root = BitMapBackend::new(path, (520 * panels.len() as u32, 500)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    for (area, (title, data, scale)) in root.split_evenly((1, panels.len())).iter().zip(panels) {
+        let mut chart = ChartBuilder::on(area)
+            .caption(*title, ("sans-serif", 17))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(50)
+            .build_cartesian_2d(x0..x1, y0..y1)
+            .map_err(|e| err(&e))?;
+        chart.configure_mesh().disable_mesh().x_desc(x_desc).y_desc(y_desc).draw().map_err(|e| err(&e))?;
+        let finite = data.iter().filter(|x| x.is_finite());
+        let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+        let clip = clip_level(data);
+        let colour = |x: f64| -> RGBColor {
+            if !x.is_finite() {
+                return RGBColor(160, 160, 160);
+            }
+            match scale {
+                Scale::Sequential => {
+                    let t = if hi > lo { ((x - lo) / (hi - lo)).clamp(0.0, 1.0) } else { 0.5 };
+                    RGBColor((255.0 * t.sqrt()) as u8, (255.0 * t) as u8, (255.0 * (0.35 + 0.4 * t)) as u8)
+                }
+                Scale::Diverging => {
+                    let t = (x / clip).clamp(-1.0, 1.0);
+                    let w = (255.0 * (1.0 - t.abs())) as u8;
+                    if t >= 0.0 {
+                        RGBColor(255, w, w)
+                    } else {
+                        RGBColor(w, w, 255)
+                    }
+                }
+            }
+        };
+        chart
+            .draw_series((0..rows).flat_map(|r| (0..cols).map(move |c| (r, c))).map(|(r, c)| {
+                let (xa, ya) = (x0 + c as f64 * dx, y0 + r as f64 * dy);
+                Rectangle::new([(xa, ya), (xa + dx, ya + dy)], colour(data[r * cols + c]).filled())
+            }))
+            .map_err(|e| err(&e))?;
+    }
+    root.present().map_err(|e| err(&e))?;
+    Ok(())
+}
