@@ -23,10 +23,8 @@ mod shape;
 
 use anyhow::{Context, Result};
 use common::*;
-use rftwin::inverse::autodiff::{OptimizerKind, ParamGroup, Schedule};
-use rftwin::inverse::driver::{Reconstruction, Record, Settings};
+use rftwin::inverse::driver::Record;
 use rftwin::inverse::metrics::mesh_distance;
-use rftwin::inverse::reparam::{AffineVertices, SmoothVertices};
 use rftwin::BackendChoice;
 use shape::*;
 use std::path::PathBuf;
@@ -64,40 +62,21 @@ fn main() -> Result<()> {
     println!("Chamfer distance sphere → target: {:.2} mm", chamfer_start * 1e3);
     let start_spectra = case.objective.evaluate(1)?.spectra;
 
-    // stage 1: translation + per-axis log-scales
-    let settings = |dir: &str, n: usize| Settings { iterations: n, out_dir: Some(out.join(dir)), progress: !quiet, checkpoint_every: 10, ..Default::default() };
-    let affine = AffineVertices::new(case.start.vertices.clone());
-    let group = ParamGroup::new("pose_and_scale", &[0.0; 6], 0.03, OptimizerKind::adam())?.with_schedule(Schedule::Cosine { iterations: coarse, floor: 0.1 });
-    let mut stage1 = Reconstruction::new(vec![group], settings("stage1_affine", coarse))?;
-    let mut problem = ShapeProblem { objective: &mut case.objective, param: Param::Affine(affine), truth: &case.truth, chamfer_every: 5, seed_offset: 0 };
-    stage1.run(&mut problem)?;
-    let coarse_vertices = problem.param.vertices(&stage1.values()[0], case.start.vertices.len())?;
-
-    // stage 2: free vertices, smooth parameterisation
-    let mut coarse_mesh = case.start.clone();
-    coarse_mesh.vertices = coarse_vertices;
-    let smooth = SmoothVertices::new(&coarse_mesh, lambda)?;
-    let u0 = smooth.encode(&coarse_mesh.vertices);
-    let group = ParamGroup::new("vertices", &u0, 0.004, OptimizerKind::adam())?.with_schedule(Schedule::Cosine { iterations, floor: 0.05 });
-    let mut stage2 = Reconstruction::new(vec![group], settings("stage2_vertices", iterations))?;
-    let mut problem = ShapeProblem { objective: &mut case.objective, param: Param::Smooth(smooth), truth: &case.truth, chamfer_every: 5, seed_offset: 100_000 };
-    stage2.run(&mut problem)?;
-    let x = problem.param.vertices(&stage2.values()[0], coarse_mesh.vertices.len())?;
-    case.objective.set_vertices(&x)?;
-    let mut result = coarse_mesh.clone();
-    result.vertices = x;
+    let run = reconstruct_free(&mut case, &out, coarse, iterations, lambda, quiet)?;
+    let result = run.mesh;
     rftwin::core::io::obj::save_obj(&out.join("reconstructed.obj"), &result)?;
     let d_end = mesh_distance(&result, &case.truth, 20_000)?;
     let end_spectra = case.objective.evaluate(999_999)?.spectra;
     plot_spectra(&out, &case.objective, &[("start", &start_spectra), ("reconstructed", &end_spectra)])?;
 
     // Chamfer vs iteration over both stages
-    let hist: Vec<&Record> = stage1.history.iter().chain(&stage2.history).collect();
-    let (xs, cs): (Vec<f64>, Vec<f64>) = hist.iter().enumerate().filter_map(|(k, r)| r.metrics.get("chamfer_m").map(|c| (k as f64, c * 1e3))).unzip();
+    let hist = &run.history;
+    let (xs, cs) = chamfer_series(hist);
+    let cs = cs.iter().map(|c| c * 1e3).collect();
     rftwin::inverse::plot::lines(&out.join("chamfer.png"), "Chamfer distance to the target", "iteration (coarse, then vertices)", "Chamfer [mm]", &xs, &[("chamfer", cs)], false)?;
 
     let n = hist.len().max(1) as f64;
-    let mean = |f: fn(&Record) -> f64| hist.iter().map(|r| f(r)).sum::<f64>() / n;
+    let mean = |f: fn(&Record) -> f64| hist.iter().map(f).sum::<f64>() / n;
     let summary = serde_json::json!({
         "chamfer_start": chamfer_start, "chamfer_end": d_end.chamfer, "chamfer_ratio": chamfer_start / d_end.chamfer,
         "hausdorff_end": d_end.hausdorff, "iterations": hist.len(),

@@ -2,6 +2,8 @@
 //! displaced by 10 cm and rotated by 10° about a random axis; Adam on the surrogate
 //! spectrum loss of two radar views recovers translation and rotation. Each random start
 //! is run with the full gradient (interior + boundary) and with the interior term only.
+//! Four radar poses (front, right-above, left-below, above); the default MIMO array's
+//! aperture (16 half-wavelengths) sets the angular kernel.
 //!
 //! ```text
 //! cargo run --release --example reconstruct_pose -- [--mesh FILE.obj] [--runs 10]
@@ -13,6 +15,8 @@
 
 #[path = "common/mod.rs"]
 mod common;
+#[path = "common/shape.rs"]
+mod shape;
 
 use anyhow::{Context, Result};
 use common::*;
@@ -50,7 +54,13 @@ impl Problem for PoseProblem {
 
 fn main() -> Result<()> {
     let args = Args::parse(&["quiet"])?;
-    args.check_known(&["mesh", "runs", "iterations", "samples", "out", "quiet", "seed"])?;
+    args.check_known(&["mesh", "runs", "iterations", "samples", "out", "quiet", "seed", "terms"])?;
+    let labels: &[&str] = match args.value("terms").unwrap_or("both") {
+        "both" => &["full", "interior"],
+        "full" => &["full"],
+        "interior" => &["interior"],
+        t => anyhow::bail!("--terms must be both, full or interior, got {t}"),
+    };
     let out = PathBuf::from(args.value("out").unwrap_or("out/reconstruct_pose"));
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let runs: usize = args.parsed("runs", 10)?;
@@ -73,17 +83,18 @@ fn main() -> Result<()> {
     };
     let mut truth_scene = Scene::new();
     truth_scene.add_object("target", mesh.clone(), "itu_metal")?;
-    let views = vec![
-        RadarView::looking_at(DVec3::ZERO, target_at, 0.35, 9, 24, 0.5 * cfg.range_resolution())?,
-        RadarView::looking_at(DVec3::new(0.8, 0.3, 0.3), target_at, 0.35, 9, 24, 0.5 * cfg.range_resolution())?,
-    ];
+    // four poses: in front, right and above, left and below, above
+    let views = [DVec3::ZERO, DVec3::new(0.8, 0.3, 0.3), DVec3::new(-0.7, 0.2, -0.3), DVec3::new(-0.2, 0.3, 0.8)]
+        .into_iter()
+        .map(|c| RadarView::looking_at(c, target_at, 0.35, 9, 24, 0.5 * cfg.range_resolution()))
+        .collect::<rftwin::inverse::Result<Vec<_>>>()?;
     let scattering = ScatteringOptions { frequency_hz: cfg.carrier_hz, samples, backend: BackendChoice::Cpu, ..Default::default() };
-    let surrogate = SurrogateOptions { sigma_m: cfg.range_resolution(), kernel: RangeKernel::Gaussian, aperture_radius_m: 2.0 * lambda, wavelength: lambda, random_phase_seed: Some(7) };
+    let surrogate = SurrogateOptions { sigma_m: cfg.range_resolution(), kernel: RangeKernel::Gaussian, aperture_radius_m: 4.0 * lambda, wavelength: lambda, random_phase_seed: Some(7) };
     let pose = RigidPose::new(mesh.vertices.clone());
     // one observation of the true pose, shared by every run
     let observed = {
         let mut o = SpectrumObjective::new(truth_scene.clone(), "target", views.clone(), scattering.clone(), surrogate, GradientTerms { interior: true, boundary: None })?;
-        o.observe(&truth_scene, 10 * samples, 999)?;
+        o.observe(&truth_scene, 50 * samples, 999)?;
         o.observed().to_vec()
     };
     let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
@@ -100,6 +111,9 @@ fn main() -> Result<()> {
         let (a, b, c) = glam::DQuat::from_axis_angle(axis, 10f64.to_radians()).to_euler(glam::EulerRot::ZYX);
         let start = [t0.x, t0.y, t0.z, c, b, a];
         for (label, terms) in [("full", GradientTerms { interior: true, boundary: Some(BoundaryOptions { samples: 2000, seed: 3, backend: BackendChoice::Cpu }) }), ("interior", GradientTerms { interior: true, boundary: None })] {
+            if !labels.contains(&label) {
+                continue;
+            }
             let mut objective = SpectrumObjective::new(truth_scene.clone(), "target", views.clone(), scattering.clone(), surrogate, terms)?;
             objective.set_observed(observed.clone())?;
             let mut problem = PoseProblem { objective, pose: pose.clone(), truth: [0.0; 6] };
@@ -107,7 +121,7 @@ fn main() -> Result<()> {
             if let Some(d) = &run_dir {
                 let _ = std::fs::remove_dir_all(d);
             }
-            let settings = Settings { iterations, out_dir: run_dir, progress: !quiet, resume: false, ..Default::default() };
+            let settings = Settings { iterations, out_dir: run_dir.clone(), progress: !quiet, resume: false, ..Default::default() };
             let groups = vec![
                 ParamGroup::new("translation", &start[..3], 0.01, OptimizerKind::adam())?.with_schedule(Schedule::Cosine { iterations, floor: 0.02 }),
                 ParamGroup::new("rotation", &start[3..], 0.02, OptimizerKind::adam())?.with_schedule(Schedule::Cosine { iterations, floor: 0.02 }),
@@ -115,6 +129,18 @@ fn main() -> Result<()> {
             let mut rec = Reconstruction::new(groups, settings)?;
             rec.run(&mut problem)?;
             let v = rec.values();
+            if let Some(d) = &run_dir {
+                // the estimate as OBJ, observed vs simulated spectra, error vs iteration
+                let p = [v[0][0], v[0][1], v[0][2], v[1][0], v[1][1], v[1][2]];
+                let est = Mesh { vertices: problem.pose.vertices(&p), triangles: mesh.triangles.clone() };
+                rftwin::core::io::obj::save_obj(&d.join("estimate.obj"), &est)?;
+                problem.objective.set_vertices(&est.vertices)?;
+                let sim = problem.objective.evaluate(999_999)?.spectra;
+                shape::plot_spectra(d, &problem.objective, &[("estimate", &sim)])?;
+                let it: Vec<f64> = rec.history.iter().map(|r| r.iteration as f64).collect();
+                let m = |k: &str, s: f64| rec.history.iter().map(|r| r.metrics.get(k).map_or(f64::NAN, |x| x * s)).collect::<Vec<_>>();
+                rftwin::inverse::plot::lines(&d.join("error.png"), "Pose error", "iteration", "log10 error", &it, &[("translation [mm]", m("translation_error_m", 1e3)), ("rotation [deg]", m("rotation_error_deg", 1.0))], true)?;
+            }
             let e = pose_error(DVec3::new(v[0][0], v[0][1], v[0][2]), DVec3::ZERO, RigidPose::matrix([v[1][0], v[1][1], v[1][2]]), RigidPose::matrix([0.0; 3]));
             let success = e.translation_m < 5e-3 && e.rotation_deg < 0.5;
             if label == "full" {

@@ -224,3 +224,32 @@ mod solver_b {
         }
     }
 }
+
+/// The reconstruction table names, for every row with a gradient, the test that checks
+/// it against finite differences; every named test must exist.
+#[test]
+fn reconstruction_rows_name_existing_tests() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/capabilities.md")).unwrap();
+    let section = text.split("## Reconstruction — `rftwin_inverse`").nth(1).expect("reconstruction section");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut checked = 0;
+    for row in section.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| quantity") && !l.starts_with("|---")) {
+        let cells: Vec<&str> = row.trim_matches('|').split('|').map(str::trim).collect();
+        assert_eq!(cells.len(), 4, "row {row}");
+        if cells[2].starts_with("**missing**") {
+            assert_eq!(cells[3], "—", "a missing gradient names no test: {row}");
+            continue;
+        }
+        assert!(cells[2].starts_with("supported"), "row {row}");
+        let name = cells[3].split('`').nth(1).unwrap_or_else(|| panic!("no test named in {row}"));
+        if let Some((module, test)) = name.split_once("::tests::") {
+            let src = std::fs::read_to_string(root.join(format!("crates/rftwin_inverse/src/{module}.rs"))).unwrap();
+            assert!(src.contains(&format!("fn {test}(")), "{name} not found");
+        } else {
+            assert!(name.starts_with("tests/") && name.ends_with(".rs"), "unrecognised test reference {name}");
+            assert!(root.join(name).exists() || root.join("crates/rftwin_inverse").join(name).exists(), "{name} not found");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 8, "only {checked} rows checked");
+}

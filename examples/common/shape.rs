@@ -5,7 +5,8 @@
 
 use anyhow::{Context, Result};
 use glam::DVec3;
-use rftwin::inverse::driver::{Evaluation, Problem};
+use rftwin::inverse::autodiff::{OptimizerKind, ParamGroup, Schedule};
+use rftwin::inverse::driver::{Evaluation, Problem, Reconstruction, Record, Settings};
 use rftwin::inverse::metrics::mesh_distance;
 use rftwin::inverse::objective::{RadarView, SpectrumObjective};
 use rftwin::inverse::prior::ShapePrior;
@@ -44,6 +45,8 @@ pub struct Case {
     pub truth: Mesh,
     pub start: Mesh,
     pub objective: SpectrumObjective,
+    /// Describes the case for checkpoint fingerprints.
+    pub fingerprint: String,
 }
 
 /// Six radar poses 1.6 m from the origin: three above the target (35° elevation) and
@@ -73,11 +76,15 @@ pub fn target(path: Option<&str>) -> Result<Mesh> {
 }
 
 impl Case {
-    /// Builds the case and simulates the observation of `truth`.
+    /// Builds the case from the sphere of `o.radius` and simulates the observation of `truth`.
     pub fn new(truth: Mesh, o: &CaseOptions) -> Result<Case> {
+        Self::with_start(truth, Mesh::icosphere(DVec3::ZERO, o.radius, SUBDIVISIONS), o)
+    }
+
+    /// Builds the case from a given start mesh.
+    pub fn with_start(truth: Mesh, start: Mesh, o: &CaseOptions) -> Result<Case> {
         let cfg = FmcwConfig::default();
         let lambda = cfg.wavelength();
-        let start = Mesh::icosphere(DVec3::ZERO, o.radius, SUBDIVISIONS);
         let mut truth_scene = Scene::new();
         truth_scene.add_object("target", truth.clone(), "itu_metal")?;
         let mut start_scene = Scene::new();
@@ -88,7 +95,9 @@ impl Case {
         let boundary = (o.boundary_samples > 0).then_some(BoundaryOptions { samples: o.boundary_samples, seed: 3, backend: o.backend });
         let mut objective = SpectrumObjective::new(start_scene, "target", views(&cfg)?, scattering, surrogate, GradientTerms { interior: true, boundary })?;
         objective.observe(&truth_scene, o.observe_samples, 999)?;
-        Ok(Case { truth, start, objective })
+        let sum = |m: &Mesh| m.vertices.iter().enumerate().map(|(k, v)| (k as f64 + 1.0) * (v.x + 2.0 * v.y + 3.0 * v.z)).sum::<f64>();
+        let fingerprint = format!("samples {}, observed {}, k_d {}, boundary {}, {:?}, truth {} v / {:.9e}, start {} v / {:.9e}", o.samples, o.observe_samples, o.diffuse, o.boundary_samples, o.backend, truth.vertices.len(), sum(&truth), start.vertices.len(), sum(&start));
+        Ok(Case { truth, start, objective, fingerprint })
     }
 }
 
@@ -189,4 +198,61 @@ pub fn plot_spectra(dir: &Path, objective: &SpectrumObjective, simulated: &[(&st
         rftwin::inverse::plot::heatmaps(&dir.join(format!("spectra_view{k}_azimuth_elevation.png")), &refs(&ae), ne, na)?;
     }
     Ok(())
+}
+
+/// Result of a reconstruction run.
+pub struct Run {
+    /// Every iteration of every stage, in order.
+    pub history: Vec<Record>,
+    /// Final mesh.
+    pub mesh: Mesh,
+}
+
+fn settings(out: &Path, dir: &str, n: usize, quiet: bool, fingerprint: String) -> Settings {
+    Settings { iterations: n, out_dir: Some(out.join(dir)), progress: !quiet, checkpoint_every: 10, fingerprint: Some(fingerprint), ..Default::default() }
+}
+
+/// Free-form reconstruction from the case's sphere: `coarse` iterations of translation
+/// and per-axis scales, then `iterations` of free vertices in the large-steps
+/// parameterisation with smoothing `lambda`. Stage outputs go to `out/stage1_affine` and
+/// `out/stage2_vertices` (a rerun resumes from their checkpoints).
+pub fn reconstruct_free(case: &mut Case, out: &Path, coarse: usize, iterations: usize, lambda: f64, quiet: bool) -> Result<Run> {
+    let affine = AffineVertices::new(case.start.vertices.clone());
+    let group = ParamGroup::new("translation_and_log_scales", &[0.0; 6], 0.03, OptimizerKind::adam())?.with_schedule(Schedule::Cosine { iterations: coarse.max(1), floor: 0.1 });
+    let mut stage1 = Reconstruction::new(vec![group], settings(out, "stage1_affine", coarse, quiet, format!("affine stage, {coarse} iterations; {}", case.fingerprint)))?;
+    let mut problem = ShapeProblem { objective: &mut case.objective, param: Param::Affine(affine), truth: &case.truth, chamfer_every: 5, seed_offset: 0 };
+    stage1.run(&mut problem)?;
+    let mut mesh = case.start.clone();
+    mesh.vertices = problem.param.vertices(&stage1.values()[0], mesh.vertices.len())?;
+
+    let smooth = SmoothVertices::new(&mesh, lambda)?;
+    let u0 = smooth.encode(&mesh.vertices);
+    let group = ParamGroup::new("vertices", &u0, 0.004, OptimizerKind::adam())?.with_schedule(Schedule::Cosine { iterations: iterations.max(1), floor: 0.05 });
+    let mut stage2 = Reconstruction::new(vec![group], settings(out, "stage2_vertices", iterations, quiet, format!("vertex stage after {coarse} affine iterations, {iterations} iterations, λ {lambda}; {}", case.fingerprint)))?;
+    let mut problem = ShapeProblem { objective: &mut case.objective, param: Param::Smooth(smooth), truth: &case.truth, chamfer_every: 5, seed_offset: coarse as u64 };
+    stage2.run(&mut problem)?;
+    mesh.vertices = problem.param.vertices(&stage2.values()[0], mesh.vertices.len())?;
+    case.objective.set_vertices(&mesh.vertices)?;
+    Ok(Run { history: stage1.history.into_iter().chain(stage2.history).collect(), mesh })
+}
+
+/// Reconstruction in the latent space of `prior`, starting from the projection of the
+/// case's sphere onto it; outputs in `out/prior`.
+pub fn reconstruct_prior(case: &mut Case, prior: ShapePrior, out: &Path, iterations: usize, quiet: bool) -> Result<Run> {
+    let z0 = prior.encode(&flatten(&case.start.vertices));
+    let group = ParamGroup::new("latent", &z0, 0.3, OptimizerKind::adam())?.with_schedule(Schedule::Cosine { iterations: iterations.max(1), floor: 0.05 });
+    let mut rec = Reconstruction::new(vec![group], settings(out, "prior", iterations, quiet, format!("prior, {} components, {iterations} iterations; {}", prior.dim(), case.fingerprint)))?;
+    let n = case.start.vertices.len();
+    let mut problem = ShapeProblem { objective: &mut case.objective, param: Param::Prior(prior), truth: &case.truth, chamfer_every: 5, seed_offset: 0 };
+    problem.objective.set_vertices(&problem.param.vertices(&z0, n)?)?;
+    rec.run(&mut problem)?;
+    let mut mesh = case.start.clone();
+    mesh.vertices = problem.param.vertices(&rec.values()[0], n)?;
+    case.objective.set_vertices(&mesh.vertices)?;
+    Ok(Run { history: rec.history, mesh })
+}
+
+/// Chamfer distances logged in a history: (iteration, metres).
+pub fn chamfer_series(history: &[Record]) -> (Vec<f64>, Vec<f64>) {
+    history.iter().enumerate().filter_map(|(k, r)| r.metrics.get("chamfer_m").map(|c| (k as f64, *c))).unzip()
 }

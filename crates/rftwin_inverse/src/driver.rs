@@ -76,11 +76,15 @@ pub struct Settings {
     pub patience: usize,
     /// Stop once the loss falls below this value.
     pub target_loss: Option<f64>,
+    /// Text describing the run's configuration (problem, settings, start); stored in the
+    /// checkpoint, and a checkpoint with another fingerprint is refused on resume
+    /// instead of silently continuing a different run.
+    pub fingerprint: Option<String>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { iterations: 100, out_dir: None, checkpoint_every: 10, resume: true, progress: true, min_improvement: 0.0, patience: 20, target_loss: None }
+        Settings { iterations: 100, out_dir: None, checkpoint_every: 10, resume: true, progress: true, min_improvement: 0.0, patience: 20, target_loss: None, fingerprint: None }
     }
 }
 
@@ -99,6 +103,8 @@ pub enum StopReason {
 struct Checkpoint {
     groups: Vec<GroupState>,
     history: Vec<Record>,
+    #[serde(default)]
+    fingerprint: Option<String>,
 }
 
 /// The reconstruction loop over parameter groups.
@@ -154,7 +160,7 @@ impl Reconstruction {
     /// Writes the checkpoint (if there is an output directory).
     pub fn save_checkpoint(&self) -> Result<()> {
         if let Some(p) = self.checkpoint_path() {
-            write_json(&p, &Checkpoint { groups: self.groups.iter().map(|g| g.state()).collect(), history: self.history.clone() })?;
+            write_json(&p, &Checkpoint { groups: self.groups.iter().map(|g| g.state()).collect(), history: self.history.clone(), fingerprint: self.settings.fingerprint.clone() })?;
         }
         Ok(())
     }
@@ -166,6 +172,12 @@ impl Reconstruction {
         }
         let text = std::fs::read_to_string(&p).map_err(|e| InverseError::io(&p, e))?;
         let c: Checkpoint = serde_json::from_str(&text).map_err(|e| InverseError::io(&p, format!("not a checkpoint: {e}")))?;
+        if self.settings.fingerprint.is_some() && c.fingerprint != self.settings.fingerprint {
+            return Err(InverseError::invalid(
+                "checkpoint",
+                format!("{} was written by a run with another configuration ({:?}; this run: {:?}); use another output directory or remove it", p.display(), c.fingerprint, self.settings.fingerprint),
+            ));
+        }
         if c.groups.len() != self.groups.len() {
             return Err(InverseError::invalid("checkpoint", format!("{}: {} groups, the run has {}; use another output directory or remove it", p.display(), c.groups.len(), self.groups.len())));
         }
@@ -342,7 +354,7 @@ mod tests {
         assert!((reference - 2.0).abs() < 0.1);
         assert!(d.join("loss.png").exists() && d.join("history.json").exists());
         // a checkpoint of another problem is refused, not silently used
-        let mut other = Reconstruction::new(vec![ParamGroup::new("x", &[0.0], 0.3, OptimizerKind::adam()).unwrap(), ParamGroup::new("y", &[0.0], 0.3, OptimizerKind::adam()).unwrap()], settings).unwrap();
+        let mut other = Reconstruction::new(vec![ParamGroup::new("x", &[0.0], 0.3, OptimizerKind::adam()).unwrap(), ParamGroup::new("y", &[0.0], 0.3, OptimizerKind::adam()).unwrap()], settings.clone()).unwrap();
         struct Two;
         impl Problem for Two {
             fn evaluate(&mut self, _: usize, _: &[Vec<f64>]) -> Result<Evaluation> {
@@ -350,6 +362,10 @@ mod tests {
             }
         }
         assert!(other.run(&mut Two).is_err());
+        // same shape, another fingerprint: refused too
+        let mut tagged = Reconstruction::new(vec![ParamGroup::new("x", &[0.0], 0.3, OptimizerKind::adam()).unwrap()], Settings { fingerprint: Some("lr 0.3, target 5".into()), ..settings.clone() }).unwrap();
+        let e = tagged.run(&mut Quadratic { target: 5.0, nan_at: None, calls: 0 }).unwrap_err();
+        assert!(e.to_string().contains("another configuration"), "{e}");
         let _ = std::fs::remove_dir_all(&d);
     }
 
