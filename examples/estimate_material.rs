@@ -67,14 +67,20 @@ struct MaterialProblem {
 }
 
 impl MaterialProblem {
-    /// CFRs and their derivatives w.r.t. (εr, σ) at every receiver.
-    fn channels(&self, eps_r: f64, sigma: f64, with_grad: bool) -> rftwin::inverse::Result<Vec<(Vec<Complex>, Option<[Vec<Complex>; 2]>)>> {
+    /// CFRs and their derivatives w.r.t. (εr, σ) at every receiver, and the seconds
+    /// spent solving and differentiating.
+    #[allow(clippy::type_complexity)]
+    fn channels(&self, eps_r: f64, sigma: f64, with_grad: bool) -> rftwin::inverse::Result<(Vec<(Vec<Complex>, Option<[Vec<Complex>; 2]>)>, f64, f64)> {
         let scene = room(eps_r, sigma)?;
         let geom = SceneGeometry::new(&scene);
         let mut out = Vec::new();
+        let (mut t_solve, mut t_grad) = (0.0, 0.0);
         for rx in &self.rx {
+            let t0 = Instant::now();
             let paths = self.solver.solve(&scene, &geom, &self.tx, rx)?;
             let h = cfr(&paths, &self.freqs);
+            let t1 = Instant::now();
+            t_solve += (t1 - t0).as_secs_f64();
             let g = if with_grad {
                 let ge = path_gradients(&scene, &geom, &paths, &self.tx, rx, &GradientParam::MaterialEpsR(WALL.into()))?;
                 let gs = path_gradients(&scene, &geom, &paths, &self.tx, rx, &GradientParam::MaterialSigma(WALL.into()))?;
@@ -82,18 +88,17 @@ impl MaterialProblem {
             } else {
                 None
             };
+            t_grad += t1.elapsed().as_secs_f64();
             out.push((h, g));
         }
-        Ok(out)
+        Ok((out, t_solve, t_grad))
     }
 }
 
 impl Problem for MaterialProblem {
     fn evaluate(&mut self, _it: usize, v: &[Vec<f64>]) -> rftwin::inverse::Result<Evaluation> {
         let (eps_r, sigma) = (v[0][0].exp(), v[0][1].exp());
-        let t0 = Instant::now();
-        let ch = self.channels(eps_r, sigma, true)?;
-        let simulate_s = t0.elapsed().as_secs_f64();
+        let (ch, simulate_s, backward_s) = self.channels(eps_r, sigma, true)?;
         let (mut loss, mut g) = (0.0, [0.0; 2]);
         for ((h, dh), obs) in ch.iter().zip(&self.observed) {
             let Some(dh) = dh else { continue };
@@ -108,7 +113,7 @@ impl Problem for MaterialProblem {
         // chain rule to the log-parameters
         let grad = vec![g[0] * eps_r, g[1] * sigma];
         let metrics = [("eps_r".to_string(), eps_r), ("sigma".to_string(), sigma), ("eps_r_error".to_string(), (eps_r / self.truth.0 - 1.0).abs()), ("sigma_error".to_string(), (sigma / self.truth.1 - 1.0).abs())].into_iter().collect();
-        Ok(Evaluation { loss, gradients: vec![grad], simulate_s, backward_s: 0.0, metrics })
+        Ok(Evaluation { loss, gradients: vec![grad], simulate_s, backward_s, metrics })
     }
 }
 
@@ -144,7 +149,7 @@ fn main() -> Result<()> {
 
     // observation: the true wall, plus complex Gaussian noise at the SNR (per sample,
     // relative to the mean CFR power)
-    let clean: Vec<Vec<Complex>> = problem.channels(truth.0, truth.1, false)?.into_iter().map(|c| c.0).collect();
+    let clean: Vec<Vec<Complex>> = problem.channels(truth.0, truth.1, false)?.0.into_iter().map(|c| c.0).collect();
     let power = clean.iter().flatten().map(|h| h.norm_sqr()).sum::<f64>() / (clean.len() * freqs.len()) as f64;
     let sd = (power / 10f64.powf(snr_db / 10.0) / 2.0).sqrt();
     let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
@@ -168,8 +173,8 @@ fn main() -> Result<()> {
     let (e_eps, e_sigma) = ((eps_r / truth.0 - 1.0).abs(), (sigma / truth.1 - 1.0).abs());
 
     // pictures: CFR at the first receiver; relative errors vs iteration
-    let h_start = problem.channels(start.0, start.1, false)?;
-    let h_end = problem.channels(eps_r, sigma, false)?;
+    let h_start = problem.channels(start.0, start.1, false)?.0;
+    let h_end = problem.channels(eps_r, sigma, false)?.0;
     let db = |h: &[Complex]| h.iter().map(|x| 20.0 * x.norm().log10()).collect::<Vec<_>>();
     let f_mhz: Vec<f64> = freqs.iter().map(|f| (f - f0) / 1e6).collect();
     rftwin::inverse::plot::lines(
@@ -189,7 +194,7 @@ fn main() -> Result<()> {
     let summary = serde_json::json!({
         "eps_r_error": e_eps, "sigma_error": e_sigma, "eps_r": eps_r, "sigma": sigma,
         "eps_r_true": truth.0, "sigma_true": truth.1, "snr_db": snr_db, "iterations": rec.history.len(),
-        "seconds_per_iteration": t.seconds_per_iteration, "simulate_s": t.simulate_s, "optimizer_s": t.optimizer_s,
+        "seconds_per_iteration": t.seconds_per_iteration, "simulate_s": t.simulate_s, "backward_s": t.backward_s, "optimizer_s": t.optimizer_s,
         "final_loss": rec.history.last().map(|r| r.loss), "backend": "cpu",
     });
     write_json(&out.join("summary.json"), &summary)?;

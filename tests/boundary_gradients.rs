@@ -227,3 +227,43 @@ fn gpu_boundary_rays_give_the_cpu_boundary_gradient() {
         assert!((a - b).abs() <= 2e-3 * a.abs().max(1e-4), "{a} vs {b}");
     }
 }
+
+/// The case of Mitsuba issue #1895 (a boundary term there came out 2.7× too large): a
+/// cube translated sideways in front of the radar, here with a wall behind it so that
+/// the cube's outline casts a moving shadow on the wall.
+#[test]
+fn cube_in_front_of_a_wall_needs_and_gets_its_boundary_term() {
+    let scene = |x: f64| {
+        let mut s = Scene::new();
+        s.add_object("cube", Mesh::cuboid(DVec3::new(x - 0.1, 0.9, -0.1), DVec3::new(x + 0.1, 1.1, 0.1)), "itu_metal").unwrap();
+        let mut wall = Mesh::quad_xy(-0.5, 0.5, -0.4, 0.4, 0.0);
+        for v in &mut wall.vertices {
+            *v = DVec3::new(v.x, 1.3, v.y);
+        }
+        s.add_object("wall", wall, "itu_concrete").unwrap();
+        s
+    };
+    let o = |n: usize| ScatteringOptions { samples: n, backend: BackendChoice::Cpu, seed: 5, ..Default::default() };
+    let loss = |x: f64| {
+        let s = scene(x);
+        let geom = SceneGeometry::new(&s);
+        let r = surface_scattering(&s, &geom, CENTER, &o(2_000_000)).unwrap();
+        r.samples.iter().map(|p| cot(p.point) * p.amplitude.re).sum::<f64>()
+    };
+    let s0 = scene(0.03);
+    let geom = SceneGeometry::new(&s0);
+    let res = surface_scattering(&s0, &geom, CENTER, &o(500_000)).unwrap();
+    let cots: Vec<EchoCotangent> = res.samples.iter().map(|x| EchoCotangent { point: cot_grad(x.point) * x.amplitude.re, amplitude: rftwin::Complex::new(cot(x.point), 0.0) }).collect();
+    let param = GradientParam::ObjectTranslation("cube".into());
+    let gi = object_gradient(&s0, &vertex_gradients(&s0, &geom, &res, CENTER, &o(500_000), &cots).unwrap(), &param).unwrap()[0];
+    let b = boundary_samples(&s0, &geom, CENTER, &o(500_000), &BoundaryOptions { samples: 20_000, seed: 3, backend: BackendChoice::Cpu }).unwrap();
+    let bc: Vec<f64> = b.samples.iter().map(|s| cot(s.point)).collect();
+    let gb = object_gradient(&s0, &boundary_vertex_gradients(&s0, &b, &bc).unwrap(), &param).unwrap()[0];
+    // a wide step: the loss is smooth in x over ±2 cm, and the finite difference's noise
+    // (rays switching between cube and wall) falls relative to the signal as 1/√h
+    let h = 0.02;
+    let fd = (loss(0.03 + h) - loss(0.03 - h)) / (2.0 * h);
+    println!("cube: FD {fd:.6e}, interior {gi:.6e}, boundary {gb:.6e}, sum {:.6e}", gi + gb);
+    assert!((gi - fd).abs() > 0.2 * fd.abs(), "interior alone should miss the boundary term");
+    assert!((gi + gb - fd).abs() <= 0.05 * fd.abs(), "interior + boundary {} vs FD {fd}", gi + gb);
+}

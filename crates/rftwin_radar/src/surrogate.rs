@@ -319,6 +319,74 @@ pub fn spatial_power_surrogate(echoes: &[SurrogateEcho], bin_ranges: &[f64], dir
     Ok(spec)
 }
 
+/// Derivative of one echo along a direction in parameter space, for
+/// [`spatial_power_surrogate_jvp`].
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct EchoTangent {
+    /// `ṙ` [m per parameter unit].
+    pub range: f64,
+    /// `ḋ` of the unit direction (orthogonal to it).
+    pub direction: DVec3,
+    /// `ṗ` of the echo's power `|w|²`.
+    pub power: f64,
+}
+
+impl EchoTangent {
+    /// From the derivative of the echo's point `ṗoint` and of its power `ṗ`, for an echo
+    /// seen from `center` (see [`SurrogateEcho::from_echo`]).
+    pub fn from_point(point: DVec3, center: DVec3, d_point: DVec3, d_power: f64) -> Self {
+        let d = point - center;
+        let len = d.length();
+        let u = d / len;
+        EchoTangent { range: u.dot(d_point), direction: (d_point - u * u.dot(d_point)) / len, power: d_power }
+    }
+}
+
+/// Forward-mode derivative (JVP) of [`spatial_power_surrogate`]: the change of every
+/// spectrum value when the echoes move along `tangents` — all voxels in one pass. An
+/// echo of zero weight with a power tangent is a probe: it adds `ṗ K²` (the boundary
+/// term's contribution at a point).
+pub fn spatial_power_surrogate_jvp(echoes: &[SurrogateEcho], tangents: &[EchoTangent], bin_ranges: &[f64], directions: &[DVec3], opts: &SurrogateOptions) -> Result<Spectrum> {
+    power_check(opts)?;
+    if tangents.len() != echoes.len() {
+        return Err(RadarError::Shape(format!("{} tangents for {} echoes", tangents.len(), echoes.len())));
+    }
+    let kr = 2.0 * PI / opts.wavelength * opts.aperture_radius_m;
+    let s2 = opts.sigma_m * opts.sigma_m;
+    let nd = directions.len();
+    // per echo and direction: A², and Ȧ² = 2A (∂A/∂d · ḋ)
+    let k: Vec<Vec<(f64, f64)>> = echoes
+        .par_iter()
+        .zip(tangents.par_iter())
+        .map(|(e, t)| {
+            directions
+                .iter()
+                .map(|u| {
+                    let (a, da) = airy_kernel(*u, e.direction, kr);
+                    (a * a, 2.0 * a * da.dot(t.direction))
+                })
+                .collect()
+        })
+        .collect();
+    let mut out = Spectrum::zeros([bin_ranges.len(), nd, 1]);
+    out.data.par_chunks_mut(nd).zip(bin_ranges.par_iter()).for_each(|(row, &d)| {
+        for ((e, t), k) in echoes.iter().zip(tangents).zip(&k) {
+            let g2 = (-(e.range - d).powi(2) / s2).exp();
+            if g2 < 1e-300 {
+                continue;
+            }
+            let p = e.weight.norm_sqr();
+            // d/dθ (p G² A²) = ṗ G² A² + p (∂G²/∂r ṙ) A² + p G² Ȧ²
+            let c0 = t.power * g2 + p * g2 * 2.0 * (d - e.range) / s2 * t.range;
+            let c1 = p * g2;
+            for (r, (a2, da2)) in row.iter_mut().zip(k) {
+                *r += c0 * a2 + c1 * da2;
+            }
+        }
+    });
+    Ok(out)
+}
+
 fn power_check(opts: &SurrogateOptions) -> Result<()> {
     opts.validate()?;
     if opts.kernel != RangeKernel::Gaussian {
@@ -413,5 +481,45 @@ mod power_tests {
         }
         let bad = SurrogateOptions { kernel: RangeKernel::Normalized, ..opts };
         assert!(spatial_power_surrogate(&echoes, &bins, &dirs, &bad).is_err());
+    }
+
+    #[test]
+    fn power_surrogate_jvp_matches_finite_differences_and_the_vjp() {
+        let opts = SurrogateOptions { sigma_m: 0.04, kernel: RangeKernel::Gaussian, aperture_radius_m: 0.008, wavelength: 0.0039, random_phase_seed: None };
+        let center = DVec3::new(0.0, -0.1, 0.05);
+        let points: Vec<DVec3> = (0..6).map(|i| DVec3::new(0.05 * i as f64 - 0.12, 1.0 + 0.02 * i as f64, 0.03 * (i % 3) as f64)).collect();
+        let weights: Vec<f64> = (0..6).map(|i| 0.8 + 0.1 * i as f64).collect();
+        let velocity: Vec<DVec3> = (0..6).map(|i| DVec3::new(0.3, -0.2 + 0.1 * i as f64, 0.5)).collect();
+        let dweight: Vec<f64> = (0..6).map(|i| 0.2 - 0.07 * i as f64).collect();
+        let echoes_at = |t: f64| -> Vec<SurrogateEcho> {
+            points.iter().zip(&weights).zip(velocity.iter().zip(&dweight)).map(|((p, w), (v, dw))| SurrogateEcho::from_echo(&Echo { point: *p + *v * t, a: Complex::new(w + dw * t, 0.0), extra_path_m: 0.0 }, center)).collect()
+        };
+        let bins: Vec<f64> = (0..10).map(|k| 0.95 + 0.025 * k as f64).collect();
+        let dirs: Vec<DVec3> = (0..7).map(|k| DVec3::new(0.05 * k as f64 - 0.15, 1.0, 0.02).normalize()).collect();
+        let echoes = echoes_at(0.0);
+        // ṗ = 2 w ẇ for a real weight
+        let tangents: Vec<EchoTangent> = points.iter().zip(&weights).zip(velocity.iter().zip(&dweight)).map(|((p, w), (v, dw))| EchoTangent::from_point(*p, center, *v, 2.0 * w * dw)).collect();
+        let jvp = spatial_power_surrogate_jvp(&echoes, &tangents, &bins, &dirs, &opts).unwrap();
+        let h = 1e-6;
+        let (sp, sm) = (spatial_power_surrogate(&echoes_at(h), &bins, &dirs, &opts).unwrap(), spatial_power_surrogate(&echoes_at(-h), &bins, &dirs, &opts).unwrap());
+        let peak = jvp.data.iter().map(|x| x.abs()).fold(0.0, f64::max);
+        assert!(peak > 0.0);
+        for ((j, a), b) in jvp.data.iter().zip(&sp.data).zip(&sm.data) {
+            let fd = (a - b) / (2.0 * h);
+            assert!((j - fd).abs() < 1e-5 * peak, "{j} vs {fd}");
+        }
+        // ⟨c, J t⟩ = ⟨Jᵀ c, t⟩ with the VJP
+        let c = Spectrum { dims: jvp.dims, data: (0..jvp.data.len()).map(|i| ((i * 5) % 9) as f64 / 9.0 - 0.4).collect() };
+        let g = spatial_power_surrogate_vjp(&echoes, &bins, &dirs, &opts, &c).unwrap();
+        let lhs: f64 = c.data.iter().zip(&jvp.data).map(|(a, b)| a * b).sum();
+        let rhs: f64 = g.iter().zip(&tangents).zip(&echoes).map(|((g, t), e)| g.range * t.range + g.direction.dot(t.direction) + g.weight.re * t.power / (2.0 * e.weight.re)).sum();
+        assert!((lhs - rhs).abs() < 1e-9 * lhs.abs().max(1.0), "{lhs} vs {rhs}");
+        // a probe (zero weight) adds ṗ K²
+        let probe = [SurrogateEcho { weight: Complex::new(0.0, 0.0), ..echoes[0] }];
+        let t = [EchoTangent { power: 3.0, ..Default::default() }];
+        let a = spatial_power_surrogate_jvp(&probe, &t, &bins, &dirs, &opts).unwrap();
+        let b = spatial_power_surrogate(&[SurrogateEcho { weight: Complex::new(3f64.sqrt(), 0.0), ..echoes[0] }], &bins, &dirs, &opts).unwrap();
+        assert!(a.data.iter().zip(&b.data).all(|(x, y)| (x - y).abs() < 1e-12 * peak.max(1.0)));
+        assert!(spatial_power_surrogate_jvp(&echoes, &tangents[1..], &bins, &dirs, &opts).is_err());
     }
 }

@@ -166,6 +166,37 @@ pub fn vertex_gradients(scene: &Scene, geom: &SceneGeometry, res: &ScatteringRes
     Ok(out)
 }
 
+/// Forward mode: the derivative `(ẋ, ȧ)` of every sample's point and (real) amplitude
+/// when the vertices move with velocity `velocity[object][vertex]` (same shape as
+/// [`vertex_gradients`]' output; e.g. `e_x` on every vertex of one object for its x
+/// translation). One pass gives the interior derivative of every output at once, where
+/// reverse mode needs one pass per output (per-voxel gradient maps).
+pub fn sample_tangents(scene: &Scene, geom: &SceneGeometry, res: &ScatteringResult, center: DVec3, opts: &ScatteringOptions, velocity: &[Vec<DVec3>]) -> Result<Vec<(DVec3, f64)>> {
+    check_len(res, &vec![EchoCotangent::default(); res.samples.len()])?;
+    if velocity.len() != scene.objects().len() || velocity.iter().zip(scene.objects()).any(|(v, o)| v.len() != o.mesh.vertices.len()) {
+        return Err(TraceError::InvalidInput { name: "velocity", message: "needs one velocity per vertex of every object".into() });
+    }
+    let ctx = Ctx::new(scene, opts)?;
+    let areas = reference_areas(geom, res);
+    Ok(res
+        .samples
+        .par_iter()
+        .zip(areas.par_iter())
+        .map(|(s, &a0)| {
+            let (o, idx) = ctx.triangle(geom, s.triangle);
+            let mesh = &scene.objects()[o].mesh;
+            let v = idx.map(|i| {
+                let (p, dp) = (mesh.vertices[i as usize], velocity[o][i as usize]);
+                V3([Dual::<1> { v: p.x, d: [dp.x] }, Dual { v: p.y, d: [dp.y] }, Dual { v: p.z, d: [dp.z] }])
+            });
+            let (eta, th) = ctx.materials[geom.material[s.triangle as usize] as usize];
+            let eta = C::new(Dual::constant(eta.re), Dual::constant(eta.im));
+            let (x, a) = sample_echo(v, a0, s.barycentric, s.area_weight, V3::cst(center), ctx.lambda, eta, Dual::constant(th), opts.diffuse);
+            (DVec3::new(x.0[0].d[0], x.0[1].d[0], x.0[2].d[0]), a.d[0])
+        })
+        .collect())
+}
+
 /// Gradient with respect to an object pose parameter (translation, rotation about the
 /// vertex centroid, scale about it), chained from [`vertex_gradients`].
 pub fn object_gradient(scene: &Scene, vertex_grads: &[Vec<DVec3>], param: &GradientParam) -> Result<Vec<f64>> {

@@ -146,3 +146,40 @@ fn per_element_visibility_drops_and_counts_samples_behind_an_occluder_edge() {
     let short = centre_only.samples.iter().filter(|s| s.point.x < 0.19).count() as u64;
     assert_eq!(per_element.partially_visible, short);
 }
+
+#[test]
+fn sample_tangents_are_the_forward_mode_of_the_reparameterised_samples() {
+    use rftwin_trace::scattering_grad::{reevaluate_samples, sample_tangents, vertex_gradients, EchoCotangent};
+    let mut scene = Scene::new();
+    scene.add_object("ball", Mesh::icosphere(DVec3::new(0.1, 1.0, -0.05), 0.2, 2), "itu_metal").unwrap();
+    let geom = SceneGeometry::new(&scene);
+    let opts = ScatteringOptions { samples: 3000, diffuse: 0.3, backend: rftwin_trace::BackendChoice::Cpu, ..Default::default() };
+    let res = surface_scattering(&scene, &geom, DVec3::ZERO, &opts).unwrap();
+    assert!(res.samples.len() > 500);
+    // a non-rigid velocity field: translation plus a vertex-dependent part
+    let nv = scene.objects()[0].mesh.vertices.len();
+    let vel: Vec<DVec3> = (0..nv).map(|i| DVec3::new(0.3, -0.2, 0.1) + 0.05 * DVec3::new((i as f64).sin(), (i as f64 * 0.3).cos(), 0.0)).collect();
+    let t = sample_tangents(&scene, &geom, &res, DVec3::ZERO, &opts, std::slice::from_ref(&vel)).unwrap();
+    let moved = |h: f64| {
+        let mut s = scene.clone();
+        for (v, d) in s.object_mut("ball").unwrap().mesh.vertices.iter_mut().zip(&vel) {
+            *v += *d * h;
+        }
+        reevaluate_samples(&s, &geom, &res, DVec3::ZERO, &opts).unwrap()
+    };
+    let h = 1e-6;
+    let (p, m) = (moved(h), moved(-h));
+    for ((tk, a), b) in t.iter().zip(&p).zip(&m) {
+        let dx = (a.point - b.point) / (2.0 * h);
+        let da = (a.a.re - b.a.re) / (2.0 * h);
+        assert!((tk.0 - dx).length() < 1e-6 * (1.0 + dx.length()), "{} vs {dx}", tk.0);
+        assert!((tk.1 - da).abs() < 1e-5 * (1e-12 + da.abs()) + 1e-12, "{} vs {da}", tk.1);
+    }
+    // the same derivative through reverse mode: ⟨cot, tangent⟩ = ⟨vertex gradient, velocity⟩
+    let cot: Vec<EchoCotangent> = (0..res.samples.len()).map(|i| EchoCotangent { point: DVec3::new(1.0, (i % 3) as f64, -0.5), amplitude: rftwin_core::Complex::new(1e3 * (i % 5) as f64, 0.0) }).collect();
+    let g = vertex_gradients(&scene, &geom, &res, DVec3::ZERO, &opts, &cot).unwrap();
+    let lhs: f64 = cot.iter().zip(&t).map(|(c, t)| c.point.dot(t.0) + c.amplitude.re * t.1).sum();
+    let rhs: f64 = g[0].iter().zip(&vel).map(|(a, b)| a.dot(*b)).sum();
+    assert!((lhs - rhs).abs() < 1e-9 * lhs.abs(), "{lhs} vs {rhs}");
+    assert!(sample_tangents(&scene, &geom, &res, DVec3::ZERO, &opts, &[vel[1..].to_vec()]).is_err());
+}
