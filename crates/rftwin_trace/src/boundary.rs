@@ -25,7 +25,7 @@
 //! Approximation: visibility is that of the array centre (the sampling rays), not of
 //! each element; the element-wise visibility of [`ScatteringOptions::elements`] is not
 //! differentiated. Materials do not move boundaries (no term); the radar position does
-//! (not provided yet: [`boundary_samples`] assumes a fixed centre).
+//! ([`BoundarySample::center_rate`], [`boundary_center_gradient`]).
 
 use crate::backend::{resolve, Backend, BackendChoice};
 use crate::error::{Result, TraceError};
@@ -68,6 +68,9 @@ pub struct BoundarySample {
     /// `∂(estimate)/∂(vertex)` per unit cotangent: the contribution of this sample to
     /// the gradient of `Σ cot · a` with respect to each of the five vertices.
     pub rates: [DVec3; 5],
+    /// The same with respect to the array centre (the shadow curve moves when the
+    /// radar does).
+    pub center_rate: DVec3,
 }
 
 /// The boundary samples and what happened to the edge points.
@@ -233,12 +236,12 @@ pub fn boundary_samples(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts
                 continue;
             }
             let density = model.density(tri, x);
-            // x(λ; e0, e1, v0, v1, v2) in dual numbers over the 15 coordinates
+            // x(λ; e0, e1, v0, v1, v2, c) in dual numbers over the 18 coordinates
             let [v0, v1, v2] = geom.triangles[tri];
-            let var = |v: DVec3, base: usize| V3([0, 1, 2].map(|i| Dual::<15>::variable(v[i], base + i)));
+            let var = |v: DVec3, base: usize| V3([0, 1, 2].map(|i| Dual::<18>::variable(v[i], base + i)));
             let (de0, de1, dv0, dv1, dv2) = (var(e0, 0), var(e1, 3), var(v0, 6), var(v1, 9), var(v2, 12));
-            let cc = V3::<Dual<15>>::cst(center);
-            let lam_d = Dual::<15>::constant(lam);
+            let cc = var(center, 15);
+            let lam_d = Dual::<18>::constant(lam);
             let pd = de0.plus(de1.minus(de0).scale(lam_d));
             let nd = dv1.minus(dv0).cross(dv2.minus(dv0));
             let s = nd.dot(dv0.minus(cc)) / nd.dot(pd.minus(cc));
@@ -271,6 +274,12 @@ pub fn boundary_samples(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts
                     rate[axis] = -density * w.dot(normal_in) * dl / n_e as f64;
                 }
             }
+            let mut center_rate = DVec3::ZERO;
+            for axis in 0..3 {
+                let xi = 15 + axis;
+                let w = DVec3::new(xd.0[0].d[xi], xd.0[1].d[xi], xd.0[2].d[xi]);
+                center_rate[axis] = -density * w.dot(normal_in) * dl / n_e as f64;
+            }
             let (to, tl) = (geom.object[tri], geom.local_index[tri]);
             let tv = scene.objects()[to as usize].mesh.triangles[tl as usize];
             out.samples.push(BoundarySample {
@@ -278,6 +287,7 @@ pub fn boundary_samples(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts
                 density,
                 vertices: [(e.object, e.v[0]), (e.object, e.v[1]), (to, tv[0]), (to, tv[1]), (to, tv[2])],
                 rates,
+                center_rate,
             });
         }
     }
@@ -299,6 +309,16 @@ pub fn boundary_vertex_gradients(scene: &Scene, res: &BoundaryResult, cot: &[f64
         }
     }
     Ok(g)
+}
+
+/// The boundary term's gradient with respect to the array centre, `Σ_b cot_b ∂a/∂c`
+/// (cotangents as for [`boundary_vertex_gradients`]); add it to the interior term of
+/// [`crate::scattering_grad::center_gradient`].
+pub fn boundary_center_gradient(res: &BoundaryResult, cot: &[f64]) -> Result<DVec3> {
+    if cot.len() != res.samples.len() {
+        return Err(TraceError::InvalidInput { name: "cotangents", message: format!("{} for {} boundary samples", cot.len(), res.samples.len()) });
+    }
+    Ok(res.samples.iter().zip(cot).map(|(s, c)| s.center_rate * *c).sum())
 }
 
 /// Which gradient terms of solver (B) to compute: a user trades cost for accuracy.
