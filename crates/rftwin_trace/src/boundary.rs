@@ -22,9 +22,14 @@
 //! edges in proportion to their length, `n_e ≥ 1` jittered-stratified points per edge
 //! (unbiased for any `n_e`).
 //!
-//! Approximation: visibility is that of the array centre (the sampling rays), not of
-//! each element; the element-wise visibility of [`ScatteringOptions::elements`] is not
-//! differentiated. Materials do not move boundaries (no term); the radar position does
+//! Visibility: without [`ScatteringOptions::elements`], that of the array centre (the
+//! sampling rays). With elements, a sample counts only where every element sees it, so
+//! each edge's shadow is cast from the element whose shadow reaches furthest into the
+//! visible side (exact for one straight edge; where two elements' shadows of different
+//! edges cross, the corner is approximated). Measured on the default 77 GHz array 0.6 m
+//! from an occluder: the centre-only term differs from finite differences of the
+//! element-visibility estimate by 5 %, the element-aware one by < 2 %
+//! (`tests/boundary_gradients.rs`). Materials do not move boundaries (no term); the radar position does
 //! ([`BoundarySample::center_rate`], [`boundary_center_gradient`]).
 
 use crate::backend::{resolve, Backend, BackendChoice};
@@ -91,6 +96,10 @@ struct Edge {
     v: [u32; 2],
     faces: Vec<u32>, // global triangles
     side: f64,
+    /// Where the shadow is cast from: the centre, or with `elements` the element whose
+    /// shadow reaches furthest into the visible side (the edge of the region every
+    /// element sees).
+    eye: DVec3,
 }
 
 /// Samples the shadow curves of every silhouette edge (seen from `center`) on the
@@ -123,7 +132,11 @@ pub fn boundary_samples(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts
             let sides: Vec<f64> = faces.iter().map(|(_, third)| k.dot(m.vertices[*third as usize] - center)).collect();
             let tol = 1e-12 * geom.scale.max(1.0);
             if sides.iter().all(|s| *s > tol) || sides.iter().all(|s| *s < -tol) {
-                edges.push(Edge { object: o as u32, v: [a, b2], faces: faces.iter().map(|f| f.0).collect(), side: sides[0].signum() });
+                let side = sides[0].signum();
+                // an element displaced by δ along `side·k` pushes the shadow edge into
+                // the visible side (the shadow point moves by −δ(s − 1), s > 1)
+                let eye = opts.elements.iter().copied().max_by(|p, q| (side * k.dot(*p - center)).total_cmp(&(side * k.dot(*q - center)))).unwrap_or(center);
+                edges.push(Edge { object: o as u32, v: [a, b2], faces: faces.iter().map(|f| f.0).collect(), side, eye });
             }
         }
     }
@@ -161,10 +174,10 @@ pub fn boundary_samples(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts
                 let e = &edges[pt.0];
                 let p = edge_point(pt);
                 let skip = [e.faces.first().copied(), e.faces.get(1).copied()];
-                if geom.occluded(center, p, skip, eps) {
+                if geom.occluded(e.eye, p, skip, eps) {
                     return None;
                 }
-                Some(geom.closest_hit_skipping(p, (p - center).normalize(), eps, f64::INFINITY, &e.faces))
+                Some(geom.closest_hit_skipping(p, (p - e.eye).normalize(), eps, f64::INFINITY, &e.faces))
             })
             .collect(),
         #[cfg(feature = "gpu")]
@@ -179,10 +192,11 @@ pub fn boundary_samples(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts
                 .iter()
                 .map(|pt| {
                     let p = edge_point(pt);
-                    let len = (p - center).length();
-                    let d = (p - center) / len;
+                    let eye = edges[pt.0].eye;
+                    let len = (p - eye).length();
+                    let d = (p - eye) / len;
                     (
-                        GpuRay { origin: v(center), t_min: off as f32, dir: v(d), t_max: (len - off) as f32 },
+                        GpuRay { origin: v(eye), t_min: off as f32, dir: v(d), t_max: (len - off) as f32 },
                         GpuRay { origin: v(p), t_min: off as f32, dir: v(d), t_max: f32::MAX },
                     )
                 })
@@ -201,7 +215,7 @@ pub fn boundary_samples(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts
                     }
                     // t in f64 on the hit triangle's plane
                     let p = edge_point(pt);
-                    let d = (p - center).normalize();
+                    let d = (p - edges[pt.0].eye).normalize();
                     let (n, v0) = (geom.normals[h.triangle as usize], geom.triangles[h.triangle as usize][0]);
                     let t = n.dot(v0 - p) / n.dot(d);
                     Some(Some(crate::geometry::SceneHit { triangle: h.triangle, t: if t.is_finite() && t > 0.0 { t } else { h.t as f64 } }))
@@ -215,9 +229,10 @@ pub fn boundary_samples(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts
         let e = &edges[ei];
         let m = &scene.objects()[e.object as usize].mesh;
         let (e0, e1) = (m.vertices[e.v[0] as usize], m.vertices[e.v[1] as usize]);
-        let k = (e0 - center).cross(e1 - center).normalize();
+        let eye = e.eye;
+        let k = (e0 - eye).cross(e1 - eye).normalize();
         let p = edge_point(pt);
-        let d = (p - center).normalize();
+        let d = (p - eye).normalize();
         {
             let Some(hit) = hit else {
                 out.edge_occluded += 1;
@@ -240,7 +255,8 @@ pub fn boundary_samples(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts
             let [v0, v1, v2] = geom.triangles[tri];
             let var = |v: DVec3, base: usize| V3([0, 1, 2].map(|i| Dual::<18>::variable(v[i], base + i)));
             let (de0, de1, dv0, dv1, dv2) = (var(e0, 0), var(e1, 3), var(v0, 6), var(v1, 9), var(v2, 12));
-            let cc = var(center, 15);
+            // the eye moves rigidly with the array centre
+            let cc = var(eye, 15);
             let lam_d = Dual::<18>::constant(lam);
             let pd = de0.plus(de1.minus(de0).scale(lam_d));
             let nd = dv1.minus(dv0).cross(dv2.minus(dv0));
@@ -249,8 +265,8 @@ pub fn boundary_samples(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts
             // tangent of Γ: ∂x/∂λ
             let sv = s.v;
             let nv = (v1 - v0).cross(v2 - v0);
-            let ds = -sv * nv.dot(e1 - e0) / nv.dot(p - center);
-            let dx_dlam = (p - center) * ds + (e1 - e0) * sv;
+            let ds = -sv * nv.dot(e1 - e0) / nv.dot(p - eye);
+            let dx_dlam = (p - eye) * ds + (e1 - e0) * sv;
             let dl = dx_dlam.length();
             if dl == 0.0 || !dl.is_finite() {
                 continue;
