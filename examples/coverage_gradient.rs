@@ -54,7 +54,7 @@ fn main() -> Result<()> {
         a => bail!("--axis must be x, y or z, got {a}"),
     };
     let delta: f64 = args.parsed("delta", 0.02)?;
-    if n < 2 || n > 512 || !(delta > 0.0 && delta.is_finite()) {
+    if !((2..=512).contains(&n) && delta > 0.0 && delta.is_finite()) {
         bail!("--cells must be in 2..=512 and --delta > 0");
     }
     let options = SolverOptions {

@@ -134,7 +134,7 @@ fn main() -> Result<()> {
     let fd_samples: usize = args.parsed("fd-samples", 4_000_000)?;
     let h: f64 = args.parsed("fd-step", 0.002)?;
     let diffuse: f64 = args.parsed("diffuse", 0.0)?;
-    if samples == 0 || nb_samples == 0 || fd_samples == 0 || !(h > 0.0) || !(0.0..=1.0).contains(&diffuse) {
+    if samples == 0 || nb_samples == 0 || fd_samples == 0 || h.is_nan() || h <= 0.0 || !(0.0..=1.0).contains(&diffuse) {
         bail!("sample counts must be > 0, --fd-step > 0 and --diffuse in [0, 1]");
     }
     let cfg = FmcwConfig::default();

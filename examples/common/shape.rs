@@ -152,7 +152,7 @@ impl Problem for ShapeProblem<'_> {
         let ev = self.objective.evaluate(self.seed_offset + it as u64 + 1)?;
         let g = self.param.pullback(&v[0], &ev.vertex_grad)?;
         let mut metrics = std::collections::BTreeMap::new();
-        if self.chamfer_every > 0 && it % self.chamfer_every == 0 {
+        if self.chamfer_every > 0 && it.is_multiple_of(self.chamfer_every) {
             metrics.insert("chamfer_m".to_string(), mesh_distance(&self.mesh(), self.truth, 4000)?.chamfer);
         }
         Ok(Evaluation { loss: ev.loss, gradients: vec![g], simulate_s: ev.timing.simulate_s, backward_s: ev.timing.backward_s, metrics })
