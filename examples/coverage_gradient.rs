@@ -8,9 +8,10 @@
 //! ```text
 //! cargo run --release --example coverage_gradient -- [--cells 64] [--object vehicle]
 //!     [--axis x|y|z] [--delta 0.02] [--freq 3.5e9] [--max-depth 2] [--out DIR]
+//!     [--scene FILE --object NAME --tx x,y,z --half-size 14 --height 1.5]
 //! ```
 //! Writes `coverage_gradient.png` (coverage in dB; ∂P/∂x in dB/m from the gradient and
-//! from finite differences, red = increase, blue = decrease, grey = inside a building)
+//! from finite differences, red = increase, blue = decrease, grey = inside an object)
 //! and `coverage.json`. The interior gradient misses what appears or disappears as the
 //! object moves (the shadow edge, the rim of the reflection footprint); those cells are
 //! where the two maps differ. Of the cells the object influences (either estimate above
@@ -42,7 +43,7 @@ fn scene(offset: DVec3) -> rftwin::core::Result<Scene> {
 
 fn main() -> Result<()> {
     let args = Args::parse(&[])?;
-    args.check_known(&["cells", "object", "axis", "delta", "freq", "max-depth", "out", "samples"])?;
+    args.check_known(&["cells", "object", "axis", "delta", "freq", "max-depth", "out", "samples", "scene", "tx", "half-size", "height"])?;
     let out = PathBuf::from(args.value("out").unwrap_or("out/coverage_gradient"));
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let n: usize = args.parsed("cells", 64)?;
@@ -66,7 +67,11 @@ fn main() -> Result<()> {
         ..Default::default()
     };
     let solver = PathSolver::new(options);
-    let base = scene(DVec3::ZERO)?;
+    // the built-in street, or a scene file with --object, --tx, --half-size and --height
+    let base = match args.value("scene") {
+        Some(p) => rftwin::core::io::load_scene(p).with_context(|| format!("loading {p}"))?,
+        None => scene(DVec3::ZERO)?,
+    };
     base.object_index(&object)?;
     let mut e = DVec3::ZERO;
     e[axis] = delta;
@@ -77,19 +82,26 @@ fn main() -> Result<()> {
     };
     let (plus, minus) = (shifted(1.0)?, shifted(-1.0)?);
     let geoms = [SceneGeometry::new(&base), SceneGeometry::new(&plus), SceneGeometry::new(&minus)];
-    let tx = Radio::isotropic(DVec3::new(-10.0, -3.0, 6.0));
-    let half = 14.0;
-    let cells: Vec<DVec3> = (0..n * n).map(|k| DVec3::new(-half + 2.0 * half * ((k % n) as f64 + 0.5) / n as f64, -half + 2.0 * half * ((k / n) as f64 + 0.5) / n as f64, 1.5)).collect();
+    let tx = Radio::isotropic(match args.value("tx") {
+        Some(t) => parse_vec3(t, "--tx")?,
+        None => DVec3::new(-10.0, -3.0, 6.0),
+    });
+    let half: f64 = args.parsed("half-size", 14.0)?;
+    let height: f64 = args.parsed("height", 1.5)?;
+    if !(half > 0.0 && half.is_finite() && height.is_finite()) {
+        bail!("--half-size must be > 0 and --height finite");
+    }
+    let cells: Vec<DVec3> = (0..n * n).map(|k| DVec3::new(-half + 2.0 * half * ((k % n) as f64 + 0.5) / n as f64, -half + 2.0 * half * ((k / n) as f64 + 0.5) / n as f64, height)).collect();
     let param = GradientParam::ObjectTranslation(object.clone());
-    println!("coverage of {} cells ({n} × {n}, 1.5 m high), TX {}, ∂P/∂{} of '{object}' by the interior gradient and by central differences (δ = {delta} m) …", cells.len(), tx.position, ["x", "y", "z"][axis]);
+    println!("coverage of {} cells ({n} × {n}, {height} m high), TX {}, ∂P/∂{} of '{object}' by the interior gradient and by central differences (δ = {delta} m) …", cells.len(), tx.position, ["x", "y", "z"][axis]);
     let t0 = Instant::now();
     let bar = indicatif::ProgressBar::new(cells.len() as u64);
     let res: Vec<(f64, f64, f64)> = cells
         .par_iter()
         .map(|&p| {
             let rx = Radio::isotropic(p);
-            // a cell inside a building has no coverage
-            let inside = base.objects()[1..3].iter().any(|o| o.mesh.bounds().is_some_and(|(lo, hi)| p.cmpge(lo).all() && p.cmple(hi).all()));
+            // a cell inside an object (any with some height: not the ground) has no coverage
+            let inside = base.objects().iter().any(|o| o.mesh.bounds().is_some_and(|(lo, hi)| hi.z - lo.z > 1e-3 && p.cmpge(lo).all() && p.cmple(hi).all()));
             if inside {
                 bar.inc(1);
                 return Ok((f64::NAN, f64::NAN, f64::NAN));
@@ -151,7 +163,7 @@ fn main() -> Result<()> {
     });
     let table: Vec<serde_json::Value> = cells.iter().zip(&res).map(|(c, r)| serde_json::json!({"x": c.x, "y": c.y, "power": r.0, "dP_ad": r.1, "dP_fd": r.2})).collect();
     write_json(&out.join("coverage.json"), &serde_json::json!({"summary": summary, "cells": table}))?;
-    println!("{outside} cells outside buildings; of the {} the {object} influences, {} agree with finite differences (median relative difference {:.2e}) and {boundary} differ (visibility boundaries: shadow and reflection edges, not in the interior gradient); wrote {}", rel.len() + boundary, rel.len(), median(rel.clone()), png.display());
+    println!("{outside} cells outside objects; of the {} the {object} influences, {} agree with finite differences (median relative difference {:.2e}) and {boundary} differ (visibility boundaries: shadow and reflection edges, not in the interior gradient); wrote {}", rel.len() + boundary, rel.len(), median(rel.clone()), png.display());
     println!("summary: {summary}");
     Ok(())
 }

@@ -7,7 +7,8 @@
 //! ```text
 //! cargo run --release --example estimate_material -- [--eps-r 6.5] [--sigma 0.2]
 //!     [--start-eps-r 4.0] [--start-sigma 0.05] [--snr-db 40] [--iterations 200]
-//!     [--out DIR] [--quiet]
+//!     [--out DIR] [--quiet] [--freq 3.5e9] [--bandwidth 100e6] [--thickness 0.3]
+//!     [--scene FILE --object NAME --tx x,y,z --rx x,y,z [--rx …]]
 //! ```
 //! Parameters are optimised as `ln εr` and `ln σ` (both positive, similar scales).
 //! Writes `cfr.png` (observed, start and estimate at one receiver), `parameters.png`
@@ -24,6 +25,7 @@ use rand::{Rng, SeedableRng};
 use rftwin::core::Complex;
 use rftwin::inverse::autodiff::{OptimizerKind, ParamGroup, Schedule};
 use rftwin::inverse::driver::{Evaluation, Problem, Reconstruction, Settings};
+use rftwin::inverse::loss::{chain, cfr_misfit};
 use rftwin::trace::channel::{cfr, cfr_gradient};
 use rftwin::trace::gradients::{path_gradients, GradientParam};
 use rftwin::trace::SceneGeometry;
@@ -43,10 +45,11 @@ fn rect(o: DVec3, u: DVec3, v: DVec3) -> Mesh {
     Mesh { vertices: vec![o, o + u, o + u + v, o + v], triangles: vec![[0, 1, 2], [0, 2, 3]] }
 }
 
-fn room(eps_r: f64, sigma: f64) -> rftwin::core::Result<Scene> {
+/// The built-in room; its east wall has the material `WALL`.
+fn room() -> rftwin::core::Result<Scene> {
     let (x, y, z) = (6.0, 5.0, 3.0);
     let mut s = Scene::new();
-    s.add_material(RadioMaterial::custom(WALL, eps_r, sigma, THICKNESS)?)?;
+    s.add_material(RadioMaterial::custom(WALL, 1.0, 0.0, THICKNESS)?)?;
     s.add_object("floor", rect(DVec3::ZERO, DVec3::X * x, DVec3::Y * y), "itu_concrete")?;
     s.add_object("ceiling", rect(DVec3::Z * z, DVec3::X * x, DVec3::Y * y), "itu_plasterboard")?;
     s.add_object("west", rect(DVec3::ZERO, DVec3::Y * y, DVec3::Z * z), "itu_concrete")?;
@@ -57,12 +60,16 @@ fn room(eps_r: f64, sigma: f64) -> rftwin::core::Result<Scene> {
 }
 
 struct MaterialProblem {
+    /// The scene; the unknown object's material is `WALL` (replaced in place per
+    /// evaluation, so `geom`'s material indices stay valid).
+    base: Scene,
+    geom: SceneGeometry,
+    thickness: f64,
     solver: PathSolver,
     tx: Radio,
     rx: Vec<Radio>,
     freqs: Vec<f64>,
     observed: Vec<Vec<Complex>>,
-    norm: f64,
     truth: (f64, f64),
 }
 
@@ -71,19 +78,20 @@ impl MaterialProblem {
     /// spent solving and differentiating.
     #[allow(clippy::type_complexity)]
     fn channels(&self, eps_r: f64, sigma: f64, with_grad: bool) -> rftwin::inverse::Result<(Vec<(Vec<Complex>, Option<[Vec<Complex>; 2]>)>, f64, f64)> {
-        let scene = room(eps_r, sigma)?;
-        let geom = SceneGeometry::new(&scene);
+        let mut scene = self.base.clone();
+        scene.add_material(RadioMaterial::custom(WALL, eps_r, sigma, self.thickness)?)?;
+        let geom = &self.geom;
         let mut out = Vec::new();
         let (mut t_solve, mut t_grad) = (0.0, 0.0);
         for rx in &self.rx {
             let t0 = Instant::now();
-            let paths = self.solver.solve(&scene, &geom, &self.tx, rx)?;
+            let paths = self.solver.solve(&scene, geom, &self.tx, rx)?;
             let h = cfr(&paths, &self.freqs);
             let t1 = Instant::now();
             t_solve += (t1 - t0).as_secs_f64();
             let g = if with_grad {
-                let ge = path_gradients(&scene, &geom, &paths, &self.tx, rx, &GradientParam::MaterialEpsR(WALL.into()))?;
-                let gs = path_gradients(&scene, &geom, &paths, &self.tx, rx, &GradientParam::MaterialSigma(WALL.into()))?;
+                let ge = path_gradients(&scene, geom, &paths, &self.tx, rx, &GradientParam::MaterialEpsR(WALL.into()))?;
+                let gs = path_gradients(&scene, geom, &paths, &self.tx, rx, &GradientParam::MaterialSigma(WALL.into()))?;
                 Some([cfr_gradient(&paths, &ge, 0, &self.freqs), cfr_gradient(&paths, &gs, 0, &self.freqs)])
             } else {
                 None
@@ -99,17 +107,10 @@ impl Problem for MaterialProblem {
     fn evaluate(&mut self, _it: usize, v: &[Vec<f64>]) -> rftwin::inverse::Result<Evaluation> {
         let (eps_r, sigma) = (v[0][0].exp(), v[0][1].exp());
         let (ch, simulate_s, backward_s) = self.channels(eps_r, sigma, true)?;
-        let (mut loss, mut g) = (0.0, [0.0; 2]);
-        for ((h, dh), obs) in ch.iter().zip(&self.observed) {
-            let Some(dh) = dh else { continue };
-            for (k, (hk, ok)) in h.iter().zip(obs).enumerate() {
-                let r = *hk - *ok;
-                loss += r.norm_sqr() / self.norm;
-                for c in 0..2 {
-                    g[c] += 2.0 * (r.conj() * dh[c][k]).re / self.norm;
-                }
-            }
-        }
+        let h: Vec<Vec<Complex>> = ch.iter().map(|c| c.0.clone()).collect();
+        let (loss, dl) = cfr_misfit(&h, &self.observed)?;
+        let dh = |c: usize| ch.iter().map(|x| x.1.as_ref().map_or_else(Vec::new, |d| d[c].clone())).collect::<Vec<_>>();
+        let g = [chain(&dl, &dh(0)), chain(&dl, &dh(1))];
         // chain rule to the log-parameters
         let grad = vec![g[0] * eps_r, g[1] * sigma];
         let metrics = [("eps_r".to_string(), eps_r), ("sigma".to_string(), sigma), ("eps_r_error".to_string(), (eps_r / self.truth.0 - 1.0).abs()), ("sigma_error".to_string(), (sigma / self.truth.1 - 1.0).abs())].into_iter().collect();
@@ -119,7 +120,7 @@ impl Problem for MaterialProblem {
 
 fn main() -> Result<()> {
     let args = Args::parse(&["quiet"])?;
-    args.check_known(&["eps-r", "sigma", "start-eps-r", "start-sigma", "snr-db", "iterations", "out", "quiet", "seed"])?;
+    args.check_known(&["eps-r", "sigma", "start-eps-r", "start-sigma", "snr-db", "iterations", "out", "quiet", "seed", "scene", "object", "tx", "rx", "freq", "bandwidth", "thickness"])?;
     let out = PathBuf::from(args.value("out").unwrap_or("out/estimate_material"));
     let _ = std::fs::remove_dir_all(out.join("run"));
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
@@ -139,13 +140,37 @@ fn main() -> Result<()> {
         }
     }
 
-    let f0 = 3.5e9;
-    let freqs: Vec<f64> = (0..128).map(|k| f0 - 50e6 + 100e6 * k as f64 / 127.0).collect();
+    let f0: f64 = args.parsed("freq", 3.5e9)?;
+    let bw: f64 = args.parsed("bandwidth", 100e6)?;
+    let thickness: f64 = args.parsed("thickness", THICKNESS)?;
+    if !(f0 > 0.0 && f0.is_finite() && bw > 0.0 && bw < f0 && thickness > 0.0) {
+        anyhow::bail!("--freq, --bandwidth (< freq) and --thickness must be > 0");
+    }
+    let freqs: Vec<f64> = (0..128).map(|k| f0 - 0.5 * bw + bw * k as f64 / 127.0).collect();
     let solver = PathSolver::new(SolverOptions { frequency_hz: f0, max_depth: 2, samples: 100_000, refraction: false, backend: BackendChoice::Cpu, ..Default::default() });
-    let tx = Radio::isotropic(DVec3::new(4.0, 2.5, 2.5));
-    // a 4 × 4 grid of receivers in the half of the room next to the unknown wall
-    let rx: Vec<Radio> = (0..16).map(|k| Radio::isotropic(DVec3::new(3.2 + 0.75 * (k % 4) as f64, 0.9 + 1.05 * (k / 4) as f64, 1.0 + 0.15 * (k % 3) as f64))).collect();
-    let mut problem = MaterialProblem { solver, tx, rx, freqs: freqs.clone(), observed: Vec::new(), norm: 1.0, truth };
+    // the built-in room, or a scene file with the unknown object named by --object and
+    // the radios given by --tx and (repeated) --rx
+    let (mut base, tx, rx, object) = match args.value("scene") {
+        None => {
+            // a 4 × 4 grid of receivers in the half of the room next to the unknown wall
+            let rx = (0..16).map(|k| Radio::isotropic(DVec3::new(3.2 + 0.75 * (k % 4) as f64, 0.9 + 1.05 * (k / 4) as f64, 1.0 + 0.15 * (k % 3) as f64))).collect();
+            (room()?, Radio::isotropic(DVec3::new(4.0, 2.5, 2.5)), rx, "east".to_string())
+        }
+        Some(path) => {
+            let scene = rftwin::core::io::load_scene(path).with_context(|| format!("loading {path}"))?;
+            let object = args.value("object").context("--scene needs --object NAME (the object of unknown material)")?.to_string();
+            let tx = parse_vec3(args.value("tx").context("--scene needs --tx x,y,z")?, "--tx")?;
+            let rx = args.values("rx").iter().map(|r| parse_vec3(r, "--rx").map(Radio::isotropic)).collect::<Result<Vec<_>>>()?;
+            if rx.is_empty() {
+                anyhow::bail!("--scene needs at least one --rx x,y,z");
+            }
+            (scene, Radio::isotropic(tx), rx, object)
+        }
+    };
+    base.add_material(RadioMaterial::custom(WALL, 1.0, 0.0, thickness)?)?;
+    base.set_object_material(&object, WALL)?;
+    let geom = SceneGeometry::new(&base);
+    let mut problem = MaterialProblem { base, geom, thickness, solver, tx, rx, freqs: freqs.clone(), observed: Vec::new(), truth };
 
     // observation: the true wall, plus complex Gaussian noise at the SNR (per sample,
     // relative to the mean CFR power)
@@ -159,9 +184,7 @@ fn main() -> Result<()> {
         Complex::from_polar(sd * (-2.0 * u1.ln()).sqrt(), 2.0 * std::f64::consts::PI * u2)
     };
     problem.observed = clean.iter().map(|h| h.iter().map(|x| *x + noise()).collect()).collect();
-    problem.norm = problem.observed.iter().flatten().map(|h| h.norm_sqr()).sum::<f64>();
-    let paths = problem.solver.solve_scene(&room(truth.0, truth.1)?, &problem.tx, &problem.rx[0])?;
-    println!("room: 12 triangles, {} receivers, {} paths to the first, {} subcarriers over 100 MHz at 3.5 GHz, SNR {snr_db} dB", problem.rx.len(), paths.num_paths(), freqs.len());
+    println!("{} triangles, unknown material on '{object}', {} receivers, {} subcarriers over {} MHz at {} GHz, SNR {snr_db} dB", problem.base.num_triangles(), problem.rx.len(), freqs.len(), bw / 1e6, f0 / 1e9);
     println!("truth εr = {}, σ = {} S/m; start εr = {}, σ = {} S/m", truth.0, truth.1, start.0, start.1);
 
     let group = ParamGroup::new("material", &[start.0.ln(), start.1.ln()], 0.1, OptimizerKind::adam())?.with_schedule(Schedule::Cosine { iterations, floor: 0.01 });
@@ -180,7 +203,7 @@ fn main() -> Result<()> {
     rftwin::inverse::plot::lines(
         &out.join("cfr.png"),
         "CFR magnitude at receiver 0",
-        "frequency offset from 3.5 GHz [MHz]",
+        &format!("frequency offset from {} GHz [MHz]", f0 / 1e9),
         "|H| [dB]",
         &f_mhz,
         &[("observed", db(&problem.observed[0])), ("start", db(&h_start[0].0)), ("estimate", db(&h_end[0].0))],

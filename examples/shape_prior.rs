@@ -7,6 +7,8 @@
 //! ```text
 //! cargo run --release --example shape_prior -- [--components 6] [--coarse 40]
 //!     [--iterations 160] [--samples 10000] [--out DIR] [--fresh] [--quiet]
+//!     [--family DIR]   (car_family_*.obj and the target car_default.obj, one topology,
+//!                       star-shaped about the origin)
 //! ```
 //! `iterations_without_prior` / `iterations_with_prior`: the first iteration at which
 //! a run's loss (mean of the last 5 iterations, the loss being a Monte-Carlo estimate)
@@ -33,10 +35,14 @@ use std::path::{Path, PathBuf};
 /// The family and the target: `car_family_*.obj` and `car_default.obj` in
 /// `assets/shapes/` when present (so a user can swap in their own), else generated from
 /// [`CarBody`].
-fn family() -> Result<(Vec<Mesh>, Mesh, String)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/shapes");
+fn family(dir: Option<&str>) -> Result<(Vec<Mesh>, Mesh, String)> {
+    let user = dir.is_some();
+    let dir = dir.map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/shapes"), PathBuf::from);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("car_family_")) && p.extension().is_some_and(|e| e == "obj")).collect()).unwrap_or_default();
     files.sort();
+    if files.is_empty() && user {
+        anyhow::bail!("no car_family_*.obj in {}", dir.display());
+    }
     if files.is_empty() {
         return Ok((CarBody::family().iter().map(|c| c.mesh(DVec3::ZERO, SUBDIVISIONS)).collect(), target(None)?, "CarBody::family()".into()));
     }
@@ -55,7 +61,7 @@ fn first_reaching(history: &[Record], target: f64) -> Option<usize> {
 
 fn main() -> Result<()> {
     let args = Args::parse(&["quiet", "fresh"])?;
-    args.check_known(&["components", "coarse", "iterations", "samples", "out", "fresh", "quiet"])?;
+    args.check_known(&["components", "coarse", "iterations", "samples", "out", "fresh", "quiet", "family"])?;
     let out = PathBuf::from(args.value("out").unwrap_or("out/shape_prior"));
     if args.flag("fresh") {
         let _ = std::fs::remove_dir_all(&out);
@@ -67,7 +73,7 @@ fn main() -> Result<()> {
     let quiet = args.flag("quiet");
     let opts = CaseOptions { samples: args.parsed("samples", 10_000)?, observe_samples: 200_000, diffuse: 0.0, radius: 0.3, boundary_samples: 0, backend: BackendChoice::Cpu };
 
-    let (meshes, truth, source) = family()?;
+    let (meshes, truth, source) = family(args.value("family"))?;
     let prior = ShapePrior::fit(&meshes, components)?;
     if prior.triangles != truth.triangles {
         anyhow::bail!("the family ({source}) and the target do not share one topology");

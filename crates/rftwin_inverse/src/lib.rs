@@ -17,3 +17,4 @@ pub mod objective;
 pub mod driver;
 pub mod plot;
 pub mod reparam;
+pub mod loss;
