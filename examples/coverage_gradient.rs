@@ -29,23 +29,22 @@ use rayon::prelude::*;
 use rftwin::inverse::plot::{maps, Scale};
 use rftwin::trace::gradients::{path_gradients, GradientParam};
 use rftwin::{BackendChoice, Mesh, PathSolver, Radio, Scene, SceneGeometry, SolverOptions};
-use std::path::PathBuf;
 use std::time::Instant;
 
-fn scene(offset: DVec3) -> rftwin::core::Result<Scene> {
+/// The built-in street.
+fn scene() -> rftwin::core::Result<Scene> {
     let mut s = Scene::new();
     s.add_object("ground", Mesh::quad_xy(-15.0, 15.0, -15.0, 15.0, 0.0), "itu_concrete")?;
     s.add_object("building_a", Mesh::cuboid(DVec3::new(-6.0, 6.0, 0.0), DVec3::new(4.0, 12.0, 10.0)), "itu_concrete")?;
     s.add_object("building_b", Mesh::cuboid(DVec3::new(2.0, -12.0, 0.0), DVec3::new(10.0, -7.0, 8.0)), "itu_brick")?;
-    s.add_object("vehicle", Mesh::cuboid(DVec3::new(-2.0 + offset.x, -1.0 + offset.y, 0.0 + offset.z), DVec3::new(2.5 + offset.x, 1.0 + offset.y, 1.8 + offset.z)), "itu_metal")?;
+    s.add_object("vehicle", Mesh::cuboid(DVec3::new(-2.0, -1.0, 0.0), DVec3::new(2.5, 1.0, 1.8)), "itu_metal")?;
     Ok(s)
 }
 
 fn main() -> Result<()> {
     let args = Args::parse(&[])?;
     args.check_known(&["cells", "object", "axis", "delta", "freq", "max-depth", "out", "samples", "scene", "tx", "half-size", "height"])?;
-    let out = PathBuf::from(args.value("out").unwrap_or("out/coverage_gradient"));
-    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let out = output_dir(&args, "out/coverage_gradient")?;
     let n: usize = args.parsed("cells", 64)?;
     let object = args.value("object").unwrap_or("vehicle").to_string();
     let axis = match args.value("axis").unwrap_or("x") {
@@ -70,7 +69,7 @@ fn main() -> Result<()> {
     // the built-in street, or a scene file with --object, --tx, --half-size and --height
     let base = match args.value("scene") {
         Some(p) => rftwin::core::io::load_scene(p).with_context(|| format!("loading {p}"))?,
-        None => scene(DVec3::ZERO)?,
+        None => scene()?,
     };
     base.object_index(&object)?;
     let mut e = DVec3::ZERO;

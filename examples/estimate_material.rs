@@ -73,44 +73,46 @@ struct MaterialProblem {
     truth: (f64, f64),
 }
 
+/// CFRs at every receiver, their derivatives w.r.t. (εr, σ) when asked for, and the
+/// seconds spent solving and differentiating.
+struct Channels {
+    h: Vec<Vec<Complex>>,
+    dh: [Vec<Vec<Complex>>; 2],
+    solve_s: f64,
+    grad_s: f64,
+}
+
 impl MaterialProblem {
-    /// CFRs and their derivatives w.r.t. (εr, σ) at every receiver, and the seconds
-    /// spent solving and differentiating.
-    #[allow(clippy::type_complexity)]
-    fn channels(&self, eps_r: f64, sigma: f64, with_grad: bool) -> rftwin::inverse::Result<(Vec<(Vec<Complex>, Option<[Vec<Complex>; 2]>)>, f64, f64)> {
+    fn channels(&self, eps_r: f64, sigma: f64, with_grad: bool) -> rftwin::inverse::Result<Channels> {
         let mut scene = self.base.clone();
         scene.add_material(RadioMaterial::custom(WALL, eps_r, sigma, self.thickness)?)?;
         let geom = &self.geom;
-        let mut out = Vec::new();
-        let (mut t_solve, mut t_grad) = (0.0, 0.0);
+        let mut out = Channels { h: Vec::new(), dh: [Vec::new(), Vec::new()], solve_s: 0.0, grad_s: 0.0 };
         for rx in &self.rx {
             let t0 = Instant::now();
             let paths = self.solver.solve(&scene, geom, &self.tx, rx)?;
-            let h = cfr(&paths, &self.freqs);
+            out.h.push(cfr(&paths, &self.freqs));
             let t1 = Instant::now();
-            t_solve += (t1 - t0).as_secs_f64();
-            let g = if with_grad {
-                let ge = path_gradients(&scene, geom, &paths, &self.tx, rx, &GradientParam::MaterialEpsR(WALL.into()))?;
-                let gs = path_gradients(&scene, geom, &paths, &self.tx, rx, &GradientParam::MaterialSigma(WALL.into()))?;
-                Some([cfr_gradient(&paths, &ge, 0, &self.freqs), cfr_gradient(&paths, &gs, 0, &self.freqs)])
-            } else {
-                None
-            };
-            t_grad += t1.elapsed().as_secs_f64();
-            out.push((h, g));
+            out.solve_s += (t1 - t0).as_secs_f64();
+            if with_grad {
+                for (dh, param) in out.dh.iter_mut().zip([GradientParam::MaterialEpsR(WALL.into()), GradientParam::MaterialSigma(WALL.into())]) {
+                    let g = path_gradients(&scene, geom, &paths, &self.tx, rx, &param)?;
+                    dh.push(cfr_gradient(&paths, &g, 0, &self.freqs));
+                }
+            }
+            out.grad_s += t1.elapsed().as_secs_f64();
         }
-        Ok((out, t_solve, t_grad))
+        Ok(out)
     }
 }
 
 impl Problem for MaterialProblem {
     fn evaluate(&mut self, _it: usize, v: &[Vec<f64>]) -> rftwin::inverse::Result<Evaluation> {
         let (eps_r, sigma) = (v[0][0].exp(), v[0][1].exp());
-        let (ch, simulate_s, backward_s) = self.channels(eps_r, sigma, true)?;
-        let h: Vec<Vec<Complex>> = ch.iter().map(|c| c.0.clone()).collect();
-        let (loss, dl) = cfr_misfit(&h, &self.observed)?;
-        let dh = |c: usize| ch.iter().map(|x| x.1.as_ref().map_or_else(Vec::new, |d| d[c].clone())).collect::<Vec<_>>();
-        let g = [chain(&dl, &dh(0)), chain(&dl, &dh(1))];
+        let ch = self.channels(eps_r, sigma, true)?;
+        let (simulate_s, backward_s) = (ch.solve_s, ch.grad_s);
+        let (loss, dl) = cfr_misfit(&ch.h, &self.observed)?;
+        let g = [chain(&dl, &ch.dh[0]), chain(&dl, &ch.dh[1])];
         // chain rule to the log-parameters
         let grad = vec![g[0] * eps_r, g[1] * sigma];
         let metrics = [("eps_r".to_string(), eps_r), ("sigma".to_string(), sigma), ("eps_r_error".to_string(), (eps_r / self.truth.0 - 1.0).abs()), ("sigma_error".to_string(), (sigma / self.truth.1 - 1.0).abs())].into_iter().collect();
@@ -174,7 +176,7 @@ fn main() -> Result<()> {
 
     // observation: the true wall, plus complex Gaussian noise at the SNR (per sample,
     // relative to the mean CFR power)
-    let clean: Vec<Vec<Complex>> = problem.channels(truth.0, truth.1, false)?.0.into_iter().map(|c| c.0).collect();
+    let clean = problem.channels(truth.0, truth.1, false)?.h;
     let power = clean.iter().flatten().map(|h| h.norm_sqr()).sum::<f64>() / (clean.len() * freqs.len()) as f64;
     let sd = (power / 10f64.powf(snr_db / 10.0) / 2.0).sqrt();
     let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
@@ -196,8 +198,8 @@ fn main() -> Result<()> {
     let (e_eps, e_sigma) = ((eps_r / truth.0 - 1.0).abs(), (sigma / truth.1 - 1.0).abs());
 
     // pictures: CFR at the first receiver; relative errors vs iteration
-    let h_start = problem.channels(start.0, start.1, false)?.0;
-    let h_end = problem.channels(eps_r, sigma, false)?.0;
+    let h_start = problem.channels(start.0, start.1, false)?.h;
+    let h_end = problem.channels(eps_r, sigma, false)?.h;
     let db = |h: &[Complex]| h.iter().map(|x| 20.0 * x.norm().log10()).collect::<Vec<_>>();
     let f_mhz: Vec<f64> = freqs.iter().map(|f| (f - f0) / 1e6).collect();
     rftwin::inverse::plot::lines(
@@ -206,7 +208,7 @@ fn main() -> Result<()> {
         &format!("frequency offset from {} GHz [MHz]", f0 / 1e9),
         "|H| [dB]",
         &f_mhz,
-        &[("observed", db(&problem.observed[0])), ("start", db(&h_start[0].0)), ("estimate", db(&h_end[0].0))],
+        &[("observed", db(&problem.observed[0])), ("start", db(&h_start[0])), ("estimate", db(&h_end[0]))],
         false,
     )?;
     let it: Vec<f64> = rec.history.iter().map(|r| r.iteration as f64).collect();

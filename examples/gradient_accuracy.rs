@@ -30,7 +30,7 @@ use anyhow::{bail, Context, Result};
 use common::*;
 use glam::DVec3;
 use rftwin::inverse::plot::{maps, Scale};
-use rftwin::inverse::objective::RadarView;
+use rftwin::inverse::objective::{power_echoes, RadarView};
 use rftwin::radar::spectrum::Spectrum;
 use rftwin::radar::surrogate::{spatial_power_surrogate, spatial_power_surrogate_jvp, EchoTangent, RangeKernel, SurrogateEcho, SurrogateOptions};
 use rftwin::radar::FmcwConfig;
@@ -38,7 +38,6 @@ use rftwin::trace::boundary::{boundary_samples, BoundaryOptions};
 use rftwin::trace::scattering::{surface_scattering, ScatteringOptions};
 use rftwin::trace::scattering_grad::sample_tangents;
 use rftwin::{BackendChoice, Mesh, Scene, SceneGeometry};
-use std::path::PathBuf;
 use std::time::Instant;
 
 struct Case {
@@ -79,17 +78,8 @@ fn case(name: &str) -> Result<Case> {
     })
 }
 
-/// Phase-averaged surrogate echoes of a solve: weights `a/√w` (see `SpectrumObjective`).
 fn echoes(res: &rftwin::trace::scattering::ScatteringResult, center: DVec3) -> Vec<SurrogateEcho> {
-    res.echoes()
-        .iter()
-        .zip(&res.samples)
-        .map(|(e, s)| {
-            let mut se = SurrogateEcho::from_echo(e, center);
-            se.weight /= s.area_weight.sqrt();
-            se
-        })
-        .collect()
+    power_echoes(&res.echoes(), res, center)
 }
 
 struct Row {
@@ -127,8 +117,7 @@ fn project(s: &Spectrum, na: usize, ne: usize) -> (Vec<f64>, Vec<f64>) {
 fn main() -> Result<()> {
     let args = Args::parse(&[])?;
     args.check_known(&["cases", "samples", "boundary-samples", "fd-samples", "fd-step", "diffuse", "out"])?;
-    let out = PathBuf::from(args.value("out").unwrap_or("out/gradient_accuracy"));
-    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let out = output_dir(&args, "out/gradient_accuracy")?;
     let samples: usize = args.parsed("samples", 200_000)?;
     let nb_samples: usize = args.parsed("boundary-samples", 20_000)?;
     let fd_samples: usize = args.parsed("fd-samples", 4_000_000)?;

@@ -21,22 +21,17 @@ mod common;
 #[path = "common/shape.rs"]
 mod shape;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use common::*;
 use rftwin::inverse::driver::Record;
 use rftwin::inverse::metrics::mesh_distance;
 use rftwin::BackendChoice;
 use shape::*;
-use std::path::PathBuf;
 
 fn main() -> Result<()> {
     let args = Args::parse(&["quiet", "fresh", "gpu"])?;
     args.check_known(&["mesh", "coarse", "iterations", "samples", "lambda", "radius", "diffuse", "boundary-samples", "gpu", "out", "fresh", "quiet"])?;
-    let out = PathBuf::from(args.value("out").unwrap_or("out/reconstruct"));
-    if args.flag("fresh") {
-        let _ = std::fs::remove_dir_all(&out);
-    }
-    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let out = output_dir(&args, "out/reconstruct")?;
     let coarse: usize = args.parsed("coarse", 40)?;
     let iterations: usize = args.parsed("iterations", 160)?;
     let lambda: f64 = args.parsed("lambda", 30.0)?;

@@ -32,7 +32,6 @@ use rftwin::trace::boundary::{BoundaryOptions, GradientTerms};
 use rftwin::trace::scattering::ScatteringOptions;
 use rftwin::{BackendChoice, Mesh, Scene};
 use std::io::Write;
-use std::path::PathBuf;
 
 struct PoseProblem {
     objective: SpectrumObjective,
@@ -61,8 +60,7 @@ fn main() -> Result<()> {
         "interior" => &["interior"],
         t => anyhow::bail!("--terms must be both, full or interior, got {t}"),
     };
-    let out = PathBuf::from(args.value("out").unwrap_or("out/reconstruct_pose"));
-    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let out = output_dir(&args, "out/reconstruct_pose")?;
     let runs: usize = args.parsed("runs", 10)?;
     let iterations: usize = args.parsed("iterations", 150)?;
     let samples: usize = args.parsed("samples", 20_000)?;

@@ -62,11 +62,7 @@ fn first_reaching(history: &[Record], target: f64) -> Option<usize> {
 fn main() -> Result<()> {
     let args = Args::parse(&["quiet", "fresh"])?;
     args.check_known(&["components", "coarse", "iterations", "samples", "out", "fresh", "quiet", "family"])?;
-    let out = PathBuf::from(args.value("out").unwrap_or("out/shape_prior"));
-    if args.flag("fresh") {
-        let _ = std::fs::remove_dir_all(&out);
-    }
-    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let out = output_dir(&args, "out/shape_prior")?;
     let coarse: usize = args.parsed("coarse", 40)?;
     let iterations: usize = args.parsed("iterations", 160)?;
     let components: usize = args.parsed("components", 6)?;

@@ -75,6 +75,17 @@ impl Args {
     }
 }
 
+/// The output directory: `--out` or `default`, emptied first when `--fresh` is given,
+/// and created.
+pub fn output_dir(args: &Args, default: &str) -> Result<std::path::PathBuf> {
+    let out = std::path::PathBuf::from(args.value("out").unwrap_or(default));
+    if args.flag("fresh") {
+        let _ = std::fs::remove_dir_all(&out);
+    }
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    Ok(out)
+}
+
 /// The paths as JSON (`a` in the Sionna convention).
 pub fn paths_json(paths: &Paths) -> Value {
     let list: Vec<Value> = (0..paths.num_paths())

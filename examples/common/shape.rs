@@ -244,7 +244,6 @@ pub fn reconstruct_prior(case: &mut Case, prior: ShapePrior, out: &Path, iterati
     let mut rec = Reconstruction::new(vec![group], settings(out, "prior", iterations, quiet, format!("prior, {} components, {iterations} iterations; {}", prior.dim(), case.fingerprint)))?;
     let n = case.start.vertices.len();
     let mut problem = ShapeProblem { objective: &mut case.objective, param: Param::Prior(prior), truth: &case.truth, chamfer_every: 5, seed_offset: 0 };
-    problem.objective.set_vertices(&problem.param.vertices(&z0, n)?)?;
     rec.run(&mut problem)?;
     let mut mesh = case.start.clone();
     mesh.vertices = problem.param.vertices(&rec.values()[0], n)?;

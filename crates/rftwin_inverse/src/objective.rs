@@ -154,21 +154,14 @@ impl SpectrumObjective {
         Ok(())
     }
 
-    /// Surrogate echoes of a solve: the echoes themselves for the coherent spectrum;
-    /// for the phase-averaged one, weights `a/√w` (`w` the sample's area weight), so
-    /// `Σ |a/√w|² K²` is the unbiased estimate of `∫ |f|² K² dA`.
+    /// Surrogate echoes of a solve: the echoes themselves for the coherent spectrum,
+    /// [`power_echoes`] for the phase-averaged one.
     fn surrogate_echoes(&self, echoes: &[Echo], res: &ScatteringResult, center: DVec3) -> Vec<SurrogateEcho> {
-        echoes
-            .iter()
-            .zip(&res.samples)
-            .map(|(e, s)| {
-                let mut se = SurrogateEcho::from_echo(e, center);
-                if !self.coherent {
-                    se.weight /= s.area_weight.sqrt();
-                }
-                se
-            })
-            .collect()
+        if self.coherent {
+            echoes.iter().map(|e| SurrogateEcho::from_echo(e, center)).collect()
+        } else {
+            power_echoes(echoes, res, center)
+        }
     }
 
     /// Solves solver (B) for view `v` and returns the surrogate spectrum over `dirs`
@@ -295,6 +288,22 @@ impl SpectrumObjective {
     }
 }
 
+/// Echoes of a solver (B) result for the phase-averaged surrogate
+/// ([`spatial_power_surrogate`]): weights `a/√w` (`w` the sample's area weight), so
+/// `Σ |a/√w|² K²` is the unbiased estimate of `∫ |f|² K² dA`. `echoes` are
+/// `res.echoes()` (first-bounce samples, in order).
+pub fn power_echoes(echoes: &[Echo], res: &ScatteringResult, center: DVec3) -> Vec<SurrogateEcho> {
+    echoes
+        .iter()
+        .zip(&res.samples)
+        .map(|(e, s)| {
+            let mut se = SurrogateEcho::from_echo(e, center);
+            se.weight /= s.area_weight.sqrt();
+            se
+        })
+        .collect()
+}
+
 /// A rigid pose parameterisation: `v = R(α, β, γ)(v₀ − c₀) + c₀ + t` with
 /// `R = Rz(γ) Ry(β) Rx(α)` about the reference centroid `c₀`.
 #[derive(Debug, Clone, PartialEq)]
@@ -317,8 +326,7 @@ fn rotation<T: Real>(a: T, b: T, g: T) -> [[T; 3]; 3] {
 impl RigidPose {
     /// Pose model around `reference`.
     pub fn new(reference: Vec<DVec3>) -> Self {
-        let pivot = reference.iter().sum::<DVec3>() / reference.len().max(1) as f64;
-        RigidPose { reference, pivot }
+        RigidPose { pivot: crate::reparam::centroid(&reference), reference }
     }
 
     /// Rotation matrix of Euler angles `(α, β, γ)`.

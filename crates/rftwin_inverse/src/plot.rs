@@ -50,6 +50,11 @@ pub fn lines(path: &Path, title: &str, x_desc: &str, y_desc: &str, x: &[f64], se
     Ok(())
 }
 
+/// Dark blue → yellow-white for `t` in [0, 1].
+fn sequential(t: f64) -> plotters::style::RGBColor {
+    plotters::style::RGBColor((255.0 * t.sqrt()) as u8, (255.0 * t) as u8, (255.0 * (0.35 + 0.4 * t)) as u8)
+}
+
 /// Side-by-side heat maps (`rows × cols`, row-major, each scaled to the pair's common
 /// maximum): e.g. observed vs simulated spectra.
 pub fn heatmaps(path: &Path, panels: &[(&str, &[f64])], rows: usize, cols: usize) -> Result<()> {
@@ -67,8 +72,7 @@ pub fn heatmaps(path: &Path, panels: &[(&str, &[f64])], rows: usize, cols: usize
         chart
             .draw_series((0..rows).flat_map(|r| (0..cols).map(move |c| (r, c))).map(|(r, c)| {
                 let t = (data[r * cols + c] / hi).clamp(0.0, 1.0);
-                let col = RGBColor((255.0 * t.sqrt()) as u8, (255.0 * t) as u8, (255.0 * (0.35 + 0.4 * t)) as u8);
-                Rectangle::new([(c, r), (c + 1, r + 1)], col.filled())
+                Rectangle::new([(c, r), (c + 1, r + 1)], sequential(t).filled())
             }))
             .map_err(|e| err(&e))?;
     }
@@ -128,8 +132,7 @@ pub fn maps(path: &Path, panels: &[(&str, &[f64], Scale)], rows: usize, cols: us
             }
             match scale {
                 Scale::Sequential => {
-                    let t = if hi > lo { ((x - lo) / (hi - lo)).clamp(0.0, 1.0) } else { 0.5 };
-                    RGBColor((255.0 * t.sqrt()) as u8, (255.0 * t) as u8, (255.0 * (0.35 + 0.4 * t)) as u8)
+                    sequential(if hi > lo { ((x - lo) / (hi - lo)).clamp(0.0, 1.0) } else { 0.5 })
                 }
                 Scale::Diverging => {
                     let t = (x / clip).clamp(-1.0, 1.0);

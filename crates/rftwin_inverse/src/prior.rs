@@ -6,6 +6,7 @@
 use crate::error::{InverseError, Result};
 use glam::DVec3;
 use nalgebra::DMatrix;
+use crate::reparam::flatten;
 use rftwin_core::Mesh;
 
 /// PCA shape model.
@@ -17,10 +18,6 @@ pub struct ShapePrior {
     pub basis: Vec<Vec<f64>>,
     /// Triangles shared by the family.
     pub triangles: Vec<[u32; 3]>,
-}
-
-fn flatten(v: &[DVec3]) -> Vec<f64> {
-    v.iter().flat_map(|p| [p.x, p.y, p.z]).collect()
 }
 
 impl ShapePrior {

@@ -136,8 +136,7 @@ pub struct AffineVertices {
 impl AffineVertices {
     /// Around `reference`.
     pub fn new(reference: Vec<DVec3>) -> Self {
-        let pivot = reference.iter().sum::<DVec3>() / reference.len().max(1) as f64;
-        AffineVertices { reference, pivot }
+        AffineVertices { pivot: centroid(&reference), reference }
     }
 
     fn parts(p: &[f64]) -> (DVec3, DVec3) {
@@ -165,6 +164,11 @@ impl AffineVertices {
         }
         out.to_vec()
     }
+}
+
+/// Mean of the points (the origin for none).
+pub fn centroid(points: &[DVec3]) -> DVec3 {
+    points.iter().sum::<DVec3>() / points.len().max(1) as f64
 }
 
 /// `[x0, y0, z0, x1, …]`.
