@@ -114,6 +114,11 @@ pub fn paths_json(paths: &Paths) -> Value {
             "candidates": paths.stats.candidates,
             "rejected_candidates": paths.stats.rejected_candidates,
             "duplicate_paths": paths.stats.duplicate_paths,
+            "wedges": paths.stats.wedges,
+            "non_manifold_edges": paths.stats.non_manifold_edges,
+            "contact_edges": paths.stats.contact_edges,
+            "diffraction_candidates": paths.stats.diffraction_candidates,
+            "rejected_diffraction_candidates": paths.stats.rejected_diffraction_candidates,
         },
         "paths": list,
     })

@@ -73,6 +73,11 @@ pub fn our_signature(paths: &Paths, i: usize) -> String {
 /// Asserts that `paths` holds exactly the reference paths: same signatures, τ within
 /// `tau_rel`, `a` within `a_rel` (relative to |a_ref|), vertices within `vert_m`.
 pub fn assert_paths_match(label: &str, paths: &Paths, refs: &[RefPath], tau_rel: f64, a_rel: f64, vert_m: f64) {
+    assert_paths_match_with(label, paths, refs, tau_rel, |_| a_rel, vert_m)
+}
+
+/// [`assert_paths_match`] with the coefficient tolerance chosen per reference signature.
+pub fn assert_paths_match_with(label: &str, paths: &Paths, refs: &[RefPath], tau_rel: f64, a_rel_of: impl Fn(&str) -> f64, vert_m: f64) {
     let mut ours: Vec<(String, usize)> = (0..paths.num_paths()).map(|i| (our_signature(paths, i), i)).collect();
     let mut report = Vec::new();
     let mut used = vec![false; ours.len()];
@@ -97,7 +102,7 @@ pub fn assert_paths_match(label: &str, paths: &Paths, refs: &[RefPath], tau_rel:
             .zip(&r.vertices)
             .map(|(v, w)| (*v - glam::DVec3::from_array(*w)).length())
             .fold(0.0, f64::max);
-        if tau_err > tau_rel || a_err > a_rel || v_err > vert_m {
+        if tau_err > tau_rel || a_err > a_rel_of(&r.sig) || v_err > vert_m {
             report.push(format!(
                 "{}: tau {:.9e} vs {:.9e} (rel {tau_err:.2e}), a {:.6e} vs {:.6e} (rel {a_err:.2e}), vertex error {v_err:.2e} m",
                 r.sig, p.tau, r.tau, p.a, r.a

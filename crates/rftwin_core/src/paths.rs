@@ -46,6 +46,16 @@ pub struct SolveStats {
     pub rejected_candidates: u64,
     /// Valid paths that were duplicates of another one (same vertices).
     pub duplicate_paths: u64,
+    /// Diffracting wedges in the scene (0 unless diffraction is enabled).
+    pub wedges: u64,
+    /// Edges shared by more than two triangles of one object, left out of diffraction.
+    pub non_manifold_edges: u64,
+    /// Convex edges resting on another object's surface (contact edges, not diffracted).
+    pub contact_edges: u64,
+    /// (specular chain pair, wedge) combinations passing the geometric pre-test.
+    pub diffraction_candidates: u64,
+    /// Of those, rejected by visibility or the lit-region setting.
+    pub rejected_diffraction_candidates: u64,
 }
 
 /// Propagation paths between one transmitter and one receiver antenna.

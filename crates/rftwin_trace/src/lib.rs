@@ -18,6 +18,7 @@ pub mod backend;
 pub mod boundary;
 pub mod candidates;
 pub mod channel;
+pub mod diffraction;
 pub mod error;
 pub mod field;
 pub mod geometry;
@@ -26,6 +27,7 @@ pub mod image_method;
 pub mod scattering;
 pub mod scattering_grad;
 pub mod solver;
+pub mod utd;
 
 pub use backend::{Backend, BackendChoice};
 pub use error::TraceError;

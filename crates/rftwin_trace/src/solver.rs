@@ -1,7 +1,9 @@
 //! Solver (A): channel paths between one transmitter and one receiver.
 
 use crate::backend::{resolve, Backend, BackendChoice};
-use crate::candidates::{shoot_and_bounce, CandidateOptions};
+use crate::candidates::{shoot_and_bounce, CandidateOptions, REFRACTION_CODE};
+use crate::diffraction::{diffracted_path_coefficient, find_diffracted_paths, find_wedges, DiffractionOptions, PathInteraction};
+use crate::utd::WedgeMaterial;
 use crate::error::{Result, TraceError};
 use crate::field::{path_coefficient, FieldInteraction};
 use crate::geometry::SceneGeometry;
@@ -30,6 +32,14 @@ pub struct SolverOptions {
     pub specular_reflection: bool,
     /// Include thin-slab refraction (transmission without deflection).
     pub refraction: bool,
+    /// Include first-order UTD edge diffraction (one diffraction per path, combined with
+    /// specular reflections; [`crate::diffraction`]).
+    pub diffraction: bool,
+    /// Also diffract at open mesh borders (knife edges), not only at wedges.
+    pub edge_diffraction: bool,
+    /// Keep diffracted paths in the lit region of the incident field; `false` keeps
+    /// only those in its shadow region.
+    pub diffraction_lit_region: bool,
     /// Seed of every random choice.
     pub seed: u64,
     /// Most distinct candidate chains kept (the rest are counted as dropped).
@@ -47,6 +57,9 @@ impl Default for SolverOptions {
             los: true,
             specular_reflection: true,
             refraction: true,
+            diffraction: false,
+            edge_diffraction: false,
+            diffraction_lit_region: true,
             seed: 42,
             max_candidates: 1_000_000,
             backend: BackendChoice::Auto,
@@ -80,7 +93,7 @@ impl PathSolver {
         if !(o.frequency_hz.is_finite() && o.frequency_hz > 0.0) {
             return Err(TraceError::InvalidInput { name: "frequency_hz", message: format!("must be > 0, got {}", o.frequency_hz) });
         }
-        if o.max_depth > 0 && o.samples == 0 && (o.specular_reflection || o.refraction) {
+        if o.max_depth > 0 && o.samples == 0 && (o.specular_reflection || o.refraction || o.diffraction) {
             return Err(TraceError::InvalidInput { name: "samples", message: "must be > 0 when max_depth > 0".into() });
         }
         if o.max_depth > 64 {
@@ -177,6 +190,75 @@ impl PathSolver {
             let objects: Vec<u32> = r.triangles.iter().map(|&t| geom.object[t as usize]).collect();
             let prims: Vec<u32> = r.triangles.iter().map(|&t| geom.local_index[t as usize]).collect();
             paths.push(tau, a, k_tx, k_rx, &types, &objects, &prims, &r.vertices);
+        }
+        if o.diffraction && o.max_depth > 0 {
+            let pre: Vec<Box<[u32]>> =
+                candidates.chains.iter().filter(|c| c.len() < o.max_depth && !c.contains(&REFRACTION_CODE)).cloned().collect();
+            let post = if o.max_depth > 1 && o.specular_reflection {
+                let rx_opts = CandidateOptions { max_depth: o.max_depth - 1, refraction: false, ..cand_opts };
+                let c = match backend {
+                    Backend::Cpu => shoot_and_bounce(geom, &materials, rx.position, &rx_opts),
+                    #[cfg(feature = "gpu")]
+                    Backend::Gpu(ctx) => crate::candidates::shoot_and_bounce_gpu(ctx, geom, &materials, rx.position, &rx_opts)?,
+                };
+                stats.rays_launched += c.rays;
+                stats.dropped_candidates += c.dropped;
+                c.chains
+            } else {
+                Vec::new()
+            };
+            let wedges = find_wedges(geom, o.edge_diffraction);
+            stats.wedges = wedges.wedges.len() as u64;
+            stats.non_manifold_edges = wedges.non_manifold as u64;
+            stats.contact_edges = wedges.contact as u64;
+            let search = find_diffracted_paths(
+                geom,
+                &wedges.wedges,
+                &pre,
+                &post,
+                tx.position,
+                rx.position,
+                &DiffractionOptions { max_depth: o.max_depth, lit_region: o.diffraction_lit_region },
+            );
+            stats.diffraction_candidates = search.candidates;
+            stats.rejected_diffraction_candidates = search.rejected;
+            let computed: Vec<_> = search
+                .paths
+                .par_iter()
+                .map(|d| {
+                    let w = &wedges.wedges[d.wedge];
+                    let (eta, thickness) = materials[geom.material[w.faces[0] as usize] as usize];
+                    let inters: Vec<PathInteraction> = d
+                        .triangles
+                        .iter()
+                        .enumerate()
+                        .map(|(k, &t)| {
+                            if k == d.position {
+                                PathInteraction::Wedge(w.frame(), WedgeMaterial { eta, thickness })
+                            } else {
+                                let (eta, thickness) = materials[geom.material[t as usize] as usize];
+                                PathInteraction::Surface(FieldInteraction { transmission: false, normal: V3::cst(geom.normals[t as usize]), eta, thickness })
+                            }
+                        })
+                        .collect();
+                    let mut points = vec![V3::cst(tx.position)];
+                    points.extend(d.vertices.iter().map(|v| V3::cst(*v)));
+                    points.push(V3::cst(rx.position));
+                    let a = diffracted_path_coefficient(&points, &inters, &tx.antenna, &rx.antenna, lambda);
+                    let pts: Vec<DVec3> = points.iter().map(|p| p.value()).collect();
+                    let length: f64 = pts.windows(2).map(|w| (w[1] - w[0]).length()).sum();
+                    let k_tx = (pts[1] - pts[0]).normalize();
+                    let k_rx = (pts[pts.len() - 2] - rx.position).normalize();
+                    (length / SPEED_OF_LIGHT, a, k_tx, k_rx)
+                })
+                .collect();
+            for (d, (tau, a, k_tx, k_rx)) in search.paths.iter().zip(computed) {
+                let types: Vec<InteractionType> =
+                    (0..d.triangles.len()).map(|k| if k == d.position { InteractionType::Diffraction } else { InteractionType::Specular }).collect();
+                let objects: Vec<u32> = d.triangles.iter().map(|&t| geom.object[t as usize]).collect();
+                let prims: Vec<u32> = d.triangles.iter().map(|&t| geom.local_index[t as usize]).collect();
+                paths.push(tau, a, k_tx, k_rx, &types, &objects, &prims, &d.vertices);
+            }
         }
         paths.stats = stats;
         paths.sort_by_delay();

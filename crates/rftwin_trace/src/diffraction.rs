@@ -1,0 +1,340 @@
+//! First-order edge diffraction for solver (A): wedges from mesh edge adjacency and
+//! diffracted paths `tx → (reflections) → edge → (reflections) → rx`.
+//!
+//! A **wedge** is a mesh edge shared by exactly two triangles of one object whose
+//! faces meet at a convex angle (exterior angle `nπ`, `1 < n ≤ 2`; flat and concave
+//! edges do not diffract in this model). Outward normals are the triangles' winding
+//! normals, as everywhere in the tracer. With `edge_diffraction`, open mesh borders
+//! (edges of one triangle) are knife edges (`n = 2`).
+//!
+//! Paths are found by enumeration: for every pair of specular chains — one the
+//! transmitter's rays found, one the receiver's (reversed) — whose lengths sum to at
+//! most `max_depth − 1`, and every wedge, the diffraction point follows from Keller's
+//! law between the source image and the target image ([`crate::utd::keller_parameter`]);
+//! it must lie inside the edge with both images in the wedge's exterior, and the two
+//! specular legs are then resolved and checked for visibility by the image method
+//! ([`crate::image_method::resolve_chain`]). The field is [`crate::utd`]'s.
+
+use crate::field::{apply_interaction, CVec3, FieldInteraction};
+use crate::geometry::SceneGeometry;
+use crate::image_method::{resolve_chain, source_images};
+use crate::utd::{apply_diffraction, diffraction_spreading, keller_parameter, WedgeFrame, WedgeMaterial};
+use glam::DVec3;
+use num_complex::Complex as C;
+use rayon::prelude::*;
+use rftwin_core::dual::{Real, V3};
+use rftwin_core::Antenna;
+use std::collections::HashMap;
+use std::f64::consts::PI;
+
+/// A diffracting edge.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Wedge {
+    /// First end point of the edge [m].
+    pub origin: DVec3,
+    /// Unit edge direction `ê` (from `origin`), with `n̂₀ × ê` pointing into face 0.
+    pub edge: DVec3,
+    /// Edge length [m].
+    pub length: f64,
+    /// Global triangle of face 0 and of face n (the same triangle for a knife edge).
+    pub faces: [u32; 2],
+    /// Outward normals of face 0 and face n.
+    pub normals: [DVec3; 2],
+    /// Exterior angle over π.
+    pub n: f64,
+}
+
+impl Wedge {
+    /// The wedge frame in `f64`.
+    pub fn frame(&self) -> WedgeFrame<f64> {
+        WedgeFrame { edge: V3::cst(self.edge), n0: V3::cst(self.normals[0]), nn: V3::cst(self.normals[1]), n: self.n }
+    }
+
+    /// Whether `p` lies on this wedge's edge segment (within `tol` [m]).
+    pub fn contains(&self, p: DVec3, tol: f64) -> bool {
+        let d = p - self.origin;
+        let t = d.dot(self.edge);
+        t >= -tol && t <= self.length + tol && (d - self.edge * t).length() <= tol
+    }
+}
+
+/// The wedges of a scene and the edges left out.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Wedges {
+    /// Diffracting wedges.
+    pub wedges: Vec<Wedge>,
+    /// Edges shared by more than two triangles of one object (not diffracted).
+    pub non_manifold: usize,
+    /// Convex edges lying on another object's surface (a box standing on the ground):
+    /// contact edges, not diffracted.
+    pub contact: usize,
+}
+
+type Key = (u32, [u64; 3], [u64; 3]);
+
+fn bits(v: DVec3) -> [u64; 3] {
+    // +0.0 and −0.0 are the same point
+    [v.x + 0.0, v.y + 0.0, v.z + 0.0].map(f64::to_bits)
+}
+
+/// Finds the wedges of `geom` (and, with `free_edges`, the knife edges of open borders).
+pub fn find_wedges(geom: &SceneGeometry, free_edges: bool) -> Wedges {
+    let mut edges: HashMap<Key, Vec<u32>> = HashMap::new();
+    for (t, tri) in geom.triangles.iter().enumerate() {
+        if geom.normals[t] == DVec3::ZERO {
+            continue;
+        }
+        for k in 0..3 {
+            let (a, b) = (bits(tri[k]), bits(tri[(k + 1) % 3]));
+            let key = if a <= b { (geom.object[t], a, b) } else { (geom.object[t], b, a) };
+            edges.entry(key).or_default().push(t as u32);
+        }
+    }
+    let mut by_plane: HashMap<u32, Vec<u32>> = HashMap::new();
+    for t in 0..geom.num_triangles() {
+        by_plane.entry(geom.plane[t]).or_default().push(t as u32);
+    }
+    let mut out = Wedges::default();
+    let mut keys: Vec<&Key> = edges.keys().collect();
+    keys.sort_unstable();
+    for key in keys {
+        let tris = &edges[key];
+        let a = DVec3::from_array(key.1.map(f64::from_bits));
+        let b = DVec3::from_array(key.2.map(f64::from_bits));
+        let length = (b - a).length();
+        if length <= 0.0 {
+            continue;
+        }
+        let centroid = |t: u32| geom.triangles[t as usize].iter().sum::<DVec3>() / 3.0;
+        match tris.as_slice() {
+            &[t] if free_edges => {
+                let n0 = geom.normals[t as usize];
+                let (mut origin, mut edge) = (a, (b - a) / length);
+                if n0.cross(edge).dot(centroid(t) - origin) < 0.0 {
+                    (origin, edge) = (b, -edge);
+                }
+                out.wedges.push(Wedge { origin, edge, length, faces: [t, t], normals: [n0, -n0], n: 2.0 });
+            }
+            &[t0, t1] => {
+                let (t0, t1) = (t0.min(t1), t0.max(t1));
+                let (n0, nn) = (geom.normals[t0 as usize], geom.normals[t1 as usize]);
+                let (mut origin, mut edge) = (a, (b - a) / length);
+                if n0.cross(edge).dot(centroid(t0) - origin) < 0.0 {
+                    (origin, edge) = (b, -edge);
+                }
+                let t0_dir = n0.cross(edge);
+                let to_n = centroid(t1) - origin;
+                let t_n = (to_n - edge * to_n.dot(edge)).normalize_or_zero();
+                let mut angle = t_n.dot(n0).atan2(t_n.dot(t0_dir));
+                if angle < 0.0 {
+                    angle += 2.0 * PI;
+                }
+                // flat (angle ≈ π) and concave (< π) edges do not diffract
+                if angle > PI + 1e-6 {
+                    if on_other_surface(geom, &by_plane, [t0, t1], (a + b) / 2.0) {
+                        out.contact += 1;
+                        continue;
+                    }
+                    out.wedges.push(Wedge { origin, edge, length, faces: [t0, t1], normals: [n0, nn], n: (angle / PI).min(2.0) });
+                }
+            }
+            &[_] => {}
+            _ => out.non_manifold += 1,
+        }
+    }
+    out
+}
+
+/// Whether point `p` on the edge of faces `faces` lies on a triangle of another
+/// object in the plane of one of the faces (a face resting on another surface).
+fn on_other_surface(geom: &SceneGeometry, by_plane: &HashMap<u32, Vec<u32>>, faces: [u32; 2], p: DVec3) -> bool {
+    let tol = 1e-6 * geom.scale.max(1.0);
+    faces.iter().any(|&f| {
+        by_plane.get(&geom.plane[f as usize]).is_some_and(|tris| {
+            tris.iter().any(|&t| geom.object[t as usize] != geom.object[f as usize] && point_in_triangle(geom.triangles[t as usize], p, tol))
+        })
+    })
+}
+
+/// Whether `p` (in the triangle's plane) lies inside triangle `tri` or within `tol` of it.
+fn point_in_triangle(tri: [DVec3; 3], p: DVec3, tol: f64) -> bool {
+    let n = (tri[1] - tri[0]).cross(tri[2] - tri[0]);
+    let len = n.length();
+    if len == 0.0 {
+        return false;
+    }
+    let n = n / len;
+    (0..3).all(|k| {
+        let (a, b) = (tri[k], tri[(k + 1) % 3]);
+        let edge = b - a;
+        // signed distance of p from the edge line, positive inside
+        n.cross(edge).dot(p - a) / edge.length() >= -tol
+    })
+}
+
+/// Settings of the diffraction search.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DiffractionOptions {
+    /// Longest path (the diffraction counts as one interaction).
+    pub max_depth: usize,
+    /// Keep diffracted paths in the lit region of the incident field (otherwise only in
+    /// its shadow region, `|φ − φ'| > π`).
+    pub lit_region: bool,
+}
+
+/// A valid diffracted path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiffractedPath {
+    /// Interaction points, transmitter to receiver order [m].
+    pub vertices: Vec<DVec3>,
+    /// Global triangle of each interaction (face 0 of the wedge for the diffraction).
+    pub triangles: Vec<u32>,
+    /// Index of the diffraction among the interactions.
+    pub position: usize,
+    /// Index of the wedge.
+    pub wedge: usize,
+}
+
+/// Result of [`find_diffracted_paths`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DiffractionSearch {
+    /// Distinct valid paths.
+    pub paths: Vec<DiffractedPath>,
+    /// (chain pair, wedge) combinations whose Keller point lies on the edge with both
+    /// ends in the exterior (the geometric pre-test).
+    pub candidates: u64,
+    /// Candidates rejected by visibility (or the lit-region setting).
+    pub rejected: u64,
+}
+
+/// Angle of `d` around the wedge (`φ` in `[0, 2π)`, face 0 at 0).
+fn wedge_angle(w: &Wedge, d: DVec3) -> f64 {
+    w.frame().angle(V3::cst(d))
+}
+
+/// Enumerates diffracted paths between `tx` and `rx`. `pre` are specular chains
+/// (plane codes) leaving the transmitter, `post` specular chains leaving the
+/// receiver (in the receiver's order); the empty chain is always included.
+pub fn find_diffracted_paths(
+    geom: &SceneGeometry,
+    wedges: &[Wedge],
+    pre: &[Box<[u32]>],
+    post: &[Box<[u32]>],
+    tx: DVec3,
+    rx: DVec3,
+    opts: &DiffractionOptions,
+) -> DiffractionSearch {
+    if opts.max_depth == 0 || wedges.is_empty() {
+        return DiffractionSearch::default();
+    }
+    let budget = opts.max_depth - 1;
+    let empty: Box<[u32]> = Box::new([]);
+    let mut pres: Vec<&[u32]> = std::iter::once(&*empty).chain(pre.iter().map(|c| &**c)).filter(|c| c.len() <= budget).collect();
+    let mut posts: Vec<&[u32]> = std::iter::once(&*empty).chain(post.iter().map(|c| &**c)).filter(|c| c.len() <= budget).collect();
+    pres.sort_unstable();
+    pres.dedup();
+    posts.sort_unstable();
+    posts.dedup();
+    let pairs: Vec<(&[u32], &[u32])> =
+        pres.iter().flat_map(|p| posts.iter().filter(move |q| p.len() + q.len() <= budget).map(move |q| (*p, *q))).collect();
+    let eps = geom.eps();
+    let results: Vec<(u64, u64, Vec<DiffractedPath>)> = pairs
+        .par_iter()
+        .map(|&(p, q)| {
+            let s_img = *source_images(geom, p, tx).last().unwrap_or(&tx);
+            let r_img = *source_images(geom, q, rx).last().unwrap_or(&rx);
+            let (mut cands, mut rejected, mut found) = (0u64, 0u64, Vec::new());
+            for (wi, w) in wedges.iter().enumerate() {
+                let Some(t) = keller_parameter(V3::cst(w.origin), V3::cst(w.edge), V3::<f64>::cst(s_img), V3::cst(r_img)) else { continue };
+                if t <= eps || t >= w.length - eps {
+                    continue;
+                }
+                let qp = w.origin + w.edge * t;
+                let (to_s, to_r) = ((s_img - qp).normalize_or_zero(), (r_img - qp).normalize_or_zero());
+                let (phi_in, phi_out) = (wedge_angle(w, to_s), wedge_angle(w, to_r));
+                let limit = w.n * PI - 1e-9;
+                if !(phi_in > 1e-9 && phi_in < limit && phi_out > 1e-9 && phi_out < limit) {
+                    continue;
+                }
+                cands += 1;
+                if !opts.lit_region && (phi_out - phi_in).abs() <= PI {
+                    rejected += 1;
+                    continue;
+                }
+                match resolve(geom, p, q, wi, w, qp, tx, rx, eps) {
+                    Some(path) => found.push(path),
+                    None => rejected += 1,
+                }
+            }
+            (cands, rejected, found)
+        })
+        .collect();
+    let mut out = DiffractionSearch::default();
+    let mut seen = std::collections::HashSet::new();
+    for (c, r, found) in results {
+        out.candidates += c;
+        out.rejected += r;
+        for path in found {
+            if seen.insert((path.triangles.clone(), path.position, path.wedge)) {
+                out.paths.push(path);
+            }
+        }
+    }
+    out
+}
+
+/// The two specular legs of a candidate, resolved with visibility.
+#[allow(clippy::too_many_arguments)]
+fn resolve(geom: &SceneGeometry, pre: &[u32], post: &[u32], wi: usize, w: &Wedge, q: DVec3, tx: DVec3, rx: DVec3, eps: f64) -> Option<DiffractedPath> {
+    let first = resolve_chain(geom, pre, tx, q)?;
+    let second = resolve_chain(geom, post, rx, q)?;
+    // The legs must leave the edge into the exterior, not graze along a face.
+    if (q - tx).length() <= eps || (q - rx).length() <= eps {
+        return None;
+    }
+    let mut vertices = first.vertices;
+    let mut triangles = first.triangles;
+    let position = vertices.len();
+    vertices.push(q);
+    triangles.push(w.faces[0]);
+    vertices.extend(second.vertices.iter().rev());
+    triangles.extend(second.triangles.iter().rev());
+    Some(DiffractedPath { vertices, triangles, position, wedge: wi })
+}
+
+/// One interaction of a diffracted path for the field calculation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PathInteraction<T = f64> {
+    /// A specular reflection (or refraction) as [`apply_interaction`] takes it.
+    Surface(FieldInteraction<T>),
+    /// The wedge diffraction.
+    Wedge(WedgeFrame<T>, WedgeMaterial<T>),
+}
+
+/// Coefficient `a` of a diffracted path through `points` = [tx, v₁, …, v_k, rx]:
+/// `(λ/4π) C_Rᵀ (Π M) C_T / √(s' s (s' + s))`, `s'` and `s` the path lengths before and
+/// after the diffraction (Sionna RT convention, no propagation phase).
+pub fn diffracted_path_coefficient<T: Real>(points: &[V3<T>], interactions: &[PathInteraction<T>], tx: &Antenna, rx: &Antenna, lambda: f64) -> C<T> {
+    debug_assert_eq!(points.len(), interactions.len() + 2);
+    let dirs: Vec<V3<T>> = points.windows(2).map(|w| w[1].minus(w[0]).normalize()).collect();
+    let lens: Vec<T> = points.windows(2).map(|w| w[1].minus(w[0]).length()).collect();
+    let position = interactions.iter().position(|i| matches!(i, PathInteraction::Wedge(..))).unwrap_or(0);
+    let s_in = lens[..=position].iter().fold(T::zero(), |acc, &l| acc + l);
+    let s_out = lens[position + 1..].iter().fold(T::zero(), |acc, &l| acc + l);
+    let mut e = CVec3::from_real(tx.field_vector_generic(dirs[0]));
+    for (k, inter) in interactions.iter().enumerate() {
+        e = match inter {
+            PathInteraction::Surface(f) => apply_interaction(e, dirs[k], dirs[k + 1], f, lambda),
+            PathInteraction::Wedge(frame, material) => apply_diffraction(e, dirs[k], dirs[k + 1], frame, material, s_in, s_out, lambda),
+        };
+    }
+    let last = dirs[dirs.len() - 1];
+    let c_r = rx.field_vector_generic(last.scale(-T::one()));
+    e.dot_real(c_r) * C::new(diffraction_spreading(s_in, s_out, lambda), T::zero())
+}
+
+/// Finds the wedge a solved diffraction interaction refers to: the wedge with face 0
+/// (or face n) `triangle` whose edge holds `vertex`.
+pub fn wedge_of(wedges: &[Wedge], triangle: u32, vertex: DVec3, tol: f64) -> Option<usize> {
+    wedges.iter().position(|w| w.faces.contains(&triangle) && w.contains(vertex, tol))
+}

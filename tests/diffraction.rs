@@ -1,0 +1,110 @@
+//! First-order UTD diffraction: properties that hold for any correct implementation.
+//!
+//! The defining property of the uniform theory of diffraction is that geometrical
+//! optics plus the diffracted field is continuous across the shadow boundary of the
+//! incident field (where the line of sight disappears behind an edge) and across the
+//! reflection boundary of each face (where the specular reflection runs off the face):
+//! the diffracted field jumps by exactly the lost ray, through the transition function
+//! and — on a lossy face — through the face's reflection coefficient (Luebbers). These
+//! tests move a receiver across such boundaries of a lossy box and compare the total
+//! channel on both sides.
+#![allow(clippy::unwrap_used)]
+
+use glam::DVec3;
+use rftwin::core::{Antenna, Complex, InteractionType, Mesh, Polarization, RadioMaterial};
+use rftwin::{BackendChoice, PathSolver, Paths, Radio, Scene, SolverOptions};
+use std::f64::consts::PI;
+
+const F: f64 = 3.0e9;
+
+/// A 4 m × 4 m × 10 m lossy block (x, y ∈ [0, 4], z ∈ [−5, 5]) in free space; its
+/// vertical edge at (4, 0) is the diffracting wedge.
+fn block() -> Scene {
+    let mut s = Scene::new();
+    s.add_material(RadioMaterial::custom("lossy", 5.24, 0.3, 0.3).unwrap()).unwrap();
+    s.add_object("block", Mesh::cuboid(DVec3::new(0.0, 0.0, -5.0), DVec3::new(4.0, 4.0, 5.0)), "lossy").unwrap();
+    s
+}
+
+fn solve(scene: &Scene, tx: DVec3, rx: DVec3, diffraction: bool, pol: Polarization) -> Paths {
+    let o = SolverOptions {
+        backend: BackendChoice::Cpu,
+        frequency_hz: F,
+        max_depth: 1,
+        samples: 20_000,
+        refraction: false,
+        diffraction,
+        ..Default::default()
+    };
+    let radio = |position| Radio { position, antenna: Antenna::isotropic(pol) };
+    PathSolver::new(o).solve_scene(scene, &radio(tx), &radio(rx)).unwrap()
+}
+
+/// Channel at the carrier, `Σ a e^{−j2πfτ}`, of the paths `keep` selects.
+fn channel(p: &Paths, keep: impl Fn(&[InteractionType]) -> bool) -> Complex {
+    (0..p.num_paths())
+        .filter(|&i| keep(p.path(i).interactions))
+        .map(|i| p.a[i] * Complex::from_polar(1.0, -2.0 * PI * F * p.tau[i]))
+        .sum()
+}
+
+/// Total and geometrical-optics channels at a receiver 6 m from the edge at azimuth
+/// `psi` (around the edge, from +x), height 0.
+fn at(scene: &Scene, tx: DVec3, psi: f64, pol: Polarization) -> (Complex, Complex) {
+    let p = solve(scene, tx, receiver(psi), true, pol);
+    let go = channel(&p, |t| !t.contains(&InteractionType::Diffraction));
+    (channel(&p, |_| true), go)
+}
+
+fn receiver(psi: f64) -> DVec3 {
+    DVec3::new(4.0, 0.0, 0.0) + 6.0 * DVec3::new(psi.cos(), psi.sin(), 0.0)
+}
+
+/// Left and right limits at `psi` of the total and GO channels, each extrapolated
+/// linearly from two samples on its side (removes the smooth variation).
+fn jumps(scene: &Scene, tx: DVec3, psi: f64, pol: Polarization) -> (f64, f64) {
+    let d = 1e-4; // 0.6 mm at 6 m
+    let (t1, g1) = at(scene, tx, psi - 3.0 * d, pol);
+    let (t2, g2) = at(scene, tx, psi - d, pol);
+    let (t3, g3) = at(scene, tx, psi + d, pol);
+    let (t4, g4) = at(scene, tx, psi + 3.0 * d, pol);
+    let left = |a: Complex, b: Complex| b + (b - a) * 0.5;
+    let right = |a: Complex, b: Complex| a - (b - a) * 0.5;
+    ((left(t1, t2) - right(t3, t4)).norm(), (left(g1, g2) - right(g3, g4)).norm())
+}
+
+const POLARIZATIONS: [Polarization; 3] = [Polarization::V, Polarization::H, Polarization::Slant(0.7)];
+
+#[test]
+fn total_field_is_continuous_across_the_incident_shadow_boundary() {
+    let scene = block();
+    // Transmitter south-west of the block: the line of sight to receivers beyond azimuth
+    // atan(2/10) (seen from the edge) passes through the block. At the edge's height
+    // (β₀ = 90°) and 3 m above it (oblique incidence on the edge).
+    let isb = (2.0f64).atan2(10.0);
+    for (tx, pol) in [DVec3::new(-6.0, -2.0, 0.0), DVec3::new(-6.0, -2.0, 3.0)].into_iter().flat_map(|t| POLARIZATIONS.map(|p| (t, p))) {
+        let (total, go) = jumps(&scene, tx, isb, pol);
+        let los = solve(&scene, tx, receiver(isb - 0.01), false, pol);
+        let a_los = los.a[0].norm();
+        println!("ISB {pol:?} tx {tx}: GO jump {go:.3e}, total jump {total:.3e}, |a_LOS| {a_los:.3e}");
+        assert!((go - a_los).abs() < 0.05 * a_los, "the line of sight must disappear across the boundary");
+        assert!(total < 0.01 * a_los, "{pol:?}: total field jumps by {:.2} % of the lost ray", 100.0 * total / a_los);
+    }
+}
+
+#[test]
+fn total_field_is_continuous_across_a_lossy_face_reflection_boundary() {
+    let scene = block();
+    // The south face (y = 0) reflects into azimuths below −atan(2/10) as seen from the
+    // edge. Luebbers' coefficient is exact at β₀ = 90° (both polarisations).
+    let tx = DVec3::new(-6.0, -2.0, 0.0);
+    let rsb = -(2.0f64).atan2(10.0);
+    for pol in POLARIZATIONS {
+        let (total, go) = jumps(&scene, tx, rsb, pol);
+        let refl = solve(&scene, tx, receiver(rsb - 0.01), false, pol);
+        let a_refl = (0..refl.num_paths()).filter(|&i| refl.path(i).interactions == [InteractionType::Specular]).map(|i| refl.a[i].norm()).sum::<f64>();
+        println!("RSB {pol:?}: GO jump {go:.3e}, total jump {total:.3e}, |a_refl| {a_refl:.3e}");
+        assert!((go - a_refl).abs() < 0.05 * a_refl, "the reflection must disappear across the boundary");
+        assert!(total < 0.01 * go, "{pol:?}: total field jumps by {:.2} % of the lost reflection", 100.0 * total / go);
+    }
+}
