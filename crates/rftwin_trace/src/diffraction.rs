@@ -65,8 +65,8 @@ pub struct Wedges {
     pub wedges: Vec<Wedge>,
     /// Edges shared by more than two triangles of one object (not diffracted).
     pub non_manifold: usize,
-    /// Convex edges lying on another object's surface (a box standing on the ground):
-    /// contact edges, not diffracted.
+    /// Convex edges resting on another object's surface (within `1e-5 ×` the scene
+    /// size; a box standing on the ground): contact edges, not diffracted.
     pub contact: usize,
 }
 
@@ -90,10 +90,6 @@ pub fn find_wedges(geom: &SceneGeometry, free_edges: bool) -> Wedges {
             edges.entry(key).or_default().push(t as u32);
         }
     }
-    let mut by_plane: HashMap<u32, Vec<u32>> = HashMap::new();
-    for t in 0..geom.num_triangles() {
-        by_plane.entry(geom.plane[t]).or_default().push(t as u32);
-    }
     let mut out = Wedges::default();
     let mut keys: Vec<&Key> = edges.keys().collect();
     keys.sort_unstable();
@@ -106,8 +102,8 @@ pub fn find_wedges(geom: &SceneGeometry, free_edges: bool) -> Wedges {
             continue;
         }
         let centroid = |t: u32| geom.triangles[t as usize].iter().sum::<DVec3>() / 3.0;
-        match tris.as_slice() {
-            &[t] if free_edges => {
+        match *tris.as_slice() {
+            [t] if free_edges => {
                 let n0 = geom.normals[t as usize];
                 let (mut origin, mut edge) = (a, (b - a) / length);
                 if n0.cross(edge).dot(centroid(t) - origin) < 0.0 {
@@ -115,7 +111,7 @@ pub fn find_wedges(geom: &SceneGeometry, free_edges: bool) -> Wedges {
                 }
                 out.wedges.push(Wedge { origin, edge, length, faces: [t, t], normals: [n0, -n0], n: 2.0 });
             }
-            &[t0, t1] => {
+            [t0, t1] => {
                 let (t0, t1) = (t0.min(t1), t0.max(t1));
                 let (n0, nn) = (geom.normals[t0 as usize], geom.normals[t1 as usize]);
                 let (mut origin, mut edge) = (a, (b - a) / length);
@@ -131,44 +127,38 @@ pub fn find_wedges(geom: &SceneGeometry, free_edges: bool) -> Wedges {
                 }
                 // flat (angle ≈ π) and concave (< π) edges do not diffract
                 if angle > PI + 1e-6 {
-                    if on_other_surface(geom, &by_plane, [t0, t1], (a + b) / 2.0) {
+                    if rests_on_other_surface(geom, [t0, t1], a, b) {
                         out.contact += 1;
                         continue;
                     }
                     out.wedges.push(Wedge { origin, edge, length, faces: [t0, t1], normals: [n0, nn], n: (angle / PI).min(2.0) });
                 }
             }
-            &[_] => {}
+            [_] => {}
             _ => out.non_manifold += 1,
         }
     }
     out
 }
 
-/// Whether point `p` on the edge of faces `faces` lies on a triangle of another
-/// object in the plane of one of the faces (a face resting on another surface).
-fn on_other_surface(geom: &SceneGeometry, by_plane: &HashMap<u32, Vec<u32>>, faces: [u32; 2], p: DVec3) -> bool {
-    let tol = 1e-6 * geom.scale.max(1.0);
+/// Whether the edge `a`–`b` of faces `faces` rests on another object's surface: a
+/// triangle of another object lies within `1e-5 ×` the scene size behind one of the
+/// faces, next to the edge's midpoint (a box standing on the ground).
+fn rests_on_other_surface(geom: &SceneGeometry, faces: [u32; 2], a: DVec3, b: DVec3) -> bool {
+    let delta = 1e-5 * geom.scale.max(1.0);
+    let mid = (a + b) / 2.0;
+    let edge = (b - a).normalize_or_zero();
     faces.iter().any(|&f| {
-        by_plane.get(&geom.plane[f as usize]).is_some_and(|tris| {
-            tris.iter().any(|&t| geom.object[t as usize] != geom.object[f as usize] && point_in_triangle(geom.triangles[t as usize], p, tol))
-        })
-    })
-}
-
-/// Whether `p` (in the triangle's plane) lies inside triangle `tri` or within `tol` of it.
-fn point_in_triangle(tri: [DVec3; 3], p: DVec3, tol: f64) -> bool {
-    let n = (tri[1] - tri[0]).cross(tri[2] - tri[0]);
-    let len = n.length();
-    if len == 0.0 {
-        return false;
-    }
-    let n = n / len;
-    (0..3).all(|k| {
-        let (a, b) = (tri[k], tri[(k + 1) % 3]);
-        let edge = b - a;
-        // signed distance of p from the edge line, positive inside
-        n.cross(edge).dot(p - a) / edge.length() >= -tol
+        let n = geom.normals[f as usize];
+        let centroid = geom.triangles[f as usize].iter().sum::<DVec3>() / 3.0;
+        let mut into = n.cross(edge);
+        if into.dot(centroid - mid) < 0.0 {
+            into = -into;
+        }
+        // a point just inside the face, lifted off it to the outside, looking back in
+        let origin = mid + into * delta + n * delta;
+        geom.closest_hit_skipping(origin, -n, 0.0, 3.0 * delta, &[faces[0], faces[1]])
+            .is_some_and(|h| geom.object[h.triangle as usize] != geom.object[f as usize])
     })
 }
 

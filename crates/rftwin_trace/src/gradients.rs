@@ -17,11 +17,13 @@
 //! `material/<name>/thickness` (1).
 
 use crate::error::{Result, TraceError};
+use crate::diffraction::{diffracted_path_coefficient, find_wedges, wedge_of, DiffractedPath, PathInteraction, Wedge};
 use crate::field::{path_coefficient_generic, FieldInteraction};
+use crate::utd::{keller_parameter, WedgeFrame, WedgeMaterial};
 use crate::geometry::SceneGeometry;
 use num_complex::Complex as C;
 use rftwin_core::constants::{wavelength, SPEED_OF_LIGHT, VACUUM_PERMITTIVITY};
-use rftwin_core::dual::{Dual, V3};
+use rftwin_core::dual::{Dual, Real, V3};
 use rftwin_core::{Complex, InteractionType, Paths, Radio, Scene};
 use std::f64::consts::PI;
 
@@ -213,18 +215,26 @@ pub fn path_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths, tx: &R
     let rx_p = dvec(rx.position, *param == GradientParam::RxPosition);
     let nc = param.components();
     let mut out = PathGradients { param: param.clone(), components: nc, tau: Vec::new(), a: Vec::new(), power: Vec::new(), total_power: vec![0.0; nc] };
+    let plane = |tri: usize| -> (V3<D>, D) {
+        if moved_object == Some(geom.object[tri]) {
+            let [v0, v1, v2] = geom.triangles[tri].map(transform);
+            let n = v1.minus(v0).cross(v2.minus(v0)).normalize();
+            (n, n.dot(v0))
+        } else {
+            constant_plane(geom, tri)
+        }
+    };
+    let mut wedges: Option<Vec<Wedge>> = None;
     for i in 0..paths.num_paths() {
-        let tris = path_triangles(paths, i, geom)?;
-        let plane = |tri: usize| -> (V3<D>, D) {
-            if moved_object == Some(geom.object[tri]) {
-                let [v0, v1, v2] = geom.triangles[tri].map(transform);
-                let n = v1.minus(v0).cross(v2.minus(v0)).normalize();
-                (n, n.dot(v0))
-            } else {
-                constant_plane(geom, tri)
-            }
+        let (tau, a) = if paths.path(i).interactions.contains(&InteractionType::Diffraction) {
+            let wedges = wedges.get_or_insert_with(|| find_wedges(geom, true).wedges);
+            let d = diffracted_path_layout(paths, i, geom, wedges)?;
+            let point = |p: glam::DVec3, tri: usize| if moved_object == Some(geom.object[tri]) { transform(p) } else { V3::cst(p) };
+            reevaluate_diffracted_path(&d, &wedges[d.wedge], plane, point, &etas, geom, tx_p, rx_p, tx, rx, lambda)
+        } else {
+            let tris = path_triangles(paths, i, geom)?;
+            reevaluate_path(&tris, plane, &etas, geom, tx_p, rx_p, tx, rx, lambda)
         };
-        let (tau, a) = reevaluate_path(&tris, plane, &etas, geom, tx_p, rx_p, tx, rx, lambda);
         check_reevaluation(paths, i, tau.v, C::new(a.re.v, a.im.v))?;
         let power = a.re * a.re + a.im * a.im;
         out.tau.push(tau.d[..nc].to_vec());
@@ -235,6 +245,127 @@ pub fn path_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths, tx: &R
         }
     }
     Ok(out)
+}
+
+/// The interactions of diffracted path `i`: its triangles, the diffraction's position
+/// and its wedge.
+fn diffracted_path_layout(paths: &Paths, i: usize, geom: &SceneGeometry, wedges: &[Wedge]) -> Result<DiffractedPath> {
+    let p = paths.path(i);
+    let bad = |m: String| TraceError::InvalidInput { name: "paths", message: format!("path {i}: {m}") };
+    let mut triangles = Vec::with_capacity(p.interactions.len());
+    let mut position = None;
+    for k in 0..p.interactions.len() {
+        let obj = p.objects[k] as usize;
+        let tri = geom.triangle_index(obj, p.primitives[k] as usize).ok_or_else(|| bad(format!("object {obj} / primitive {} not in the scene", p.primitives[k])))?;
+        match p.interactions[k] {
+            InteractionType::Specular => {}
+            InteractionType::Diffraction if position.is_none() => position = Some(k),
+            other => return Err(bad(format!("gradients of diffracted paths with {} interactions are not supported", other.name()))),
+        }
+        triangles.push(tri as u32);
+    }
+    let position = position.ok_or_else(|| bad("no diffraction".into()))?;
+    let tol = 1e-6 * geom.scale.max(1.0);
+    let wedge = wedge_of(wedges, triangles[position], p.vertices[position], tol)
+        .ok_or_else(|| bad("its diffraction point lies on no wedge of this scene; were the paths solved on this scene?".into()))?;
+    Ok(DiffractedPath { vertices: p.vertices.to_vec(), triangles, position, wedge })
+}
+
+/// Mirror image of `p` in the plane `(n, d)`.
+fn mirror<const N: usize>(p: V3<Dual<N>>, n: V3<Dual<N>>, d: Dual<N>) -> V3<Dual<N>> {
+    p.minus(n.scale((n.dot(p) - d) * Dual::constant(2.0)))
+}
+
+/// Delay and coefficient of a diffracted path with its interaction sequence and wedge
+/// fixed, as a smooth function of the planes, the wedge's edge and faces, the
+/// materials and the end points: source image and target image in the mirror planes,
+/// Keller point on the (moving) edge, both specular legs back-traced from it, then
+/// [`diffracted_path_coefficient`].
+#[allow(clippy::too_many_arguments)]
+fn reevaluate_diffracted_path<const N: usize>(
+    d: &DiffractedPath,
+    wedge: &Wedge,
+    plane: impl Fn(usize) -> (V3<Dual<N>>, Dual<N>),
+    point: impl Fn(glam::DVec3, usize) -> V3<Dual<N>>,
+    etas: &[(C<Dual<N>>, Dual<N>)],
+    geom: &SceneGeometry,
+    tx_p: V3<Dual<N>>,
+    rx_p: V3<Dual<N>>,
+    tx: &Radio,
+    rx: &Radio,
+    lambda: f64,
+) -> (Dual<N>, C<Dual<N>>) {
+    let pre: Vec<usize> = d.triangles[..d.position].iter().map(|&t| t as usize).collect();
+    let post: Vec<usize> = d.triangles[d.position + 1..].iter().map(|&t| t as usize).collect();
+    let planes_pre: Vec<(V3<Dual<N>>, Dual<N>)> = pre.iter().map(|&t| plane(t)).collect();
+    let planes_post: Vec<(V3<Dual<N>>, Dual<N>)> = post.iter().map(|&t| plane(t)).collect();
+    // images of the transmitter through the reflections before the edge, of the
+    // receiver through those after it (last first)
+    let mut tx_images = vec![tx_p];
+    for (n, off) in &planes_pre {
+        tx_images.push(mirror(tx_images[tx_images.len() - 1], *n, *off));
+    }
+    let mut rx_images = vec![rx_p];
+    for (n, off) in planes_post.iter().rev() {
+        rx_images.push(mirror(rx_images[rx_images.len() - 1], *n, *off));
+    }
+    // the wedge, moving with its object
+    let [f0, fn_] = wedge.faces.map(|t| t as usize);
+    let a = point(wedge.origin, f0);
+    let b = point(wedge.origin + wedge.edge * wedge.length, f0);
+    let edge = b.minus(a).normalize();
+    let n0 = plane(f0).0;
+    let (nn, n) = if f0 == fn_ {
+        (n0.scale(-Dual::constant(1.0)), Dual::constant(2.0))
+    } else {
+        let nn = plane(fn_).0;
+        let centroid = point(geom.triangles[fn_].iter().sum::<glam::DVec3>() / 3.0, fn_);
+        let to_n = centroid.minus(a);
+        let t_n = to_n.minus(edge.scale(to_n.dot(edge))).normalize();
+        let mut angle = crate::utd::atan2(t_n.dot(n0), t_n.dot(n0.cross(edge)));
+        if angle.value() < 0.0 {
+            angle = angle + Dual::constant(2.0 * PI);
+        }
+        (nn, angle / Dual::constant(PI))
+    };
+    let s_img = tx_images[tx_images.len() - 1];
+    let r_img = rx_images[rx_images.len() - 1];
+    let t = keller_parameter(a, edge, s_img, r_img).unwrap_or(Dual::constant(0.0));
+    let q = a.plus(edge.scale(t));
+    // back-trace both legs from the edge
+    let back_trace = |planes: &[(V3<Dual<N>>, Dual<N>)], images: &[V3<Dual<N>>]| -> Vec<V3<Dual<N>>> {
+        // planes in order from the edge outwards; images[k] is the end point mirrored in
+        // the planes beyond plane k
+        let mut cur = q;
+        let mut out = Vec::with_capacity(planes.len());
+        for (k, (pn, off)) in planes.iter().enumerate() {
+            let dir = images[planes.len() - k].minus(cur);
+            let s = (*off - pn.dot(cur)) / pn.dot(dir);
+            cur = cur.plus(dir.scale(s));
+            out.push(cur);
+        }
+        out
+    };
+    let pre_rev: Vec<(V3<Dual<N>>, Dual<N>)> = planes_pre.iter().rev().copied().collect();
+    let mut pre_verts = back_trace(&pre_rev, &tx_images);
+    pre_verts.reverse();
+    let post_verts = back_trace(&planes_post, &rx_images);
+    let mut points = vec![tx_p];
+    points.extend_from_slice(&pre_verts);
+    points.push(q);
+    points.extend_from_slice(&post_verts);
+    points.push(rx_p);
+    let surface = |t: usize, (normal, _): (V3<Dual<N>>, Dual<N>)| {
+        let (eta, thickness) = etas[geom.material[t] as usize];
+        PathInteraction::Surface(FieldInteraction { transmission: false, normal, eta, thickness })
+    };
+    let (eta, thickness) = etas[geom.material[f0] as usize];
+    let mut inters: Vec<PathInteraction<Dual<N>>> = pre.iter().zip(&planes_pre).map(|(&t, p)| surface(t, *p)).collect();
+    inters.push(PathInteraction::Wedge(WedgeFrame { edge, n0, nn, n }, WedgeMaterial { eta, thickness }));
+    inters.extend(post.iter().zip(&planes_post).map(|(&t, p)| surface(t, *p)));
+    let coefficient = diffracted_path_coefficient(&points, &inters, &tx.antenna, &rx.antenna, lambda);
+    let length = points.windows(2).fold(Dual::constant(0.0), |acc, w| acc + w[1].minus(w[0]).length());
+    (length / Dual::constant(SPEED_OF_LIGHT), coefficient)
 }
 
 /// Global triangle and refraction flag of every interaction of path `i`.
