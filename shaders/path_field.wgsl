@@ -1,7 +1,8 @@
 // Field calculation of resolved paths: polarised transport through ITU-R P.2040 slab
 // coefficients and antenna patterns, in the Sionna RT convention (no propagation
-// phase). One invocation per path. CPU twin: rftwin_trace::field::path_coefficient
-// (same formulas; f32 here). Points are given relative to the transmitter so no
+// phase). One invocation per path. CPU twins: rftwin_trace::field::path_coefficient
+// and, for a path with a wedge diffraction, rftwin_trace::diffraction::
+// diffracted_path_coefficient (same formulas; f32 here). Points are given relative to the transmitter so no
 // large absolute coordinate enters the arithmetic.
 
 struct FieldPath {
@@ -11,12 +12,18 @@ struct FieldPath {
     pad: u32,
 }
 
+// kind: 0 specular reflection, 1 refraction, 2 wedge diffraction (normal = face 0's
+// outward normal; edge, normal_n and wedge_n describe the wedge, see common/utd.wgsl).
 struct FieldInteraction {
     normal: vec3<f32>,
-    transmission: u32,
+    kind: u32,
     eta: vec2<f32>,
     thickness: f32,
-    pad: f32,
+    wedge_n: f32,
+    edge: vec3<f32>,
+    pad0: f32,
+    normal_n: vec3<f32>,
+    pad1: f32,
 }
 
 struct FieldAntenna {
@@ -99,45 +106,64 @@ fn path_field(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     }
     let p = paths[index];
     let n_points = p.interactions + 2u;
+    // Path lengths before and after the diffraction (if any): the spherical-wave
+    // spreading of a diffracted path is 1/√(s' s (s' + s)), otherwise 1/L.
     var total_len = 0.0;
+    var s_in = 0.0;
+    var diffracted = false;
+    for (var s = 0u; s + 1u < n_points; s++) {
+        let len = length(points[p.first_point + s + 1u].xyz - points[p.first_point + s].xyz);
+        total_len += len;
+        if (s < p.interactions && interactions[p.first_interaction + s].kind == 2u) {
+            diffracted = true;
+            s_in = total_len;
+        }
+    }
+    let s_out = total_len - s_in;
     var k_prev = vec3<f32>(0.0);
     var e = CVec(vec2<f32>(0.0), vec2<f32>(0.0), vec2<f32>(0.0));
     for (var s = 0u; s + 1u < n_points; s++) {
         let a = points[p.first_point + s].xyz;
         let b = points[p.first_point + s + 1u].xyz;
         let seg = b - a;
-        let len = length(seg);
-        total_len += len;
-        let k = seg / len;
+        let k = seg / length(seg);
         if (s == 0u) {
             let c = field_vector(params.tx, k);
             e = CVec(vec2<f32>(c.x, 0.0), vec2<f32>(c.y, 0.0), vec2<f32>(c.z, 0.0));
         } else {
             let inter = interactions[p.first_interaction + s - 1u];
-            let sc = slab_coefficients(inter.eta, inter.thickness, params.wavelength, abs(dot(k_prev, inter.normal)));
-            var coeff = vec4<f32>(sc.r_te, sc.r_tm);
-            if (inter.transmission != 0u) {
-                coeff = vec4<f32>(sc.t_te, sc.t_tm);
-            }
-            var sv = cross(k_prev, inter.normal);
-            if (length(sv) > 1e-6) {
-                sv = normalize(sv);
+            if (inter.kind == 2u) {
+                e = utd_apply(e, k_prev, k, inter.edge, inter.normal, inter.normal_n, inter.wedge_n, inter.eta, inter.thickness, s_in, s_out, params.wavelength);
             } else {
-                sv = any_perpendicular(k_prev);
+                let sc = slab_coefficients(inter.eta, inter.thickness, params.wavelength, abs(dot(k_prev, inter.normal)));
+                var coeff = vec4<f32>(sc.r_te, sc.r_tm);
+                if (inter.kind == 1u) {
+                    coeff = vec4<f32>(sc.t_te, sc.t_tm);
+                }
+                var sv = cross(k_prev, inter.normal);
+                if (length(sv) > 1e-6) {
+                    sv = normalize(sv);
+                } else {
+                    sv = any_perpendicular(k_prev);
+                }
+                let p_i = cross(sv, k_prev);
+                let p_o = cross(sv, k);
+                let es = cvec_dot_real(e, sv);
+                let ep = cvec_dot_real(e, p_i);
+                let te = c_mul(coeff.xy, es);
+                let tm = c_mul(coeff.zw, ep);
+                let a1 = cvec_scaled(te, sv);
+                let a2 = cvec_scaled(tm, p_o);
+                e = CVec(a1.x + a2.x, a1.y + a2.y, a1.z + a2.z);
             }
-            let p_i = cross(sv, k_prev);
-            let p_o = cross(sv, k);
-            let es = cvec_dot_real(e, sv);
-            let ep = cvec_dot_real(e, p_i);
-            let te = c_mul(coeff.xy, es);
-            let tm = c_mul(coeff.zw, ep);
-            let a1 = cvec_scaled(te, sv);
-            let a2 = cvec_scaled(tm, p_o);
-            e = CVec(a1.x + a2.x, a1.y + a2.y, a1.z + a2.z);
         }
         k_prev = k;
     }
     let c_r = field_vector(params.rx, -k_prev);
-    let a = cvec_dot_real(e, c_r) * (params.wavelength / (12.566370614359172 * total_len));
+    var spreading = params.wavelength / (12.566370614359172 * total_len);
+    if (diffracted) {
+        spreading = params.wavelength / (12.566370614359172 * sqrt(s_in * s_out * (s_in + s_out)));
+    }
+    let a = cvec_dot_real(e, c_r) * spreading;
     coefficients[index] = a;
 }

@@ -47,6 +47,29 @@ fn gpu_backend_finds_the_cpu_paths_on_the_canyon_configurations() {
     }
 }
 
+/// Diffracted paths: the same paths, their coefficients from the WGSL UTD kernel
+/// (`shaders/common/utd.wgsl`, f32) within 1e-4 of the CPU's f64 (largest error printed),
+/// on the Sionna diffraction configuration and three polarisations.
+#[test]
+fn gpu_diffraction_coefficients_match_the_cpu() {
+    if !common::gpu_available() {
+        return;
+    }
+    use rftwin::{Antenna, Polarization};
+    let scene = Scene::canyon(ItuMaterial::Wood);
+    let (tx, rx) = (DVec3::new(-22.0, 1.0, 9.0), DVec3::new(22.0, 14.0, 1.5));
+    for pol in [Polarization::V, Polarization::H, Polarization::Slant(0.4)] {
+        let opts = SolverOptions { max_depth: 2, samples: 200_000, refraction: true, diffraction: true, ..Default::default() };
+        let radio = |position| Radio { position, antenna: Antenna::isotropic(pol) };
+        let solve = |b| PathSolver::new(SolverOptions { backend: b, ..opts }).solve_scene(&scene, &radio(tx), &radio(rx)).unwrap();
+        let (cpu, gpu) = (solve(BackendChoice::Cpu), solve(BackendChoice::Gpu));
+        assert_eq!(cpu.num_paths(), 9);
+        let worst = (0..cpu.num_paths()).map(|i| (cpu.a[i] - gpu.a[i]).norm() / cpu.a[i].norm()).fold(0.0, f64::max);
+        println!("{pol:?}: largest relative coefficient difference {worst:.2e}");
+        assert_same(&format!("diffraction {pol:?}"), &cpu, &gpu);
+    }
+}
+
 #[test]
 fn gpu_backend_finds_the_13_munich_paths() {
     if !common::gpu_available() {

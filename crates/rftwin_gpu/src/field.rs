@@ -21,21 +21,36 @@ pub struct FieldPath {
     pub pad: u32,
 }
 
-/// One interaction (32 bytes). Keep in sync with shaders/path_field.wgsl (`FieldInteraction`).
+/// One interaction (64 bytes). Keep in sync with shaders/path_field.wgsl (`FieldInteraction`).
 #[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Pod, Zeroable)]
 pub struct FieldInteractionGpu {
-    /// Unit surface normal.
+    /// Unit surface normal (face 0's outward normal for a diffraction).
     pub normal: [f32; 3],
-    /// 1 for a refraction, 0 for a reflection.
-    pub transmission: u32,
+    /// [`KIND_REFLECTION`], [`KIND_REFRACTION`] or [`KIND_DIFFRACTION`].
+    pub kind: u32,
     /// Complex relative permittivity.
     pub eta: [f32; 2],
     /// Slab thickness [m].
     pub thickness: f32,
+    /// Exterior angle of the wedge over π (diffraction only).
+    pub wedge_n: f32,
+    /// Unit edge direction, `normal × edge` pointing into face 0 (diffraction only).
+    pub edge: [f32; 3],
     /// Padding.
-    pub pad: f32,
+    pub pad0: f32,
+    /// Outward normal of face n (diffraction only).
+    pub normal_n: [f32; 3],
+    /// Padding.
+    pub pad1: f32,
 }
+
+/// [`FieldInteractionGpu::kind`] of a specular reflection.
+pub const KIND_REFLECTION: u32 = 0;
+/// [`FieldInteractionGpu::kind`] of a thin-slab refraction.
+pub const KIND_REFRACTION: u32 = 1;
+/// [`FieldInteractionGpu::kind`] of a wedge diffraction.
+pub const KIND_DIFFRACTION: u32 = 2;
 
 /// An antenna (48 bytes): rotation columns, pattern code, slant angle. Keep in sync with
 /// shaders/path_field.wgsl (`FieldAntenna`).

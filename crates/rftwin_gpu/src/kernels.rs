@@ -48,12 +48,14 @@ pub const SBR_CANDIDATES: Kernel = Kernel {
     source: wgsl!("common/types.wgsl", "common/hash.wgsl", "common/bvh_traverse.wgsl", "common/slab.wgsl", "sbr_candidates.wgsl"),
 };
 
-/// Field calculation of resolved paths. CPU twin: `rftwin_trace::field::path_coefficient`.
+/// Field calculation of resolved paths (reflections, refractions, one wedge
+/// diffraction). CPU twins: `rftwin_trace::field::path_coefficient`,
+/// `rftwin_trace::diffraction::diffracted_path_coefficient`.
 pub const PATH_FIELD: Kernel = Kernel {
     name: "path_field",
     entry_point: "path_field",
     workgroup_size: 64,
-    source: wgsl!("common/types.wgsl", "common/slab.wgsl", "path_field.wgsl"),
+    source: wgsl!("common/types.wgsl", "common/slab.wgsl", "common/utd.wgsl", "path_field.wgsl"),
 };
 
 /// Candidate deduplication, phase 1: every chain prefix claims a hash-table slot.

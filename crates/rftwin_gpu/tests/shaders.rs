@@ -77,7 +77,15 @@ fn host_structs_match_their_wgsl_twins() {
         (
             "FieldInteraction",
             size_of::<FieldInteractionGpu>(),
-            vec![("normal", offset_of!(FieldInteractionGpu, normal)), ("transmission", offset_of!(FieldInteractionGpu, transmission)), ("eta", offset_of!(FieldInteractionGpu, eta)), ("thickness", offset_of!(FieldInteractionGpu, thickness))],
+            vec![
+                ("normal", offset_of!(FieldInteractionGpu, normal)),
+                ("kind", offset_of!(FieldInteractionGpu, kind)),
+                ("eta", offset_of!(FieldInteractionGpu, eta)),
+                ("thickness", offset_of!(FieldInteractionGpu, thickness)),
+                ("wedge_n", offset_of!(FieldInteractionGpu, wedge_n)),
+                ("edge", offset_of!(FieldInteractionGpu, edge)),
+                ("normal_n", offset_of!(FieldInteractionGpu, normal_n)),
+            ],
         ),
         (
             "FieldAntenna",

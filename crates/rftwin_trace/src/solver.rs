@@ -181,7 +181,14 @@ impl PathSolver {
             .collect();
         #[cfg(feature = "gpu")]
         let computed = match backend {
-            Backend::Gpu(ctx) => gpu_coefficients(ctx, geom, &materials, &unique, tx, rx, lambda, computed)?,
+            Backend::Gpu(ctx) => {
+                let gpu_paths: Vec<GpuPath> = unique
+                    .iter()
+                    .map(|r| (r.vertices.clone(), r.triangles.iter().zip(&r.refraction).map(|(&t, &refr)| gpu_surface(geom, &materials, t, refr)).collect()))
+                    .collect();
+                let a = gpu_coefficients(ctx, &gpu_paths, tx, rx, lambda)?;
+                computed.into_iter().zip(a).map(|((tau, _, k_tx, k_rx), a)| (tau, a, k_tx, k_rx)).collect()
+            }
             Backend::Cpu => computed,
         };
         for (r, (tau, a, k_tx, k_rx)) in unique.iter().zip(computed) {
@@ -252,6 +259,27 @@ impl PathSolver {
                     (length / SPEED_OF_LIGHT, a, k_tx, k_rx)
                 })
                 .collect();
+            #[cfg(feature = "gpu")]
+            let computed = match backend {
+                Backend::Gpu(ctx) => {
+                    let gpu_paths: Vec<GpuPath> = search
+                        .paths
+                        .iter()
+                        .map(|d| {
+                            let inters = d
+                                .triangles
+                                .iter()
+                                .enumerate()
+                                .map(|(k, &t)| if k == d.position { gpu_wedge(geom, &materials, &wedges.wedges[d.wedge]) } else { gpu_surface(geom, &materials, t, false) })
+                                .collect();
+                            (d.vertices.clone(), inters)
+                        })
+                        .collect();
+                    let a = gpu_coefficients(ctx, &gpu_paths, tx, rx, lambda)?;
+                    computed.into_iter().zip(a).map(|((tau, _, k_tx, k_rx), a)| (tau, a, k_tx, k_rx)).collect()
+                }
+                Backend::Cpu => computed,
+            };
             for (d, (tau, a, k_tx, k_rx)) in search.paths.iter().zip(computed) {
                 let types: Vec<InteractionType> =
                     (0..d.triangles.len()).map(|k| if k == d.position { InteractionType::Diffraction } else { InteractionType::Specular }).collect();
@@ -272,22 +300,47 @@ impl PathSolver {
     }
 }
 
-/// Replaces the coefficients of `computed` by the GPU field kernel's (`path_field`);
-/// delays and directions stay the f64 ones.
+/// One path for the GPU field kernel: its interaction points (without the end points)
+/// and interactions.
 #[cfg(feature = "gpu")]
-#[allow(clippy::too_many_arguments)]
-fn gpu_coefficients(
-    ctx: &rftwin_gpu::GpuContext,
-    geom: &SceneGeometry,
-    materials: &[(Complex, f64)],
-    unique: &[ResolvedChain],
-    tx: &Radio,
-    rx: &Radio,
-    lambda: f64,
-    computed: Vec<(f64, Complex, DVec3, DVec3)>,
-) -> Result<Vec<(f64, Complex, DVec3, DVec3)>> {
+type GpuPath = (Vec<DVec3>, Vec<rftwin_gpu::field::FieldInteractionGpu>);
+
+/// A reflection or refraction on triangle `t` for the GPU field kernel.
+#[cfg(feature = "gpu")]
+fn gpu_surface(geom: &SceneGeometry, materials: &[(Complex, f64)], t: u32, refraction: bool) -> rftwin_gpu::field::FieldInteractionGpu {
+    use rftwin_gpu::field::{FieldInteractionGpu, KIND_REFLECTION, KIND_REFRACTION};
+    let (eta, thickness) = materials[geom.material[t as usize] as usize];
+    FieldInteractionGpu {
+        normal: geom.normals[t as usize].as_vec3().into(),
+        kind: if refraction { KIND_REFRACTION } else { KIND_REFLECTION },
+        eta: [eta.re as f32, eta.im as f32],
+        thickness: thickness as f32,
+        ..Default::default()
+    }
+}
+
+/// A wedge diffraction for the GPU field kernel.
+#[cfg(feature = "gpu")]
+fn gpu_wedge(geom: &SceneGeometry, materials: &[(Complex, f64)], w: &crate::diffraction::Wedge) -> rftwin_gpu::field::FieldInteractionGpu {
+    use rftwin_gpu::field::{FieldInteractionGpu, KIND_DIFFRACTION};
+    let (eta, thickness) = materials[geom.material[w.faces[0] as usize] as usize];
+    FieldInteractionGpu {
+        normal: w.normals[0].as_vec3().into(),
+        kind: KIND_DIFFRACTION,
+        eta: [eta.re as f32, eta.im as f32],
+        thickness: thickness as f32,
+        wedge_n: w.n as f32,
+        edge: w.edge.as_vec3().into(),
+        normal_n: w.normals[1].as_vec3().into(),
+        ..Default::default()
+    }
+}
+
+/// Coefficients of `paths` from the GPU field kernel (`path_field`).
+#[cfg(feature = "gpu")]
+fn gpu_coefficients(ctx: &rftwin_gpu::GpuContext, paths: &[GpuPath], tx: &Radio, rx: &Radio, lambda: f64) -> Result<Vec<Complex>> {
     use rftwin_core::AntennaPattern;
-    use rftwin_gpu::field::{path_coefficients, FieldAntenna, FieldInteractionGpu, FieldParams, FieldPath};
+    use rftwin_gpu::field::{path_coefficients, FieldAntenna, FieldParams, FieldPath};
     let antenna = |a: &rftwin_core::Antenna| {
         let m = rftwin_core::antenna::rotation_matrix(a.orientation);
         let col = |c: DVec3| -> [f32; 3] { c.as_vec3().into() };
@@ -306,31 +359,22 @@ fn gpu_coefficients(
         };
         Ok(FieldAntenna { col0: col(m.x_axis), pattern, col1: col(m.y_axis), slant: slant as f32, col2: col(m.z_axis), pad: 0.0 })
     };
-    let mut paths = Vec::with_capacity(unique.len());
+    let mut descriptors = Vec::with_capacity(paths.len());
     let mut points = Vec::new();
     let mut inters = Vec::new();
-    for r in unique {
-        paths.push(FieldPath { first_point: points.len() as u32, first_interaction: inters.len() as u32, interactions: r.vertices.len() as u32, pad: 0 });
+    for (vertices, interactions) in paths {
+        descriptors.push(FieldPath { first_point: points.len() as u32, first_interaction: inters.len() as u32, interactions: vertices.len() as u32, pad: 0 });
         // relative to the transmitter: no large coordinates in f32
         let rel = |p: DVec3| -> [f32; 4] {
             let d = p - tx.position;
             [d.x as f32, d.y as f32, d.z as f32, 0.0]
         };
         points.push([0.0; 4]);
-        points.extend(r.vertices.iter().map(|v| rel(*v)));
+        points.extend(vertices.iter().map(|v| rel(*v)));
         points.push(rel(rx.position));
-        for (&t, &refr) in r.triangles.iter().zip(&r.refraction) {
-            let (eta, thickness) = materials[geom.material[t as usize] as usize];
-            inters.push(FieldInteractionGpu {
-                normal: geom.normals[t as usize].as_vec3().into(),
-                transmission: refr as u32,
-                eta: [eta.re as f32, eta.im as f32],
-                thickness: thickness as f32,
-                pad: 0.0,
-            });
-        }
+        inters.extend_from_slice(interactions);
     }
     let params = FieldParams { tx: antenna(&tx.antenna)?, rx: antenna(&rx.antenna)?, wavelength: lambda as f32, count: 0, pad: [0; 2] };
-    let a = path_coefficients(ctx, &paths, &points, &inters, params)?;
-    Ok(computed.into_iter().zip(a).map(|((tau, _, k_tx, k_rx), a)| (tau, Complex::new(a[0] as f64, a[1] as f64), k_tx, k_rx)).collect())
+    let a = path_coefficients(ctx, &descriptors, &points, &inters, params)?;
+    Ok(a.into_iter().map(|a| Complex::new(a[0] as f64, a[1] as f64)).collect())
 }

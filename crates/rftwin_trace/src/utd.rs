@@ -20,57 +20,67 @@ use num_complex::Complex as C;
 use rftwin_core::dual::{Real, V3};
 use std::f64::consts::PI;
 
+/// `1 / (z + (1/2)/(z + 1/(z + (3/2)/(z + …))))` by the modified Lentz method: the
+/// continued fraction of `√π e^{z²} erfc(z)` (converges for `Re z > 0`, fast for `|z| ≳ 1.5`).
+fn erfc_continued_fraction(z: C<f64>) -> C<f64> {
+    let tiny = C::new(1e-300, 0.0);
+    let mut f = z;
+    let mut cc = f;
+    let mut d = C::new(0.0, 0.0);
+    for k in 1..500 {
+        let a = k as f64 / 2.0;
+        d = z + d * a;
+        if d.norm() < 1e-300 {
+            d = tiny;
+        }
+        cc = z + cc.inv() * a;
+        if cc.norm() < 1e-300 {
+            cc = tiny;
+        }
+        d = d.inv();
+        let delta = cc * d;
+        f *= delta;
+        if (delta - 1.0).norm() < 1e-16 {
+            break;
+        }
+    }
+    f.inv()
+}
+
+/// Power series of the Fresnel integrals (`|u| < 1.5`):
+/// `C = Σ (−1)^k (π/2)^{2k} u^{4k+1} / ((2k)! (4k+1))`,
+/// `S = Σ (−1)^k (π/2)^{2k+1} u^{4k+3} / ((2k+1)! (4k+3))`.
+fn fresnel_series(x: f64) -> (f64, f64) {
+    let t = PI / 2.0 * x * x;
+    let (mut c, mut s) = (0.0, 0.0);
+    let mut term = x; // (π/2)^m x^{2m+1} / m!
+    for m in 0..60 {
+        let contrib = term / (2 * m + 1) as f64;
+        match m % 4 {
+            0 => c += contrib,
+            1 => s += contrib,
+            2 => c -= contrib,
+            _ => s -= contrib,
+        }
+        term *= t / (m + 1) as f64;
+        if term.abs() < 1e-18 * (c.abs() + s.abs()) {
+            break;
+        }
+    }
+    (c, s)
+}
+
 /// Fresnel integrals `(C(u), S(u)) = ∫₀ᵘ (cos, sin)(π t²/2) dt` (odd in `u`), accurate
-/// to ~1e-15: power series below `|u| = 1.5`, the continued fraction of `erfc` above.
+/// to ~1e-15: power series below `|u| = 1.5`, above it
+/// `C + jS = (1+j)/2 · [1 − erfc(z)]`, `z = √π (1 − j) u / 2`, with `erfc` from its
+/// continued fraction.
 pub fn fresnel_cs(u: f64) -> (f64, f64) {
     let x = u.abs();
     let (c, s) = if x < 1.5 {
-        // C = Σ (−1)^k (π/2)^{2k} x^{4k+1} / ((2k)! (4k+1)),
-        // S = Σ (−1)^k (π/2)^{2k+1} x^{4k+3} / ((2k+1)! (4k+3)).
-        let t = PI / 2.0 * x * x;
-        let (mut c, mut s) = (0.0, 0.0);
-        let mut term = x; // (π/2)^m x^{2m+1} / m!, m = 0
-        for m in 0..60 {
-            let contrib = term / (2 * m + 1) as f64;
-            match m % 4 {
-                0 => c += contrib,
-                1 => s += contrib,
-                2 => c -= contrib,
-                _ => s -= contrib,
-            }
-            term *= t / (m + 1) as f64;
-            if term.abs() < 1e-18 * (c.abs() + s.abs()) {
-                break;
-            }
-        }
-        (c, s)
+        fresnel_series(x)
     } else {
-        // C + jS = (1+j)/2 · [1 − erfc(z)], z = √π (1 − j) x / 2, with
-        // erfc(z) = e^{−z²}/√π · 1/(z + (1/2)/(z + 1/(z + (3/2)/(z + …)))) (Re z > 0),
-        // evaluated by the modified Lentz method.
         let z = C::new(1.0, -1.0) * (PI.sqrt() * x / 2.0);
-        let tiny = C::new(1e-300, 0.0);
-        let mut f = z;
-        let mut cc = f;
-        let mut d = C::new(0.0, 0.0);
-        for k in 1..500 {
-            let a = k as f64 / 2.0;
-            d = z + d * a;
-            if d.norm() < 1e-300 {
-                d = tiny;
-            }
-            cc = z + cc.inv() * a;
-            if cc.norm() < 1e-300 {
-                cc = tiny;
-            }
-            d = d.inv();
-            let delta = cc * d;
-            f *= delta;
-            if (delta - 1.0).norm() < 1e-16 {
-                break;
-            }
-        }
-        let erfc = (-z * z).exp() / PI.sqrt() / f;
+        let erfc = (-z * z).exp() / PI.sqrt() * erfc_continued_fraction(z);
         let cs = C::new(0.5, 0.5) * (C::new(1.0, 0.0) - erfc);
         (cs.re, cs.im)
     };
@@ -84,12 +94,23 @@ pub fn fresnel_cs(u: f64) -> (f64, f64) {
 /// Kouyoumjian–Pathak transition function
 /// `F(x) = 2j √x e^{jx} ∫_{√x}^∞ e^{−jτ²} dτ = √(πx/2) e^{jx} [(1 − 2S) + j(1 − 2C)]`
 /// with `C, S` at `√(2x/π)`, for `x ≥ 0`; `F(0) = 0`, `F → 1` for large `x`.
+///
+/// Above `x = 9π/8` (`u = 1.5`) it is evaluated as `F = √(x/2) (1 + j) · conj(K(z))`,
+/// `K(z) = 1/(z + (1/2)/(z + …))`, `z = (1 − j)√(x/2)`: the factor `e^{jx}` cancels
+/// analytically against `erfc`'s `e^{−z²}`, so no large phase is ever formed (the WGSL
+/// kernel uses the same form in `f32`).
 pub fn transition(x: f64) -> C<f64> {
     if x <= 0.0 {
         return C::new(0.0, 0.0);
     }
-    let (c, s) = fresnel_cs((2.0 * x / PI).sqrt());
-    C::new(0.0, x).exp() * C::new(1.0 - 2.0 * s, 1.0 - 2.0 * c) * (PI * x / 2.0).sqrt()
+    let u = (2.0 * x / PI).sqrt();
+    if u < 1.5 {
+        let (c, s) = fresnel_series(u);
+        C::new(0.0, x).exp() * C::new(1.0 - 2.0 * s, 1.0 - 2.0 * c) * (PI * x / 2.0).sqrt()
+    } else {
+        let h = (x / 2.0).sqrt();
+        C::new(h, h) * erfc_continued_fraction(C::new(h, -h)).conj()
+    }
 }
 
 /// `dF/dx = F (1/(2x) + j) − j` (from the definition), `x > 0`.
