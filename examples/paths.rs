@@ -2,10 +2,15 @@
 //!
 //! ```text
 //! cargo run --release --example paths -- <scene.xml|scene.json> --freq <Hz> \
-//!     --tx x,y,z --rx x,y,z --max-depth N [--refraction] [--samples N] [--seed N] \
+//!     --tx x,y,z --rx x,y,z --max-depth N [--refraction] [--diffraction] \
+//!     [--edge-diffraction] [--shadow-only] [--samples N] [--seed N] \
 //!     [--threads N] [--repeat N] [--translate <object>:dx,dy,dz]... [--grad <param>]... \
 //!     --out paths.json
 //! ```
+//! `--diffraction` adds first-order UTD edge diffraction (one diffraction per path, with
+//! reflections before and after it); `--edge-diffraction` also diffracts at open mesh
+//! borders; `--shadow-only` keeps diffracted paths only in the shadow region of the
+//! incident field (Sionna's `diffraction_lit_region=False`).
 //! `--translate` moves an object before solving (repeatable). `--grad` (repeatable)
 //! adds interior gradients to the JSON, `"gradients": {"<param>": {"total_power": [..],
 //! "tau": [[..] per path], "power": [[..] per path]}}` — derivatives of P = Σ|a|², of each
@@ -28,10 +33,10 @@ use rftwin::{path_gradients, GradientParam, PathSolver, Radio, SceneGeometry, So
 use std::path::PathBuf;
 use std::time::Instant;
 
-const USAGE: &str = "usage: paths <scene.xml|scene.json> --freq <Hz> --tx x,y,z --rx x,y,z --max-depth N [--refraction] [--samples N] [--seed N] [--threads N] [--repeat N] [--backend cpu|gpu|auto] [--translate obj:dx,dy,dz]... [--grad param]... --out paths.json";
+const USAGE: &str = "usage: paths <scene.xml|scene.json> --freq <Hz> --tx x,y,z --rx x,y,z --max-depth N [--refraction] [--diffraction] [--edge-diffraction] [--shadow-only] [--samples N] [--seed N] [--threads N] [--repeat N] [--backend cpu|gpu|auto] [--translate obj:dx,dy,dz]... [--grad param]... --out paths.json";
 
 fn main() -> Result<()> {
-    let args = Args::parse(&["refraction", "no-los", "help"])?;
+    let args = Args::parse(&["refraction", "diffraction", "edge-diffraction", "shadow-only", "no-los", "help"])?;
     if args.flag("help") || args.positional.len() != 1 {
         println!("{USAGE}");
         if args.flag("help") {
@@ -39,7 +44,7 @@ fn main() -> Result<()> {
         }
         anyhow::bail!("expected exactly one scene file");
     }
-    args.check_known(&["freq", "tx", "rx", "max-depth", "refraction", "samples", "seed", "out", "threads", "no-los", "help", "repeat", "translate", "grad", "backend"])?;
+    args.check_known(&["freq", "tx", "rx", "max-depth", "refraction", "samples", "seed", "out", "threads", "no-los", "help", "repeat", "translate", "grad", "backend", "diffraction", "edge-diffraction", "shadow-only"])?;
     let threads: usize = args.parsed("threads", 0)?;
     if threads > 0 {
         rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().context("setting the thread count")?;
@@ -54,6 +59,9 @@ fn main() -> Result<()> {
         los: !args.flag("no-los"),
         specular_reflection: true,
         refraction: args.flag("refraction"),
+        diffraction: args.flag("diffraction") || args.flag("edge-diffraction"),
+        edge_diffraction: args.flag("edge-diffraction"),
+        diffraction_lit_region: !args.flag("shadow-only"),
         seed: args.parsed("seed", 42)?,
         backend: rftwin::BackendChoice::parse(args.value("backend").unwrap_or("auto"))?,
         ..Default::default()

@@ -202,14 +202,36 @@ fn wedge_angle(w: &Wedge, d: DVec3) -> f64 {
     w.frame().angle(V3::cst(d))
 }
 
-/// Enumerates diffracted paths between `tx` and `rx`. `pre` are specular chains
-/// (plane codes) leaving the transmitter, `post` specular chains leaving the
-/// receiver (in the receiver's order); the empty chain is always included.
+/// For every specular chain of `chains` (and the empty chain): the planes the rays
+/// following it hit next (the last code of each one-longer chain). Refraction codes
+/// carry no plane and are left out.
+fn next_planes(chains: &[Box<[u32]>]) -> HashMap<&[u32], Vec<u32>> {
+    let mut next: HashMap<&[u32], Vec<u32>> = HashMap::new();
+    for c in chains {
+        let Some((&last, prefix)) = c.split_last() else { continue };
+        if last != crate::candidates::REFRACTION_CODE && !prefix.contains(&crate::candidates::REFRACTION_CODE) {
+            next.entry(prefix).or_default().push(last);
+        }
+    }
+    for planes in next.values_mut() {
+        planes.sort_unstable();
+        planes.dedup();
+    }
+    next
+}
+
+/// Enumerates diffracted paths between `tx` and `rx`. `tx_chains` are the chains the
+/// transmitter's rays found, `rx_chains` those of the receiver's rays (in the
+/// receiver's order), each searched one interaction deeper than the specular legs may
+/// be (`max_depth` levels). A leg is a specular chain of either set (or empty); a
+/// wedge is tried for a pair of legs when the rays following each leg hit the plane of
+/// one of its faces — the wedge is seen from both ends (the same sampling argument as
+/// the candidate chains themselves).
 pub fn find_diffracted_paths(
     geom: &SceneGeometry,
     wedges: &[Wedge],
-    pre: &[Box<[u32]>],
-    post: &[Box<[u32]>],
+    tx_chains: &[Box<[u32]>],
+    rx_chains: &[Box<[u32]>],
     tx: DVec3,
     rx: DVec3,
     opts: &DiffractionOptions,
@@ -218,23 +240,40 @@ pub fn find_diffracted_paths(
         return DiffractionSearch::default();
     }
     let budget = opts.max_depth - 1;
-    let empty: Box<[u32]> = Box::new([]);
-    let mut pres: Vec<&[u32]> = std::iter::once(&*empty).chain(pre.iter().map(|c| &**c)).filter(|c| c.len() <= budget).collect();
-    let mut posts: Vec<&[u32]> = std::iter::once(&*empty).chain(post.iter().map(|c| &**c)).filter(|c| c.len() <= budget).collect();
-    pres.sort_unstable();
-    pres.dedup();
-    posts.sort_unstable();
-    posts.dedup();
-    let pairs: Vec<(&[u32], &[u32])> =
-        pres.iter().flat_map(|p| posts.iter().filter(move |q| p.len() + q.len() <= budget).map(move |q| (*p, *q))).collect();
+    let (next_tx, next_rx) = (next_planes(tx_chains), next_planes(rx_chains));
+    let mut by_plane: HashMap<u32, Vec<usize>> = HashMap::new();
+    for (wi, w) in wedges.iter().enumerate() {
+        let (p0, pn) = (geom.plane[w.faces[0] as usize], geom.plane[w.faces[1] as usize]);
+        by_plane.entry(p0).or_default().push(wi);
+        if pn != p0 {
+            by_plane.entry(pn).or_default().push(wi);
+        }
+    }
+    let legs = |next: &HashMap<&[u32], Vec<u32>>| -> Vec<(Vec<u32>, Vec<u32>)> {
+        let mut v: Vec<(Vec<u32>, Vec<u32>)> = next.iter().filter(|(c, _)| c.len() <= budget).map(|(c, p)| (c.to_vec(), p.clone())).collect();
+        v.sort_unstable();
+        v
+    };
+    let (pres, posts) = (legs(&next_tx), legs(&next_rx));
+    let pairs: Vec<(&(Vec<u32>, Vec<u32>), &(Vec<u32>, Vec<u32>))> =
+        pres.iter().flat_map(|p| posts.iter().filter(move |q| p.0.len() + q.0.len() <= budget).map(move |q| (p, q))).collect();
     let eps = geom.eps();
     let results: Vec<(u64, u64, Vec<DiffractedPath>)> = pairs
         .par_iter()
-        .map(|&(p, q)| {
+        .map(|&((p, p_planes), (q, q_planes))| {
             let s_img = *source_images(geom, p, tx).last().unwrap_or(&tx);
             let r_img = *source_images(geom, q, rx).last().unwrap_or(&rx);
             let (mut cands, mut rejected, mut found) = (0u64, 0u64, Vec::new());
-            for (wi, w) in wedges.iter().enumerate() {
+            // wedges with a face on a plane seen after p and one seen after q
+            let mut tried: Vec<usize> = p_planes.iter().filter_map(|pl| by_plane.get(pl)).flatten().copied().collect();
+            tried.sort_unstable();
+            tried.dedup();
+            tried.retain(|&wi| {
+                let w = &wedges[wi];
+                w.faces.iter().any(|&f| q_planes.binary_search(&geom.plane[f as usize]).is_ok())
+            });
+            for wi in tried {
+                let w = &wedges[wi];
                 let Some(t) = keller_parameter(V3::cst(w.origin), V3::cst(w.edge), V3::<f64>::cst(s_img), V3::cst(r_img)) else { continue };
                 if t <= eps || t >= w.length - eps {
                     continue;

@@ -1,7 +1,7 @@
 //! Solver (A): channel paths between one transmitter and one receiver.
 
 use crate::backend::{resolve, Backend, BackendChoice};
-use crate::candidates::{shoot_and_bounce, CandidateOptions, REFRACTION_CODE};
+use crate::candidates::{shoot_and_bounce, CandidateOptions};
 use crate::diffraction::{diffracted_path_coefficient, find_diffracted_paths, find_wedges, DiffractionOptions, PathInteraction};
 use crate::utd::WedgeMaterial;
 use crate::error::{Result, TraceError};
@@ -199,21 +199,23 @@ impl PathSolver {
             paths.push(tau, a, k_tx, k_rx, &types, &objects, &prims, &r.vertices);
         }
         if o.diffraction && o.max_depth > 0 {
-            let pre: Vec<Box<[u32]>> =
-                candidates.chains.iter().filter(|c| c.len() < o.max_depth && !c.contains(&REFRACTION_CODE)).cloned().collect();
-            let post = if o.max_depth > 1 && o.specular_reflection {
-                let rx_opts = CandidateOptions { max_depth: o.max_depth - 1, refraction: false, ..cand_opts };
-                let c = match backend {
-                    Backend::Cpu => shoot_and_bounce(geom, &materials, rx.position, &rx_opts),
+            // Rays from both ends, reflecting only, one level deeper than a specular leg
+            // may be (the transmitter's are the candidate search's when it reflects;
+            // without specular reflection, the legs are empty and one level suffices).
+            let leg_depth = if o.specular_reflection { o.max_depth } else { 1 };
+            let leg_opts = CandidateOptions { max_depth: leg_depth, refraction: false, specular: true, ..cand_opts };
+            let shoot = |from: DVec3| -> Result<crate::candidates::Candidates> {
+                Ok(match backend {
+                    Backend::Cpu => shoot_and_bounce(geom, &materials, from, &leg_opts),
                     #[cfg(feature = "gpu")]
-                    Backend::Gpu(ctx) => crate::candidates::shoot_and_bounce_gpu(ctx, geom, &materials, rx.position, &rx_opts)?,
-                };
-                stats.rays_launched += c.rays;
-                stats.dropped_candidates += c.dropped;
-                c.chains
-            } else {
-                Vec::new()
+                    Backend::Gpu(ctx) => crate::candidates::shoot_and_bounce_gpu(ctx, geom, &materials, from, &leg_opts)?,
+                })
             };
+            let tx_legs = if o.specular_reflection { candidates.chains.clone() } else { shoot(tx.position)?.chains };
+            let rx_search = shoot(rx.position)?;
+            stats.rays_launched += rx_search.rays;
+            stats.dropped_candidates += rx_search.dropped;
+            let rx_legs = rx_search.chains;
             let wedges = find_wedges(geom, o.edge_diffraction);
             stats.wedges = wedges.wedges.len() as u64;
             stats.non_manifold_edges = wedges.non_manifold as u64;
@@ -221,8 +223,8 @@ impl PathSolver {
             let search = find_diffracted_paths(
                 geom,
                 &wedges.wedges,
-                &pre,
-                &post,
+                &tx_legs,
+                &rx_legs,
                 tx.position,
                 rx.position,
                 &DiffractionOptions { max_depth: o.max_depth, lit_region: o.diffraction_lit_region },
