@@ -249,13 +249,15 @@ pub fn find_diffracted_paths(
             by_plane.entry(pn).or_default().push(wi);
         }
     }
-    let legs = |next: &HashMap<&[u32], Vec<u32>>| -> Vec<(Vec<u32>, Vec<u32>)> {
-        let mut v: Vec<(Vec<u32>, Vec<u32>)> = next.iter().filter(|(c, _)| c.len() <= budget).map(|(c, p)| (c.to_vec(), p.clone())).collect();
+    // (specular leg, planes its rays hit next)
+    type Leg = (Vec<u32>, Vec<u32>);
+    let legs = |next: &HashMap<&[u32], Vec<u32>>| -> Vec<Leg> {
+        let mut v: Vec<Leg> = next.iter().filter(|(c, _)| c.len() <= budget).map(|(c, p)| (c.to_vec(), p.clone())).collect();
         v.sort_unstable();
         v
     };
     let (pres, posts) = (legs(&next_tx), legs(&next_rx));
-    let pairs: Vec<(&(Vec<u32>, Vec<u32>), &(Vec<u32>, Vec<u32>))> =
+    let pairs: Vec<(&Leg, &Leg)> =
         pres.iter().flat_map(|p| posts.iter().filter(move |q| p.0.len() + q.0.len() <= budget).map(move |q| (p, q))).collect();
     let eps = geom.eps();
     let results: Vec<(u64, u64, Vec<DiffractedPath>)> = pairs
