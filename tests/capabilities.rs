@@ -21,16 +21,21 @@ fn rows() -> Vec<Vec<String>> {
         .collect();
     assert_eq!(table[0][2], "paths (τ, a)");
     assert_eq!(table[0][3], "CFR");
+    assert_eq!(table[0][4], "diffracted paths (τ, a)");
     table.into_iter().skip(2).collect()
 }
 
 fn solve(scene: &Scene, tx: DVec3, rx: DVec3) -> Paths {
-    let o = SolverOptions { backend: rftwin::BackendChoice::Cpu, max_depth: 2, samples: 100_000, refraction: false, ..Default::default() };
+    solve_with(scene, tx, rx, false)
+}
+
+fn solve_with(scene: &Scene, tx: DVec3, rx: DVec3, diffraction: bool) -> Paths {
+    let o = SolverOptions { backend: rftwin::BackendChoice::Cpu, max_depth: 2, samples: 100_000, refraction: false, diffraction, ..Default::default() };
     PathSolver::new(o).solve_scene(scene, &Radio::isotropic(tx), &Radio::isotropic(rx)).unwrap()
 }
 
 /// Total power and CFR at one frequency after moving component 0 of `p` by `delta`.
-fn perturbed(p: &GradientParam, delta: f64) -> (f64, num_complex::Complex64) {
+fn perturbed(p: &GradientParam, delta: f64, diffraction: bool) -> (f64, num_complex::Complex64) {
     let mut s = Scene::canyon(ItuMaterial::Wood);
     let (mut t, mut r) = (TX, RX);
     match p {
@@ -58,7 +63,7 @@ fn perturbed(p: &GradientParam, delta: f64) -> (f64, num_complex::Complex64) {
         }
         _ => unreachable!(),
     }
-    let paths = solve(&s, t, r);
+    let paths = solve_with(&s, t, r, diffraction);
     (paths.total_power(), cfr(&paths, &[28e9])[0])
 }
 
@@ -69,13 +74,21 @@ fn every_row_of_the_capability_table_holds() {
     let scene = Scene::canyon(ItuMaterial::Wood);
     let geom = SceneGeometry::new(&scene);
     let base = solve(&scene, TX, RX);
+    let diffracted = solve_with(&scene, TX, RX, true);
+    assert!(diffracted.num_paths() > base.num_paths(), "the diffraction column needs diffracted paths");
     let mut supported = 0;
     for row in &table {
         let name = row[1].replace("<name>", if row[1].starts_with("material") { "itu_concrete" } else { "box_a" }).replace("<index>", "0");
-        for (col, what) in [(2, "paths"), (3, "CFR")] {
+        for (col, what) in [(2, "paths"), (3, "CFR"), (4, "diffracted paths")] {
+            let diffraction = what == "diffracted paths";
+            let base = if diffraction { &diffracted } else { &base };
             match row[col].as_str() {
+                "refused" if diffraction && name.starts_with("mesh/") => {
+                    let e = rftwin::path_vertex_gradients(&scene, &geom, base, &Radio::isotropic(TX), &Radio::isotropic(RX), "box_a").unwrap_err();
+                    assert!(e.to_string().contains("diffraction"), "{name}: {e}");
+                }
                 "supported" if name.starts_with("mesh/") => {
-                    let g = rftwin::path_vertex_gradients(&scene, &geom, &base, &Radio::isotropic(TX), &Radio::isotropic(RX), "box_a").unwrap();
+                    let g = rftwin::path_vertex_gradients(&scene, &geom, base, &Radio::isotropic(TX), &Radio::isotropic(RX), "box_a").unwrap();
                     let vi = (0..g.total_power.len()).max_by(|&a, &b| g.total_power[a].length().total_cmp(&g.total_power[b].length())).unwrap();
                     let h = 1e-3; // above the solver's coplanarity tolerance, see tests/gradients.rs
                     let eval = |sign: f64| {
@@ -89,16 +102,16 @@ fn every_row_of_the_capability_table_holds() {
                 }
                 "supported" => {
                     let p = GradientParam::parse(&name).unwrap_or_else(|e| panic!("{name} is listed as supported for {what}: {e}"));
-                    let g = path_gradients(&scene, &geom, &base, &Radio::isotropic(TX), &Radio::isotropic(RX), &p).unwrap();
+                    let g = path_gradients(&scene, &geom, base, &Radio::isotropic(TX), &Radio::isotropic(RX), &p).unwrap();
                     let h = if matches!(p, GradientParam::MaterialThickness(_)) { 1e-6 } else { 1e-5 };
-                    let ((pp, hp), (pm, hm)) = (perturbed(&p, h), perturbed(&p, -h));
-                    if what == "paths" {
+                    let ((pp, hp), (pm, hm)) = (perturbed(&p, h, diffraction), perturbed(&p, -h, diffraction));
+                    if what != "CFR" {
                         let fd = (pp - pm) / (2.0 * h);
                         assert!((g.total_power[0] - fd).abs() <= 0.01 * fd.abs() + 1e-9 * base.total_power(), "{name}: dP {} vs FD {fd}", g.total_power[0]);
                     } else {
-                        let an = cfr_gradient(&base, &g, 0, &[28e9])[0];
+                        let an = cfr_gradient(base, &g, 0, &[28e9])[0];
                         let fd = (hp - hm) / (2.0 * h);
-                        assert!((an - fd).norm() <= 0.01 * fd.norm() + 1e-6 * cfr(&base, &[28e9])[0].norm(), "{name}: dH {an} vs FD {fd}");
+                        assert!((an - fd).norm() <= 0.01 * fd.norm() + 1e-6 * cfr(base, &[28e9])[0].norm(), "{name}: dH {an} vs FD {fd}");
                     }
                     supported += 1;
                 }
@@ -106,11 +119,11 @@ fn every_row_of_the_capability_table_holds() {
                 other => panic!("unknown cell '{other}' for {name} / {what}"),
             }
         }
-        for cell in &row[4..] {
+        for cell in &row[5..] {
             assert_eq!(cell, "no API yet", "{name}: radar outputs have no gradient entry point yet; update the test with the API");
         }
     }
-    assert_eq!(supported, 17);
+    assert_eq!(supported, 25);
 }
 
 mod solver_b {
