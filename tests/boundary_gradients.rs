@@ -235,7 +235,9 @@ fn gradient_terms_switch_selects_the_terms() {
     assert!(scattering_vertex_gradients(&s0, &geom, &res, CENTER, &o, &GradientTerms { interior: false, boundary: None }, &cots, bcot).is_err());
 }
 
-/// The GPU ray casting of the boundary term gives the CPU's boundary gradient.
+/// The GPU boundary term (rays by the BVH kernels, shadow-point rates by the
+/// `boundary_rates` kernel in f32) gives the CPU's boundary gradient (dual numbers, f64)
+/// for the vertices and the radar position.
 #[cfg(feature = "gpu")]
 #[test]
 fn gpu_boundary_rays_give_the_cpu_boundary_gradient() {
@@ -250,15 +252,28 @@ fn gpu_boundary_rays_give_the_cpu_boundary_gradient() {
         let bc: Vec<f64> = b.samples.iter().map(|s| cot(s.point)).collect();
         let g = boundary_vertex_gradients(&s0, &b, &bc).unwrap();
         let p = |n: &str| object_gradient(&s0, &g, &GradientParam::ObjectTranslation(n.into())).unwrap();
-        (b.samples.len(), b.edge_occluded, p("occluder"), p("plate"))
+        let c = rftwin::trace::boundary::boundary_center_gradient(&b, &bc).unwrap();
+        (b.samples.len(), b.edge_occluded, p("occluder"), p("plate"), vec![c.x, c.y, c.z])
     };
     let (cpu, gpu) = (grad(BackendChoice::Cpu), grad(BackendChoice::Gpu));
     println!("CPU {cpu:?}\nGPU {gpu:?}");
     assert!(cpu.0 > 1000);
     // f32 rays may decide a handful of grazing edge points differently
     assert!(cpu.0.abs_diff(gpu.0) * 1000 <= cpu.0, "sample counts {} vs {}", cpu.0, gpu.0);
-    for (a, b) in cpu.2.iter().zip(&gpu.2).chain(cpu.3.iter().zip(&gpu.3)) {
+    for (a, b) in cpu.2.iter().zip(&gpu.2).chain(cpu.3.iter().zip(&gpu.3)).chain(cpu.4.iter().zip(&gpu.4)) {
         assert!((a - b).abs() <= 2e-3 * a.abs().max(1e-4), "{a} vs {b}");
+    }
+    // sample by sample, where both decided visibility alike: f32 kernel vs f64 duals
+    let samples = |backend| boundary_samples(&s0, &geom, CENTER, &o, &BoundaryOptions { samples: 20_000, seed: 8, backend }).unwrap().samples;
+    let (sc, sg) = (samples(BackendChoice::Cpu), samples(BackendChoice::Gpu));
+    if sc.len() == sg.len() {
+        let scale = sc.iter().flat_map(|s| s.rates.iter().map(|r| r.length())).fold(0.0, f64::max);
+        for (a, b) in sc.iter().zip(&sg) {
+            assert_eq!(a.vertices, b.vertices);
+            for (ra, rb) in a.rates.iter().zip(&b.rates).chain(std::iter::once((&a.center_rate, &b.center_rate))) {
+                assert!((*ra - *rb).length() <= 1e-4 * scale, "{ra} vs {rb}");
+            }
+        }
     }
 }
 

@@ -84,6 +84,15 @@ pub const SCATTER_SAMPLES: Kernel = Kernel {
     source: wgsl!("common/types.wgsl", "common/hash.wgsl", "common/bvh_traverse.wgsl", "common/slab.wgsl", "scatter_samples.wgsl"),
 };
 
+/// Boundary term of solver (B): shadow-point velocities per coordinate. CPU twin: the
+/// dual-number step of `rftwin_trace::boundary::boundary_samples`.
+pub const BOUNDARY_RATES: Kernel = Kernel {
+    name: "boundary_rates",
+    entry_point: "boundary_rates",
+    workgroup_size: 64,
+    source: wgsl!("boundary_rates.wgsl"),
+};
+
 /// Surrogates: per-bin normaliser of the range kernels.
 pub const SURROGATE_NORMALIZER: Kernel = Kernel {
     name: "surrogate",
@@ -125,6 +134,6 @@ pub const SURROGATE_VJP_RANGE: Kernel = Kernel {
 };
 
 /// Every kernel.
-pub const ALL: &[Kernel] = &[BVH_CLOSEST_HIT, BVH_ANY_HIT, SBR_CANDIDATES, PATH_FIELD, CHAIN_DEDUP_INSERT, CHAIN_DEDUP_EMIT, SCATTER_SAMPLES,
+pub const ALL: &[Kernel] = &[BVH_CLOSEST_HIT, BVH_ANY_HIT, SBR_CANDIDATES, PATH_FIELD, CHAIN_DEDUP_INSERT, CHAIN_DEDUP_EMIT, SCATTER_SAMPLES, BOUNDARY_RATES,
     SURROGATE_NORMALIZER, SURROGATE_FIELD, SURROGATE_VJP_ECHO, SURROGATE_VJP_MEAN, SURROGATE_VJP_RANGE,
 ];

@@ -8,6 +8,7 @@
 //! `RFTWIN_REQUIRE_GPU=1`.
 #![warn(missing_docs)]
 
+pub mod boundary;
 pub mod bvh;
 pub mod context;
 pub mod error;

@@ -172,9 +172,28 @@ fn host_structs_match_their_wgsl_twins() {
             ],
         ),
     ];
+    let (boundary, _) = parse(&rftwin_gpu::kernels::BOUNDARY_RATES);
+    use rftwin_gpu::boundary::{BoundaryParams, BoundaryPoint};
+    let boundary_cases: Vec<(&str, usize, Vec<(&str, usize)>)> = vec![
+        (
+            "BoundaryPoint",
+            size_of::<BoundaryPoint>(),
+            vec![
+                ("e0", offset_of!(BoundaryPoint, e0)),
+                ("lam", offset_of!(BoundaryPoint, lam)),
+                ("e1", offset_of!(BoundaryPoint, e1)),
+                ("side", offset_of!(BoundaryPoint, side)),
+                ("v0", offset_of!(BoundaryPoint, v0)),
+                ("v1", offset_of!(BoundaryPoint, v1)),
+                ("v2", offset_of!(BoundaryPoint, v2)),
+            ],
+        ),
+        ("BoundaryParams", size_of::<BoundaryParams>(), vec![("count", offset_of!(BoundaryParams, count))]),
+    ];
     let all = cases
         .into_iter()
         .map(|c| (&module, c))
+        .chain(boundary_cases.into_iter().map(|c| (&boundary, c)))
         .chain(scatter_cases.into_iter().map(|c| (&scatter, c)))
         .chain(surrogate_cases.into_iter().map(|c| (&surr, c)))
         .chain(dedup_cases.into_iter().map(|c| (&dedup, c)))

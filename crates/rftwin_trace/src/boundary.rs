@@ -49,8 +49,9 @@ pub struct BoundaryOptions {
     /// Seed of the jitter.
     pub seed: u64,
     /// Where the edge points' visibility and shadow rays are cast (the `bvh_any_hit`
-    /// and `bvh_closest_hit` kernels on the GPU); the per-point derivatives are
-    /// evaluated on the CPU in f64 either way.
+    /// and `bvh_closest_hit` kernels on the GPU) and the shadow points' derivatives are
+    /// evaluated (the `boundary_rates` kernel in f32 on the GPU, dual numbers in f64 on
+    /// the CPU); densities and the assembly stay on the CPU.
     pub backend: BackendChoice,
 }
 
@@ -223,91 +224,153 @@ pub fn boundary_samples(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts
                 .collect()
         }
     };
-    // 3. the shadow points and their derivatives (f64, dual numbers)
+    // 3. the shadow points on targets
+    let mut pending: Vec<Pending> = Vec::new();
     for (pt, hit) in points.iter().zip(hits) {
         let &(ei, lam, n_e) = pt;
         let e = &edges[ei];
-        let m = &scene.objects()[e.object as usize].mesh;
-        let (e0, e1) = (m.vertices[e.v[0] as usize], m.vertices[e.v[1] as usize]);
-        let eye = e.eye;
-        let k = (e0 - eye).cross(e1 - eye).normalize();
         let p = edge_point(pt);
-        let d = (p - eye).normalize();
-        {
-            let Some(hit) = hit else {
-                out.edge_occluded += 1;
-                continue;
-            };
-            let Some(hit) = hit.filter(|h| model.is_target[geom.object[h.triangle as usize] as usize]) else {
-                out.no_target_behind += 1;
-                continue;
-            };
-            let tri = hit.triangle as usize;
-            let x = p + d * hit.t;
-            let n_hat = geom.normals[tri];
-            let dist = (x - center).length();
-            let cos = n_hat.dot((x - center) / dist).abs();
-            if cos < 1e-6 {
-                continue;
-            }
-            let density = model.density(tri, x);
-            // x(λ; e0, e1, v0, v1, v2, c) in dual numbers over the 18 coordinates
-            let [v0, v1, v2] = geom.triangles[tri];
-            let var = |v: DVec3, base: usize| V3([0, 1, 2].map(|i| Dual::<18>::variable(v[i], base + i)));
-            let (de0, de1, dv0, dv1, dv2) = (var(e0, 0), var(e1, 3), var(v0, 6), var(v1, 9), var(v2, 12));
-            // the eye moves rigidly with the array centre
-            let cc = var(eye, 15);
-            let lam_d = Dual::<18>::constant(lam);
-            let pd = de0.plus(de1.minus(de0).scale(lam_d));
-            let nd = dv1.minus(dv0).cross(dv2.minus(dv0));
-            let s = nd.dot(dv0.minus(cc)) / nd.dot(pd.minus(cc));
-            let xd = cc.plus(pd.minus(cc).scale(s));
-            // tangent of Γ: ∂x/∂λ
-            let sv = s.v;
-            let nv = (v1 - v0).cross(v2 - v0);
-            let ds = -sv * nv.dot(e1 - e0) / nv.dot(p - eye);
-            let dx_dlam = (p - eye) * ds + (e1 - e0) * sv;
-            let dl = dx_dlam.length();
-            if dl == 0.0 || !dl.is_finite() {
-                continue;
-            }
-            let mut normal_in = n_hat.cross(dx_dlam / dl).normalize();
-            // the shadow lies on the occluder's side of the plane (c, E): m points away
-            if normal_in.dot(k) * e.side > 0.0 {
-                normal_in = -normal_in;
-            }
-            let bc = barycentric(x, v0, v1, v2);
-            let bary = [1.0 - bc[0] - bc[1], bc[0], bc[1]];
-            let mut rates = [DVec3::ZERO; 5];
-            for (slot, rate) in rates.iter_mut().enumerate() {
-                for axis in 0..3 {
-                    let xi = 3 * slot + axis;
-                    let mut w = DVec3::new(xd.0[0].d[xi], xd.0[1].d[xi], xd.0[2].d[xi]);
-                    if slot >= 2 {
-                        // the material point under x moves with its triangle
-                        w -= DVec3::AXES[axis] * bary[slot - 2];
-                    }
-                    rate[axis] = -density * w.dot(normal_in) * dl / n_e as f64;
-                }
-            }
-            let mut center_rate = DVec3::ZERO;
-            for axis in 0..3 {
-                let xi = 15 + axis;
-                let w = DVec3::new(xd.0[0].d[xi], xd.0[1].d[xi], xd.0[2].d[xi]);
-                center_rate[axis] = -density * w.dot(normal_in) * dl / n_e as f64;
-            }
-            let (to, tl) = (geom.object[tri], geom.local_index[tri]);
-            let tv = scene.objects()[to as usize].mesh.triangles[tl as usize];
-            out.samples.push(BoundarySample {
-                point: x,
-                density,
-                vertices: [(e.object, e.v[0]), (e.object, e.v[1]), (to, tv[0]), (to, tv[1]), (to, tv[2])],
-                rates,
-                center_rate,
-            });
+        let d = (p - e.eye).normalize();
+        let Some(hit) = hit else {
+            out.edge_occluded += 1;
+            continue;
+        };
+        let Some(hit) = hit.filter(|h| model.is_target[geom.object[h.triangle as usize] as usize]) else {
+            out.no_target_behind += 1;
+            continue;
+        };
+        let tri = hit.triangle as usize;
+        let x = p + d * hit.t;
+        let dist = (x - center).length();
+        if geom.normals[tri].dot((x - center) / dist).abs() < 1e-6 {
+            continue;
         }
+        pending.push(Pending { edge: ei, lam, n_e, tri, x, density: model.density(tri, x) });
+    }
+    // 4. their velocities relative to the material, per coordinate
+    let backend = resolve(b.backend)?;
+    let rates: Vec<Option<([DVec3; 5], DVec3)>> = match backend {
+        Backend::Cpu => pending.iter().map(|q| dual_rates(scene, geom, &edges[q.edge], q)).collect(),
+        #[cfg(feature = "gpu")]
+        Backend::Gpu(ctx) => {
+            use rftwin_gpu::boundary::{boundary_rates, BoundaryPoint};
+            let gpu_points: Vec<BoundaryPoint> = pending
+                .iter()
+                .map(|q| {
+                    let e = &edges[q.edge];
+                    let m = &scene.objects()[e.object as usize].mesh;
+                    let rel = |v: DVec3| -> [f32; 3] { (v - e.eye).as_vec3().into() };
+                    let [v0, v1, v2] = geom.triangles[q.tri];
+                    BoundaryPoint {
+                        e0: rel(m.vertices[e.v[0] as usize]),
+                        lam: q.lam as f32,
+                        e1: rel(m.vertices[e.v[1] as usize]),
+                        side: e.side as f32,
+                        v0: rel(v0),
+                        v1: rel(v1),
+                        v2: rel(v2),
+                        ..Default::default()
+                    }
+                })
+                .collect();
+            boundary_rates(ctx, &gpu_points)?
+                .iter()
+                .zip(&pending)
+                .map(|(r, q)| {
+                    if !r.valid || !r.dl.is_finite() {
+                        return None;
+                    }
+                    let scale = -q.density * r.dl as f64 / q.n_e as f64;
+                    let v = |j: usize| DVec3::new(r.rates[3 * j] as f64, r.rates[3 * j + 1] as f64, r.rates[3 * j + 2] as f64) * scale;
+                    Some(([v(0), v(1), v(2), v(3), v(4)], v(5)))
+                })
+                .collect()
+        }
+    };
+    for (q, r) in pending.iter().zip(rates) {
+        let Some((rates, center_rate)) = r else { continue };
+        let e = &edges[q.edge];
+        let (to, tl) = (geom.object[q.tri], geom.local_index[q.tri]);
+        let tv = scene.objects()[to as usize].mesh.triangles[tl as usize];
+        out.samples.push(BoundarySample {
+            point: q.x,
+            density: q.density,
+            vertices: [(e.object, e.v[0]), (e.object, e.v[1]), (to, tv[0]), (to, tv[1]), (to, tv[2])],
+            rates,
+            center_rate,
+        });
     }
     Ok(out)
+}
+
+/// A shadow-curve point on a target, before its rates.
+struct Pending {
+    edge: usize,
+    lam: f64,
+    n_e: usize,
+    tri: usize,
+    x: DVec3,
+    density: f64,
+}
+
+/// The rates of one shadow point in f64 dual numbers (the CPU reference of the
+/// `boundary_rates` kernel): `(∂x/∂ξ − v_material)·m` for the five vertices and the eye,
+/// times `−f dl / n_e`.
+fn dual_rates(scene: &Scene, geom: &SceneGeometry, e: &Edge, q: &Pending) -> Option<([DVec3; 5], DVec3)> {
+    let m = &scene.objects()[e.object as usize].mesh;
+    let (e0, e1) = (m.vertices[e.v[0] as usize], m.vertices[e.v[1] as usize]);
+    let eye = e.eye;
+    let k = (e0 - eye).cross(e1 - eye).normalize();
+    let p = e0 + (e1 - e0) * q.lam;
+    let tri = q.tri;
+    let n_hat = geom.normals[tri];
+    // x(λ; e0, e1, v0, v1, v2, c) in dual numbers over the 18 coordinates
+    let [v0, v1, v2] = geom.triangles[tri];
+    let var = |v: DVec3, base: usize| V3([0, 1, 2].map(|i| Dual::<18>::variable(v[i], base + i)));
+    let (de0, de1, dv0, dv1, dv2) = (var(e0, 0), var(e1, 3), var(v0, 6), var(v1, 9), var(v2, 12));
+    // the eye moves rigidly with the array centre
+    let cc = var(eye, 15);
+    let lam_d = Dual::<18>::constant(q.lam);
+    let pd = de0.plus(de1.minus(de0).scale(lam_d));
+    let nd = dv1.minus(dv0).cross(dv2.minus(dv0));
+    let s = nd.dot(dv0.minus(cc)) / nd.dot(pd.minus(cc));
+    let xd = cc.plus(pd.minus(cc).scale(s));
+    // tangent of Γ: ∂x/∂λ
+    let sv = s.v;
+    let nv = (v1 - v0).cross(v2 - v0);
+    let ds = -sv * nv.dot(e1 - e0) / nv.dot(p - eye);
+    let dx_dlam = (p - eye) * ds + (e1 - e0) * sv;
+    let dl = dx_dlam.length();
+    if dl == 0.0 || !dl.is_finite() {
+        return None;
+    }
+    let mut normal_in = n_hat.cross(dx_dlam / dl).normalize();
+    // the shadow lies on the occluder's side of the plane (c, E): m points away
+    if normal_in.dot(k) * e.side > 0.0 {
+        normal_in = -normal_in;
+    }
+    let bc = barycentric(q.x, v0, v1, v2);
+    let bary = [1.0 - bc[0] - bc[1], bc[0], bc[1]];
+    let scale = -q.density * dl / q.n_e as f64;
+    let mut rates = [DVec3::ZERO; 5];
+    for (slot, rate) in rates.iter_mut().enumerate() {
+        for axis in 0..3 {
+            let xi = 3 * slot + axis;
+            let mut w = DVec3::new(xd.0[0].d[xi], xd.0[1].d[xi], xd.0[2].d[xi]);
+            if slot >= 2 {
+                // the material point under x moves with its triangle
+                w -= DVec3::AXES[axis] * bary[slot - 2];
+            }
+            rate[axis] = scale * w.dot(normal_in);
+        }
+    }
+    let mut center_rate = DVec3::ZERO;
+    for axis in 0..3 {
+        let xi = 15 + axis;
+        let w = DVec3::new(xd.0[0].d[xi], xd.0[1].d[xi], xd.0[2].d[xi]);
+        center_rate[axis] = scale * w.dot(normal_in);
+    }
+    Some((rates, center_rate))
 }
 
 /// The boundary term as vertex gradients (same shape as
