@@ -91,6 +91,7 @@ pub fn find_wedges(geom: &SceneGeometry, free_edges: bool) -> Wedges {
         }
     }
     let mut out = Wedges::default();
+    let mut convex: Vec<Wedge> = Vec::new();
     let mut keys: Vec<&Key> = edges.keys().collect();
     keys.sort_unstable();
     for key in keys {
@@ -127,18 +128,26 @@ pub fn find_wedges(geom: &SceneGeometry, free_edges: bool) -> Wedges {
                 }
                 // flat (angle ≈ π) and concave (< π) edges do not diffract
                 if angle > PI + 1e-6 {
-                    if rests_on_other_surface(geom, [t0, t1], a, b) {
-                        out.contact += 1;
-                        continue;
-                    }
-                    out.wedges.push(Wedge { origin, edge, length, faces: [t0, t1], normals: [n0, nn], n: (angle / PI).min(2.0) });
+                    convex.push(Wedge { origin, edge, length, faces: [t0, t1], normals: [n0, nn], n: (angle / PI).min(2.0) });
                 }
             }
             [_] => {}
             _ => out.non_manifold += 1,
         }
     }
+    // contact edges out (one short ray each, in parallel)
+    let resting: Vec<bool> =
+        convex.par_iter().map(|w| rests_on_other_surface(geom, w.faces, w.origin, w.origin + w.edge * w.length)).collect();
+    out.contact = resting.iter().filter(|&&r| r).count();
+    out.wedges.extend(convex.into_iter().zip(resting).filter(|(_, r)| !r).map(|(w, _)| w));
     out
+}
+
+/// The wedges of `geom` ([`find_wedges`]), computed once per geometry and kept until its
+/// triangles move: repeated solves on one scene (coverage maps, optimisation loops that
+/// move only the radios) pay for the edge search once.
+pub fn wedges(geom: &SceneGeometry, free_edges: bool) -> &Wedges {
+    geom.wedge_cache[free_edges as usize].get_or_init(|| find_wedges(geom, free_edges))
 }
 
 /// Whether the edge `a`–`b` of faces `faces` rests on another object's surface: a

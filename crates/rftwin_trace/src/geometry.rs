@@ -58,6 +58,9 @@ pub struct SceneGeometry {
     pub object_first: Vec<usize>,
     /// Length of the scene's bounding-box diagonal [m] (scale for tolerances).
     pub scale: f64,
+    /// Diffracting wedges (without, with knife edges), found on first use and kept
+    /// until the triangles move ([`crate::diffraction::wedges`]).
+    pub(crate) wedge_cache: [std::sync::OnceLock<crate::diffraction::Wedges>; 2],
 }
 
 fn plane_key(n: DVec3, d: f64) -> (i64, i64, i64, i64) {
@@ -84,6 +87,7 @@ impl SceneGeometry {
             object_names: scene.objects().iter().map(|o| o.name.clone()).collect(),
             object_first: Vec::with_capacity(scene.objects().len()),
             scale: 1.0,
+            wedge_cache: Default::default(),
         };
         for (oi, obj) in scene.objects().iter().enumerate() {
             g.object_first.push(g.triangles.len());
@@ -143,6 +147,7 @@ impl SceneGeometry {
         self.wide = Bvh4::from_bvh(&self.bvh);
         self.triangles = triangles;
         self.derive_from_triangles();
+        self.wedge_cache = Default::default();
         Ok(())
     }
 

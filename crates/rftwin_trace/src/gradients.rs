@@ -17,7 +17,7 @@
 //! `material/<name>/thickness` (1).
 
 use crate::error::{Result, TraceError};
-use crate::diffraction::{diffracted_path_coefficient, find_wedges, wedge_of, DiffractedPath, PathInteraction, Wedge};
+use crate::diffraction::{diffracted_path_coefficient, wedge_of, DiffractedPath, PathInteraction, Wedge};
 use crate::field::{path_coefficient_generic, FieldInteraction};
 use crate::utd::{keller_parameter, WedgeFrame, WedgeMaterial};
 use crate::geometry::SceneGeometry;
@@ -224,10 +224,10 @@ pub fn path_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths, tx: &R
             constant_plane(geom, tri)
         }
     };
-    let mut wedges: Option<Vec<Wedge>> = None;
+    let mut wedges: Option<&[Wedge]> = None;
     for i in 0..paths.num_paths() {
         let (tau, a) = if paths.path(i).interactions.contains(&InteractionType::Diffraction) {
-            let wedges = wedges.get_or_insert_with(|| find_wedges(geom, true).wedges);
+            let wedges = *wedges.get_or_insert_with(|| &crate::diffraction::wedges(geom, true).wedges);
             let d = diffracted_path_layout(paths, i, geom, wedges)?;
             let point = |p: glam::DVec3, tri: usize| if moved_object == Some(geom.object[tri]) { transform(p) } else { V3::cst(p) };
             reevaluate_diffracted_path(&d, &wedges[d.wedge], plane, point, &etas, geom, tx_p, rx_p, tx, rx, lambda)

@@ -2,7 +2,7 @@
 
 use crate::backend::{resolve, Backend, BackendChoice};
 use crate::candidates::{shoot_and_bounce, CandidateOptions};
-use crate::diffraction::{diffracted_path_coefficient, find_diffracted_paths, find_wedges, DiffractionOptions, PathInteraction};
+use crate::diffraction::{diffracted_path_coefficient, find_diffracted_paths, DiffractionOptions, PathInteraction};
 use crate::utd::WedgeMaterial;
 use crate::error::{Result, TraceError};
 use crate::field::{path_coefficient, FieldInteraction};
@@ -216,7 +216,7 @@ impl PathSolver {
             stats.rays_launched += rx_search.rays;
             stats.dropped_candidates += rx_search.dropped;
             let rx_legs = rx_search.chains;
-            let wedges = find_wedges(geom, o.edge_diffraction);
+            let wedges = crate::diffraction::wedges(geom, o.edge_diffraction);
             stats.wedges = wedges.wedges.len() as u64;
             stats.non_manifold_edges = wedges.non_manifold as u64;
             stats.contact_edges = wedges.contact as u64;
