@@ -306,12 +306,6 @@ fn vertex_gradients_match_finite_differences() {
     for (label, scene, tx, rx, depth, refr) in configurations() {
         let base = solve(&scene, tx, rx, depth, refr);
         let geom = SceneGeometry::new(&scene);
-        if refr.diffraction {
-            // refused, with an error naming the reason (docs/capabilities.md)
-            let e = path_vertex_gradients(&scene, &geom, &base, &Radio::isotropic(tx), &Radio::isotropic(rx), "box_a").unwrap_err();
-            assert!(e.to_string().contains("diffraction"), "{e}");
-            continue;
-        }
         for obj in ["box_a", "box_b", "ground"] {
             let g = path_vertex_gradients(&scene, &geom, &base, &Radio::isotropic(tx), &Radio::isotropic(rx), obj).unwrap();
             let nv = scene.object(obj).unwrap().mesh.vertices.len();

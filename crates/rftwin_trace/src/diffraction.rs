@@ -2,8 +2,8 @@
 //! diffracted paths `tx → (reflections) → edge → (reflections) → rx`.
 //!
 //! A **wedge** is a mesh edge shared by exactly two triangles of one object whose
-//! faces meet at a convex angle (exterior angle `nπ`, `1 < n ≤ 2`; flat and concave
-//! edges do not diffract in this model). Outward normals are the triangles' winding
+//! faces meet at a convex angle (exterior angle `nπ`, `1 < n ≤ 2`; flat — within
+//! [`FLAT_TOLERANCE`] — and concave edges do not diffract in this model). Outward normals are the triangles' winding
 //! normals, as everywhere in the tracer. With `edge_diffraction`, open mesh borders
 //! (edges of one triangle) are knife edges (`n = 2`).
 //!
@@ -30,8 +30,10 @@ use std::f64::consts::PI;
 /// A diffracting edge.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Wedge {
-    /// First end point of the edge [m].
+    /// First end point of the edge [m] (a mesh vertex).
     pub origin: DVec3,
+    /// Second end point [m] (a mesh vertex).
+    pub end: DVec3,
     /// Unit edge direction `ê` (from `origin`), with `n̂₀ × ê` pointing into face 0.
     pub edge: DVec3,
     /// Edge length [m].
@@ -57,6 +59,9 @@ impl Wedge {
         t >= -tol && t <= self.length + tol && (d - self.edge * t).length() <= tol
     }
 }
+
+/// Exterior angles within this of π [rad] count as flat (no wedge).
+pub const FLAT_TOLERANCE: f64 = 1e-3;
 
 /// The wedges of a scene and the edges left out.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -106,18 +111,18 @@ pub fn find_wedges(geom: &SceneGeometry, free_edges: bool) -> Wedges {
         match *tris.as_slice() {
             [t] if free_edges => {
                 let n0 = geom.normals[t as usize];
-                let (mut origin, mut edge) = (a, (b - a) / length);
+                let (mut origin, mut end, mut edge) = (a, b, (b - a) / length);
                 if n0.cross(edge).dot(centroid(t) - origin) < 0.0 {
-                    (origin, edge) = (b, -edge);
+                    (origin, end, edge) = (b, a, -edge);
                 }
-                out.wedges.push(Wedge { origin, edge, length, faces: [t, t], normals: [n0, -n0], n: 2.0 });
+                out.wedges.push(Wedge { origin, end, edge, length, faces: [t, t], normals: [n0, -n0], n: 2.0 });
             }
             [t0, t1] => {
                 let (t0, t1) = (t0.min(t1), t0.max(t1));
                 let (n0, nn) = (geom.normals[t0 as usize], geom.normals[t1 as usize]);
-                let (mut origin, mut edge) = (a, (b - a) / length);
+                let (mut origin, mut end, mut edge) = (a, b, (b - a) / length);
                 if n0.cross(edge).dot(centroid(t0) - origin) < 0.0 {
-                    (origin, edge) = (b, -edge);
+                    (origin, end, edge) = (b, a, -edge);
                 }
                 let t0_dir = n0.cross(edge);
                 let to_n = centroid(t1) - origin;
@@ -126,9 +131,11 @@ pub fn find_wedges(geom: &SceneGeometry, free_edges: bool) -> Wedges {
                 if angle < 0.0 {
                     angle += 2.0 * PI;
                 }
-                // flat (angle ≈ π) and concave (< π) edges do not diffract
-                if angle > PI + 1e-6 {
-                    convex.push(Wedge { origin, edge, length, faces: [t0, t1], normals: [n0, nn], n: (angle / PI).min(2.0) });
+                // flat and concave edges do not diffract; "flat" within 1e-3 rad, so that
+                // the diagonal of a slightly warped quad (f32 meshes, a moved vertex) is
+                // not a wedge
+                if angle > PI + FLAT_TOLERANCE {
+                    convex.push(Wedge { origin, end, edge, length, faces: [t0, t1], normals: [n0, nn], n: (angle / PI).min(2.0) });
                 }
             }
             [_] => {}
@@ -137,7 +144,7 @@ pub fn find_wedges(geom: &SceneGeometry, free_edges: bool) -> Wedges {
     }
     // contact edges out (one short ray each, in parallel)
     let resting: Vec<bool> =
-        convex.par_iter().map(|w| rests_on_other_surface(geom, w.faces, w.origin, w.origin + w.edge * w.length)).collect();
+        convex.par_iter().map(|w| rests_on_other_surface(geom, w.faces, w.origin, w.end)).collect();
     out.contact = resting.iter().filter(|&&r| r).count();
     out.wedges.extend(convex.into_iter().zip(resting).filter(|(_, r)| !r).map(|(w, _)| w));
     out

@@ -286,6 +286,7 @@ fn reevaluate_diffracted_path<const N: usize>(
     d: &DiffractedPath,
     wedge: &Wedge,
     plane: impl Fn(usize) -> (V3<Dual<N>>, Dual<N>),
+    // a vertex of triangle `tri` (the edge's end points are vertices of face 0)
     point: impl Fn(glam::DVec3, usize) -> V3<Dual<N>>,
     etas: &[(C<Dual<N>>, Dual<N>)],
     geom: &SceneGeometry,
@@ -312,14 +313,15 @@ fn reevaluate_diffracted_path<const N: usize>(
     // the wedge, moving with its object
     let [f0, fn_] = wedge.faces.map(|t| t as usize);
     let a = point(wedge.origin, f0);
-    let b = point(wedge.origin + wedge.edge * wedge.length, f0);
+    let b = point(wedge.end, f0);
     let edge = b.minus(a).normalize();
     let n0 = plane(f0).0;
     let (nn, n) = if f0 == fn_ {
         (n0.scale(-Dual::constant(1.0)), Dual::constant(2.0))
     } else {
         let nn = plane(fn_).0;
-        let centroid = point(geom.triangles[fn_].iter().sum::<glam::DVec3>() / 3.0, fn_);
+        let [c0, c1, c2] = geom.triangles[fn_].map(|v| point(v, fn_));
+        let centroid = c0.plus(c1).plus(c2).scale(Dual::constant(1.0 / 3.0));
         let to_n = centroid.minus(a);
         let t_n = to_n.minus(edge.scale(to_n.dot(edge))).normalize();
         let mut angle = crate::utd::atan2(t_n.dot(n0), t_n.dot(n0.cross(edge)));
@@ -485,8 +487,21 @@ pub fn path_vertex_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths,
     let mesh = &scene.objects()[o].mesh;
     let mut out = VertexPathGradients { object: o, total_power: vec![glam::DVec3::ZERO; mesh.vertices.len()], per_path: Vec::new() };
     let (tx_p, rx_p) = (V3::<Dual<9>>::cst(tx.position), V3::<Dual<9>>::cst(rx.position));
+    let mut wedges: Option<&[Wedge]> = None;
     for i in 0..paths.num_paths() {
-        let tris = path_triangles(paths, i, geom)?;
+        let diffracted = if paths.path(i).interactions.contains(&InteractionType::Diffraction) {
+            let wedges = *wedges.get_or_insert_with(|| &crate::diffraction::wedges(geom, true).wedges);
+            let d = diffracted_path_layout(paths, i, geom, wedges)?;
+            let w = wedges[d.wedge];
+            Some((d, w))
+        } else {
+            None
+        };
+        let tris = match &diffracted {
+            // the wedge's faces move the edge and its angle: both are differentiated
+            Some((d, w)) => d.triangles.iter().map(|&t| (t as usize, false)).chain(w.faces.iter().map(|&f| (f as usize, false))).collect(),
+            None => path_triangles(paths, i, geom)?,
+        };
         let mut entries: Vec<(u32, glam::DVec3, glam::DVec3)> = Vec::new();
         // each distinct triangle once: a pass makes all its occurrences in the path variable
         let mut actives: Vec<usize> = tris.iter().map(|t| t.0).filter(|&t| geom.object[t] as usize == o).collect();
@@ -508,7 +523,18 @@ pub fn path_vertex_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths,
                 let n = v[1].minus(v[0]).cross(v[2].minus(v[0])).normalize();
                 (n, n.dot(v[0]))
             };
-            let (tau, a) = reevaluate_path(&tris, plane, &etas, geom, tx_p, rx_p, tx, rx, lambda);
+            let (tau, a) = match &diffracted {
+                Some((d, w)) => {
+                    let point = |p: glam::DVec3, tri: usize| -> V3<Dual<9>> {
+                        match (0..3).find(|&k| tri == active && mesh.vertices[idx[k] as usize] == p) {
+                            Some(k) => V3([Dual::variable(p.x, 3 * k), Dual::variable(p.y, 3 * k + 1), Dual::variable(p.z, 3 * k + 2)]),
+                            None => V3::cst(p),
+                        }
+                    };
+                    reevaluate_diffracted_path(d, w, plane, point, &etas, geom, tx_p, rx_p, tx, rx, lambda)
+                }
+                None => reevaluate_path(&tris, plane, &etas, geom, tx_p, rx_p, tx, rx, lambda),
+            };
             check_reevaluation(paths, i, tau.v, C::new(a.re.v, a.im.v))?;
             let power = a.re * a.re + a.im * a.im;
             for (k, &vi) in idx.iter().enumerate() {
