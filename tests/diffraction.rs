@@ -158,3 +158,32 @@ fn interior_gradients_with_diffraction_integrate_across_a_reflection_boundary() 
         }
     }
 }
+
+#[test]
+fn diffraction_works_without_reflections_and_at_knife_edges_only_when_asked() {
+    // specular reflection off: the direct diffracted paths remain (the search then
+    // shoots its own rays from the transmitter)
+    let scene = block();
+    let tx = DVec3::new(-6.0, -2.0, 0.0);
+    let rx = receiver(0.6);
+    let o = SolverOptions { backend: BackendChoice::Cpu, frequency_hz: F, max_depth: 2, samples: 20_000, refraction: false, specular_reflection: false, diffraction: true, ..Default::default() };
+    let p = PathSolver::new(o).solve_scene(&scene, &Radio::isotropic(tx), &Radio::isotropic(rx)).unwrap();
+    let kinds: Vec<&[InteractionType]> = (0..p.num_paths()).map(|i| p.path(i).interactions).collect();
+    assert!(kinds.iter().all(|k| !k.contains(&InteractionType::Specular)), "{kinds:?}");
+    assert!(kinds.iter().any(|k| *k == [InteractionType::Diffraction]), "{kinds:?}");
+    assert_eq!(p.stats.wedges, 12);
+    // an open plate: its borders diffract only with edge_diffraction
+    let mut plate = Scene::new();
+    plate.add_material(RadioMaterial::custom("lossy", 5.24, 0.3, 0.3).unwrap()).unwrap();
+    plate.add_object("plate", Mesh::quad_xy(-1.0, 1.0, -1.0, 1.0, 0.0), "lossy").unwrap();
+    let (tx, rx) = (DVec3::new(-0.5, 0.2, 3.0), DVec3::new(0.3, -0.1, -2.0));
+    let solve = |edge_diffraction| {
+        let o = SolverOptions { backend: BackendChoice::Cpu, frequency_hz: F, max_depth: 1, samples: 20_000, refraction: false, diffraction: true, edge_diffraction, ..Default::default() };
+        PathSolver::new(o).solve_scene(&plate, &Radio::isotropic(tx), &Radio::isotropic(rx)).unwrap()
+    };
+    let (without, with) = (solve(false), solve(true));
+    let diffracted = |p: &Paths| (0..p.num_paths()).filter(|&i| p.path(i).interactions == [InteractionType::Diffraction]).count();
+    assert_eq!((without.stats.wedges, diffracted(&without)), (0, 0));
+    // four borders, each seen by both ends (the line of sight is blocked by the plate)
+    assert_eq!((with.stats.wedges, diffracted(&with)), (4, 4));
+}

@@ -74,6 +74,14 @@ pub struct PathSolver {
     pub options: SolverOptions,
 }
 
+/// Delay of the path through `points` (transmitter first, receiver last), its direction
+/// of departure and its direction of arrival (from the receiver towards the last vertex).
+fn delay_and_directions(points: &[DVec3]) -> (f64, DVec3, DVec3) {
+    let length: f64 = points.windows(2).map(|w| (w[1] - w[0]).length()).sum();
+    let n = points.len();
+    (length / SPEED_OF_LIGHT, (points[1] - points[0]).normalize(), (points[n - 2] - points[n - 1]).normalize())
+}
+
 fn check_finite(name: &'static str, v: DVec3) -> Result<()> {
     if v.is_finite() {
         Ok(())
@@ -173,10 +181,8 @@ impl PathSolver {
                     })
                     .collect();
                 let a = path_coefficient(&points, &inters, &tx.antenna, &rx.antenna, lambda);
-                let length: f64 = points.windows(2).map(|w| (w[1] - w[0]).length()).sum();
-                let k_tx = (points[1] - points[0]).normalize();
-                let k_rx = (points[points.len() - 2] - rx.position).normalize();
-                (length / SPEED_OF_LIGHT, a, k_tx, k_rx)
+                let (tau, k_tx, k_rx) = delay_and_directions(&points);
+                (tau, a, k_tx, k_rx)
             })
             .collect();
         #[cfg(feature = "gpu")]
@@ -199,100 +205,126 @@ impl PathSolver {
             paths.push(tau, a, k_tx, k_rx, &types, &objects, &prims, &r.vertices);
         }
         if o.diffraction && o.max_depth > 0 {
-            // Rays from both ends, reflecting only, one level deeper than a specular leg
-            // may be (the transmitter's are the candidate search's when it reflects;
-            // without specular reflection, the legs are empty and one level suffices).
-            let leg_depth = if o.specular_reflection { o.max_depth } else { 1 };
-            let leg_opts = CandidateOptions { max_depth: leg_depth, refraction: false, specular: true, ..cand_opts };
-            let shoot = |from: DVec3| -> Result<crate::candidates::Candidates> {
-                Ok(match backend {
-                    Backend::Cpu => shoot_and_bounce(geom, &materials, from, &leg_opts),
-                    #[cfg(feature = "gpu")]
-                    Backend::Gpu(ctx) => crate::candidates::shoot_and_bounce_gpu(ctx, geom, &materials, from, &leg_opts)?,
-                })
-            };
-            let tx_legs = if o.specular_reflection { candidates.chains.clone() } else { shoot(tx.position)?.chains };
-            let rx_search = shoot(rx.position)?;
-            stats.rays_launched += rx_search.rays;
-            stats.dropped_candidates += rx_search.dropped;
-            let rx_legs = rx_search.chains;
-            let wedges = crate::diffraction::wedges(geom, o.edge_diffraction);
-            stats.wedges = wedges.wedges.len() as u64;
-            stats.non_manifold_edges = wedges.non_manifold as u64;
-            stats.contact_edges = wedges.contact as u64;
-            let search = find_diffracted_paths(
-                geom,
-                &wedges.wedges,
-                &tx_legs,
-                &rx_legs,
-                tx.position,
-                rx.position,
-                &DiffractionOptions { max_depth: o.max_depth, lit_region: o.diffraction_lit_region },
-            );
-            stats.diffraction_candidates = search.candidates;
-            stats.rejected_diffraction_candidates = search.rejected;
-            let computed: Vec<_> = search
-                .paths
-                .par_iter()
-                .map(|d| {
-                    let w = &wedges.wedges[d.wedge];
-                    let (eta, thickness) = materials[geom.material[w.faces[0] as usize] as usize];
-                    let inters: Vec<PathInteraction> = d
-                        .triangles
-                        .iter()
-                        .enumerate()
-                        .map(|(k, &t)| {
-                            if k == d.position {
-                                PathInteraction::Wedge(w.frame(), WedgeMaterial { eta, thickness })
-                            } else {
-                                let (eta, thickness) = materials[geom.material[t as usize] as usize];
-                                PathInteraction::Surface(FieldInteraction { transmission: false, normal: V3::cst(geom.normals[t as usize]), eta, thickness })
-                            }
-                        })
-                        .collect();
-                    let mut points = vec![V3::cst(tx.position)];
-                    points.extend(d.vertices.iter().map(|v| V3::cst(*v)));
-                    points.push(V3::cst(rx.position));
-                    let a = diffracted_path_coefficient(&points, &inters, &tx.antenna, &rx.antenna, lambda);
-                    let pts: Vec<DVec3> = points.iter().map(|p| p.value()).collect();
-                    let length: f64 = pts.windows(2).map(|w| (w[1] - w[0]).length()).sum();
-                    let k_tx = (pts[1] - pts[0]).normalize();
-                    let k_rx = (pts[pts.len() - 2] - rx.position).normalize();
-                    (length / SPEED_OF_LIGHT, a, k_tx, k_rx)
-                })
-                .collect();
-            #[cfg(feature = "gpu")]
-            let computed = match backend {
-                Backend::Gpu(ctx) => {
-                    let gpu_paths: Vec<GpuPath> = search
-                        .paths
-                        .iter()
-                        .map(|d| {
-                            let inters = d
-                                .triangles
-                                .iter()
-                                .enumerate()
-                                .map(|(k, &t)| if k == d.position { gpu_wedge(geom, &materials, &wedges.wedges[d.wedge]) } else { gpu_surface(geom, &materials, t, false) })
-                                .collect();
-                            (d.vertices.clone(), inters)
-                        })
-                        .collect();
-                    let a = gpu_coefficients(ctx, &gpu_paths, tx, rx, lambda)?;
-                    computed.into_iter().zip(a).map(|((tau, _, k_tx, k_rx), a)| (tau, a, k_tx, k_rx)).collect()
-                }
-                Backend::Cpu => computed,
-            };
-            for (d, (tau, a, k_tx, k_rx)) in search.paths.iter().zip(computed) {
-                let types: Vec<InteractionType> =
-                    (0..d.triangles.len()).map(|k| if k == d.position { InteractionType::Diffraction } else { InteractionType::Specular }).collect();
-                let objects: Vec<u32> = d.triangles.iter().map(|&t| geom.object[t as usize]).collect();
-                let prims: Vec<u32> = d.triangles.iter().map(|&t| geom.local_index[t as usize]).collect();
-                paths.push(tau, a, k_tx, k_rx, &types, &objects, &prims, &d.vertices);
-            }
+            self.add_diffracted_paths(geom, &materials, tx, rx, &candidates.chains, backend, &cand_opts, &mut stats, &mut paths)?;
         }
         paths.stats = stats;
         paths.sort_by_delay();
         Ok(paths)
+    }
+
+    /// Adds the first-order diffracted paths (see [`crate::diffraction`]) to `paths`.
+    #[allow(clippy::too_many_arguments)]
+    fn add_diffracted_paths(
+        &self,
+        geom: &SceneGeometry,
+        materials: &[(Complex, f64)],
+        tx: &Radio,
+        rx: &Radio,
+        tx_chains: &[Box<[u32]>],
+        backend: Backend,
+        cand_opts: &CandidateOptions,
+        stats: &mut SolveStats,
+        paths: &mut Paths,
+    ) -> Result<()> {
+        let o = self.options;
+        let lambda = cand_opts.wavelength;
+        // Rays from both ends, reflecting only, one level deeper than a specular leg
+        // may be (the transmitter's are the candidate search's when it reflects;
+        // without specular reflection, the legs are empty and one level suffices).
+        let leg_depth = if o.specular_reflection { o.max_depth } else { 1 };
+        let leg_opts = CandidateOptions { max_depth: leg_depth, refraction: false, specular: true, ..*cand_opts };
+        let shoot = |from: DVec3| -> Result<crate::candidates::Candidates> {
+            Ok(match backend {
+                Backend::Cpu => shoot_and_bounce(geom, materials, from, &leg_opts),
+                #[cfg(feature = "gpu")]
+                Backend::Gpu(ctx) => crate::candidates::shoot_and_bounce_gpu(ctx, geom, materials, from, &leg_opts)?,
+            })
+        };
+        let own_tx_search;
+        let tx_legs: &[Box<[u32]>] = if o.specular_reflection {
+            tx_chains
+        } else {
+            own_tx_search = shoot(tx.position)?;
+            stats.rays_launched += own_tx_search.rays;
+            stats.dropped_candidates += own_tx_search.dropped;
+            &own_tx_search.chains
+        };
+        let rx_search = shoot(rx.position)?;
+        stats.rays_launched += rx_search.rays;
+        stats.dropped_candidates += rx_search.dropped;
+        let rx_legs = rx_search.chains;
+        let wedges = crate::diffraction::wedges(geom, o.edge_diffraction);
+        stats.wedges = wedges.wedges.len() as u64;
+        stats.non_manifold_edges = wedges.non_manifold as u64;
+        stats.contact_edges = wedges.contact as u64;
+        let search = find_diffracted_paths(
+            geom,
+            &wedges.wedges,
+            tx_legs,
+            &rx_legs,
+            tx.position,
+            rx.position,
+            &DiffractionOptions { max_depth: o.max_depth, lit_region: o.diffraction_lit_region },
+        );
+        stats.diffraction_candidates = search.candidates;
+        stats.rejected_diffraction_candidates = search.rejected;
+        let computed: Vec<_> = search
+            .paths
+            .par_iter()
+            .map(|d| {
+                let w = &wedges.wedges[d.wedge];
+                let (eta, thickness) = materials[geom.material[w.faces[0] as usize] as usize];
+                let inters: Vec<PathInteraction> = d
+                    .triangles
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &t)| {
+                        if k == d.position {
+                            PathInteraction::Wedge(w.frame(), WedgeMaterial { eta, thickness })
+                        } else {
+                            let (eta, thickness) = materials[geom.material[t as usize] as usize];
+                            PathInteraction::Surface(FieldInteraction { transmission: false, normal: V3::cst(geom.normals[t as usize]), eta, thickness })
+                        }
+                    })
+                    .collect();
+                let mut points = vec![V3::cst(tx.position)];
+                points.extend(d.vertices.iter().map(|v| V3::cst(*v)));
+                points.push(V3::cst(rx.position));
+                let a = diffracted_path_coefficient(&points, &inters, &tx.antenna, &rx.antenna, lambda);
+                let pts: Vec<DVec3> = points.iter().map(|p| p.value()).collect();
+                let (tau, k_tx, k_rx) = delay_and_directions(&pts);
+                (tau, a, k_tx, k_rx)
+            })
+            .collect();
+        #[cfg(feature = "gpu")]
+        let computed = match backend {
+            Backend::Gpu(ctx) => {
+                let gpu_paths: Vec<GpuPath> = search
+                    .paths
+                    .iter()
+                    .map(|d| {
+                        let inters = d
+                            .triangles
+                            .iter()
+                            .enumerate()
+                            .map(|(k, &t)| if k == d.position { gpu_wedge(geom, materials, &wedges.wedges[d.wedge]) } else { gpu_surface(geom, materials, t, false) })
+                            .collect();
+                        (d.vertices.clone(), inters)
+                    })
+                    .collect();
+                let a = gpu_coefficients(ctx, &gpu_paths, tx, rx, lambda)?;
+                computed.into_iter().zip(a).map(|((tau, _, k_tx, k_rx), a)| (tau, a, k_tx, k_rx)).collect()
+            }
+            Backend::Cpu => computed,
+        };
+        for (d, (tau, a, k_tx, k_rx)) in search.paths.iter().zip(computed) {
+            let types: Vec<InteractionType> =
+                (0..d.triangles.len()).map(|k| if k == d.position { InteractionType::Diffraction } else { InteractionType::Specular }).collect();
+            let objects: Vec<u32> = d.triangles.iter().map(|&t| geom.object[t as usize]).collect();
+            let prims: Vec<u32> = d.triangles.iter().map(|&t| geom.local_index[t as usize]).collect();
+            paths.push(tau, a, k_tx, k_rx, &types, &objects, &prims, &d.vertices);
+        }
+        Ok(())
     }
 
     /// Convenience: flattens `scene`, builds the BVH and solves.
