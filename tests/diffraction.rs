@@ -187,3 +187,12 @@ fn diffraction_works_without_reflections_and_at_knife_edges_only_when_asked() {
     // four borders, each seen by both ends (the line of sight is blocked by the plate)
     assert_eq!((with.stats.wedges, diffracted(&with)), (4, 4));
 }
+
+#[test]
+fn inconsistent_diffraction_settings_are_errors() {
+    let scene = block();
+    let (tx, rx) = (Radio::isotropic(DVec3::new(-6.0, -2.0, 0.0)), Radio::isotropic(receiver(0.5)));
+    let solve = |o: SolverOptions| PathSolver::new(SolverOptions { backend: BackendChoice::Cpu, samples: 1000, ..o }).solve_scene(&scene, &tx, &rx).map(|_| ()).unwrap_err().to_string();
+    assert!(solve(SolverOptions { diffraction: true, max_depth: 0, ..Default::default() }).contains("max_depth"));
+    assert!(solve(SolverOptions { edge_diffraction: true, diffraction: false, ..Default::default() }).contains("edge_diffraction"));
+}

@@ -104,6 +104,12 @@ impl PathSolver {
         if o.max_depth > 0 && o.samples == 0 && (o.specular_reflection || o.refraction || o.diffraction) {
             return Err(TraceError::InvalidInput { name: "samples", message: "must be > 0 when max_depth > 0".into() });
         }
+        if o.diffraction && o.max_depth == 0 {
+            return Err(TraceError::InvalidInput { name: "max_depth", message: "diffraction counts as an interaction: max_depth must be ≥ 1".into() });
+        }
+        if o.edge_diffraction && !o.diffraction {
+            return Err(TraceError::InvalidInput { name: "edge_diffraction", message: "needs diffraction = true".into() });
+        }
         if o.max_depth > 64 {
             return Err(TraceError::InvalidInput { name: "max_depth", message: format!("must be ≤ 64, got {}", o.max_depth) });
         }
