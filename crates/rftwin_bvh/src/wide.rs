@@ -110,7 +110,6 @@ impl Bvh4 {
             current,
             t_max: ray.t_max,
             near_side: [(ray.inv_d[0] < 0.0) as usize, (ray.inv_d[1] < 0.0) as usize, (ray.inv_d[2] < 0.0) as usize],
-            oi: [ray.o[0] * ray.inv_d[0], ray.o[1] * ray.inv_d[1], ray.o[2] * ray.inv_d[2]],
             ray: *ray,
             best: None,
         })
@@ -186,7 +185,6 @@ struct Lane {
     current: (u32, u32),
     t_max: f32,
     near_side: [usize; 3],
-    oi: [f32; 3],
     ray: Ray,
     best: Option<Hit>,
 }
@@ -199,7 +197,6 @@ impl Lane {
         self.current = root;
         self.t_max = ray.t_max;
         self.near_side = [(ray.inv_d[0] < 0.0) as usize, (ray.inv_d[1] < 0.0) as usize, (ray.inv_d[2] < 0.0) as usize];
-        self.oi = [ray.o[0] * ray.inv_d[0], ray.o[1] * ray.inv_d[1], ray.o[2] * ray.inv_d[2]];
         self.ray = *ray;
         self.best = None;
     }
@@ -224,9 +221,13 @@ impl Lane {
             let ns = self.near_side;
             // Four slab tests at once (glam's Vec4 is an SSE register on x86-64). Empty
             // slots have inverted boxes (min = +∞, max = −∞) and never pass; a NaN slab
-            // (a ray exactly on a box plane) fails or passes that one axis.
+            // (a ray exactly on a box plane) fails or passes that one axis. The form
+            // (bound − o) · (1/d) keeps an axis the ray is parallel to (1/d = ±∞) exact:
+            // ±∞ outside the slab, not the NaN of bound·(1/d) − o·(1/d), which would
+            // ignore that axis and let an axis-aligned ray visit every box it spans in
+            // the other one (measured: 160× slower on Munich).
             let slab = |axis: usize, side: usize| {
-                Vec4::from_array(node.bounds[axis][side]) * Vec4::splat(ray.inv_d[axis]) - Vec4::splat(self.oi[axis])
+                (Vec4::from_array(node.bounds[axis][side]) - Vec4::splat(ray.o[axis])) * Vec4::splat(ray.inv_d[axis])
             };
             let near = slab(0, ns[0]).max(slab(1, ns[1])).max(slab(2, ns[2])).max(Vec4::splat(ray.t_min));
             let far = (slab(0, 1 - ns[0]).min(slab(1, 1 - ns[1])).min(slab(2, 1 - ns[2])) * ROBUST_FAR).min(Vec4::splat(self.t_max));
