@@ -3,17 +3,20 @@
 //!
 //! A **wedge** is a mesh edge shared by exactly two triangles of one object whose
 //! faces meet at a convex angle (exterior angle `nπ`, `1 < n ≤ 2`; flat — within
-//! [`FLAT_TOLERANCE`] — and concave edges do not diffract in this model). Outward normals are the triangles' winding
-//! normals, as everywhere in the tracer. With `edge_diffraction`, open mesh borders
-//! (edges of one triangle) are knife edges (`n = 2`).
+//! [`FLAT_TOLERANCE`] — and concave edges do not diffract in this model), unless it
+//! rests on another object's surface (a contact edge). Outward normals are the
+//! triangles' winding normals, as everywhere in the tracer. With `edge_diffraction`,
+//! open mesh borders (edges of one triangle) are knife edges (`n = 2`). [`wedges`]
+//! caches them with the geometry.
 //!
-//! Paths are found by enumeration: for every pair of specular chains — one the
-//! transmitter's rays found, one the receiver's (reversed) — whose lengths sum to at
-//! most `max_depth − 1`, and every wedge, the diffraction point follows from Keller's
-//! law between the source image and the target image ([`crate::utd::keller_parameter`]);
-//! it must lie inside the edge with both images in the wedge's exterior, and the two
-//! specular legs are then resolved and checked for visibility by the image method
-//! ([`crate::image_method::resolve_chain`]). The field is [`crate::utd`]'s.
+//! Paths are found by enumeration: for every pair of specular legs — a chain the
+//! transmitter's rays found and one the receiver's (reversed) — whose lengths sum to at
+//! most `max_depth − 1`, and every wedge with a face plane that the rays after both legs
+//! hit, the diffraction point follows from Keller's law between the source image and
+//! the target image ([`crate::utd::keller_parameter`]); it must lie inside the edge with
+//! both images in the wedge's exterior, and the two legs are then resolved and checked
+//! for visibility by the image method ([`crate::image_method::resolve_chain`]). The
+//! field is [`crate::utd`]'s.
 
 use crate::field::{apply_interaction, CVec3, FieldInteraction};
 use crate::geometry::SceneGeometry;
