@@ -196,3 +196,19 @@ fn inconsistent_diffraction_settings_are_errors() {
     assert!(solve(SolverOptions { diffraction: true, max_depth: 0, ..Default::default() }).contains("max_depth"));
     assert!(solve(SolverOptions { edge_diffraction: true, diffraction: false, ..Default::default() }).contains("edge_diffraction"));
 }
+
+#[test]
+fn shadow_only_diffraction_keeps_the_shadow_region() {
+    // diffraction_lit_region = false keeps a diffracted path only where the edge hides
+    // the transmitter from the receiver (|φ − φ'| > π), as Sionna's option does
+    let scene = block();
+    let tx = DVec3::new(-6.0, -2.0, 0.0);
+    let isb = (2.0f64).atan2(10.0);
+    let count = |psi: f64, lit: bool| {
+        let o = SolverOptions { backend: BackendChoice::Cpu, frequency_hz: F, max_depth: 1, samples: 20_000, refraction: false, diffraction: true, diffraction_lit_region: lit, ..Default::default() };
+        let p = PathSolver::new(o).solve_scene(&scene, &Radio::isotropic(tx), &Radio::isotropic(receiver(psi))).unwrap();
+        (0..p.num_paths()).filter(|&i| p.path(i).interactions == [InteractionType::Diffraction] && (p.path(i).vertices[0] - DVec3::new(4.0, 0.0, 0.0)).length() < 1e-6).count()
+    };
+    assert_eq!((count(isb - 0.05, true), count(isb - 0.05, false)), (1, 0), "lit side");
+    assert_eq!((count(isb + 0.05, true), count(isb + 0.05, false)), (1, 1), "shadow side");
+}
