@@ -54,7 +54,8 @@ pub struct SolveStats {
     pub contact_edges: u64,
     /// (specular chain pair, wedge) combinations passing the geometric pre-test.
     pub diffraction_candidates: u64,
-    /// Of those, rejected by visibility or the lit-region setting.
+    /// Of those, rejected by visibility, the lit-region setting or a non-finite UTD
+    /// coefficient (a ray grazing along the edge).
     pub rejected_diffraction_candidates: u64,
 }
 

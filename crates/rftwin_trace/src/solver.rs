@@ -324,6 +324,12 @@ impl PathSolver {
             Backend::Cpu => computed,
         };
         for (d, (tau, a, k_tx, k_rx)) in search.paths.iter().zip(computed) {
+            // a ray along the edge itself (β₀ → 0) has no finite UTD coefficient: such a
+            // path is counted as rejected, not returned as NaN
+            if !(a.re.is_finite() && a.im.is_finite()) {
+                stats.rejected_diffraction_candidates += 1;
+                continue;
+            }
             let types: Vec<InteractionType> =
                 (0..d.triangles.len()).map(|k| if k == d.position { InteractionType::Diffraction } else { InteractionType::Specular }).collect();
             let objects: Vec<u32> = d.triangles.iter().map(|&t| geom.object[t as usize]).collect();
