@@ -64,10 +64,10 @@ fn canyon_xml_import_gives_the_same_paths() {
 
 /// First-order UTD diffraction (with reflections and refraction, depth 2) against
 /// Sionna RT 2.2.0: the same nine paths, τ within 1e-6 and vertices within 1 mm; the
-/// refraction path's coefficient within 1e-3. The diffracted coefficients are printed
-/// but not asserted: they differ from Sionna's (see docs/physics.md, "Edge
-/// diffraction"); this implementation's are checked by the continuity tests in
-/// tests/diffraction.rs instead.
+/// refraction path's coefficient within 1e-3; the total diffracted power within 5 %.
+/// The individual diffracted coefficients are printed but not asserted: several differ
+/// from Sionna's (see docs/physics.md, "Edge diffraction"); this implementation's are
+/// checked by the continuity tests in tests/diffraction.rs instead.
 #[test]
 fn canyon_diffraction_matches_sionna_geometry() {
     let (paths, refs) = solve_config("nlos_wood_d2_spec_refr_diff", &Scene::canyon(ItuMaterial::Wood));
@@ -80,4 +80,9 @@ fn canyon_diffraction_matches_sionna_geometry() {
     }
     let a_tol = |sig: &str| if sig.contains("diffraction") { f64::INFINITY } else { 1e-3 };
     assert_paths_match_with("diffraction", &paths, &refs, 1e-6, a_tol, 1e-3);
+    // the diffracted power in total (what a coverage map sees) agrees closely
+    let ours: f64 = (0..paths.num_paths()).filter(|&i| our_signature(&paths, i).contains("diffraction")).map(|i| paths.a[i].norm_sqr()).sum();
+    let theirs: f64 = refs.iter().filter(|r| r.sig.contains("diffraction")).map(|r| r.a.norm_sqr()).sum();
+    println!("diffracted power: {ours:.4e} vs Sionna {theirs:.4e} (ratio {:.4})", ours / theirs);
+    assert!((ours / theirs - 1.0).abs() < 0.05, "diffracted power {ours:e} vs {theirs:e}");
 }
