@@ -18,7 +18,7 @@
 //! for visibility by the image method ([`crate::image_method::resolve_chain`]). The
 //! field is [`crate::utd`]'s.
 
-use crate::field::{apply_interaction, CVec3, FieldInteraction};
+use crate::field::{apply_interaction, real, transport, FieldInteraction};
 use crate::geometry::SceneGeometry;
 use crate::image_method::{resolve_chain, source_images};
 use crate::utd::{apply_diffraction, diffraction_spreading, keller_parameter, WedgeFrame, WedgeMaterial};
@@ -363,24 +363,24 @@ pub enum PathInteraction<T = f64> {
 
 /// Coefficient `a` of a diffracted path through `points` = [tx, v₁, …, v_k, rx]:
 /// `(λ/4π) C_Rᵀ (Π M) C_T / √(s' s (s' + s))`, `s'` and `s` the path lengths before and
-/// after the diffraction (Sionna RT convention, no propagation phase).
+/// after the diffraction (Sionna RT convention, no propagation phase). Without a
+/// [`PathInteraction::Wedge`] it is the specular path's `(λ/4π) (1/L) C_Rᵀ (Π M) C_T`.
 pub fn diffracted_path_coefficient<T: Real>(points: &[V3<T>], interactions: &[PathInteraction<T>], tx: &Antenna, rx: &Antenna, lambda: f64) -> C<T> {
     debug_assert_eq!(points.len(), interactions.len() + 2);
-    let dirs: Vec<V3<T>> = points.windows(2).map(|w| w[1].minus(w[0]).normalize()).collect();
     let lens: Vec<T> = points.windows(2).map(|w| w[1].minus(w[0]).length()).collect();
-    let position = interactions.iter().position(|i| matches!(i, PathInteraction::Wedge(..))).unwrap_or(0);
-    let s_in = lens[..=position].iter().fold(T::zero(), |acc, &l| acc + l);
-    let s_out = lens[position + 1..].iter().fold(T::zero(), |acc, &l| acc + l);
-    let mut e = CVec3::from_real(tx.field_vector_generic(dirs[0]));
-    for (k, inter) in interactions.iter().enumerate() {
-        e = match inter {
-            PathInteraction::Surface(f) => apply_interaction(e, dirs[k], dirs[k + 1], f, lambda),
-            PathInteraction::Wedge(frame, material) => apply_diffraction(e, dirs[k], dirs[k + 1], frame, material, s_in, s_out, lambda),
-        };
-    }
-    let last = dirs[dirs.len() - 1];
-    let c_r = rx.field_vector_generic(last.scale(-T::one()));
-    e.dot_real(c_r) * C::new(diffraction_spreading(s_in, s_out, lambda), T::zero())
+    let sum = |l: &[T]| l.iter().fold(T::zero(), |acc, &x| acc + x);
+    let (s_in, s_out, spreading) = match interactions.iter().position(|i| matches!(i, PathInteraction::Wedge(..))) {
+        Some(p) => {
+            let (s_in, s_out) = (sum(&lens[..=p]), sum(&lens[p + 1..]));
+            (s_in, s_out, diffraction_spreading(s_in, s_out, lambda))
+        }
+        None => (T::zero(), T::zero(), T::cst(lambda / (4.0 * PI)) / sum(&lens)),
+    };
+    let e = transport(points, tx, rx, |k, e, k_i, k_o| match &interactions[k] {
+        PathInteraction::Surface(f) => apply_interaction(e, k_i, k_o, f, lambda),
+        PathInteraction::Wedge(frame, material) => apply_diffraction(e, k_i, k_o, frame, material, s_in, s_out, lambda),
+    });
+    e * real(spreading)
 }
 
 /// Finds the wedge a solved diffraction interaction refers to: the wedge with face 0

@@ -23,7 +23,8 @@ pub struct SlabCoefficients<T = f64> {
     pub t_tm: C<T>,
 }
 
-fn real<T: Real>(x: T) -> C<T> {
+/// A real number as a complex one.
+pub(crate) fn real<T: Real>(x: T) -> C<T> {
     C::new(x, T::zero())
 }
 
@@ -115,20 +116,27 @@ pub fn apply_interaction<T: Real>(e: CVec3<T>, k_i: V3<T>, k_o: V3<T>, inter: &F
     CVec3::scaled_real(x_te * e.dot_real(s), s).plus(&CVec3::scaled_real(x_tm * e.dot_real(p_i), p_o))
 }
 
+/// Polarised transport along `points` = [tx, v₁, …, v_k, rx]: `C_R(−k_last)ᵀ Π M_k C_T(k_first)`,
+/// where `apply(k, E, k_in, k_out)` is interaction `k`'s map of the field phasor. No
+/// spreading or normalisation (the callers add theirs).
+pub fn transport<T: Real>(points: &[V3<T>], tx: &Antenna, rx: &Antenna, mut apply: impl FnMut(usize, CVec3<T>, V3<T>, V3<T>) -> CVec3<T>) -> C<T> {
+    let dirs: Vec<V3<T>> = points.windows(2).map(|w| w[1].minus(w[0]).normalize()).collect();
+    let mut e = CVec3::from_real(tx.field_vector_generic(dirs[0]));
+    for k in 0..dirs.len() - 1 {
+        e = apply(k, e, dirs[k], dirs[k + 1]);
+    }
+    let last = dirs[dirs.len() - 1];
+    e.dot_real(rx.field_vector_generic(last.scale(-T::one())))
+}
+
 /// Coefficient `a` of a path through `points` = [tx, v₁, …, v_k, rx] with the given
 /// interactions (Sionna RT convention, no propagation phase):
 /// `a = (λ / 4π) (1 / L) C_R(−k_last)ᵀ Π M_k C_T(k_first)`, L the total length.
 pub fn path_coefficient_generic<T: Real>(points: &[V3<T>], interactions: &[FieldInteraction<T>], tx: &Antenna, rx: &Antenna, lambda: f64) -> C<T> {
     debug_assert_eq!(points.len(), interactions.len() + 2);
-    let dirs: Vec<V3<T>> = points.windows(2).map(|w| w[1].minus(w[0]).normalize()).collect();
     let length = points.windows(2).fold(T::zero(), |acc, w| acc + w[1].minus(w[0]).length());
-    let mut e = CVec3::from_real(tx.field_vector_generic(dirs[0]));
-    for (k, inter) in interactions.iter().enumerate() {
-        e = apply_interaction(e, dirs[k], dirs[k + 1], inter, lambda);
-    }
-    let last = dirs[dirs.len() - 1];
-    let c_r = rx.field_vector_generic(last.scale(-T::one()));
-    e.dot_real(c_r) * real(T::cst(lambda / (4.0 * PI)) / length)
+    let e = transport(points, tx, rx, |k, e, k_i, k_o| apply_interaction(e, k_i, k_o, &interactions[k], lambda));
+    e * real(T::cst(lambda / (4.0 * PI)) / length)
 }
 
 /// [`path_coefficient_generic`] in `f64` for world points and f64 interactions.

@@ -255,8 +255,7 @@ fn diffracted_path_layout(paths: &Paths, i: usize, geom: &SceneGeometry, wedges:
     let mut triangles = Vec::with_capacity(p.interactions.len());
     let mut position = None;
     for k in 0..p.interactions.len() {
-        let obj = p.objects[k] as usize;
-        let tri = geom.triangle_index(obj, p.primitives[k] as usize).ok_or_else(|| bad(format!("object {obj} / primitive {} not in the scene", p.primitives[k])))?;
+        let tri = interaction_triangle(paths, i, k, geom)?;
         match p.interactions[k] {
             InteractionType::Specular => {}
             InteractionType::Diffraction if position.is_none() => position = Some(k),
@@ -269,6 +268,21 @@ fn diffracted_path_layout(paths: &Paths, i: usize, geom: &SceneGeometry, wedges:
     let wedge = wedge_of(wedges, triangles[position], p.vertices[position], tol)
         .ok_or_else(|| bad("its diffraction point lies on no wedge of this scene; were the paths solved on this scene?".into()))?;
     Ok(DiffractedPath { vertices: p.vertices.to_vec(), triangles, position, wedge })
+}
+
+/// Vertices of a specular chain traced back from `start` towards its far end: `planes`
+/// in order from `start` outwards, `images[j]` the far end mirrored in the first `j`
+/// planes counted from the far end (so `images[planes.len()]` is the image the first
+/// segment aims at; a refraction leaves the image unchanged).
+fn back_trace<const N: usize>(start: V3<Dual<N>>, planes: &[(V3<Dual<N>>, Dual<N>)], images: &[V3<Dual<N>>]) -> Vec<V3<Dual<N>>> {
+    let mut cur = start;
+    let mut out = Vec::with_capacity(planes.len());
+    for (k, (n, off)) in planes.iter().enumerate() {
+        let dir = images[planes.len() - k].minus(cur);
+        cur = cur.plus(dir.scale((*off - n.dot(cur)) / n.dot(dir)));
+        out.push(cur);
+    }
+    out
 }
 
 /// Mirror image of `p` in the plane `(n, d)`.
@@ -334,24 +348,11 @@ fn reevaluate_diffracted_path<const N: usize>(
     let r_img = rx_images[rx_images.len() - 1];
     let t = keller_parameter(a, edge, s_img, r_img).unwrap_or(Dual::constant(0.0));
     let q = a.plus(edge.scale(t));
-    // back-trace both legs from the edge
-    let back_trace = |planes: &[(V3<Dual<N>>, Dual<N>)], images: &[V3<Dual<N>>]| -> Vec<V3<Dual<N>>> {
-        // planes in order from the edge outwards; images[k] is the end point mirrored in
-        // the planes beyond plane k
-        let mut cur = q;
-        let mut out = Vec::with_capacity(planes.len());
-        for (k, (pn, off)) in planes.iter().enumerate() {
-            let dir = images[planes.len() - k].minus(cur);
-            let s = (*off - pn.dot(cur)) / pn.dot(dir);
-            cur = cur.plus(dir.scale(s));
-            out.push(cur);
-        }
-        out
-    };
+    // both legs back-traced from the edge
     let pre_rev: Vec<(V3<Dual<N>>, Dual<N>)> = planes_pre.iter().rev().copied().collect();
-    let mut pre_verts = back_trace(&pre_rev, &tx_images);
+    let mut pre_verts = back_trace(q, &pre_rev, &tx_images);
     pre_verts.reverse();
-    let post_verts = back_trace(&planes_post, &rx_images);
+    let post_verts = back_trace(q, &planes_post, &rx_images);
     let mut points = vec![tx_p];
     points.extend_from_slice(&pre_verts);
     points.push(q);
@@ -370,15 +371,19 @@ fn reevaluate_diffracted_path<const N: usize>(
     (length / Dual::constant(SPEED_OF_LIGHT), coefficient)
 }
 
+/// Global triangle of interaction `k` of path `i`.
+fn interaction_triangle(paths: &Paths, i: usize, k: usize, geom: &SceneGeometry) -> Result<usize> {
+    let p = paths.path(i);
+    let (obj, prim) = (p.objects[k] as usize, p.primitives[k] as usize);
+    geom.triangle_index(obj, prim).ok_or_else(|| TraceError::InvalidInput { name: "paths", message: format!("path {i} refers to object {obj} / primitive {prim} not in the scene") })
+}
+
 /// Global triangle and refraction flag of every interaction of path `i`.
 fn path_triangles(paths: &Paths, i: usize, geom: &SceneGeometry) -> Result<Vec<(usize, bool)>> {
     let p = paths.path(i);
     (0..p.interactions.len())
         .map(|k| {
-            let obj = p.objects[k] as usize;
-            let tri = geom.triangle_index(obj, p.primitives[k] as usize).ok_or_else(|| {
-                TraceError::InvalidInput { name: "paths", message: format!("path {i} refers to object {obj} / primitive {} not in the scene", p.primitives[k]) }
-            })?;
+            let tri = interaction_triangle(paths, i, k, geom)?;
             let transmission = match p.interactions[k] {
                 InteractionType::Specular => false,
                 InteractionType::Refraction => true,
@@ -437,17 +442,11 @@ fn reevaluate_path<const N: usize>(
     let mut images = vec![tx_p];
     for (n, d, f) in &planes {
         let prev = images[images.len() - 1];
-        images.push(if f.transmission { prev } else { prev.minus(n.scale((n.dot(prev) - *d) * Dual::constant(2.0))) });
+        images.push(if f.transmission { prev } else { mirror(prev, *n, *d) });
     }
-    let mut verts = vec![rx_p; planes.len()];
-    let mut cur = rx_p;
-    for j in (0..planes.len()).rev() {
-        let (n, d, _) = planes[j];
-        let dir = images[j + 1].minus(cur);
-        let t = (d - n.dot(cur)) / n.dot(dir);
-        cur = cur.plus(dir.scale(t));
-        verts[j] = cur;
-    }
+    let reversed: Vec<(V3<Dual<N>>, Dual<N>)> = planes.iter().rev().map(|p| (p.0, p.1)).collect();
+    let mut verts = back_trace(rx_p, &reversed, &images);
+    verts.reverse();
     let mut points = vec![tx_p];
     points.extend_from_slice(&verts);
     points.push(rx_p);

@@ -74,12 +74,27 @@ pub struct PathSolver {
     pub options: SolverOptions,
 }
 
-/// Delay of the path through `points` (transmitter first, receiver last), its direction
-/// of departure and its direction of arrival (from the receiver towards the last vertex).
-fn delay_and_directions(points: &[DVec3]) -> (f64, DVec3, DVec3) {
+/// `[tx, vertices…, rx]`.
+fn end_to_end(tx: DVec3, vertices: &[DVec3], rx: DVec3) -> Vec<DVec3> {
+    let mut points = Vec::with_capacity(vertices.len() + 2);
+    points.push(tx);
+    points.extend_from_slice(vertices);
+    points.push(rx);
+    points
+}
+
+/// Appends the path with interactions `types` on the global `triangles` at `vertices`;
+/// its delay and directions (departure, and arrival from the receiver towards the last
+/// vertex) in f64.
+#[allow(clippy::too_many_arguments)]
+fn push_path(paths: &mut Paths, geom: &SceneGeometry, tx: DVec3, rx: DVec3, a: Complex, types: &[InteractionType], triangles: &[u32], vertices: &[DVec3]) {
+    let points = end_to_end(tx, vertices, rx);
     let length: f64 = points.windows(2).map(|w| (w[1] - w[0]).length()).sum();
     let n = points.len();
-    (length / SPEED_OF_LIGHT, (points[1] - points[0]).normalize(), (points[n - 2] - points[n - 1]).normalize())
+    let (k_tx, k_rx) = ((points[1] - points[0]).normalize(), (points[n - 2] - points[n - 1]).normalize());
+    let objects: Vec<u32> = triangles.iter().map(|&t| geom.object[t as usize]).collect();
+    let prims: Vec<u32> = triangles.iter().map(|&t| geom.local_index[t as usize]).collect();
+    paths.push(length / SPEED_OF_LIGHT, a, k_tx, k_rx, types, &objects, &prims, vertices);
 }
 
 fn check_finite(name: &'static str, v: DVec3) -> Result<()> {
@@ -132,10 +147,8 @@ impl PathSolver {
         let eps = geom.eps();
 
         if o.los && (rx.position - tx.position).length() > eps && !geom.occluded(tx.position, rx.position, [None, None], eps) {
-            let k = (rx.position - tx.position).normalize();
             let a = path_coefficient(&[tx.position, rx.position], &[], &tx.antenna, &rx.antenna, lambda);
-            let tau = (rx.position - tx.position).length() / SPEED_OF_LIGHT;
-            paths.push(tau, a, k, -k, &[], &[], &[], &[]);
+            push_path(&mut paths, geom, tx.position, rx.position, a, &[], &[], &[]);
         }
 
         let cand_opts = CandidateOptions {
@@ -170,47 +183,38 @@ impl PathSolver {
                 stats.duplicate_paths += 1;
             }
         }
-        let computed: Vec<_> = unique
-            .par_iter()
-            .map(|r| {
-                let mut points = Vec::with_capacity(r.vertices.len() + 2);
-                points.push(tx.position);
-                points.extend_from_slice(&r.vertices);
-                points.push(rx.position);
-                let inters: Vec<FieldInteraction> = r
-                    .triangles
-                    .iter()
-                    .zip(&r.refraction)
-                    .map(|(&t, &refr)| {
-                        let (eta, thickness) = materials[geom.material[t as usize] as usize];
-                        FieldInteraction { transmission: refr, normal: V3::cst(geom.normals[t as usize]), eta, thickness }
-                    })
-                    .collect();
-                let a = path_coefficient(&points, &inters, &tx.antenna, &rx.antenna, lambda);
-                let (tau, k_tx, k_rx) = delay_and_directions(&points);
-                (tau, a, k_tx, k_rx)
-            })
-            .collect();
-        #[cfg(feature = "gpu")]
-        let computed = match backend {
+        // coefficients on the backend that asked for them; delays and directions in f64
+        let coefficients: Vec<Complex> = match backend {
+            Backend::Cpu => unique
+                .par_iter()
+                .map(|r| {
+                    let inters: Vec<FieldInteraction> = r
+                        .triangles
+                        .iter()
+                        .zip(&r.refraction)
+                        .map(|(&t, &refr)| {
+                            let (eta, thickness) = materials[geom.material[t as usize] as usize];
+                            FieldInteraction { transmission: refr, normal: V3::cst(geom.normals[t as usize]), eta, thickness }
+                        })
+                        .collect();
+                    path_coefficient(&end_to_end(tx.position, &r.vertices, rx.position), &inters, &tx.antenna, &rx.antenna, lambda)
+                })
+                .collect(),
+            #[cfg(feature = "gpu")]
             Backend::Gpu(ctx) => {
                 let gpu_paths: Vec<GpuPath> = unique
                     .iter()
-                    .map(|r| (r.vertices.clone(), r.triangles.iter().zip(&r.refraction).map(|(&t, &refr)| gpu_surface(geom, &materials, t, refr)).collect()))
+                    .map(|r| (r.vertices.as_slice(), r.triangles.iter().zip(&r.refraction).map(|(&t, &refr)| gpu_surface(geom, &materials, t, refr)).collect()))
                     .collect();
-                let a = gpu_coefficients(ctx, &gpu_paths, tx, rx, lambda)?;
-                computed.into_iter().zip(a).map(|((tau, _, k_tx, k_rx), a)| (tau, a, k_tx, k_rx)).collect()
+                gpu_coefficients(ctx, &gpu_paths, tx, rx, lambda)?
             }
-            Backend::Cpu => computed,
         };
-        for (r, (tau, a, k_tx, k_rx)) in unique.iter().zip(computed) {
+        for (r, a) in unique.iter().zip(coefficients) {
             let types: Vec<InteractionType> =
                 r.refraction.iter().map(|&t| if t { InteractionType::Refraction } else { InteractionType::Specular }).collect();
-            let objects: Vec<u32> = r.triangles.iter().map(|&t| geom.object[t as usize]).collect();
-            let prims: Vec<u32> = r.triangles.iter().map(|&t| geom.local_index[t as usize]).collect();
-            paths.push(tau, a, k_tx, k_rx, &types, &objects, &prims, &r.vertices);
+            push_path(&mut paths, geom, tx.position, rx.position, a, &types, &r.triangles, &r.vertices);
         }
-        if o.diffraction && o.max_depth > 0 {
+        if o.diffraction {
             self.add_diffracted_paths(geom, &materials, tx, rx, &candidates.chains, backend, &cand_opts, &mut stats, &mut paths)?;
         }
         paths.stats = stats;
@@ -274,36 +278,31 @@ impl PathSolver {
         );
         stats.diffraction_candidates = search.candidates;
         stats.rejected_diffraction_candidates = search.rejected;
-        let computed: Vec<_> = search
-            .paths
-            .par_iter()
-            .map(|d| {
-                let w = &wedges.wedges[d.wedge];
-                let (eta, thickness) = materials[geom.material[w.faces[0] as usize] as usize];
-                let inters: Vec<PathInteraction> = d
-                    .triangles
-                    .iter()
-                    .enumerate()
-                    .map(|(k, &t)| {
-                        if k == d.position {
-                            PathInteraction::Wedge(w.frame(), WedgeMaterial { eta, thickness })
-                        } else {
-                            let (eta, thickness) = materials[geom.material[t as usize] as usize];
-                            PathInteraction::Surface(FieldInteraction { transmission: false, normal: V3::cst(geom.normals[t as usize]), eta, thickness })
-                        }
-                    })
-                    .collect();
-                let mut points = vec![V3::cst(tx.position)];
-                points.extend(d.vertices.iter().map(|v| V3::cst(*v)));
-                points.push(V3::cst(rx.position));
-                let a = diffracted_path_coefficient(&points, &inters, &tx.antenna, &rx.antenna, lambda);
-                let pts: Vec<DVec3> = points.iter().map(|p| p.value()).collect();
-                let (tau, k_tx, k_rx) = delay_and_directions(&pts);
-                (tau, a, k_tx, k_rx)
-            })
-            .collect();
-        #[cfg(feature = "gpu")]
-        let computed = match backend {
+        let coefficients: Vec<Complex> = match backend {
+            Backend::Cpu => search
+                .paths
+                .par_iter()
+                .map(|d| {
+                    let w = &wedges.wedges[d.wedge];
+                    let (eta, thickness) = materials[geom.material[w.faces[0] as usize] as usize];
+                    let inters: Vec<PathInteraction> = d
+                        .triangles
+                        .iter()
+                        .enumerate()
+                        .map(|(k, &t)| {
+                            if k == d.position {
+                                PathInteraction::Wedge(w.frame(), WedgeMaterial { eta, thickness })
+                            } else {
+                                let (eta, thickness) = materials[geom.material[t as usize] as usize];
+                                PathInteraction::Surface(FieldInteraction { transmission: false, normal: V3::cst(geom.normals[t as usize]), eta, thickness })
+                            }
+                        })
+                        .collect();
+                    let points: Vec<V3<f64>> = end_to_end(tx.position, &d.vertices, rx.position).into_iter().map(V3::cst).collect();
+                    diffracted_path_coefficient(&points, &inters, &tx.antenna, &rx.antenna, lambda)
+                })
+                .collect(),
+            #[cfg(feature = "gpu")]
             Backend::Gpu(ctx) => {
                 let gpu_paths: Vec<GpuPath> = search
                     .paths
@@ -315,15 +314,13 @@ impl PathSolver {
                             .enumerate()
                             .map(|(k, &t)| if k == d.position { gpu_wedge(geom, materials, &wedges.wedges[d.wedge]) } else { gpu_surface(geom, materials, t, false) })
                             .collect();
-                        (d.vertices.clone(), inters)
+                        (d.vertices.as_slice(), inters)
                     })
                     .collect();
-                let a = gpu_coefficients(ctx, &gpu_paths, tx, rx, lambda)?;
-                computed.into_iter().zip(a).map(|((tau, _, k_tx, k_rx), a)| (tau, a, k_tx, k_rx)).collect()
+                gpu_coefficients(ctx, &gpu_paths, tx, rx, lambda)?
             }
-            Backend::Cpu => computed,
         };
-        for (d, (tau, a, k_tx, k_rx)) in search.paths.iter().zip(computed) {
+        for (d, a) in search.paths.iter().zip(coefficients) {
             // a ray along the edge itself (β₀ → 0) has no finite UTD coefficient: such a
             // path is counted as rejected, not returned as NaN
             if !(a.re.is_finite() && a.im.is_finite()) {
@@ -332,9 +329,7 @@ impl PathSolver {
             }
             let types: Vec<InteractionType> =
                 (0..d.triangles.len()).map(|k| if k == d.position { InteractionType::Diffraction } else { InteractionType::Specular }).collect();
-            let objects: Vec<u32> = d.triangles.iter().map(|&t| geom.object[t as usize]).collect();
-            let prims: Vec<u32> = d.triangles.iter().map(|&t| geom.local_index[t as usize]).collect();
-            paths.push(tau, a, k_tx, k_rx, &types, &objects, &prims, &d.vertices);
+            push_path(paths, geom, tx.position, rx.position, a, &types, &d.triangles, &d.vertices);
         }
         Ok(())
     }
@@ -349,7 +344,7 @@ impl PathSolver {
 /// One path for the GPU field kernel: its interaction points (without the end points)
 /// and interactions.
 #[cfg(feature = "gpu")]
-type GpuPath = (Vec<DVec3>, Vec<rftwin_gpu::field::FieldInteractionGpu>);
+type GpuPath<'a> = (&'a [DVec3], Vec<rftwin_gpu::field::FieldInteractionGpu>);
 
 /// A reflection or refraction on triangle `t` for the GPU field kernel.
 #[cfg(feature = "gpu")]

@@ -15,7 +15,7 @@
 //! Everything is generic over [`Real`] so the same code gives exact forward-mode
 //! derivatives in [`rftwin_core::dual::Dual`] numbers.
 
-use crate::field::{slab_coefficients, CVec3};
+use crate::field::{real, slab_coefficients, CVec3};
 use num_complex::Complex as C;
 use rftwin_core::dual::{Real, V3};
 use std::f64::consts::PI;
@@ -124,7 +124,7 @@ pub fn transition_generic<T: Real>(x: T) -> C<T> {
     let xv = x.value();
     let f = transition(xv);
     if xv <= 0.0 {
-        return C::new(T::zero(), T::zero());
+        return real(T::zero());
     }
     let df = transition_derivative(xv);
     let dx = x - T::cst(xv);
@@ -213,13 +213,13 @@ fn utd_term<T: Real>(sign: f64, beta: T, n: T, k_l: T) -> C<T> {
     if eps.value().abs() < 1e-9 {
         let e4 = C::new(T::cst((PI / 4.0).cos()), T::cst((PI / 4.0).sin()));
         let sq = (k_l * T::cst(2.0 * PI)).sqrt() * T::cst(eps.value().signum());
-        let inner = C::new(sq, T::zero()) - e4 * C::new(k_l * eps * T::cst(2.0), T::zero());
-        return inner * e4 * C::new(n, T::zero());
+        let inner = real(sq) - e4 * real(k_l * eps * T::cst(2.0));
+        return inner * e4 * real(n);
     }
     // a^± = 2 cos²((2πnN^± − β)/2)
     let c = (n * T::cst(2.0 * PI * big_n) - beta) * T::cst(0.5);
     let a = c.cos() * c.cos() * T::cst(2.0);
-    transition_generic(k_l * a) * C::new(cot(arg), T::zero())
+    transition_generic(k_l * a) * real(cot(arg))
 }
 
 /// Rotation of a Jones vector's reference frame (propagation `k`) from basis vector
@@ -234,7 +234,7 @@ fn rotator<T: Real>(k: V3<T>, from: V3<T>, to: V3<T>) -> [[T; 2]; 2] {
 type M2<T> = [[C<T>; 2]; 2];
 
 fn mat_mul<T: Real>(a: &M2<T>, b: &M2<T>) -> M2<T> {
-    let mut o = [[C::new(T::zero(), T::zero()); 2]; 2];
+    let mut o = [[real(T::zero()); 2]; 2];
     for (i, row) in o.iter_mut().enumerate() {
         for (j, v) in row.iter_mut().enumerate() {
             *v = a[i][0] * b[0][j] + a[i][1] * b[1][j];
@@ -244,7 +244,7 @@ fn mat_mul<T: Real>(a: &M2<T>, b: &M2<T>) -> M2<T> {
 }
 
 fn real_mat<T: Real>(m: [[T; 2]; 2]) -> M2<T> {
-    m.map(|r| r.map(|x| C::new(x, T::zero())))
+    m.map(|r| r.map(real))
 }
 
 /// Applies the UTD wedge diffraction to field phasor `e` (transverse to `k_i`):
@@ -279,7 +279,7 @@ pub fn apply_diffraction<T: Real>(
     let d3 = utd_term(1.0, sum, n, k_l);
     let d4 = utd_term(-1.0, sum, n, k_l);
     // −e^{−jπ/4} / (2n √(2πk) sin β₀)
-    let factor = C::new(T::cst(-(PI / 4.0).cos()), T::cst((PI / 4.0).sin())) / C::new(n * T::cst(2.0 * (2.0 * PI * k).sqrt()) * sin_b, T::zero());
+    let factor = C::new(T::cst(-(PI / 4.0).cos()), T::cst((PI / 4.0).sin())) / real(n * T::cst(2.0 * (2.0 * PI * k).sqrt()) * sin_b);
 
     // Edge-fixed bases: φ̂' = k_i × ê, φ̂ = −k_o × ê (second vectors k × first).
     let phi_hat_in = k_i.cross(edge).normalize();
@@ -290,7 +290,7 @@ pub fn apply_diffraction<T: Real>(
         let c = slab_coefficients(material.eta, material.thickness, lambda, cos_theta);
         let w_in = real_mat(rotator(k_i, phi_hat_in, s_face));
         let w_out = real_mat(rotator(k_o, s_face, phi_hat_out));
-        let zero = C::new(T::zero(), T::zero());
+        let zero = real(T::zero());
         let r = [[c.r_te * d * factor, zero], [zero, c.r_tm * d * factor]];
         mat_mul(&w_out, &mat_mul(&r, &w_in))
     };
