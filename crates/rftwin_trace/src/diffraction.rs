@@ -384,7 +384,10 @@ pub fn diffracted_path_coefficient<T: Real>(points: &[V3<T>], interactions: &[Pa
 }
 
 /// Finds the wedge a solved diffraction interaction refers to: the wedge with face 0
-/// (or face n) `triangle` whose edge holds `vertex`.
-pub fn wedge_of(wedges: &[Wedge], triangle: u32, vertex: DVec3, tol: f64) -> Option<usize> {
-    wedges.iter().position(|w| w.faces.contains(&triangle) && w.contains(vertex, tol))
+/// (or face n) `triangle` whose edge holds `vertex` — among the cached wedges, the
+/// knife edges consulted (and found) only when no wedge matches.
+pub fn wedge_at(geom: &SceneGeometry, triangle: u32, vertex: DVec3) -> Option<Wedge> {
+    let tol = 1e-6 * geom.scale.max(1.0);
+    let find = |free_edges| wedges(geom, free_edges).wedges.iter().find(|w| w.faces.contains(&triangle) && w.contains(vertex, tol)).copied();
+    find(false).or_else(|| find(true))
 }

@@ -17,7 +17,7 @@
 //! `material/<name>/thickness` (1).
 
 use crate::error::{Result, TraceError};
-use crate::diffraction::{diffracted_path_coefficient, wedge_of, DiffractedPath, PathInteraction, Wedge};
+use crate::diffraction::{diffracted_path_coefficient, wedge_at, PathInteraction, Wedge};
 use crate::field::{path_coefficient_generic, FieldInteraction};
 use crate::utd::{keller_parameter, WedgeFrame, WedgeMaterial};
 use crate::geometry::SceneGeometry;
@@ -224,13 +224,11 @@ pub fn path_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths, tx: &R
             constant_plane(geom, tri)
         }
     };
-    let mut wedges: Option<&[Wedge]> = None;
     for i in 0..paths.num_paths() {
         let (tau, a) = if paths.path(i).interactions.contains(&InteractionType::Diffraction) {
-            let wedges = *wedges.get_or_insert_with(|| &crate::diffraction::wedges(geom, true).wedges);
-            let d = diffracted_path_layout(paths, i, geom, wedges)?;
+            let d = diffracted_path_layout(paths, i, geom)?;
             let point = |p: glam::DVec3, tri: usize| if moved_object == Some(geom.object[tri]) { transform(p) } else { V3::cst(p) };
-            reevaluate_diffracted_path(&d, &wedges[d.wedge], plane, point, &etas, geom, tx_p, rx_p, tx, rx, lambda)
+            reevaluate_diffracted_path(&d, plane, point, &etas, geom, tx_p, rx_p, tx, rx, lambda)
         } else {
             let tris = path_triangles(paths, i, geom)?;
             reevaluate_path(&tris, plane, &etas, geom, tx_p, rx_p, tx, rx, lambda)
@@ -247,9 +245,17 @@ pub fn path_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths, tx: &R
     Ok(out)
 }
 
-/// The interactions of diffracted path `i`: its triangles, the diffraction's position
-/// and its wedge.
-fn diffracted_path_layout(paths: &Paths, i: usize, geom: &SceneGeometry, wedges: &[Wedge]) -> Result<DiffractedPath> {
+/// A solved diffracted path as its re-evaluation needs it.
+struct Diffracted {
+    /// Global triangle of each interaction (a face of the wedge for the diffraction).
+    triangles: Vec<u32>,
+    /// Index of the diffraction among the interactions.
+    position: usize,
+    wedge: Wedge,
+}
+
+/// The interactions of diffracted path `i` and its wedge.
+fn diffracted_path_layout(paths: &Paths, i: usize, geom: &SceneGeometry) -> Result<Diffracted> {
     let p = paths.path(i);
     let bad = |m: String| TraceError::InvalidInput { name: "paths", message: format!("path {i}: {m}") };
     let mut triangles = Vec::with_capacity(p.interactions.len());
@@ -264,10 +270,9 @@ fn diffracted_path_layout(paths: &Paths, i: usize, geom: &SceneGeometry, wedges:
         triangles.push(tri as u32);
     }
     let position = position.ok_or_else(|| bad("no diffraction".into()))?;
-    let tol = 1e-6 * geom.scale.max(1.0);
-    let wedge = wedge_of(wedges, triangles[position], p.vertices[position], tol)
+    let wedge = wedge_at(geom, triangles[position], p.vertices[position])
         .ok_or_else(|| bad("its diffraction point lies on no wedge of this scene; were the paths solved on this scene?".into()))?;
-    Ok(DiffractedPath { vertices: p.vertices.to_vec(), triangles, position, wedge })
+    Ok(Diffracted { triangles, position, wedge })
 }
 
 /// Vertices of a specular chain traced back from `start` towards its far end: `planes`
@@ -297,8 +302,7 @@ fn mirror<const N: usize>(p: V3<Dual<N>>, n: V3<Dual<N>>, d: Dual<N>) -> V3<Dual
 /// [`diffracted_path_coefficient`].
 #[allow(clippy::too_many_arguments)]
 fn reevaluate_diffracted_path<const N: usize>(
-    d: &DiffractedPath,
-    wedge: &Wedge,
+    d: &Diffracted,
     plane: impl Fn(usize) -> (V3<Dual<N>>, Dual<N>),
     // a vertex of triangle `tri` (the edge's end points are vertices of face 0)
     point: impl Fn(glam::DVec3, usize) -> V3<Dual<N>>,
@@ -325,6 +329,7 @@ fn reevaluate_diffracted_path<const N: usize>(
         rx_images.push(mirror(rx_images[rx_images.len() - 1], *n, *off));
     }
     // the wedge, moving with its object
+    let wedge = &d.wedge;
     let [f0, fn_] = wedge.faces.map(|t| t as usize);
     let a = point(wedge.origin, f0);
     let b = point(wedge.end, f0);
@@ -486,19 +491,15 @@ pub fn path_vertex_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths,
     let mesh = &scene.objects()[o].mesh;
     let mut out = VertexPathGradients { object: o, total_power: vec![glam::DVec3::ZERO; mesh.vertices.len()], per_path: Vec::new() };
     let (tx_p, rx_p) = (V3::<Dual<9>>::cst(tx.position), V3::<Dual<9>>::cst(rx.position));
-    let mut wedges: Option<&[Wedge]> = None;
     for i in 0..paths.num_paths() {
         let diffracted = if paths.path(i).interactions.contains(&InteractionType::Diffraction) {
-            let wedges = *wedges.get_or_insert_with(|| &crate::diffraction::wedges(geom, true).wedges);
-            let d = diffracted_path_layout(paths, i, geom, wedges)?;
-            let w = wedges[d.wedge];
-            Some((d, w))
+            Some(diffracted_path_layout(paths, i, geom)?)
         } else {
             None
         };
         let tris = match &diffracted {
             // the wedge's faces move the edge and its angle: both are differentiated
-            Some((d, w)) => d.triangles.iter().map(|&t| (t as usize, false)).chain(w.faces.iter().map(|&f| (f as usize, false))).collect(),
+            Some(d) => d.triangles.iter().map(|&t| (t as usize, false)).chain(d.wedge.faces.iter().map(|&f| (f as usize, false))).collect(),
             None => path_triangles(paths, i, geom)?,
         };
         let mut entries: Vec<(u32, glam::DVec3, glam::DVec3)> = Vec::new();
@@ -523,14 +524,14 @@ pub fn path_vertex_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths,
                 (n, n.dot(v[0]))
             };
             let (tau, a) = match &diffracted {
-                Some((d, w)) => {
+                Some(d) => {
                     let point = |p: glam::DVec3, tri: usize| -> V3<Dual<9>> {
                         match (0..3).find(|&k| tri == active && mesh.vertices[idx[k] as usize] == p) {
                             Some(k) => V3([Dual::variable(p.x, 3 * k), Dual::variable(p.y, 3 * k + 1), Dual::variable(p.z, 3 * k + 2)]),
                             None => V3::cst(p),
                         }
                     };
-                    reevaluate_diffracted_path(d, w, plane, point, &etas, geom, tx_p, rx_p, tx, rx, lambda)
+                    reevaluate_diffracted_path(d, plane, point, &etas, geom, tx_p, rx_p, tx, rx, lambda)
                 }
                 None => reevaluate_path(&tris, plane, &etas, geom, tx_p, rx_p, tx, rx, lambda),
             };
