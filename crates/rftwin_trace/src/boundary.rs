@@ -168,7 +168,8 @@ pub fn boundary_samples(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts
         e0 + (e1 - e0) * lam
     };
     // 2. visibility of each point from the centre and the first hit beyond it
-    let hits: Vec<Option<Option<crate::geometry::SceneHit>>> = match resolve(b.backend)? {
+    let backend = resolve(b.backend)?;
+    let hits: Vec<Option<Option<crate::geometry::SceneHit>>> = match backend {
         Backend::Cpu => points
             .iter()
             .map(|pt| {
@@ -248,7 +249,6 @@ pub fn boundary_samples(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts
         pending.push(Pending { edge: ei, lam, n_e, tri, x, density: model.density(tri, x) });
     }
     // 4. their velocities relative to the material, per coordinate
-    let backend = resolve(b.backend)?;
     let rates: Vec<Option<([DVec3; 5], DVec3)>> = match backend {
         Backend::Cpu => pending.iter().map(|q| dual_rates(scene, geom, &edges[q.edge], q)).collect(),
         #[cfg(feature = "gpu")]

@@ -268,22 +268,25 @@ pub fn find_diffracted_paths(
             by_plane.entry(pn).or_default().push(wi);
         }
     }
-    // (specular leg, planes its rays hit next)
-    type Leg = (Vec<u32>, Vec<u32>);
-    let legs = |next: &HashMap<&[u32], Vec<u32>>| -> Vec<Leg> {
-        let mut v: Vec<Leg> = next.iter().filter(|(c, _)| c.len() <= budget).map(|(c, p)| (c.to_vec(), p.clone())).collect();
-        v.sort_unstable();
+    // (specular leg, planes its rays hit next, image of its end point in its mirrors)
+    type Leg = (Vec<u32>, Vec<u32>, DVec3);
+    let legs = |next: &HashMap<&[u32], Vec<u32>>, from: DVec3| -> Vec<Leg> {
+        let mut v: Vec<Leg> = next
+            .iter()
+            .filter(|(c, _)| c.len() <= budget)
+            .map(|(c, p)| (c.to_vec(), p.clone(), *source_images(geom, c, from).last().unwrap_or(&from)))
+            .collect();
+        v.sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
         v
     };
-    let (pres, posts) = (legs(&next_tx), legs(&next_rx));
+    let (pres, posts) = (legs(&next_tx, tx), legs(&next_rx, rx));
     let pairs: Vec<(&Leg, &Leg)> =
         pres.iter().flat_map(|p| posts.iter().filter(move |q| p.0.len() + q.0.len() <= budget).map(move |q| (p, q))).collect();
     let eps = geom.eps();
     let results: Vec<(u64, u64, Vec<DiffractedPath>)> = pairs
         .par_iter()
-        .map(|&((p, p_planes), (q, q_planes))| {
-            let s_img = *source_images(geom, p, tx).last().unwrap_or(&tx);
-            let r_img = *source_images(geom, q, rx).last().unwrap_or(&rx);
+        .map(|&((p, p_planes, s_img), (q, q_planes, r_img))| {
+            let (s_img, r_img) = (*s_img, *r_img);
             let (mut cands, mut rejected, mut found) = (0u64, 0u64, Vec::new());
             // wedges with a face on a plane seen after p and one seen after q
             let mut tried: Vec<usize> = p_planes.iter().filter_map(|pl| by_plane.get(pl)).flatten().copied().collect();
