@@ -77,8 +77,13 @@ fn mean_reflection(tri: u32, cos_theta: f32) -> f32 {
     return 0.5 * (length(c.r_te) + length(c.r_tm));
 }
 
+// Width in cos θ of the grazing taper of the diffuse floor (scattering::GRAZING_TAPER).
+const GRAZING_TAPER: f32 = 0.1;
+
+// (1 − k_d) cos θ + k_d τ(cos θ), τ(c) = 1 − (1 − c/c_g)² below c_g, 1 above.
 fn lobe(cos_theta: f32) -> f32 {
-    return (1.0 - params.diffuse) * cos_theta + params.diffuse;
+    let u = max(1.0 - cos_theta / GRAZING_TAPER, 0.0);
+    return (1.0 - params.diffuse) * cos_theta + params.diffuse * (1.0 - u * u);
 }
 
 fn occluded(a: vec3<f32>, b: vec3<f32>, skip: u32) -> bool {

@@ -11,11 +11,12 @@
 //!
 //! Scattering model (monostatic geometry, documented in `docs/physics.md`): a
 //! physical-optics amplitude per unit area
-//! `f(x) = λ / ((4π)^{3/2} d²) · (2√π / λ) · |R̄(θ)| · ((1 − k_d) cos θ + k_d)`,
+//! `f(x) = λ / ((4π)^{3/2} d²) · (2√π / λ) · |R̄(θ)| · ((1 − k_d) cos θ + k_d τ(cos θ))`,
 //! with `R̄` the TE/TM-averaged slab reflection magnitude of the material at incidence θ
 //! and `k_d` a diffuse share. A flat facet integrated coherently gives the physical-optics
 //! radar cross-section `4π A² / λ²` at normal incidence (the specular lobe emerges from
-//! the coherent sum); `k_d` keeps a floor at oblique incidence. An optional second
+//! the coherent sum); `k_d` keeps a floor at oblique incidence, which the taper τ
+//! ([`GRAZING_TAPER`]) takes to zero at grazing. An optional second
 //! bounce follows each sample's mirror direction ([`SecondBounceSample`]).
 
 use crate::backend::{resolve, Backend, BackendChoice};
@@ -26,6 +27,7 @@ use glam::DVec3;
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 use rftwin_core::constants::wavelength;
+use rftwin_core::dual::Real;
 use rftwin_core::{Complex, Echo, Scene};
 use std::f64::consts::PI;
 
@@ -142,10 +144,35 @@ impl ScatteringResult {
     }
 }
 
+/// Width, in cos θ, of the grazing taper of the diffuse floor: below `cos θ = 0.1`
+/// (θ > 84.3°) the floor falls to zero as `1 − (1 − cos θ / 0.1)²`.
+///
+/// Without it a facet of a closed mesh would carry `k_d f A` up to the instant it turns
+/// past grazing and nothing after — a jump in the received signal at every facet flip,
+/// which no interior or boundary term of a faceted surface captures (its smooth-surface
+/// counterpart is a terminator term that needs the surface's curvature). With it, a
+/// facet's contribution vanishes continuously at grazing, as any reciprocal diffuse
+/// model's does (Lambert's amplitude goes as cos θ), so gradients of solver (B) need no
+/// term for facet flips.
+pub const GRAZING_TAPER: f64 = 0.1;
+
+/// Angular factor `g(θ) = (1 − k_d) cos θ + k_d τ(cos θ)` of the scattering density, with
+/// the grazing taper `τ(c) = 1 − (1 − c/c_g)²` below `c_g` = [`GRAZING_TAPER`] and 1
+/// above (continuous with its first derivative).
+pub fn lobe<T: Real>(cos_theta: T, diffuse: f64) -> T {
+    let floor = if cos_theta.value() < GRAZING_TAPER {
+        let u = T::cst(1.0) - cos_theta * T::cst(1.0 / GRAZING_TAPER);
+        T::cst(1.0) - u * u
+    } else {
+        T::cst(1.0)
+    };
+    T::cst(1.0 - diffuse) * cos_theta + T::cst(diffuse) * floor
+}
+
 /// Scattering amplitude per unit area `f(x)` (see the module docs).
 pub fn scattering_density(lambda: f64, distance: f64, cos_theta: f64, reflection: f64, diffuse: f64) -> f64 {
     let spreading = lambda / ((4.0 * PI).powf(1.5) * distance * distance);
-    spreading * (2.0 * PI.sqrt() / lambda) * reflection * ((1.0 - diffuse) * cos_theta + diffuse)
+    spreading * (2.0 * PI.sqrt() / lambda) * reflection * lobe(cos_theta, diffuse)
 }
 
 /// Samples the surfaces of `scene` visible from `center`.
@@ -331,7 +358,7 @@ impl<'a> Model<'a> {
     }
 
     fn lobe(&self, cos: f64) -> f64 {
-        (1.0 - self.opts.diffuse) * cos + self.opts.diffuse
+        lobe(cos, self.opts.diffuse)
     }
 
     /// The sample at `point` on `triangle`, hit by the ray from the centre.
@@ -441,4 +468,30 @@ pub fn barycentric(p: DVec3, v0: DVec3, v1: DVec3, v2: DVec3) -> [f64; 2] {
         return [0.0, 0.0];
     }
     [(d22 * w1 - d12 * w2) / den, (d11 * w2 - d12 * w1) / den]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rftwin_core::dual::Dual;
+
+    #[test]
+    fn lobe_vanishes_at_grazing_and_is_c1_at_the_taper() {
+        for kd in [0.0, 0.1, 0.3, 1.0] {
+            assert_eq!(lobe(0.0, kd), 0.0);
+            // above the taper: the untapered floor
+            for c in [0.1, 0.5, 1.0] {
+                assert!((lobe(c, kd) - ((1.0 - kd) * c + kd)).abs() < 1e-15);
+            }
+            // value and slope continuous at c_g; slope against central differences below it
+            let h = 1e-7;
+            let slope = |c: f64| lobe(Dual::<1>::variable(c, 0), kd).d[0];
+            let (below, above) = (slope(GRAZING_TAPER - 1e-12), slope(GRAZING_TAPER + 1e-12));
+            assert!((below - above).abs() < 1e-9, "k_d {kd}: slope {below} vs {above}");
+            for c in [0.01, 0.05, 0.09] {
+                let fd = (lobe(c + h, kd) - lobe(c - h, kd)) / (2.0 * h);
+                assert!((slope(c) - fd).abs() < 1e-6, "k_d {kd}, cos {c}: {} vs {fd}", slope(c));
+            }
+        }
+    }
 }

@@ -57,7 +57,7 @@ fn sample_echo<T: Real>(v: [V3<T>; 3], area0: f64, bary: [f64; 2], w0: f64, cent
     let mag = |z: C<T>| (z.re * z.re + z.im * z.im).sqrt();
     let reflection = (mag(c.r_te) + mag(c.r_tm)) * T::cst(0.5);
     let spreading = T::cst(lambda / (4.0 * PI).powf(1.5) * 2.0 * PI.sqrt() / lambda) / (d * d);
-    let density = spreading * reflection * (T::cst(1.0 - diffuse) * cos_t + T::cst(diffuse));
+    let density = spreading * reflection * crate::scattering::lobe(cos_t, diffuse);
     (x, density * T::cst(w0) * area / T::cst(area0))
 }
 
