@@ -144,32 +144,77 @@ fn dvec(v: glam::DVec3, variable: bool) -> V3<D> {
     }
 }
 
-/// Interior gradients of `paths` (solved from `scene` / `geom` with `tx`, `rx`) with
-/// respect to `param`.
-pub fn path_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths, tx: &Radio, rx: &Radio, param: &GradientParam) -> Result<PathGradients> {
-    let f = paths.frequency_hz;
-    let lambda = wavelength(f);
-    let moved_object = match param {
-        GradientParam::ObjectTranslation(n) | GradientParam::ObjectRotation(n) | GradientParam::ObjectScale(n) => Some(scene.object_index(n)? as u32),
-        _ => None,
-    };
-    // x' = c + M (x − c) + t for vertices of the moved object, in dual numbers.
-    let pivot = moved_object.map(|o| {
-        let m = &scene.objects()[o as usize].mesh;
-        m.vertices.iter().sum::<glam::DVec3>() / m.vertices.len().max(1) as f64
-    });
-    let transform = |v: glam::DVec3| -> V3<D> {
-        let c = pivot.unwrap_or(glam::DVec3::ZERO);
-        let r = V3::<D>::cst(v - c);
-        let moved = match param {
-            GradientParam::ObjectTranslation(_) => r.plus(dvec(glam::DVec3::ZERO, true)),
-            GradientParam::ObjectScale(_) => {
-                V3([r.0[0] * D::variable(1.0, 0), r.0[1] * D::variable(1.0, 1), r.0[2] * D::variable(1.0, 2)])
+/// A scene parameter as dual numbers: the moved object's vertices and planes, the
+/// materials' η and thicknesses, the end points — each with the parameter's components
+/// as variables `0..components`.
+pub(crate) struct Perturbation {
+    param: GradientParam,
+    moved_object: Option<u32>,
+    pivot: glam::DVec3,
+    /// `(η, thickness)` per material.
+    pub(crate) etas: Vec<(C<D>, D)>,
+    pub(crate) tx_p: V3<D>,
+    pub(crate) rx_p: V3<D>,
+}
+
+impl Perturbation {
+    pub(crate) fn new(scene: &Scene, frequency_hz: f64, tx: glam::DVec3, rx: glam::DVec3, param: &GradientParam) -> Result<Self> {
+        let f = frequency_hz;
+        let moved_object = match param {
+            GradientParam::ObjectTranslation(n) | GradientParam::ObjectRotation(n) | GradientParam::ObjectScale(n) => Some(scene.object_index(n)? as u32),
+            _ => None,
+        };
+        let pivot = moved_object.map_or(glam::DVec3::ZERO, |o| {
+            let m = &scene.objects()[o as usize].mesh;
+            m.vertices.iter().sum::<glam::DVec3>() / m.vertices.len().max(1) as f64
+        });
+        let material_param = match param {
+            GradientParam::MaterialEpsR(n) | GradientParam::MaterialSigma(n) | GradientParam::MaterialThickness(n) => {
+                let i = scene.materials().iter().position(|m| &m.name == n).ok_or_else(|| TraceError::InvalidInput {
+                    name: "gradient parameter",
+                    message: format!(
+                        "no material named '{n}' (materials: {})",
+                        scene.materials().iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                })?;
+                Some(i)
             }
+            _ => None,
+        };
+        // η of every material, with the requested component as variable 0.
+        let omega_eps0 = 2.0 * PI * f * VACUUM_PERMITTIVITY;
+        let etas: Vec<(C<D>, D)> = scene
+            .materials()
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let (eps, sigma) = m.eps_r_sigma(f)?;
+                let (mut e, mut s, mut d) = (D::constant(eps), D::constant(sigma), D::constant(m.thickness));
+                if material_param == Some(i) {
+                    match param {
+                        GradientParam::MaterialEpsR(_) => e = D::variable(eps, 0),
+                        GradientParam::MaterialSigma(_) => s = D::variable(sigma, 0),
+                        _ => d = D::variable(m.thickness, 0),
+                    }
+                }
+                Ok((C::new(e, -s / D::constant(omega_eps0)), d))
+            })
+            .collect::<Result<_>>()?;
+        let tx_p = dvec(tx, *param == GradientParam::TxPosition);
+        let rx_p = dvec(rx, *param == GradientParam::RxPosition);
+        Ok(Perturbation { param: param.clone(), moved_object, pivot, etas, tx_p, rx_p })
+    }
+
+    /// `x' = c + M (x − c) + t` for a vertex of the moved object.
+    fn transform(&self, v: glam::DVec3) -> V3<D> {
+        let c = self.pivot;
+        let r = V3::<D>::cst(v - c);
+        let moved = match self.param {
+            GradientParam::ObjectTranslation(_) => r.plus(dvec(glam::DVec3::ZERO, true)),
+            GradientParam::ObjectScale(_) => V3([r.0[0] * D::variable(1.0, 0), r.0[1] * D::variable(1.0, 1), r.0[2] * D::variable(1.0, 2)]),
             _ => {
                 // R = Rz(γ) Ry(β) Rx(α) applied as Rx, then Ry, then Rz
                 let (a, b, g) = (D::variable(0.0, 0), D::variable(0.0, 1), D::variable(0.0, 2));
-                use rftwin_core::dual::Real;
                 let [x, y, z] = r.0;
                 let (y, z) = (y * a.cos() - z * a.sin(), y * a.sin() + z * a.cos());
                 let (x, z) = (x * b.cos() + z * b.sin(), -(x * b.sin()) + z * b.cos());
@@ -178,60 +223,46 @@ pub fn path_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths, tx: &R
             }
         };
         V3::<D>::cst(c).plus(moved)
-    };
-    let material_param = match param {
-        GradientParam::MaterialEpsR(n) | GradientParam::MaterialSigma(n) | GradientParam::MaterialThickness(n) => {
-            let i = scene.materials().iter().position(|m| &m.name == n).ok_or_else(|| TraceError::InvalidInput {
-                name: "gradient parameter",
-                message: format!(
-                    "no material named '{n}' (materials: {})",
-                    scene.materials().iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
-                ),
-            })?;
-            Some(i)
+    }
+
+    /// Point `p` of triangle `tri`, moving with the triangle's object.
+    pub(crate) fn point(&self, geom: &SceneGeometry, p: glam::DVec3, tri: usize) -> V3<D> {
+        if self.moved_object == Some(geom.object[tri]) {
+            self.transform(p)
+        } else {
+            V3::cst(p)
         }
-        _ => None,
-    };
-    // η of every material, with the requested component as variable 0.
-    let omega_eps0 = 2.0 * PI * f * VACUUM_PERMITTIVITY;
-    let etas: Vec<(C<D>, D)> = scene
-        .materials()
-        .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            let (eps, sigma) = m.eps_r_sigma(f)?;
-            let (mut e, mut s, mut d) = (D::constant(eps), D::constant(sigma), D::constant(m.thickness));
-            if material_param == Some(i) {
-                match param {
-                    GradientParam::MaterialEpsR(_) => e = D::variable(eps, 0),
-                    GradientParam::MaterialSigma(_) => s = D::variable(sigma, 0),
-                    _ => d = D::variable(m.thickness, 0),
-                }
-            }
-            Ok((C::new(e, -s / D::constant(omega_eps0)), d))
-        })
-        .collect::<Result<_>>()?;
-    let tx_p = dvec(tx.position, *param == GradientParam::TxPosition);
-    let rx_p = dvec(rx.position, *param == GradientParam::RxPosition);
-    let nc = param.components();
-    let mut out = PathGradients { param: param.clone(), components: nc, tau: Vec::new(), a: Vec::new(), power: Vec::new(), total_power: vec![0.0; nc] };
-    let plane = |tri: usize| -> (V3<D>, D) {
-        if moved_object == Some(geom.object[tri]) {
-            let [v0, v1, v2] = geom.triangles[tri].map(transform);
+    }
+
+    /// Unit normal and offset of triangle `tri`'s plane.
+    pub(crate) fn plane(&self, geom: &SceneGeometry, tri: usize) -> (V3<D>, D) {
+        if self.moved_object == Some(geom.object[tri]) {
+            let [v0, v1, v2] = geom.triangles[tri].map(|v| self.transform(v));
             let n = v1.minus(v0).cross(v2.minus(v0)).normalize();
             (n, n.dot(v0))
         } else {
             constant_plane(geom, tri)
         }
-    };
+    }
+}
+
+/// Interior gradients of `paths` (solved from `scene` / `geom` with `tx`, `rx`) with
+/// respect to `param`.
+pub fn path_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths, tx: &Radio, rx: &Radio, param: &GradientParam) -> Result<PathGradients> {
+    let lambda = wavelength(paths.frequency_hz);
+    let pert = Perturbation::new(scene, paths.frequency_hz, tx.position, rx.position, param)?;
+    let (etas, tx_p, rx_p) = (&pert.etas, pert.tx_p, pert.rx_p);
+    let nc = param.components();
+    let mut out = PathGradients { param: param.clone(), components: nc, tau: Vec::new(), a: Vec::new(), power: Vec::new(), total_power: vec![0.0; nc] };
+    let plane = |tri: usize| pert.plane(geom, tri);
     for i in 0..paths.num_paths() {
         let (tau, a) = if paths.path(i).interactions.contains(&InteractionType::Diffraction) {
             let d = diffracted_path_layout(paths, i, geom)?;
-            let point = |p: glam::DVec3, tri: usize| if moved_object == Some(geom.object[tri]) { transform(p) } else { V3::cst(p) };
-            reevaluate_diffracted_path(&d, plane, point, &etas, geom, tx_p, rx_p, tx, rx, lambda)
+            let point = |p: glam::DVec3, tri: usize| pert.point(geom, p, tri);
+            reevaluate_diffracted_path(&d, plane, point, etas, geom, tx_p, rx_p, tx, rx, lambda)
         } else {
             let tris = path_triangles(paths, i, geom)?;
-            reevaluate_path(&tris, plane, &etas, geom, tx_p, rx_p, tx, rx, lambda)
+            reevaluate_path(&tris, plane, etas, geom, tx_p, rx_p, tx, rx, lambda)
         };
         check_reevaluation(paths, i, tau.v, C::new(a.re.v, a.im.v))?;
         let power = a.re * a.re + a.im * a.im;
@@ -444,10 +475,21 @@ fn reevaluate_path<const N: usize>(
             (n, d, FieldInteraction { transmission, normal: n, eta, thickness })
         })
         .collect();
+    let points = path_points(&planes.iter().map(|p| (p.0, p.1, p.2.transmission)).collect::<Vec<_>>(), tx_p, rx_p);
+    let inters: Vec<FieldInteraction<Dual<N>>> = planes.iter().map(|p| p.2).collect();
+    let a = path_coefficient_generic(&points, &inters, &tx.antenna, &rx.antenna, lambda);
+    let length = points.windows(2).fold(Dual::constant(0.0), |acc, w| acc + w[1].minus(w[0]).length());
+    (length / Dual::constant(SPEED_OF_LIGHT), a)
+}
+
+/// End points and interaction points of a path through `planes` (unit normal, offset,
+/// refraction flag; source to target order): images of the source in the mirror
+/// planes, then a back-trace from the target.
+pub(crate) fn path_points<const N: usize>(planes: &[(V3<Dual<N>>, Dual<N>, bool)], tx_p: V3<Dual<N>>, rx_p: V3<Dual<N>>) -> Vec<V3<Dual<N>>> {
     let mut images = vec![tx_p];
-    for (n, d, f) in &planes {
+    for (n, d, transmission) in planes {
         let prev = images[images.len() - 1];
-        images.push(if f.transmission { prev } else { mirror(prev, *n, *d) });
+        images.push(if *transmission { prev } else { mirror(prev, *n, *d) });
     }
     let reversed: Vec<(V3<Dual<N>>, Dual<N>)> = planes.iter().rev().map(|p| (p.0, p.1)).collect();
     let mut verts = back_trace(rx_p, &reversed, &images);
@@ -455,10 +497,7 @@ fn reevaluate_path<const N: usize>(
     let mut points = vec![tx_p];
     points.extend_from_slice(&verts);
     points.push(rx_p);
-    let inters: Vec<FieldInteraction<Dual<N>>> = planes.iter().map(|p| p.2).collect();
-    let a = path_coefficient_generic(&points, &inters, &tx.antenna, &rx.antenna, lambda);
-    let length = points.windows(2).fold(Dual::constant(0.0), |acc, w| acc + w[1].minus(w[0]).length());
-    (length / Dual::constant(SPEED_OF_LIGHT), a)
+    points
 }
 
 /// Derivatives of channel paths with respect to the vertex positions of one object.

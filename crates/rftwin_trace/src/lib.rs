@@ -18,6 +18,7 @@ pub mod backend;
 pub mod boundary;
 pub mod candidates;
 pub mod channel;
+pub mod coverage;
 pub mod diffraction;
 pub mod error;
 pub mod field;

@@ -1,0 +1,583 @@
+//! Cell-averaged coverage of solver (A) and its gradient, boundary term included.
+//!
+//! A coverage map's cell holds the incoherent path gain averaged over the cell,
+//! `P̄ = (1/|C|) ∫_C Σ_i |a_i(r)|² dr`. For a point receiver, `Σ|a_i|²` jumps where a
+//! path appears or disappears (a reflection point runs off its face, a segment is
+//! blocked); averaged over a cell, those jumps become a smooth function of the scene
+//! whose derivative has a boundary term:
+//!
+//! `∂P̄/∂θ = (1/|C|) ∫_C Σ_i ∂|a_i|²/∂θ dr + (1/|C|) Σ_i ∫_{Γ_i ∩ C} ±|a_i|² v_n dl`,
+//!
+//! with `Γ_i` the curves in the receiver plane where path `i` is born or dies and `v_n`
+//! their normal velocity. The estimate integrates exactly along `m` scan lines per cell
+//! (constant y, midpoint rule in y): on each line the receivers at `m` points per cell
+//! are solved; wherever a path (its chain of mirror planes) is valid at one point and
+//! not at the next, the crossing `x*` is found by bisection with
+//! [`crate::image_method::resolve_chain`], the constraint that switches there is
+//! identified — a reflection or refraction point on the border edge of its face, or a
+//! segment grazing an occluder's edge — and, with that constraint `c(x, θ) = 0` in dual
+//! numbers, `∂x*/∂θ = −(∂c/∂θ) / (∂c/∂x)`. The crossing adds
+//! `(P(x*⁻) − P(x*⁺)) ∂x*/∂θ / (m Δx)` to its cell: exact in x, so the term converges
+//! as the midpoint rule does in y. A path born and dead between two neighbouring points
+//! is not seen (neither endpoint has it); `m` sets the resolution.
+//!
+//! Paths: LoS, specular reflections and refractions. Diffracted paths are smooth where
+//! the others jump (see `docs/capabilities.md`) but have boundaries of their own; the
+//! boundary term is refused for a solver with diffraction on.
+
+use crate::candidates::REFRACTION_CODE;
+use crate::error::{Result, TraceError};
+use crate::field::{path_coefficient, FieldInteraction};
+use crate::geometry::SceneGeometry;
+use crate::gradients::{path_gradients, path_points, GradientParam, Perturbation};
+use crate::image_method::{resolve_chain, source_images, ResolvedChain};
+use crate::solver::PathSolver;
+use glam::DVec3;
+use rayon::prelude::*;
+use rftwin_core::constants::wavelength;
+use rftwin_core::dual::{Dual, V3};
+use rftwin_core::{Antenna, Complex, InteractionType, Paths, Radio, Scene};
+
+/// A grid of receiver cells in the horizontal plane `z`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellGrid {
+    /// x extent `[min, max]` [m].
+    pub x: [f64; 2],
+    /// y extent `[min, max]` [m].
+    pub y: [f64; 2],
+    /// Height of the receivers [m].
+    pub z: f64,
+    /// Cells along x and y.
+    pub cells: [usize; 2],
+    /// `m`: scan lines per cell (along y) and receivers per cell on each line (along x).
+    pub per_cell: usize,
+}
+
+impl CellGrid {
+    /// Cell size `(Δx, Δy)` [m].
+    pub fn cell_size(&self) -> (f64, f64) {
+        ((self.x[1] - self.x[0]) / self.cells[0] as f64, (self.y[1] - self.y[0]) / self.cells[1] as f64)
+    }
+
+    /// Scan lines in all (`cells[1] · per_cell`).
+    pub fn scan_lines(&self) -> usize {
+        self.cells[1] * self.per_cell
+    }
+
+    /// Centre of cell `(ix, iy)`.
+    pub fn cell_center(&self, ix: usize, iy: usize) -> DVec3 {
+        let (dx, dy) = self.cell_size();
+        DVec3::new(self.x[0] + (ix as f64 + 0.5) * dx, self.y[0] + (iy as f64 + 0.5) * dy, self.z)
+    }
+
+    fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(TraceError::InvalidInput { name: "grid", message: m });
+        if !(self.x[0].is_finite() && self.x[1].is_finite() && self.y[0].is_finite() && self.y[1].is_finite() && self.z.is_finite()) {
+            return bad(format!("extents and height must be finite, got x {:?}, y {:?}, z {}", self.x, self.y, self.z));
+        }
+        if !(self.x[1] > self.x[0] && self.y[1] > self.y[0]) {
+            return bad(format!("needs x[1] > x[0] and y[1] > y[0], got x {:?}, y {:?}", self.x, self.y));
+        }
+        if self.cells[0] == 0 || self.cells[1] == 0 || self.per_cell == 0 {
+            return bad(format!("cells and per_cell must be > 0, got {:?} and {}", self.cells, self.per_cell));
+        }
+        Ok(())
+    }
+}
+
+/// Cell averages and their derivatives (cells row-major: `iy · cells[0] + ix`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CellCoverage {
+    /// Cells along x and y.
+    pub cells: [usize; 2],
+    /// Cell-averaged path gain `P̄ = mean Σ|a|²`.
+    pub power: Vec<f64>,
+    /// Components of the parameter (0 without one).
+    pub components: usize,
+    /// Interior term of `∂P̄/∂θ` per cell and component (empty without a parameter).
+    pub interior: Vec<Vec<f64>>,
+    /// Boundary term per cell and component (zeros unless requested).
+    pub boundary: Vec<Vec<f64>>,
+    /// Receivers solved.
+    pub receivers: u64,
+    /// Path births and deaths found on the scan lines.
+    pub crossings: u64,
+    /// Crossings whose switching constraint could not be identified, or whose constraint
+    /// does not move with the receiver: left out of the boundary term.
+    pub unidentified: u64,
+}
+
+impl CellCoverage {
+    /// Interior plus boundary term per cell and component.
+    pub fn gradient(&self) -> Vec<Vec<f64>> {
+        self.interior.iter().zip(&self.boundary).map(|(i, b)| i.iter().zip(b).map(|(x, y)| x + y).collect()).collect()
+    }
+}
+
+/// A path's identity across receivers: per interaction the chain code the candidate
+/// search uses (mirror plane, or [`REFRACTION_CODE`]) and the plane it lies in.
+type Family = Vec<(u32, u32)>;
+
+/// A piece of a scan line: a family valid over `x` (values at both ends), or a crossing.
+#[derive(Debug, Clone)]
+enum Piece {
+    Span { x: [f64; 2], power: [f64; 2], grad: [Vec<f64>; 2] },
+    Crossing { x: f64, rate: Option<Vec<f64>> },
+}
+
+/// The switching constraint at a crossing.
+#[derive(Debug, Clone, Copy)]
+enum Constraint {
+    /// Interaction `step`'s point crosses edge `(a, b)` of triangle `tri`, its face.
+    Edge { step: usize, a: DVec3, b: DVec3, tri: usize },
+    /// Interaction `step`'s point crosses the plane of triangle `tri`.
+    Plane { step: usize, tri: usize },
+    /// Segment `segment` (path point `segment` to `segment + 1`, point 0 the source)
+    /// touches edge `(a, b)` of triangle `tri`.
+    Grazed { segment: usize, a: DVec3, b: DVec3, tri: usize },
+}
+
+struct Context<'a> {
+    solver: &'a PathSolver,
+    scene: &'a Scene,
+    geom: &'a SceneGeometry,
+    tx: &'a Radio,
+    rx_antenna: &'a Antenna,
+    materials: Vec<(Complex, f64)>,
+    lambda: f64,
+    param: Option<&'a GradientParam>,
+}
+
+/// Cell-averaged coverage of `grid` for transmitter `tx` and receivers with
+/// `rx_antenna`; with `param`, its interior gradient, and with `boundary` also the
+/// boundary term (see the module docs). `progress` is called after every scan line.
+#[allow(clippy::too_many_arguments)]
+pub fn cell_coverage(
+    solver: &PathSolver,
+    scene: &Scene,
+    geom: &SceneGeometry,
+    tx: &Radio,
+    rx_antenna: &Antenna,
+    grid: &CellGrid,
+    param: Option<&GradientParam>,
+    boundary: bool,
+    progress: Option<&(dyn Fn() + Sync)>,
+) -> Result<CellCoverage> {
+    grid.validate()?;
+    if boundary && param.is_none() {
+        return Err(TraceError::InvalidInput { name: "boundary", message: "the boundary term needs a gradient parameter".into() });
+    }
+    if boundary && solver.options.diffraction {
+        return Err(TraceError::InvalidInput {
+            name: "boundary",
+            message: "the boundary term covers LoS, specular and refracted paths; solve without diffraction or leave the boundary term out".into(),
+        });
+    }
+    if matches!(param, Some(GradientParam::RxPosition)) {
+        return Err(TraceError::InvalidInput { name: "param", message: "the receivers are the grid's cells; rx/position is not a parameter of a coverage map".into() });
+    }
+    let f = solver.options.frequency_hz;
+    let materials: Vec<(Complex, f64)> =
+        scene.materials().iter().map(|m| Ok((m.complex_permittivity(f)?, m.thickness))).collect::<Result<_>>()?;
+    let ctx = Context { solver, scene, geom, tx, rx_antenna, materials, lambda: wavelength(f), param };
+    let (nx, ny, m) = (grid.cells[0], grid.cells[1], grid.per_cell);
+    let nc = param.map_or(0, |p| p.components());
+    let (dx, dy) = grid.cell_size();
+    let lines: Vec<(usize, f64)> = (0..ny * m).map(|l| (l / m, grid.y[0] + (l as f64 + 0.5) * dy / m as f64)).collect();
+    // per line: (per cell: Σ power, Σ interior), boundary contributions per cell, counts
+    let per_line = lines
+        .par_iter()
+        .map(|&(iy, y)| {
+            let r = ctx.scan_line(grid, y, boundary);
+            if let Some(p) = progress {
+                p();
+            }
+            r.map(|r| (iy, r))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut out = CellCoverage {
+        cells: grid.cells,
+        power: vec![0.0; nx * ny],
+        components: nc,
+        interior: if nc > 0 { vec![vec![0.0; nc]; nx * ny] } else { Vec::new() },
+        boundary: if nc > 0 { vec![vec![0.0; nc]; nx * ny] } else { Vec::new() },
+        ..Default::default()
+    };
+    let scale = 1.0 / (m as f64 * dx);
+    for (iy, line) in per_line {
+        out.receivers += line.receivers;
+        out.crossings += line.crossings;
+        out.unidentified += line.unidentified;
+        for ix in 0..nx {
+            let cell = iy * nx + ix;
+            out.power[cell] += line.power[ix] * scale;
+            for c in 0..nc {
+                out.interior[cell][c] += line.interior[ix][c] * scale;
+                out.boundary[cell][c] += line.boundary[ix][c] * scale;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One scan line's integrals along x per cell: `∫ P dx`, `∫ ∂P/∂θ dx` and the boundary
+/// sum `Σ jump · ∂x*/∂θ`.
+struct LineResult {
+    power: Vec<f64>,
+    interior: Vec<Vec<f64>>,
+    boundary: Vec<Vec<f64>>,
+    receivers: u64,
+    crossings: u64,
+    unidentified: u64,
+}
+
+/// A family's power and its derivative at one receiver.
+#[derive(Debug, Clone)]
+struct FamilyValue {
+    family: Family,
+    power: f64,
+    grad: Vec<f64>,
+}
+
+/// Adds `∫_a^b u` of the linear interpolant `u` (values `ua`, `ub`, per component) to
+/// the cells `[x0 + k Δx, x0 + (k + 1) Δx)` the piece overlaps.
+fn deposit(acc: &mut [Vec<f64>], x0: f64, dx: f64, [a, b]: [f64; 2], ua: &[f64], ub: &[f64]) {
+    if b <= a {
+        return;
+    }
+    let n = acc.len();
+    let first = (((a - x0) / dx).floor().max(0.0) as usize).min(n - 1);
+    let last = (((b - x0) / dx).floor().max(0.0) as usize).min(n - 1);
+    for (k, cell) in acc.iter_mut().enumerate().take(last + 1).skip(first) {
+        let (s, e) = ((x0 + k as f64 * dx).max(a), (x0 + (k + 1) as f64 * dx).min(b));
+        if e <= s {
+            continue;
+        }
+        let at = |x: f64, c: usize| ua[c] + (ub[c] - ua[c]) * (x - a) / (b - a);
+        for (c, v) in cell.iter_mut().enumerate() {
+            *v += 0.5 * (e - s) * (at(s, c) + at(e, c));
+        }
+    }
+}
+
+impl Context<'_> {
+    fn receiver(&self, x: f64, y: f64, z: f64) -> Radio {
+        Radio { position: DVec3::new(x, y, z), antenna: *self.rx_antenna }
+    }
+
+    fn scan_line(&self, grid: &CellGrid, y: f64, boundary: bool) -> Result<LineResult> {
+        let (nx, m) = (grid.cells[0], grid.per_cell);
+        let (dx, _) = grid.cell_size();
+        let nc = self.param.map_or(0, |p| p.components());
+        // the grid's ends, then the midpoints of the m sub-intervals of every cell
+        let mut xs = vec![grid.x[0]];
+        xs.extend((0..nx * m).map(|j| grid.x[0] + (j as f64 + 0.5) * dx / m as f64));
+        xs.push(grid.x[1]);
+        let solved: Vec<Vec<FamilyValue>> = xs
+            .par_iter()
+            .map(|&x| {
+                let rx = self.receiver(x, y, grid.z);
+                let paths = self.solver.solve(self.scene, self.geom, self.tx, &rx)?;
+                let grads = match self.param {
+                    Some(p) => path_gradients(self.scene, self.geom, &paths, self.tx, &rx, p)?.power,
+                    None => vec![Vec::new(); paths.num_paths()],
+                };
+                let mut values: Vec<FamilyValue> = Vec::new();
+                for (i, grad) in grads.into_iter().enumerate() {
+                    let family = self.family(&paths, i)?;
+                    let power = paths.a[i].norm_sqr();
+                    match values.iter_mut().find(|v| v.family == family) {
+                        Some(v) => {
+                            v.power += power;
+                            v.grad.iter_mut().zip(&grad).for_each(|(a, b)| *a += b);
+                        }
+                        None => values.push(FamilyValue { family, power, grad }),
+                    }
+                }
+                Ok(values)
+            })
+            .collect::<Result<_>>()?;
+        let pieces: Vec<Piece> = (0..xs.len() - 1)
+            .into_par_iter()
+            .map(|j| self.interval(&solved[j], &solved[j + 1], [xs[j], xs[j + 1]], y, grid.z, boundary, nc))
+            .collect::<Result<Vec<Vec<Piece>>>>()?
+            .into_iter()
+            .flatten()
+            .collect();
+        let mut power = vec![vec![0.0; 1]; nx];
+        let mut interior = vec![vec![0.0; nc]; nx];
+        let mut out = LineResult { power: Vec::new(), interior: Vec::new(), boundary: vec![vec![0.0; nc]; nx], receivers: xs.len() as u64, crossings: 0, unidentified: 0 };
+        for piece in pieces {
+            match piece {
+                Piece::Span { x, power: p, grad } => {
+                    deposit(&mut power, grid.x[0], dx, x, &[p[0]], &[p[1]]);
+                    deposit(&mut interior, grid.x[0], dx, x, &grad[0], &grad[1]);
+                }
+                Piece::Crossing { x, rate } => {
+                    out.crossings += 1;
+                    match rate {
+                        Some(rate) => {
+                            let ix = ((x - grid.x[0]) / dx).floor();
+                            if ix >= 0.0 && (ix as usize) < nx {
+                                out.boundary[ix as usize].iter_mut().zip(&rate).for_each(|(a, b)| *a += b);
+                            }
+                        }
+                        None if boundary => out.unidentified += 1,
+                        None => {}
+                    }
+                }
+            }
+        }
+        out.power = power.into_iter().map(|p| p[0]).collect();
+        out.interior = interior;
+        Ok(out)
+    }
+
+    /// The pieces of `[xa, xb]`: per family, the part where it is valid (values at its
+    /// ends; a family valid at one end only is cut at its crossing, found by bisection)
+    /// and, with `boundary`, the crossing's contribution.
+    #[allow(clippy::too_many_arguments)]
+    fn interval(&self, at_a: &[FamilyValue], at_b: &[FamilyValue], [xa, xb]: [f64; 2], y: f64, z: f64, boundary: bool, nc: usize) -> Result<Vec<Piece>> {
+        let mut families: Vec<&Family> = at_a.iter().chain(at_b).map(|v| &v.family).collect();
+        families.sort();
+        families.dedup();
+        let mut pieces = Vec::new();
+        for family in families {
+            let (va, vb) = (at_a.iter().find(|v| &v.family == family), at_b.iter().find(|v| &v.family == family));
+            let (ok_a, ok_b) = (self.valid(family, xa, y, z).is_some(), self.valid(family, xb, y, z).is_some());
+            // values where the solver found the family (the other end's if it missed it)
+            let value = |v: Option<&FamilyValue>, w: Option<&FamilyValue>| v.or(w).map(|v| (v.power, if v.grad.is_empty() { vec![0.0; nc] } else { v.grad.clone() }));
+            match (ok_a, ok_b) {
+                (true, true) | (false, false) => {
+                    // valid throughout (or a path the image method rejects at both ends,
+                    // which the solver found anyway: kept as the solver has it)
+                    let (Some((pa, ga)), Some((pb, gb))) = (value(va, vb), value(vb, va)) else { continue };
+                    pieces.push(Piece::Span { x: [xa, xb], power: [pa, pb], grad: [ga, gb] });
+                }
+                _ => {
+                    let valid_end = if ok_a { va.or(vb) } else { vb.or(va) };
+                    let Some(v) = valid_end else { continue };
+                    let c = self.crossing(family, [xa, xb], ok_a, y, z, boundary)?;
+                    let Some((x_star, p_star, rate)) = c else {
+                        // the bisection could not settle: the valid end's value up to the midpoint
+                        let mid = 0.5 * (xa + xb);
+                        let span = if ok_a { [xa, mid] } else { [mid, xb] };
+                        pieces.push(Piece::Span { x: span, power: [v.power; 2], grad: [v.grad.clone(), v.grad.clone()] });
+                        pieces.push(Piece::Crossing { x: mid, rate: None });
+                        continue;
+                    };
+                    let g = if v.grad.is_empty() { vec![0.0; nc] } else { v.grad.clone() };
+                    let (span, power) = if ok_a { ([xa, x_star], [v.power, p_star]) } else { ([x_star, xb], [p_star, v.power]) };
+                    pieces.push(Piece::Span { x: span, power, grad: [g.clone(), g] });
+                    pieces.push(Piece::Crossing { x: x_star, rate });
+                }
+            }
+        }
+        Ok(pieces)
+    }
+
+    /// The family of path `i`.
+    fn family(&self, paths: &Paths, i: usize) -> Result<Family> {
+        let p = paths.path(i);
+        let mut family = Vec::with_capacity(p.interactions.len());
+        for (k, t) in p.interactions.iter().enumerate() {
+            let tri = self.geom.triangle_index(p.objects[k] as usize, p.primitives[k] as usize).ok_or_else(|| TraceError::InvalidInput {
+                name: "paths",
+                message: format!("path {i} refers to a triangle not in the scene"),
+            })?;
+            let plane = self.geom.plane[tri];
+            family.push(match t {
+                InteractionType::Specular => (plane, plane),
+                InteractionType::Refraction => (REFRACTION_CODE, plane),
+                other => {
+                    return Err(TraceError::InvalidInput { name: "paths", message: format!("coverage cells do not cover {} interactions", other.name()) })
+                }
+            });
+        }
+        Ok(family)
+    }
+
+    fn chain(family: &Family) -> Vec<u32> {
+        family.iter().map(|f| f.0).collect()
+    }
+
+    /// The resolved path of `family` at receiver `(x, y, z)`, if valid.
+    fn valid(&self, family: &Family, x: f64, y: f64, z: f64) -> Option<ResolvedChain> {
+        let r = resolve_chain(self.geom, &Self::chain(family), self.tx.position, DVec3::new(x, y, z))?;
+        // a refraction may pass through any surface; the family names its plane
+        r.triangles.iter().zip(family).all(|(&t, f)| self.geom.plane[t as usize] == f.1).then_some(r)
+    }
+
+    /// `|a|²` of a resolved path to receiver `rx`.
+    fn power(&self, r: &ResolvedChain, rx: DVec3) -> f64 {
+        let inters: Vec<FieldInteraction> = r
+            .triangles
+            .iter()
+            .zip(&r.refraction)
+            .map(|(&t, &transmission)| {
+                let (eta, thickness) = self.materials[self.geom.material[t as usize] as usize];
+                FieldInteraction { transmission, normal: V3::cst(self.geom.normals[t as usize]), eta, thickness }
+            })
+            .collect();
+        let mut points = vec![self.tx.position];
+        points.extend_from_slice(&r.vertices);
+        points.push(rx);
+        path_coefficient(&points, &inters, &self.tx.antenna, self.rx_antenna, self.lambda).norm_sqr()
+    }
+
+    /// Bisects `[xa, xb]` for the point `x*` where `family` switches (`valid_a` at
+    /// `xa`); returns `x*`, the power there on the valid side and, with `boundary`,
+    /// `(P(x*⁻) − P(x*⁺)) ∂x*/∂θ` (`None` if the switching constraint cannot be
+    /// identified); `None` altogether if the bisection does not settle.
+    #[allow(clippy::type_complexity)]
+    fn crossing(&self, family: &Family, [xa, xb]: [f64; 2], valid_a: bool, y: f64, z: f64, boundary: bool) -> Result<Option<(f64, f64, Option<Vec<f64>>)>> {
+        let (mut v, mut i) = if valid_a { (xa, xb) } else { (xb, xa) };
+        for _ in 0..60 {
+            let mid = 0.5 * (v + i);
+            if mid == v || mid == i {
+                break;
+            }
+            if self.valid(family, mid, y, z).is_some() {
+                v = mid;
+            } else {
+                i = mid;
+            }
+        }
+        let Some(resolved) = self.valid(family, v, y, z) else { return Ok(None) };
+        let x_star = 0.5 * (v + i);
+        let p = self.power(&resolved, DVec3::new(v, y, z));
+        let (Some(param), true) = (self.param, boundary) else { return Ok(Some((x_star, p, None))) };
+        let Some(constraint) = self.diagnose(family, &resolved, DVec3::new(i, y, z)) else { return Ok(Some((x_star, p, None))) };
+        let f = self.solver.options.frequency_hz;
+        let rx = DVec3::new(x_star, y, z);
+        let c_theta = self.constraint_value(&resolved, constraint, &Perturbation::new(self.scene, f, self.tx.position, rx, param)?);
+        let c_x = self.constraint_value(&resolved, constraint, &Perturbation::new(self.scene, f, self.tx.position, rx, &GradientParam::RxPosition)?);
+        let dcdx = c_x.d[0];
+        let scale = c_x.d.iter().map(|d| d.abs()).sum::<f64>();
+        if dcdx.is_nan() || dcdx.abs() <= 1e-12 * scale + 1e-300 {
+            return Ok(Some((x_star, p, None)));
+        }
+        // valid on the left of x* (v < i): the family's power leaves at x*⁺
+        let jump = if v < i { p } else { -p };
+        Ok(Some((x_star, p, Some((0..param.components()).map(|c| -jump * c_theta.d[c] / dcdx).collect()))))
+    }
+
+    /// Which constraint fails at receiver `rx_invalid` just past the crossing (mirrors
+    /// [`resolve_chain`]'s steps).
+    fn diagnose(&self, family: &Family, valid: &ResolvedChain, rx_invalid: DVec3) -> Option<Constraint> {
+        let geom = self.geom;
+        let chain = Self::chain(family);
+        let k = chain.len();
+        let images = source_images(geom, &chain, self.tx.position);
+        let eps = geom.eps();
+        let mut cur = rx_invalid;
+        let mut skip = None;
+        for j in (0..k).rev() {
+            let tri_v = valid.triangles[j] as usize;
+            let (n, off) = geom.planes[family[j].1 as usize];
+            let delta = images[j + 1] - cur;
+            let dist = delta.length();
+            let d = delta / dist;
+            let denom = n.dot(d);
+            let t_plane = if denom.abs() > 1e-15 { (off - n.dot(cur)) / denom } else { f64::INFINITY };
+            let hit = geom.closest_hit(cur, d, eps, dist, skip);
+            let on_face = |h: &crate::geometry::SceneHit| geom.plane[h.triangle as usize] == family[j].1;
+            let tol = 1e-7 * geom.scale;
+            match hit {
+                Some(h) if on_face(&h) => {
+                    cur += d * if chain[j] == REFRACTION_CODE { h.t } else { t_plane };
+                    skip = Some(h.triangle);
+                }
+                Some(h) if (h.t - t_plane).abs() <= tol && geom.normals[h.triangle as usize].dot(n).abs() > 1.0 - 1e-9 => {
+                    // another object's face in the same plane covers the point (a
+                    // building's floor on the ground): the point crosses its border
+                    let (a, b) = nearest_edge(geom, h.triangle as usize, cur + d * h.t)?;
+                    return Some(Constraint::Edge { step: j, a, b, tri: h.triangle as usize });
+                }
+                Some(h) if h.t < t_plane => {
+                    // blocked before the face: the segment from vertex j to `cur` (point
+                    // indices j + 1 and j + 2)
+                    let (a, b) = nearest_edge(geom, h.triangle as usize, cur + d * h.t)?;
+                    return Some(Constraint::Grazed { segment: j + 1, a, b, tri: h.triangle as usize });
+                }
+                _ => {
+                    let q = cur + d * t_plane;
+                    if let (true, Some(prev)) = (inside(geom, tri_v, q), skip) {
+                        // still on its face, but the way there passes through the face
+                        // of the next interaction (a corner where two faces meet): the
+                        // point crosses that face's plane
+                        return Some(Constraint::Plane { step: j, tri: prev as usize });
+                    }
+                    // the point left its face: the edge of its triangle it crossed
+                    let (a, b) = crossed_edge(geom, tri_v, q)?;
+                    return Some(Constraint::Edge { step: j, a, b, tri: tri_v });
+                }
+            }
+        }
+        let delta = self.tx.position - cur;
+        let dist = delta.length();
+        let h = geom.closest_hit(cur, delta / dist, eps, dist - eps, skip)?;
+        let (a, b) = nearest_edge(geom, h.triangle as usize, cur + delta / dist * h.t)?;
+        Some(Constraint::Grazed { segment: 0, a, b, tri: h.triangle as usize })
+    }
+
+    /// The constraint's value `c` (zero at the crossing) in the perturbation's dual
+    /// numbers, along the valid side's interactions.
+    fn constraint_value(&self, valid: &ResolvedChain, constraint: Constraint, pert: &Perturbation) -> Dual<3> {
+        let geom = self.geom;
+        let planes: Vec<(V3<Dual<3>>, Dual<3>, bool)> = valid
+            .triangles
+            .iter()
+            .zip(&valid.refraction)
+            .map(|(&t, &refr)| {
+                let (n, off) = pert.plane(geom, t as usize);
+                (n, off, refr)
+            })
+            .collect();
+        let points = path_points(&planes, pert.tx_p, pert.rx_p);
+        match constraint {
+            Constraint::Edge { step, a, b, tri } => {
+                let (ea, eb) = (pert.point(geom, a, tri), pert.point(geom, b, tri));
+                let n = pert.plane(geom, tri).0;
+                eb.minus(ea).cross(points[step + 1].minus(ea)).dot(n)
+            }
+            Constraint::Plane { step, tri } => {
+                let (n, off) = pert.plane(geom, tri);
+                n.dot(points[step + 1]) - off
+            }
+            Constraint::Grazed { segment, a, b, tri } => {
+                let (ea, eb) = (pert.point(geom, a, tri), pert.point(geom, b, tri));
+                let (p, q) = (points[segment], points[segment + 1]);
+                q.minus(p).dot(ea.minus(p).cross(eb.minus(p)))
+            }
+        }
+    }
+}
+
+/// The edge of triangle `tri` that point `p` of its plane, just outside it, lies beyond
+/// (opposite its most negative barycentric coordinate).
+fn crossed_edge(geom: &SceneGeometry, tri: usize, p: DVec3) -> Option<(DVec3, DVec3)> {
+    nearest_edge(geom, tri, p)
+}
+
+/// Whether point `p` of triangle `tri`'s plane lies in it, clear of its edges (every
+/// barycentric coordinate above 1e-6).
+fn inside(geom: &SceneGeometry, tri: usize, p: DVec3) -> bool {
+    let [v0, v1, v2] = geom.triangles[tri];
+    let [b1, b2] = crate::scattering::barycentric(p, v0, v1, v2);
+    b1 > 1e-6 && b2 > 1e-6 && 1.0 - b1 - b2 > 1e-6
+}
+
+/// The edge of triangle `tri` nearest to point `p` in it (opposite its smallest
+/// barycentric coordinate).
+fn nearest_edge(geom: &SceneGeometry, tri: usize, p: DVec3) -> Option<(DVec3, DVec3)> {
+    let [v0, v1, v2] = geom.triangles[tri];
+    let [b1, b2] = crate::scattering::barycentric(p, v0, v1, v2);
+    let b = [1.0 - b1 - b2, b1, b2];
+    if !b.iter().all(|x| x.is_finite()) {
+        return None;
+    }
+    let k = (0..3).min_by(|&i, &j| b[i].total_cmp(&b[j]))?;
+    let v = [v0, v1, v2];
+    Some((v[(k + 1) % 3], v[(k + 2) % 3]))
+}
