@@ -29,7 +29,7 @@ use crate::candidates::REFRACTION_CODE;
 use crate::error::{Result, TraceError};
 use crate::field::{path_coefficient, FieldInteraction};
 use crate::geometry::SceneGeometry;
-use crate::gradients::{path_gradients, path_points, GradientParam, Perturbation};
+use crate::gradients::{path_gradients, path_points, reevaluate_path, GradientParam, Perturbation};
 use crate::image_method::{resolve_chain, source_images, ResolvedChain};
 use crate::solver::PathSolver;
 use glam::DVec3;
@@ -130,8 +130,9 @@ enum Piece {
 enum Constraint {
     /// Interaction `step`'s point crosses edge `(a, b)` of triangle `tri`, its face.
     Edge { step: usize, a: DVec3, b: DVec3, tri: usize },
-    /// Interaction `step`'s point crosses the plane of triangle `tri`.
-    Plane { step: usize, tri: usize },
+    /// Path point `point` (0 the source, the last the receiver) crosses the plane of
+    /// triangle `tri`.
+    Plane { point: usize, tri: usize },
     /// Segment `segment` (path point `segment` to `segment + 1`, point 0 the source)
     /// touches edge `(a, b)` of triangle `tri`.
     Grazed { segment: usize, a: DVec3, b: DVec3, tri: usize },
@@ -297,16 +298,63 @@ impl Context<'_> {
                 Ok(values)
             })
             .collect::<Result<_>>()?;
-        let pieces: Vec<Piece> = (0..xs.len() - 1)
+        let near = |j: usize| -> Vec<&[FamilyValue]> { solved[j.saturating_sub(1)..(j + 3).min(solved.len())].iter().map(|v| v.as_slice()).collect() };
+        let intervals: Vec<Vec<Piece>> = (0..xs.len() - 1)
             .into_par_iter()
-            .map(|j| self.interval(&solved[j], &solved[j + 1], [xs[j], xs[j + 1]], y, grid.z, boundary, nc))
-            .collect::<Result<Vec<Vec<Piece>>>>()?
+            .map(|j| self.interval(&near(j), [&solved[j], &solved[j + 1]], [xs[j], xs[j + 1]], y, grid.z, boundary, nc))
+            .collect::<Result<_>>()?;
+        // Paths that live only near a boundary (a corner path by a face that sweeps over
+        // the receivers) may be valid at no receiver of the line: solve beside every
+        // crossing as well, and redo the intervals where that finds new paths.
+        let redone: Vec<(usize, Vec<Piece>, u64)> = intervals
+            .par_iter()
+            .enumerate()
+            .map(|(j, pieces)| {
+                let mut stars: Vec<f64> = pieces.iter().filter_map(|p| if let Piece::Crossing { x, .. } = p { Some(*x) } else { None }).collect();
+                stars.sort_by(f64::total_cmp);
+                stars.dedup_by(|a, b| (*a - *b).abs() < 1e-6 * dx);
+                if stars.is_empty() {
+                    return Ok(None);
+                }
+                let known: Vec<&Family> = near(j).iter().flat_map(|vs| vs.iter().map(|v| &v.family)).collect();
+                let mut found: Vec<FamilyValue> = Vec::new();
+                let mut solves = 0;
+                for x in stars {
+                    for side in [-1.0, 1.0] {
+                        let xp = (x + side * 1e-6 * dx).clamp(xs[j], xs[j + 1]);
+                        let paths = self.solver.solve(self.scene, self.geom, self.tx, &self.receiver(xp, y, grid.z))?;
+                        solves += 1;
+                        for i in 0..paths.num_paths() {
+                            let family = self.family(&paths, i)?;
+                            if !known.contains(&&family) && !found.iter().any(|f| f.family == family) {
+                                found.push(FamilyValue { family, power: 0.0, grad: Vec::new() });
+                            }
+                        }
+                    }
+                }
+                if found.is_empty() {
+                    return Ok(Some((j, Vec::new(), solves)));
+                }
+                let mut with_found = near(j);
+                with_found.push(&found);
+                Ok(Some((j, self.interval(&with_found, [&solved[j], &solved[j + 1]], [xs[j], xs[j + 1]], y, grid.z, boundary, nc)?, solves)))
+            })
+            .collect::<Result<Vec<_>>>()?
             .into_iter()
             .flatten()
             .collect();
+        let mut intervals = intervals;
+        let mut extra_receivers = 0;
+        for (j, pieces, solves) in redone {
+            extra_receivers += solves;
+            if !pieces.is_empty() {
+                intervals[j] = pieces;
+            }
+        }
+        let pieces: Vec<Piece> = intervals.into_iter().flatten().collect();
         let mut power = vec![vec![0.0; 1]; nx];
         let mut interior = vec![vec![0.0; nc]; nx];
-        let mut out = LineResult { power: Vec::new(), interior: Vec::new(), boundary: vec![vec![0.0; nc]; nx], receivers: xs.len() as u64, crossings: 0, unidentified: 0 };
+        let mut out = LineResult { power: Vec::new(), interior: Vec::new(), boundary: vec![vec![0.0; nc]; nx], receivers: xs.len() as u64 + extra_receivers, crossings: 0, unidentified: 0 };
         for piece in pieces {
             match piece {
                 Piece::Span { x, power: p, grad } => {
@@ -333,47 +381,80 @@ impl Context<'_> {
         Ok(out)
     }
 
-    /// The pieces of `[xa, xb]`: per family, the part where it is valid (values at its
-    /// ends; a family valid at one end only is cut at its crossing, found by bisection)
-    /// and, with `boundary`, the crossing's contribution.
+    /// The pieces of `[xa, xb]`: per family (those the solver found at these two
+    /// receivers and their neighbours), the part where it is valid, with its power and
+    /// derivative at the ends of that part, and, with `boundary`, each crossing's
+    /// contribution. A family valid at neither end is probed at three inner points; if
+    /// valid at one, both its crossings are found.
     #[allow(clippy::too_many_arguments)]
-    fn interval(&self, at_a: &[FamilyValue], at_b: &[FamilyValue], [xa, xb]: [f64; 2], y: f64, z: f64, boundary: bool, nc: usize) -> Result<Vec<Piece>> {
-        let mut families: Vec<&Family> = at_a.iter().chain(at_b).map(|v| &v.family).collect();
+    fn interval(&self, near: &[&[FamilyValue]], at: [&[FamilyValue]; 2], [xa, xb]: [f64; 2], y: f64, z: f64, boundary: bool, nc: usize) -> Result<Vec<Piece>> {
+        let mut families: Vec<&Family> = near.iter().flat_map(|vs| vs.iter().map(|v| &v.family)).collect();
         families.sort();
         families.dedup();
         let mut pieces = Vec::new();
         for family in families {
-            let (va, vb) = (at_a.iter().find(|v| &v.family == family), at_b.iter().find(|v| &v.family == family));
+            // the solver's values where it found the family, else its own re-evaluation
+            let value = |end: usize, x: f64| -> Result<Option<(f64, Vec<f64>)>> {
+                match at[end].iter().find(|v| &v.family == family) {
+                    Some(v) => Ok(Some((v.power, if v.grad.is_empty() { vec![0.0; nc] } else { v.grad.clone() }))),
+                    None => self.family_value(family, x, y, z, nc),
+                }
+            };
             let (ok_a, ok_b) = (self.valid(family, xa, y, z).is_some(), self.valid(family, xb, y, z).is_some());
-            // values where the solver found the family (the other end's if it missed it)
-            let value = |v: Option<&FamilyValue>, w: Option<&FamilyValue>| v.or(w).map(|v| (v.power, if v.grad.is_empty() { vec![0.0; nc] } else { v.grad.clone() }));
             match (ok_a, ok_b) {
-                (true, true) | (false, false) => {
-                    // valid throughout (or a path the image method rejects at both ends,
-                    // which the solver found anyway: kept as the solver has it)
-                    let (Some((pa, ga)), Some((pb, gb))) = (value(va, vb), value(vb, va)) else { continue };
+                (true, true) => {
+                    let (Some((pa, ga)), Some((pb, gb))) = (value(0, xa)?, value(1, xb)?) else { continue };
                     pieces.push(Piece::Span { x: [xa, xb], power: [pa, pb], grad: [ga, gb] });
                 }
-                _ => {
-                    let valid_end = if ok_a { va.or(vb) } else { vb.or(va) };
-                    let Some(v) = valid_end else { continue };
-                    let c = self.crossing(family, [xa, xb], ok_a, y, z, boundary)?;
-                    let Some((x_star, p_star, rate)) = c else {
-                        // the bisection could not settle: the valid end's value up to the midpoint
-                        let mid = 0.5 * (xa + xb);
-                        let span = if ok_a { [xa, mid] } else { [mid, xb] };
-                        pieces.push(Piece::Span { x: span, power: [v.power; 2], grad: [v.grad.clone(), v.grad.clone()] });
-                        pieces.push(Piece::Crossing { x: mid, rate: None });
-                        continue;
-                    };
-                    let g = if v.grad.is_empty() { vec![0.0; nc] } else { v.grad.clone() };
-                    let (span, power) = if ok_a { ([xa, x_star], [v.power, p_star]) } else { ([x_star, xb], [p_star, v.power]) };
-                    pieces.push(Piece::Span { x: span, power, grad: [g.clone(), g] });
-                    pieces.push(Piece::Crossing { x: x_star, rate });
+                (true, false) | (false, true) => {
+                    let (x_valid, end) = if ok_a { (xa, 0) } else { (xb, 1) };
+                    let Some((p, g)) = value(end, x_valid)? else { continue };
+                    pieces.extend(self.cut(family, x_valid, if ok_a { xb } else { xa }, (p, g), y, z, boundary)?);
+                }
+                (false, false) => {
+                    let Some(x_in) = [0.5, 0.25, 0.75].iter().map(|t| xa + t * (xb - xa)).find(|&x| self.valid(family, x, y, z).is_some()) else { continue };
+                    let Some((p, g)) = self.family_value(family, x_in, y, z, nc)? else { continue };
+                    pieces.extend(self.cut(family, x_in, xa, (p, g.clone()), y, z, boundary)?);
+                    pieces.extend(self.cut(family, x_in, xb, (p, g), y, z, boundary)?);
                 }
             }
         }
         Ok(pieces)
+    }
+
+    /// The piece from `x_valid`, where `family` is valid with power and derivative
+    /// `(p, g)`, to its crossing towards `x_invalid`, and the crossing.
+    #[allow(clippy::too_many_arguments)]
+    fn cut(&self, family: &Family, x_valid: f64, x_invalid: f64, (p, g): (f64, Vec<f64>), y: f64, z: f64, boundary: bool) -> Result<Vec<Piece>> {
+        let valid_left = x_valid < x_invalid;
+        let ends = |x: f64, p_star: f64| if valid_left { ([x_valid, x], [p, p_star]) } else { ([x, x_valid], [p_star, p]) };
+        Ok(match self.crossing(family, if valid_left { [x_valid, x_invalid] } else { [x_invalid, x_valid] }, valid_left, y, z, boundary)? {
+            Some((x_star, p_star, rate)) => {
+                let (span, power) = ends(x_star, p_star);
+                vec![Piece::Span { x: span, power, grad: [g.clone(), g] }, Piece::Crossing { x: x_star, rate }]
+            }
+            None => {
+                // the bisection could not settle: the valid end's value up to the midpoint
+                let mid = 0.5 * (x_valid + x_invalid);
+                let (span, power) = ends(mid, p);
+                vec![Piece::Span { x: span, power, grad: [g.clone(), g] }, Piece::Crossing { x: mid, rate: None }]
+            }
+        })
+    }
+
+    /// Power and derivative of `family` at receiver `(x, y, z)` by re-evaluation, if
+    /// the family is valid there.
+    fn family_value(&self, family: &Family, x: f64, y: f64, z: f64, nc: usize) -> Result<Option<(f64, Vec<f64>)>> {
+        let Some(r) = self.valid(family, x, y, z) else { return Ok(None) };
+        let rx = DVec3::new(x, y, z);
+        let p = self.power(&r, rx);
+        let Some(param) = self.param else { return Ok(Some((p, vec![0.0; nc]))) };
+        let pert = Perturbation::new(self.scene, self.solver.options.frequency_hz, self.tx.position, rx, param)?;
+        let tris: Vec<(usize, bool)> = r.triangles.iter().zip(&r.refraction).map(|(&t, &refr)| (t as usize, refr)).collect();
+        let rx_radio = self.receiver(x, y, z);
+        let (_, a) = reevaluate_path(&tris, |t| pert.plane(self.geom, t), &pert.etas, self.geom, pert.tx_p, pert.rx_p, self.tx, &rx_radio, self.lambda);
+        let power = a.re * a.re + a.im * a.im;
+        Ok(Some((p, power.d[..nc].to_vec())))
     }
 
     /// The family of path `i`.
@@ -447,7 +528,7 @@ impl Context<'_> {
         let x_star = 0.5 * (v + i);
         let p = self.power(&resolved, DVec3::new(v, y, z));
         let (Some(param), true) = (self.param, boundary) else { return Ok(Some((x_star, p, None))) };
-        let Some(constraint) = self.diagnose(family, &resolved, DVec3::new(i, y, z)) else { return Ok(Some((x_star, p, None))) };
+        let Some(constraint) = self.diagnose(family, &resolved, DVec3::new(v, y, z), DVec3::new(i, y, z)) else { return Ok(Some((x_star, p, None))) };
         let f = self.solver.options.frequency_hz;
         let rx = DVec3::new(x_star, y, z);
         let c_theta = self.constraint_value(&resolved, constraint, &Perturbation::new(self.scene, f, self.tx.position, rx, param)?);
@@ -464,12 +545,23 @@ impl Context<'_> {
 
     /// Which constraint fails at receiver `rx_invalid` just past the crossing (mirrors
     /// [`resolve_chain`]'s steps).
-    fn diagnose(&self, family: &Family, valid: &ResolvedChain, rx_invalid: DVec3) -> Option<Constraint> {
+    fn diagnose(&self, family: &Family, valid: &ResolvedChain, rx_valid: DVec3, rx_invalid: DVec3) -> Option<Constraint> {
         let geom = self.geom;
         let chain = Self::chain(family);
         let k = chain.len();
         let images = source_images(geom, &chain, self.tx.position);
         let eps = geom.eps();
+        // a face sweeping over the receiver (it enters or leaves an object): a face
+        // between the receiver just before and just after the crossing
+        let step = rx_invalid - rx_valid;
+        let span = step.length();
+        if span > 0.0 {
+            let reach = 1e-7 * geom.scale + 2.0 * span;
+            let dir = step / span;
+            if let Some(h) = geom.closest_hit(rx_invalid - dir * reach, dir, 0.0, 2.0 * reach, None) {
+                return Some(Constraint::Plane { point: k + 1, tri: h.triangle as usize });
+            }
+        }
         let mut cur = rx_invalid;
         let mut skip = None;
         for j in (0..k).rev() {
@@ -506,7 +598,7 @@ impl Context<'_> {
                         // still on its face, but the way there passes through the face
                         // of the next interaction (a corner where two faces meet): the
                         // point crosses that face's plane
-                        return Some(Constraint::Plane { step: j, tri: prev as usize });
+                        return Some(Constraint::Plane { point: j + 1, tri: prev as usize });
                     }
                     // the point left its face: the edge of its triangle it crossed
                     let (a, b) = crossed_edge(geom, tri_v, q)?;
@@ -541,9 +633,9 @@ impl Context<'_> {
                 let n = pert.plane(geom, tri).0;
                 eb.minus(ea).cross(points[step + 1].minus(ea)).dot(n)
             }
-            Constraint::Plane { step, tri } => {
+            Constraint::Plane { point, tri } => {
                 let (n, off) = pert.plane(geom, tri);
-                n.dot(points[step + 1]) - off
+                n.dot(points[point]) - off
             }
             Constraint::Grazed { segment, a, b, tri } => {
                 let (ea, eb) = (pert.point(geom, a, tri), pert.point(geom, b, tri));

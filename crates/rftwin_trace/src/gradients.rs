@@ -456,7 +456,7 @@ fn check_reevaluation(paths: &Paths, i: usize, tau: f64, a: Complex) -> Result<(
 /// points: images of the transmitter, back-trace from the receiver through every
 /// interaction plane, then the generic field calculation.
 #[allow(clippy::too_many_arguments)]
-fn reevaluate_path<const N: usize>(
+pub(crate) fn reevaluate_path<const N: usize>(
     tris: &[(usize, bool)],
     plane: impl Fn(usize) -> (V3<Dual<N>>, Dual<N>),
     etas: &[(C<Dual<N>>, Dual<N>)],

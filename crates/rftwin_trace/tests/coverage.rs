@@ -136,10 +136,30 @@ fn bad_settings_are_errors() {
     assert!(run(&grid(2), Some(&GradientParam::RxPosition), false, &s).is_err());
     let diffracting = PathSolver::new(SolverOptions { diffraction: true, ..s.options });
     assert!(run(&grid(2), Some(&param), true, &diffracting).is_err());
-    // without a parameter: powers only, each cell the mean of its receivers
+    // without a parameter: powers only; 2 lines of 2 · 2 receivers and the grid's two
+    // ends, plus two beside each of the 2 rim crossings
     let cov = run(&grid(2), None, false, &s).unwrap();
     assert!(cov.interior.is_empty() && cov.boundary.is_empty());
-    assert_eq!(cov.receivers, 2 * (2 * 2 + 2));
+    assert_eq!(cov.crossings, 2);
+    assert_eq!(cov.receivers, 2 * (2 * 2 + 2) + 2 * 2);
     let p00 = s.solve(&scene, &geom, &tx, &Radio::isotropic(DVec3::new(2.125, -0.125, 1.0))).unwrap().total_power();
     assert!(cov.power[0] > 0.0 && (cov.power[0] - p00).abs() < 0.5 * p00);
+}
+
+/// Receivers inside an object get no path: a box whose face sweeps over the receivers
+/// moves the edge of that dead zone (the receiver crosses the face's plane).
+#[test]
+fn face_sweeping_over_receivers() {
+    let mut scene = scene(false);
+    scene.add_object("box", Mesh::cuboid(DVec3::new(2.3, -1.0, 0.0), DVec3::new(3.5, 1.0, 2.0)), "itu_metal").unwrap();
+    let geom = SceneGeometry::new(&scene);
+    let param = GradientParam::ObjectTranslation("box".into());
+    let g = grid(4);
+    let cov = cell_coverage(&solver(), &scene, &geom, &Radio::isotropic(TX), &Antenna::default(), &g, Some(&param), true, None).unwrap();
+    println!("crossings {}, unidentified {}", cov.crossings, cov.unidentified);
+    let fd = fd_cell0(&scene, "box", DVec3::X, 4, 2000, 0.02);
+    let (interior, full) = (cov.interior[0][0], cov.gradient()[0][0]);
+    println!("cell 0: interior {interior:.5e}, interior + boundary {full:.5e}, FD {fd:.5e}");
+    assert_eq!(cov.unidentified, 0);
+    assert!((full - fd).abs() < 0.05 * fd.abs(), "interior + boundary {full} vs FD {fd}");
 }
