@@ -385,7 +385,8 @@ impl Context<'_> {
     /// receivers and their neighbours), the part where it is valid, with its power and
     /// derivative at the ends of that part, and, with `boundary`, each crossing's
     /// contribution. A family valid at neither end is probed at three inner points; if
-    /// valid at one, both its crossings are found.
+    /// valid at one, both its crossings are found. A family valid at both ends is probed
+    /// at the same points; if lost at one, so are both crossings around it.
     #[allow(clippy::too_many_arguments)]
     fn interval(&self, near: &[&[FamilyValue]], at: [&[FamilyValue]; 2], [xa, xb]: [f64; 2], y: f64, z: f64, boundary: bool, nc: usize) -> Result<Vec<Piece>> {
         let mut families: Vec<&Family> = near.iter().flat_map(|vs| vs.iter().map(|v| &v.family)).collect();
@@ -404,7 +405,15 @@ impl Context<'_> {
             match (ok_a, ok_b) {
                 (true, true) => {
                     let (Some((pa, ga)), Some((pb, gb))) = (value(0, xa)?, value(1, xb)?) else { continue };
-                    pieces.push(Piece::Span { x: [xa, xb], power: [pa, pb], grad: [ga, gb] });
+                    // a thin occluder (or a gap between faces) between the two receivers:
+                    // the family is lost in between, with a crossing on each side
+                    match [0.5, 0.25, 0.75].iter().map(|t| xa + t * (xb - xa)).find(|&x| self.valid(family, x, y, z).is_none()) {
+                        Some(x_out) => {
+                            pieces.extend(self.cut(family, xa, x_out, (pa, ga), y, z, boundary)?);
+                            pieces.extend(self.cut(family, xb, x_out, (pb, gb), y, z, boundary)?);
+                        }
+                        None => pieces.push(Piece::Span { x: [xa, xb], power: [pa, pb], grad: [ga, gb] }),
+                    }
                 }
                 (true, false) | (false, true) => {
                     let (x_valid, end) = if ok_a { (xa, 0) } else { (xb, 1) };

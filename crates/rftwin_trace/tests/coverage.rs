@@ -38,26 +38,28 @@ fn grid(per_cell: usize) -> CellGrid {
     CellGrid { x: [2.0, 3.0], y: [-0.25, 0.25], z: 1.0, cells: [2, 1], per_cell }
 }
 
-/// `∂P̄/∂(translation along axis)` of cell 0 (x ∈ [2, 2.5]) by central differences of the cell average
-/// on the same scan lines as `grid(lines)`, with `n` receivers per line.
-fn fd_cell0(base: &Scene, object: &str, axis: DVec3, lines: usize, n: usize, h: f64) -> f64 {
+/// Mean power of cell 0 (x ∈ [2, 2.5]) on the same scan lines as `grid(lines)`, with `n`
+/// receivers per line.
+fn mean_cell0(scene: &Scene, lines: usize, n: usize) -> f64 {
     let s = solver();
     let g = grid(lines);
     let (_, dy) = g.cell_size();
-    let mean = |scene: &Scene| -> f64 {
-        let geom = SceneGeometry::new(scene);
-        let pts: Vec<DVec3> = (0..lines)
-            .flat_map(|l| (0..n).map(move |j| DVec3::new(2.0 + 0.5 * (j as f64 + 0.5) / n as f64, g.y[0] + (l as f64 + 0.5) * dy / lines as f64, g.z)))
-            .collect();
-        let sum: f64 = pts.par_iter().map(|&p| s.solve(scene, &geom, &Radio::isotropic(TX), &Radio::isotropic(p)).unwrap().total_power()).sum();
-        sum / pts.len() as f64
-    };
+    let geom = SceneGeometry::new(scene);
+    let pts: Vec<DVec3> = (0..lines)
+        .flat_map(|l| (0..n).map(move |j| DVec3::new(2.0 + 0.5 * (j as f64 + 0.5) / n as f64, g.y[0] + (l as f64 + 0.5) * dy / lines as f64, g.z)))
+        .collect();
+    let sum: f64 = pts.par_iter().map(|&p| s.solve(scene, &geom, &Radio::isotropic(TX), &Radio::isotropic(p)).unwrap().total_power()).sum();
+    sum / pts.len() as f64
+}
+
+/// `∂P̄/∂(translation along axis)` of cell 0 by central differences of [`mean_cell0`].
+fn fd_cell0(base: &Scene, object: &str, axis: DVec3, lines: usize, n: usize, h: f64) -> f64 {
     let shifted = |d: f64| {
         let mut sc = base.clone();
         sc.translate_object(object, axis * d).unwrap();
         sc
     };
-    (mean(&shifted(h)) - mean(&shifted(-h))) / (2.0 * h)
+    (mean_cell0(&shifted(h), lines, n) - mean_cell0(&shifted(-h), lines, n)) / (2.0 * h)
 }
 
 /// The plate's reflection reaches receivers at height 1 only for |x| < 2.4: the rim of
@@ -162,4 +164,30 @@ fn face_sweeping_over_receivers() {
     println!("cell 0: interior {interior:.5e}, interior + boundary {full:.5e}, FD {fd:.5e}");
     assert_eq!(cov.unidentified, 0);
     assert!((full - fd).abs() < 0.05 * fd.abs(), "interior + boundary {full} vs FD {fd}");
+}
+
+/// A 1 cm × 15 cm beam at x ≈ 1.16, z ∈ [2.85, 3] casts a LoS shadow band
+/// x ∈ [4·1.1556/2.15, 2·1.1656] = [2.150, 2.331] at height 1, between the receivers
+/// x = 2.125 and 2.375 of a 2-receiver cell: the LoS family is valid at both receivers
+/// and lost in between. Raising the beam moves the two band edges at different rates
+/// (1.000 and 1.166), so the cell's power changes only through those two crossings.
+#[test]
+fn thin_occluder_between_receivers() {
+    let mut scene = scene(false);
+    scene.add_object("beam", Mesh::cuboid(DVec3::new(1.1556, -6.0, 2.85), DVec3::new(1.1656, 6.0, 3.0)), "itu_concrete").unwrap();
+    let geom = SceneGeometry::new(&scene);
+    let param = GradientParam::ObjectTranslation("beam".into());
+    let g = grid(2);
+    let cov = cell_coverage(&solver(), &scene, &geom, &Radio::isotropic(TX), &Antenna::default(), &g, Some(&param), true, None).unwrap();
+    println!("crossings {}, unidentified {}", cov.crossings, cov.unidentified);
+    assert_eq!(cov.unidentified, 0);
+    assert!(cov.crossings >= 2 * 3, "per line: both band edges and the plate's rim");
+    let dense = mean_cell0(&scene, 2, 4000);
+    println!("cell 0 power {:.5e}, dense sampling {dense:.5e}", cov.power[0]);
+    assert!((cov.power[0] - dense).abs() < 0.01 * dense, "the band's missing power is counted");
+    let fd = fd_cell0(&scene, "beam", DVec3::Z, 2, 8000, 0.02);
+    let (interior, full) = (cov.interior[0][2], cov.gradient()[0][2]);
+    println!("cell 0, z: interior {interior:.5e}, interior + boundary {full:.5e}, FD {fd:.5e}");
+    assert!((full - fd).abs() < 0.05 * fd.abs(), "interior + boundary {full} vs FD {fd}");
+    assert!((interior - fd).abs() > 0.5 * fd.abs(), "interior alone {interior} should miss the band edges (FD {fd})");
 }
