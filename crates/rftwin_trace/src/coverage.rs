@@ -147,6 +147,9 @@ struct Context<'a> {
     materials: Vec<(Complex, f64)>,
     lambda: f64,
     param: Option<&'a GradientParam>,
+    /// The grid's first cell border along x and the cell width.
+    cell_x0: f64,
+    cell_dx: f64,
 }
 
 /// Cell-averaged coverage of `grid` for transmitter `tx` and receivers with
@@ -180,7 +183,7 @@ pub fn cell_coverage(
     let f = solver.options.frequency_hz;
     let materials: Vec<(Complex, f64)> =
         scene.materials().iter().map(|m| Ok((m.complex_permittivity(f)?, m.thickness))).collect::<Result<_>>()?;
-    let ctx = Context { solver, scene, geom, tx, rx_antenna, materials, lambda: wavelength(f), param };
+    let ctx = Context { solver, scene, geom, tx, rx_antenna, materials, lambda: wavelength(f), param, cell_x0: grid.x[0], cell_dx: grid.cell_size().0 };
     let (nx, ny, m) = (grid.cells[0], grid.cells[1], grid.per_cell);
     let nc = param.map_or(0, |p| p.components());
     let (dx, dy) = grid.cell_size();
@@ -365,9 +368,16 @@ impl Context<'_> {
                     out.crossings += 1;
                     match rate {
                         Some(rate) => {
-                            let ix = ((x - grid.x[0]) / dx).floor();
-                            if ix >= 0.0 && (ix as usize) < nx {
-                                out.boundary[ix as usize].iter_mut().zip(&rate).for_each(|(a, b)| *a += b);
+                            // A crossing on a cell border (axis-aligned scenes put whole rims
+                            // there) is a kink of both cells' averages: its one-sided
+                            // derivatives differ. Half to each cell: the central derivative.
+                            let u = (x - grid.x[0]) / dx;
+                            let k = u.round();
+                            let cells: &[(f64, f64)] = if (u - k).abs() < 1e-9 { &[(k - 1.0, 0.5), (k, 0.5)] } else { &[(u.floor(), 1.0)] };
+                            for &(ix, share) in cells {
+                                if ix >= 0.0 && (ix as usize) < nx {
+                                    out.boundary[ix as usize].iter_mut().zip(&rate).for_each(|(a, b)| *a += share * b);
+                                }
                             }
                         }
                         None if boundary => out.unidentified += 1,
@@ -389,10 +399,22 @@ impl Context<'_> {
     /// at the same points; if lost at one, so are both crossings around it.
     #[allow(clippy::too_many_arguments)]
     fn interval(&self, near: &[&[FamilyValue]], at: [&[FamilyValue]; 2], [xa, xb]: [f64; 2], y: f64, z: f64, boundary: bool, nc: usize) -> Result<Vec<Piece>> {
-        let mut families: Vec<&Family> = near.iter().flat_map(|vs| vs.iter().map(|v| &v.family)).collect();
+        // The solver's candidate search can miss a path whose reflection point lies
+        // within a hair of its face's edge (a receiver beside a crossing), so the chains
+        // one interaction shorter than those found are tested as well: the image method
+        // decides them exactly (a reflection that also exists with a ground bounce).
+        let found: Vec<&Family> = near.iter().flat_map(|vs| vs.iter().map(|v| &v.family)).collect();
+        let mut families: Vec<Family> = found.iter().map(|f| (*f).clone()).collect();
+        for f in &found {
+            if f.len() >= 2 {
+                families.extend((0..f.len()).map(|k| f.iter().enumerate().filter(|&(i, _)| i != k).map(|(_, &e)| e).collect::<Family>()));
+            }
+        }
         families.sort();
         families.dedup();
+        let families: Vec<&Family> = families.iter().collect();
         let mut pieces = Vec::new();
+        let mut deferred: Vec<&Family> = Vec::new();
         for family in families {
             // the solver's values where it found the family, else its own re-evaluation
             let value = |end: usize, x: f64| -> Result<Option<(f64, Vec<f64>)>> {
@@ -420,14 +442,33 @@ impl Context<'_> {
                     let Some((p, g)) = value(end, x_valid)? else { continue };
                     pieces.extend(self.cut(family, x_valid, if ok_a { xb } else { xa }, (p, g), y, z, boundary)?);
                 }
-                (false, false) => {
-                    let Some(x_in) = [0.5, 0.25, 0.75].iter().map(|t| xa + t * (xb - xa)).find(|&x| self.valid(family, x, y, z).is_some()) else { continue };
-                    let Some((p, g)) = self.family_value(family, x_in, y, z, nc)? else { continue };
-                    pieces.extend(self.cut(family, x_in, xa, (p, g.clone()), y, z, boundary)?);
-                    pieces.extend(self.cut(family, x_in, xb, (p, g), y, z, boundary)?);
-                }
+                (false, false) => match [0.5, 0.25, 0.75].iter().map(|t| xa + t * (xb - xa)).find(|&x| self.valid(family, x, y, z).is_some()) {
+                    Some(x_in) => pieces.extend(self.both_ways(family, x_in, [xa, xb], y, z, boundary, nc)?),
+                    None => deferred.push(family),
+                },
             }
         }
+        // A family valid at neither end nor probe may still live in a sliver that begins
+        // where another family's validity ends (a reflection whose ground-bounce twin
+        // crosses the same face edge): probe beside every crossing found so far.
+        let eps = 1e-6 * (xb - xa);
+        let stars: Vec<f64> = pieces.iter().filter_map(|p| if let Piece::Crossing { x, .. } = p { Some(*x) } else { None }).collect();
+        for family in deferred {
+            let beside = stars.iter().flat_map(|&x| [x - eps, x + eps]).filter(|&x| x > xa && x < xb);
+            if let Some(x_in) = beside.into_iter().find(|&x| self.valid(family, x, y, z).is_some()) {
+                pieces.extend(self.both_ways(family, x_in, [xa, xb], y, z, boundary, nc)?);
+            }
+        }
+        Ok(pieces)
+    }
+
+    /// The pieces of a family valid at `x_in` inside `[xa, xb]` and at neither end: the
+    /// spans to its crossings on both sides.
+    #[allow(clippy::too_many_arguments)]
+    fn both_ways(&self, family: &Family, x_in: f64, [xa, xb]: [f64; 2], y: f64, z: f64, boundary: bool, nc: usize) -> Result<Vec<Piece>> {
+        let Some((p, g)) = self.family_value(family, x_in, y, z, nc)? else { return Ok(Vec::new()) };
+        let mut pieces = self.cut(family, x_in, xa, (p, g.clone()), y, z, boundary)?;
+        pieces.extend(self.cut(family, x_in, xb, (p, g), y, z, boundary)?);
         Ok(pieces)
     }
 
@@ -440,7 +481,9 @@ impl Context<'_> {
         Ok(match self.crossing(family, if valid_left { [x_valid, x_invalid] } else { [x_invalid, x_valid] }, valid_left, y, z, boundary)? {
             Some((x_star, p_star, rate)) => {
                 let (span, power) = ends(x_star, p_star);
-                vec![Piece::Span { x: span, power, grad: [g.clone(), g] }, Piece::Crossing { x: x_star, rate }]
+                let mut pieces = self.split_at_cell_borders(family, span, power, g, valid_left, y, z)?;
+                pieces.push(Piece::Crossing { x: x_star, rate });
+                pieces
             }
             None => {
                 // the bisection could not settle: the valid end's value up to the midpoint
@@ -449,6 +492,43 @@ impl Context<'_> {
                 vec![Piece::Span { x: span, power, grad: [g.clone(), g] }, Piece::Crossing { x: mid, rate: None }]
             }
         })
+    }
+
+    /// The span `x` of `family` from its valid end (derivative `g`) to a crossing, as
+    /// pieces that end at the cell borders it crosses, with the family re-evaluated
+    /// there. Otherwise the cells' shares of the span would come from an interpolant
+    /// that runs to the crossing, and a crossing moving in one cell would change its
+    /// neighbour's average (its finite difference) while the boundary term goes to the
+    /// crossing's cell only.
+    #[allow(clippy::too_many_arguments)]
+    fn split_at_cell_borders(&self, family: &Family, [a, b]: [f64; 2], [pa, pb]: [f64; 2], g: Vec<f64>, valid_left: bool, y: f64, z: f64) -> Result<Vec<Piece>> {
+        let (x0, dx) = (self.cell_x0, self.cell_dx);
+        let tol = 1e-9 * dx;
+        let borders: Vec<f64> = (((a - x0) / dx).ceil() as i64..=((b - x0) / dx).floor() as i64)
+            .map(|k| x0 + k as f64 * dx)
+            .filter(|&x| x > a + tol && x < b - tol)
+            .collect();
+        let whole = |g: Vec<f64>| vec![Piece::Span { x: [a, b], power: [pa, pb], grad: [g.clone(), g] }];
+        if borders.is_empty() {
+            return Ok(whole(g));
+        }
+        let mut inner = Vec::with_capacity(borders.len());
+        for &x in &borders {
+            match self.family_value(family, x, y, z, g.len())? {
+                Some((p, gx)) => inner.push((x, p, gx)),
+                None => return Ok(whole(g)),
+            }
+        }
+        // the crossing's end takes the derivative of its nearest evaluated point
+        let (first, last) = if valid_left {
+            ((a, pa, g), (b, pb, inner[inner.len() - 1].2.clone()))
+        } else {
+            ((a, pa, inner[0].2.clone()), (b, pb, g))
+        };
+        let mut points = vec![first];
+        points.extend(inner);
+        points.push(last);
+        Ok(points.windows(2).map(|w| Piece::Span { x: [w[0].0, w[1].0], power: [w[0].1, w[1].1], grad: [w[0].2.clone(), w[1].2.clone()] }).collect())
     }
 
     /// Power and derivative of `family` at receiver `(x, y, z)` by re-evaluation, if

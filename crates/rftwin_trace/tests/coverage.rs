@@ -191,3 +191,65 @@ fn thin_occluder_between_receivers() {
     assert!((full - fd).abs() < 0.05 * fd.abs(), "interior + boundary {full} vs FD {fd}");
     assert!((interior - fd).abs() > 0.5 * fd.abs(), "interior alone {interior} should miss the band edges (FD {fd})");
 }
+
+/// The plate's footprint rim (x = 2.4 at height 1) lies exactly on the border of two
+/// cells: the cell averages have a kink there (the rim leaves one cell as it enters the
+/// other), and the derivative gives half the crossing's term to each cell, which is what
+/// central differences of the cell averages see.
+#[test]
+#[allow(clippy::needless_range_loop)]
+fn crossing_on_a_cell_border() {
+    let scene = scene(false);
+    let s = solver();
+    let param = GradientParam::ObjectTranslation("plate".into());
+    let g = CellGrid { x: [1.8, 3.0], y: [-0.25, 0.25], z: 1.0, cells: [2, 1], per_cell: 4 };
+    let run = |sc: &Scene, p: Option<&GradientParam>| cell_coverage(&s, sc, &SceneGeometry::new(sc), &Radio::isotropic(TX), &Antenna::default(), &g, p, p.is_some(), None).unwrap();
+    let cov = run(&scene, Some(&param));
+    let h = 1e-4;
+    let shifted = |d: f64| {
+        let mut sc = scene.clone();
+        sc.translate_object("plate", DVec3::X * d).unwrap();
+        sc
+    };
+    let (pp, pm) = (run(&shifted(h), None), run(&shifted(-h), None));
+    let full = cov.gradient();
+    for c in 0..2 {
+        let fd = (pp.power[c] - pm.power[c]) / (2.0 * h);
+        println!("cell {c}: interior {:.5e}, boundary {:.5e}, full {:.5e}, FD {fd:.5e}", cov.interior[c][0], cov.boundary[c][0], full[c][0]);
+        assert!(fd.abs() > 0.0 && (full[c][0] - fd).abs() < 0.05 * fd.abs(), "cell {c}: {} vs FD {fd}", full[c][0]);
+    }
+    assert!((cov.boundary[0][0] - cov.boundary[1][0]).abs() < 1e-3 * cov.boundary[0][0].abs(), "half of the rim's term to each cell");
+}
+
+/// On this line of the `coverage_gradient` street, the vehicle's west-face reflection
+/// lives only in a 4 cm sliver between two receivers (its reflection point between the
+/// face's north and top edges), which the solver's candidate search misses at θ = 0 but
+/// not at θ = 10⁻⁸ m. The cell averages must not jump: the reflection's ground-bounce
+/// twin crosses the same edge, and its one-interaction-shorter chain is tested beside
+/// that crossing.
+#[test]
+fn sliver_family_between_receivers_is_found() {
+    let mut scene = Scene::new();
+    scene.add_object("ground", Mesh::quad_xy(-15.0, 15.0, -15.0, 15.0, 0.0), "itu_concrete").unwrap();
+    scene.add_object("building_a", Mesh::cuboid(DVec3::new(-6.0, 6.0, 0.0), DVec3::new(4.0, 12.0, 10.0)), "itu_concrete").unwrap();
+    scene.add_object("building_b", Mesh::cuboid(DVec3::new(2.0, -12.0, 0.0), DVec3::new(10.0, -7.0, 8.0)), "itu_brick").unwrap();
+    scene.add_object("vehicle", Mesh::cuboid(DVec3::new(-2.0, -1.0, 0.0), DVec3::new(2.5, 1.0, 1.8)), "itu_metal").unwrap();
+    let s = PathSolver::new(SolverOptions { frequency_hz: 3.5e9, max_depth: 2, samples: 20_000, refraction: false, backend: BackendChoice::Cpu, ..Default::default() });
+    let tx = Radio::isotropic(DVec3::new(-10.0, -3.0, 6.0));
+    // cells 18–20 of row 26 of the 48 × 48 grid over [−14, 14]², its first scan line
+    let w = 28.0 / 48.0;
+    let y = -14.0 + 26.0 * w + 0.5 * w / 3.0;
+    let g = CellGrid { x: [-14.0 + 18.0 * w, -14.0 + 21.0 * w], y: [y - 1e-7, y + 1e-7], z: 1.5, cells: [3, 1], per_cell: 3 };
+    let power = |d: f64| {
+        let mut sc = scene.clone();
+        sc.translate_object("vehicle", DVec3::X * d).unwrap();
+        cell_coverage(&s, &sc, &SceneGeometry::new(&sc), &tx, &Antenna::default(), &g, None, false, None).unwrap().power
+    };
+    let (base, plus, minus) = (power(0.0), power(1e-8), power(-1e-8));
+    for c in 0..3 {
+        println!("cell {c}: P̄ {:.7e} at θ = 0, {:.7e} at +1e-8, {:.7e} at −1e-8", base[c], plus[c], minus[c]);
+        for other in [plus[c], minus[c]] {
+            assert!((other - base[c]).abs() < 1e-6 * base[c], "cell {c}: the average jumps ({} vs {other})", base[c]);
+        }
+    }
+}
