@@ -32,7 +32,7 @@ pub struct CaseOptions {
     pub observe_samples: usize,
     /// Diffuse share of the scattering model.
     pub diffuse: f64,
-    /// Radius of the starting sphere [m].
+    /// Radius of the starting sphere \[m\].
     pub radius: f64,
     /// Boundary samples per view (0: interior term only).
     pub boundary_samples: usize,

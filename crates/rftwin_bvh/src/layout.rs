@@ -9,11 +9,11 @@ use bytemuck::{Pod, Zeroable};
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
 pub struct BvhNode {
-    /// Box minimum [m].
+    /// Box minimum \[m\].
     pub min: [f32; 3],
     /// First child (interior) or first triangle (leaf).
     pub left_or_first: u32,
-    /// Box maximum [m].
+    /// Box maximum \[m\].
     pub max: [f32; 3],
     /// Number of triangles; 0 for interior nodes.
     pub count: u32,
@@ -33,15 +33,15 @@ impl BvhNode {
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
 pub struct BvhTriangle {
-    /// First vertex [m].
+    /// First vertex \[m\].
     pub v0: [f32; 3],
     /// Original triangle id.
     pub id: u32,
-    /// Edge `v1 − v0` [m].
+    /// Edge `v1 − v0` \[m\].
     pub e1: [f32; 3],
     /// Padding (keeps vec3 fields 16-byte aligned as in WGSL).
     pub _pad1: u32,
-    /// Edge `v2 − v0` [m].
+    /// Edge `v2 − v0` \[m\].
     pub e2: [f32; 3],
     /// Padding.
     pub _pad2: u32,

@@ -15,7 +15,7 @@ pub enum Polarization {
     V,
     /// Horizontal: slant angle ζ = π/2, field along φ̂.
     H,
-    /// Slanted by `ζ` [rad] from vertical: `C_θ = c cos ζ`, `C_φ = c sin ζ`.
+    /// Slanted by `ζ` \[rad\] from vertical: `C_θ = c cos ζ`, `C_φ = c sin ζ`.
     Slant(f64),
 }
 
@@ -48,7 +48,7 @@ pub struct Antenna {
     pub pattern: AntennaPattern,
     /// Polarisation.
     pub polarization: Polarization,
-    /// Orientation `(α, β, γ)` [rad]: rotations about z, y, x (R = Rz(α) Ry(β) Rx(γ)).
+    /// Orientation `(α, β, γ)` \[rad\]: rotations about z, y, x (R = Rz(α) Ry(β) Rx(γ)).
     pub orientation: DVec3,
 }
 
@@ -70,12 +70,12 @@ pub fn phi_hat(k: DVec3) -> DVec3 {
     DVec3::new(-phi.sin(), phi.cos(), 0.0)
 }
 
-/// Zenith angle θ ∈ [0, π] and azimuth φ ∈ (−π, π] of a unit vector [rad].
+/// Zenith angle θ ∈ [0, π] and azimuth φ ∈ (−π, π] of a unit vector \[rad\].
 pub fn theta_phi(k: DVec3) -> (f64, f64) {
     (k.z.clamp(-1.0, 1.0).acos(), k.y.atan2(k.x))
 }
 
-/// Rotation matrix `Rz(α) Ry(β) Rx(γ)` of an orientation `(α, β, γ)` [rad].
+/// Rotation matrix `Rz(α) Ry(β) Rx(γ)` of an orientation `(α, β, γ)` \[rad\].
 pub fn rotation_matrix(orientation: DVec3) -> DMat3 {
     DMat3::from_rotation_z(orientation.x) * DMat3::from_rotation_y(orientation.y) * DMat3::from_rotation_x(orientation.z)
 }

@@ -6,7 +6,7 @@ pub const SPEED_OF_LIGHT: f64 = 299_792_458.0;
 /// Vacuum permittivity `ε0` [F/m].
 pub const VACUUM_PERMITTIVITY: f64 = 8.854_187_812_8e-12;
 
-/// Wavelength `λ = c / f` [m] of frequency `f` [Hz].
+/// Wavelength `λ = c / f` \[m\] of frequency `f` \[Hz\].
 pub fn wavelength(frequency_hz: f64) -> f64 {
     SPEED_OF_LIGHT / frequency_hz
 }

@@ -1,6 +1,6 @@
 //! Radio materials: the ITU-R P.2040-3 table (Table 3) and custom slabs.
 //!
-//! Every material is a homogeneous slab of thickness `d` [m]. Its relative
+//! Every material is a homogeneous slab of thickness `d` \[m\]. Its relative
 //! permittivity follows `εr' = a · f_GHz^b` and its conductivity `σ = c · f_GHz^d`
 //! [S/m]; the complex relative permittivity is `η = εr' − j σ / (ε0 ω)`.
 
@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::Complex;
 use std::f64::consts::PI;
 
-/// Default slab thickness [m] (Sionna RT's default as well).
+/// Default slab thickness \[m\] (Sionna RT's default as well).
 pub const DEFAULT_THICKNESS: f64 = 0.1;
 
 /// One row of ITU-R P.2040-3 Table 3: `εr' = a f^b`, `σ = c f^d`, valid for
@@ -24,9 +24,9 @@ pub struct ItuParameters {
     pub c: f64,
     /// Exponent `d` of the conductivity.
     pub d: f64,
-    /// Lowest valid frequency [GHz].
+    /// Lowest valid frequency \[GHz\].
     pub f_min_ghz: f64,
-    /// Highest valid frequency [GHz].
+    /// Highest valid frequency \[GHz\].
     pub f_max_ghz: f64,
 }
 
@@ -174,14 +174,14 @@ pub enum MaterialModel {
     },
 }
 
-/// A named radio material: a slab of thickness `d` [m] made of an ITU or custom dielectric.
+/// A named radio material: a slab of thickness `d` \[m\] made of an ITU or custom dielectric.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RadioMaterial {
     /// Name, unique in a scene (`"itu_concrete"`, `"glass_custom"`).
     pub name: String,
     /// Electrical model.
     pub model: MaterialModel,
-    /// Slab thickness `d` [m] (> 0).
+    /// Slab thickness `d` \[m\] (> 0).
     pub thickness: f64,
 }
 

@@ -6,7 +6,7 @@ use glam::DVec3;
 /// An indexed triangle mesh in double precision (the CPU reference geometry).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Mesh {
-    /// Vertex positions [m].
+    /// Vertex positions \[m\].
     pub vertices: Vec<DVec3>,
     /// Triangles as vertex indices, counter-clockwise seen from the front.
     pub triangles: Vec<[u32; 3]>,
@@ -61,7 +61,7 @@ impl Mesh {
         self.triangles.extend(other.triangles.iter().map(|t| t.map(|i| i + offset)));
     }
 
-    /// Moves every vertex by `offset` [m].
+    /// Moves every vertex by `offset` \[m\].
     pub fn translate(&mut self, offset: DVec3) {
         for v in &mut self.vertices {
             *v += offset;
@@ -126,7 +126,7 @@ impl Mesh {
 
     /// A block letter "A" standing in the x–z plane (facing −y), its baseline centred at
     /// `base`: two slanted legs and a crossbar of square `stroke` section, `height` and
-    /// `width` [m] overall, `depth` thick along y. The three bars overlap where they meet
+    /// `width` \[m\] overall, `depth` thick along y. The three bars overlap where they meet
     /// (a ray tracer needs no boolean union).
     pub fn letter_a(base: DVec3, height: f64, width: f64, stroke: f64, depth: f64) -> Self {
         let mut m = Mesh::default();
@@ -143,7 +143,7 @@ impl Mesh {
         m
     }
 
-    /// A geodesic sphere of `radius` [m] around `center` with `subdivisions` loop
+    /// A geodesic sphere of `radius` \[m\] around `center` with `subdivisions` loop
     /// subdivisions of an icosahedron (20 · 4^s triangles, outward normals).
     pub fn icosphere(center: DVec3, radius: f64, subdivisions: u32) -> Self {
         let t = (1.0 + 5f64.sqrt()) / 2.0;

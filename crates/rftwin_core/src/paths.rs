@@ -67,11 +67,11 @@ pub struct SolveStats {
 /// channel at frequency `f` is `Σ a_i exp(−j 2π f τ_i)`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Paths {
-    /// Carrier frequency [Hz] at which `a` was computed.
+    /// Carrier frequency \[Hz\] at which `a` was computed.
     pub frequency_hz: f64,
     /// Maximum number of interactions per path (stride of the per-interaction arrays).
     pub max_depth: usize,
-    /// Delay τ = L / c [s].
+    /// Delay τ = L / c \[s\].
     pub tau: Vec<f64>,
     /// Complex path coefficient `a` (dimensionless, without propagation phase).
     pub a: Vec<Complex>,
@@ -85,7 +85,7 @@ pub struct Paths {
     pub objects: Vec<u32>,
     /// Object-local triangle index of each interaction (`u32::MAX` for none).
     pub primitives: Vec<u32>,
-    /// Interaction points [m].
+    /// Interaction points \[m\].
     pub vertices: Vec<DVec3>,
     /// Object names, indexed by the values of `objects`.
     pub object_names: Vec<String>,
@@ -96,7 +96,7 @@ pub struct Paths {
 /// A read-only view of one path.
 #[derive(Debug, Clone, Copy)]
 pub struct PathRef<'a> {
-    /// Delay [s].
+    /// Delay \[s\].
     pub tau: f64,
     /// Coefficient.
     pub a: Complex,
@@ -106,7 +106,7 @@ pub struct PathRef<'a> {
     pub objects: &'a [u32],
     /// Object-local primitive indices.
     pub primitives: &'a [u32],
-    /// Interaction points [m].
+    /// Interaction points \[m\].
     pub vertices: &'a [DVec3],
     /// Direction of departure.
     pub k_tx: DVec3,

@@ -11,7 +11,7 @@ use glam::DVec3;
 pub struct SceneObject {
     /// Name, unique in the scene (Sionna's shape id without `mesh-`).
     pub name: String,
-    /// Geometry [m].
+    /// Geometry \[m\].
     pub mesh: Mesh,
     /// Index into [`Scene::materials`].
     pub material: usize,
@@ -20,7 +20,7 @@ pub struct SceneObject {
 /// A transmitter or receiver: position and antenna.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Radio {
-    /// Position of the antenna's phase centre [m].
+    /// Position of the antenna's phase centre \[m\].
     pub position: DVec3,
     /// Antenna.
     pub antenna: Antenna,
@@ -132,7 +132,7 @@ impl Scene {
         Ok(&mut self.objects[i])
     }
 
-    /// Moves an object by `offset` [m].
+    /// Moves an object by `offset` \[m\].
     pub fn translate_object(&mut self, name: &str, offset: DVec3) -> Result<()> {
         if !offset.is_finite() {
             return Err(Error::InvalidArgument { name: "offset", message: format!("translation must be finite, got {offset}") });

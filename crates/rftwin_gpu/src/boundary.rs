@@ -50,9 +50,9 @@ pub struct BoundaryParams {
 /// What the kernel returns per point.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct BoundaryRates {
-    /// The shadow point, relative to the eye [m].
+    /// The shadow point, relative to the eye \[m\].
     pub x: [f32; 3],
-    /// `|∂x/∂λ|`, the curve's length per unit edge parameter [m].
+    /// `|∂x/∂λ|`, the curve's length per unit edge parameter \[m\].
     pub dl: f32,
     /// In-surface unit normal of the curve, into the visible side.
     pub m: [f32; 3],

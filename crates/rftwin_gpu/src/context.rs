@@ -64,7 +64,7 @@ impl GpuContext {
         self.device.limits()
     }
 
-    /// Largest single storage buffer binding [bytes].
+    /// Largest single storage buffer binding \[bytes\].
     pub fn max_binding_bytes(&self) -> u64 {
         let l = self.limits();
         l.max_storage_buffer_binding_size.min(l.max_buffer_size)

@@ -31,7 +31,7 @@ pub struct FieldInteractionGpu {
     pub kind: u32,
     /// Complex relative permittivity.
     pub eta: [f32; 2],
-    /// Slab thickness [m].
+    /// Slab thickness \[m\].
     pub thickness: f32,
     /// Exterior angle of the wedge over π (diffraction only).
     pub wedge_n: f32,
@@ -63,7 +63,7 @@ pub struct FieldAntenna {
     pub pattern: u32,
     /// Second column of R.
     pub col1: [f32; 3],
-    /// Slant angle ζ [rad].
+    /// Slant angle ζ \[rad\].
     pub slant: f32,
     /// Third column of R.
     pub col2: [f32; 3],
@@ -79,7 +79,7 @@ pub struct FieldParams {
     pub tx: FieldAntenna,
     /// Receive antenna.
     pub rx: FieldAntenna,
-    /// Wavelength [m].
+    /// Wavelength \[m\].
     pub wavelength: f32,
     /// Number of paths.
     pub count: u32,

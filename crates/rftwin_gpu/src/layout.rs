@@ -6,7 +6,7 @@ use bytemuck::{Pod, Zeroable};
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
 pub struct GpuRay {
-    /// Origin [m].
+    /// Origin \[m\].
     pub origin: [f32; 3],
     /// Smallest accepted t.
     pub t_min: f32,

@@ -28,7 +28,7 @@ pub struct TriInfo {
 pub struct SlabMaterial {
     /// Complex relative permittivity (re, im).
     pub eta: [f32; 2],
-    /// Thickness [m].
+    /// Thickness \[m\].
     pub thickness: f32,
     /// Padding.
     pub pad: f32,
@@ -38,7 +38,7 @@ pub struct SlabMaterial {
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
 pub struct SbrParams {
-    /// Ray origin [m].
+    /// Ray origin \[m\].
     pub source: [f32; 3],
     /// Lattice size N.
     pub samples: u32,
@@ -52,9 +52,9 @@ pub struct SbrParams {
     pub flags: u32,
     /// Seed of the reflect-or-refract choices.
     pub seed: u32,
-    /// Wavelength [m].
+    /// Wavelength \[m\].
     pub wavelength: f32,
-    /// Smallest t after the first bounce [m].
+    /// Smallest t after the first bounce \[m\].
     pub t_min: f32,
     /// Padding.
     pub pad: u32,

@@ -30,7 +30,7 @@ pub struct ScatterTri {
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
 pub struct ScatterParams {
-    /// Array centre, the rays' origin [m].
+    /// Array centre, the rays' origin \[m\].
     pub center: [f32; 3],
     /// Rays in the whole estimate (the `N` of the area weight).
     pub samples: u32,
@@ -50,11 +50,11 @@ pub struct ScatterParams {
     pub one_minus_cos_max: f32,
     /// Solid-angle pdf `1 / (2π (1 − cos θ_max))`.
     pub pdf_omega: f32,
-    /// Wavelength [m].
+    /// Wavelength \[m\].
     pub wavelength: f32,
     /// Diffuse share.
     pub diffuse: f32,
-    /// Distance tolerance for stepping off surfaces [m].
+    /// Distance tolerance for stepping off surfaces \[m\].
     pub eps: f32,
     /// Elements to test visibility against (0: none).
     pub n_elements: u32,
@@ -69,21 +69,21 @@ pub struct ScatterParams {
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
 pub struct ScatterRecord {
-    /// First-bounce point [m].
+    /// First-bounce point \[m\].
     pub point: [f32; 3],
     /// Its triangle (original id).
     pub triangle: u32,
     /// Barycentric coordinates `(b1, b2)`.
     pub bary: [f32; 2],
-    /// Monte Carlo area weight [m²].
+    /// Monte Carlo area weight \[m²\].
     pub area_weight: f32,
     /// Echo amplitude.
     pub amplitude: f32,
-    /// Second-bounce point [m].
+    /// Second-bounce point \[m\].
     pub point2: [f32; 3],
     /// Second-bounce triangle, `u32::MAX` when there is none.
     pub triangle2: u32,
-    /// Extra path of the two-bounce echo [m].
+    /// Extra path of the two-bounce echo \[m\].
     pub extra_path: f32,
     /// Two-bounce amplitude.
     pub amplitude2: f32,
@@ -132,7 +132,7 @@ impl GpuScatter {
     }
 
     /// Casts rays `0 .. params.samples` in dispatches of at most `chunk` rays and calls
-    /// `sink(first_ray, records)` for each. `elements` are positions [m] to test each
+    /// `sink(first_ray, records)` for each. `elements` are positions \[m\] to test each
     /// sample's visibility against.
     pub fn run(&self, ctx: &GpuContext, params: ScatterParams, elements: &[[f32; 3]], chunk: u32, mut sink: impl FnMut(u32, &[ScatterRecord])) -> Result<(), GpuError> {
         let record = std::mem::size_of::<ScatterRecord>() as u64;

@@ -15,7 +15,7 @@ use bytemuck::{Pod, Zeroable};
 pub struct GpuSurrogateEcho {
     /// Unit direction from the array centre.
     pub direction: [f32; 3],
-    /// Range [m].
+    /// Range \[m\].
     pub range: f32,
     /// Complex weight with the random phase applied (re, im).
     pub weight: [f32; 2],
@@ -51,7 +51,7 @@ pub struct SurrogateParams {
     pub n_dirs: u32,
     /// 1: range kernels normalised over the echoes of each bin (eq. 17 as printed).
     pub normalized: u32,
-    /// Kernel width σ [m].
+    /// Kernel width σ \[m\].
     pub sigma: f32,
     /// `k r` of the Airy kernel.
     pub kr: f32,

@@ -44,13 +44,13 @@ pub struct Record {
     pub regularizer: f64,
     /// Norm of the full gradient.
     pub grad_norm: f64,
-    /// Wall time of the iteration [s].
+    /// Wall time of the iteration \[s\].
     pub seconds: f64,
-    /// Forward simulation [s].
+    /// Forward simulation \[s\].
     pub simulate_s: f64,
-    /// Backward pass [s].
+    /// Backward pass \[s\].
     pub backward_s: f64,
-    /// Regulariser gradients and optimiser steps [s].
+    /// Regulariser gradients and optimiser steps \[s\].
     pub optimizer_s: f64,
     /// Problem-specific numbers.
     pub metrics: BTreeMap<String, f64>,
@@ -289,7 +289,7 @@ impl Reconstruction {
     }
 }
 
-/// Mean time per iteration and where it went [s].
+/// Mean time per iteration and where it went \[s\].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct IterationTiming {
     /// Wall time.

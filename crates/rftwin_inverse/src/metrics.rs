@@ -81,9 +81,9 @@ fn distances_to(points: &[DVec3], mesh: &Mesh) -> Vec<f64> {
 /// Surface distances between two meshes.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct MeshDistance {
-    /// Symmetric Chamfer distance: the mean of the two mean sample-to-surface distances [m].
+    /// Symmetric Chamfer distance: the mean of the two mean sample-to-surface distances \[m\].
     pub chamfer: f64,
-    /// Hausdorff distance: the largest sample-to-surface distance either way [m].
+    /// Hausdorff distance: the largest sample-to-surface distance either way \[m\].
     pub hausdorff: f64,
 }
 
@@ -105,9 +105,9 @@ pub fn mesh_distance(a: &Mesh, b: &Mesh, samples: usize) -> Result<MeshDistance>
 /// Error of an estimated pose.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PoseError {
-    /// ‖t_est − t_true‖ [m].
+    /// ‖t_est − t_true‖ \[m\].
     pub translation_m: f64,
-    /// Angle of `R_est R_trueᵀ` [deg].
+    /// Angle of `R_est R_trueᵀ` \[deg\].
     pub rotation_deg: f64,
 }
 

@@ -19,11 +19,11 @@ use std::time::Instant;
 /// One radar pose: array centre, angle grid (boresight and axes) and range bins.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RadarView {
-    /// Array centre [m].
+    /// Array centre \[m\].
     pub center: DVec3,
     /// Angle grid of the spectrum.
     pub grid: AngleGrid,
-    /// Range of every spectrum bin [m].
+    /// Range of every spectrum bin \[m\].
     pub bins: Vec<f64>,
 }
 
@@ -48,7 +48,7 @@ impl RadarView {
     }
 }
 
-/// Time spent in one evaluation [s].
+/// Time spent in one evaluation \[s\].
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Timing {
     /// Sampling (solver B) and the forward surrogate.

@@ -11,17 +11,17 @@ use serde::{Deserialize, Serialize};
 /// the shape.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct CarBody {
-    /// Body length [m].
+    /// Body length \[m\].
     pub length: f64,
-    /// Body width [m].
+    /// Body width \[m\].
     pub width: f64,
-    /// Lower-body height [m].
+    /// Lower-body height \[m\].
     pub body_height: f64,
-    /// Cabin length [m].
+    /// Cabin length \[m\].
     pub cabin_length: f64,
-    /// Cabin height above the lower body [m].
+    /// Cabin height above the lower body \[m\].
     pub cabin_height: f64,
-    /// Cabin centre's offset along x from the body centre [m] (negative: towards the rear).
+    /// Cabin centre's offset along x from the body centre \[m\] (negative: towards the rear).
     pub cabin_offset: f64,
     /// Exponent of the rounded boxes (‖·‖_p; larger is boxier).
     pub roundness: f64,

@@ -7,15 +7,15 @@ use rftwin_core::constants::SPEED_OF_LIGHT;
 /// A linear FMCW chirp sampled by the ADC.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FmcwConfig {
-    /// Start (carrier) frequency `f0` [Hz].
+    /// Start (carrier) frequency `f0` \[Hz\].
     pub carrier_hz: f64,
-    /// Swept bandwidth `B` [Hz] over `chirp_s`.
+    /// Swept bandwidth `B` \[Hz\] over `chirp_s`.
     pub bandwidth_hz: f64,
-    /// Chirp duration `T` [s].
+    /// Chirp duration `T` \[s\].
     pub chirp_s: f64,
     /// ADC samples per chirp `N`.
     pub samples: usize,
-    /// ADC sample rate `f_s` [Hz] (complex baseband).
+    /// ADC sample rate `f_s` \[Hz\] (complex baseband).
     pub sample_rate_hz: f64,
 }
 
@@ -56,23 +56,23 @@ impl FmcwConfig {
         self.bandwidth_hz / self.chirp_s
     }
 
-    /// Carrier wavelength [m].
+    /// Carrier wavelength \[m\].
     pub fn wavelength(&self) -> f64 {
         SPEED_OF_LIGHT / self.carrier_hz
     }
 
-    /// Range of FFT bin `k`, `D = c f_k / (2 S)` with `f_k = k f_s / N` [m]
+    /// Range of FFT bin `k`, `D = c f_k / (2 S)` with `f_k = k f_s / N` \[m\]
     /// (range = half the round-trip path length).
     pub fn bin_range(&self, k: usize) -> f64 {
         SPEED_OF_LIGHT * (k as f64 * self.sample_rate_hz / self.samples as f64) / (2.0 * self.slope())
     }
 
-    /// Ranges of all `N` bins [m].
+    /// Ranges of all `N` bins \[m\].
     pub fn bin_ranges(&self) -> Vec<f64> {
         (0..self.samples).map(|k| self.bin_range(k)).collect()
     }
 
-    /// Spacing of range bins [m] (`c / (2 B_adc)` with the sampled bandwidth).
+    /// Spacing of range bins \[m\] (`c / (2 B_adc)` with the sampled bandwidth).
     pub fn range_resolution(&self) -> f64 {
         self.bin_range(1)
     }
@@ -81,9 +81,9 @@ impl FmcwConfig {
 /// A TDM-MIMO array: every (Tx, Rx) pair is one virtual channel.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MimoArray {
-    /// Transmit element positions [m] (world frame).
+    /// Transmit element positions \[m\] (world frame).
     pub tx: Vec<DVec3>,
-    /// Receive element positions [m] (world frame).
+    /// Receive element positions \[m\] (world frame).
     pub rx: Vec<DVec3>,
 }
 
@@ -126,7 +126,7 @@ impl MimoArray {
         (self.tx.iter().sum::<DVec3>() + self.rx.iter().sum::<DVec3>()) / n
     }
 
-    /// Virtual element offsets `q_v = tx + rx − 2c` [m]: the far-field round-trip path
+    /// Virtual element offsets `q_v = tx + rx − 2c` \[m\]: the far-field round-trip path
     /// difference of channel `v` towards direction `u` is `−u · q_v`.
     pub fn virtual_offsets(&self) -> Vec<DVec3> {
         let c = self.center();

@@ -15,11 +15,11 @@ use std::f64::consts::PI;
 /// An OFDM waveform.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OfdmConfig {
-    /// Frequency of subcarrier 0 [Hz].
+    /// Frequency of subcarrier 0 \[Hz\].
     pub carrier_hz: f64,
     /// Number of subcarriers `N`.
     pub subcarriers: usize,
-    /// Subcarrier spacing `Δf` [Hz].
+    /// Subcarrier spacing `Δf` \[Hz\].
     pub spacing_hz: f64,
 }
 
@@ -39,7 +39,7 @@ impl OfdmConfig {
         Ok(())
     }
 
-    /// Range of bin `n` [m] (half the round-trip length).
+    /// Range of bin `n` \[m\] (half the round-trip length).
     pub fn bin_range(&self, n: usize) -> f64 {
         SPEED_OF_LIGHT * n as f64 / (2.0 * self.subcarriers as f64 * self.spacing_hz)
     }

@@ -16,9 +16,9 @@ use std::f64::consts::PI;
 /// Azimuth × elevation grid in the radar frame (`forward` = boresight).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AngleGrid {
-    /// Azimuth angles [rad], positive towards `right`.
+    /// Azimuth angles \[rad\], positive towards `right`.
     pub azimuth: Vec<f64>,
-    /// Elevation angles [rad], positive towards `up`.
+    /// Elevation angles \[rad\], positive towards `up`.
     pub elevation: Vec<f64>,
     /// Boresight.
     pub forward: DVec3,
@@ -29,7 +29,7 @@ pub struct AngleGrid {
 }
 
 impl AngleGrid {
-    /// `na × ne` angles spread evenly over `±half_fov_az`, `±half_fov_el` [rad], for the
+    /// `na × ne` angles spread evenly over `±half_fov_az`, `±half_fov_el` \[rad\], for the
     /// default array orientation (boresight +y, right +x, up +z).
     pub fn uniform(na: usize, half_fov_az: f64, ne: usize, half_fov_el: f64) -> Self {
         let lin = |n: usize, h: f64| -> Vec<f64> {

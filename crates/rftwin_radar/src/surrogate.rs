@@ -41,13 +41,13 @@ pub enum RangeKernel {
 /// Surrogate settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SurrogateOptions {
-    /// Kernel width σ [m].
+    /// Kernel width σ \[m\].
     pub sigma_m: f64,
     /// Range kernel.
     pub kernel: RangeKernel,
-    /// Aperture radius `r` of the Airy kernel [m].
+    /// Aperture radius `r` of the Airy kernel \[m\].
     pub aperture_radius_m: f64,
-    /// Wavelength λ [m] (`k = 2π/λ`).
+    /// Wavelength λ \[m\] (`k = 2π/λ`).
     pub wavelength: f64,
     /// Seed of the per-echo random phases; `None` keeps the echoes' own phases only.
     pub random_phase_seed: Option<u64>,
@@ -68,7 +68,7 @@ impl SurrogateOptions {
 /// An echo as the surrogates see it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SurrogateEcho {
-    /// Range `r` [m]: half the round-trip path length from the array centre.
+    /// Range `r` \[m\]: half the round-trip path length from the array centre.
     pub range: f64,
     /// Unit direction from the array centre.
     pub direction: DVec3,

@@ -64,7 +64,7 @@ impl Default for BoundaryOptions {
 /// One point on a shadow curve.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BoundarySample {
-    /// The point on the target surface [m] (where the echo's cotangent is needed).
+    /// The point on the target surface \[m\] (where the echo's cotangent is needed).
     pub point: DVec3,
     /// Scattering amplitude per unit area `f(x)` there.
     pub density: f64,

@@ -36,7 +36,7 @@ pub struct CandidateOptions {
     pub seed: u64,
     /// Most distinct chains kept; the rest are counted in `dropped`.
     pub max_candidates: usize,
-    /// Wavelength [m] (for the power split).
+    /// Wavelength \[m\] (for the power split).
     pub wavelength: f64,
 }
 

@@ -41,11 +41,11 @@ use rftwin_core::{Antenna, Complex, InteractionType, Paths, Radio, Scene};
 /// A grid of receiver cells in the horizontal plane `z`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CellGrid {
-    /// x extent `[min, max]` [m].
+    /// x extent `[min, max]` \[m\].
     pub x: [f64; 2],
-    /// y extent `[min, max]` [m].
+    /// y extent `[min, max]` \[m\].
     pub y: [f64; 2],
-    /// Height of the receivers [m].
+    /// Height of the receivers \[m\].
     pub z: f64,
     /// Cells along x and y.
     pub cells: [usize; 2],
@@ -54,7 +54,7 @@ pub struct CellGrid {
 }
 
 impl CellGrid {
-    /// Cell size `(Δx, Δy)` [m].
+    /// Cell size `(Δx, Δy)` \[m\].
     pub fn cell_size(&self) -> (f64, f64) {
         ((self.x[1] - self.x[0]) / self.cells[0] as f64, (self.y[1] - self.y[0]) / self.cells[1] as f64)
     }

@@ -33,13 +33,13 @@ use std::f64::consts::PI;
 /// A diffracting edge.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Wedge {
-    /// First end point of the edge [m] (a mesh vertex).
+    /// First end point of the edge \[m\] (a mesh vertex).
     pub origin: DVec3,
-    /// Second end point [m] (a mesh vertex).
+    /// Second end point \[m\] (a mesh vertex).
     pub end: DVec3,
     /// Unit edge direction `ê` (from `origin`), with `n̂₀ × ê` pointing into face 0.
     pub edge: DVec3,
-    /// Edge length [m].
+    /// Edge length \[m\].
     pub length: f64,
     /// Global triangle of face 0 and of face n (the same triangle for a knife edge).
     pub faces: [u32; 2],
@@ -55,7 +55,7 @@ impl Wedge {
         WedgeFrame { edge: V3::cst(self.edge), n0: V3::cst(self.normals[0]), nn: V3::cst(self.normals[1]), n: self.n }
     }
 
-    /// Whether `p` lies on this wedge's edge segment (within `tol` [m]).
+    /// Whether `p` lies on this wedge's edge segment (within `tol` \[m\]).
     pub fn contains(&self, p: DVec3, tol: f64) -> bool {
         let d = p - self.origin;
         let t = d.dot(self.edge);
@@ -63,7 +63,7 @@ impl Wedge {
     }
 }
 
-/// Exterior angles within this of π [rad] count as flat (no wedge).
+/// Exterior angles within this of π \[rad\] count as flat (no wedge).
 pub const FLAT_TOLERANCE: f64 = 1e-3;
 
 /// The wedges of a scene and the edges left out.
@@ -194,7 +194,7 @@ pub struct DiffractionOptions {
 /// A valid diffracted path.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DiffractedPath {
-    /// Interaction points, transmitter to receiver order [m].
+    /// Interaction points, transmitter to receiver order \[m\].
     pub vertices: Vec<DVec3>,
     /// Global triangle of each interaction (face 0 of the wedge for the diffraction).
     pub triangles: Vec<u32>,

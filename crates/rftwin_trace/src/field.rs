@@ -29,7 +29,7 @@ pub(crate) fn real<T: Real>(x: T) -> C<T> {
 }
 
 /// ITU-R P.2040-3 eqs. (37), (43), (44): coefficients of a slab of complex relative
-/// permittivity `eta`, thickness `d` [m], at wavelength `lambda` [m] and incidence
+/// permittivity `eta`, thickness `d` \[m\], at wavelength `lambda` \[m\] and incidence
 /// cosine `cos_theta = |k·n|`.
 ///
 /// `S = √(η − sin²θ)` (principal branch), `q = 2π d S / λ`,
@@ -87,7 +87,7 @@ pub struct FieldInteraction<T = f64> {
     pub normal: V3<T>,
     /// Complex relative permittivity η of the slab.
     pub eta: C<T>,
-    /// Slab thickness [m].
+    /// Slab thickness \[m\].
     pub thickness: T,
 }
 

@@ -11,20 +11,20 @@ use std::collections::HashMap;
 pub struct SceneHit {
     /// Global triangle index.
     pub triangle: u32,
-    /// Distance along the (unit) ray direction [m].
+    /// Distance along the (unit) ray direction \[m\].
     pub t: f64,
 }
 
 /// A ray query for [`SceneGeometry::closest_hits`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RayQuery {
-    /// Origin [m].
+    /// Origin \[m\].
     pub origin: DVec3,
     /// Unit direction.
     pub direction: DVec3,
-    /// Hits at `t ≤ t_min` are ignored [m].
+    /// Hits at `t ≤ t_min` are ignored \[m\].
     pub t_min: f64,
-    /// Hits at `t ≥ t_max` are ignored [m].
+    /// Hits at `t ≥ t_max` are ignored \[m\].
     pub t_max: f64,
     /// Triangle to ignore (the one the ray leaves).
     pub skip: Option<u32>,
@@ -33,7 +33,7 @@ pub struct RayQuery {
 /// Flattened, traceable scene geometry.
 #[derive(Debug, Clone)]
 pub struct SceneGeometry {
-    /// Triangle vertices [m], global triangle index.
+    /// Triangle vertices \[m\], global triangle index.
     pub triangles: Vec<[DVec3; 3]>,
     /// Unit geometric normal `(v1 − v0) × (v2 − v0)` normalised (zero if degenerate).
     pub normals: Vec<DVec3>,
@@ -56,7 +56,7 @@ pub struct SceneGeometry {
     pub object_names: Vec<String>,
     /// Global index of each object's first triangle.
     pub object_first: Vec<usize>,
-    /// Length of the scene's bounding-box diagonal [m] (scale for tolerances).
+    /// Length of the scene's bounding-box diagonal \[m\] (scale for tolerances).
     pub scale: f64,
     /// Diffracting wedges (without, with knife edges), found on first use and kept
     /// until the triangles move ([`crate::diffraction::wedges`]).
@@ -229,7 +229,7 @@ impl SceneGeometry {
     }
 
     /// Whether anything blocks the open segment from `a` to `b`, ignoring the
-    /// triangles in `skip` and hits within `eps` [m] of either end.
+    /// triangles in `skip` and hits within `eps` \[m\] of either end.
     pub fn occluded(&self, a: DVec3, b: DVec3, skip: [Option<u32>; 2], eps: f64) -> bool {
         let delta = b - a;
         let len = delta.length();
@@ -251,7 +251,7 @@ impl SceneGeometry {
         hit
     }
 
-    /// Distance tolerance [m] used to step off surfaces, relative to the scene size.
+    /// Distance tolerance \[m\] used to step off surfaces, relative to the scene size.
     pub fn eps(&self) -> f64 {
         1e-9 * self.scale.max(1.0) + 1e-9
     }

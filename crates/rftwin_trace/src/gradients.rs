@@ -33,23 +33,23 @@ type D = Dual<3>;
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum GradientParam {
-    /// Translation (x, y, z) [m] of the named object.
+    /// Translation (x, y, z) \[m\] of the named object.
     ObjectTranslation(String),
-    /// Rotation (α, β, γ) [rad] of the named object about its vertex centroid,
+    /// Rotation (α, β, γ) \[rad\] of the named object about its vertex centroid,
     /// `R = Rz(γ) Ry(β) Rx(α)`, differentiated at zero.
     ObjectRotation(String),
     /// Scale factors (x, y, z) of the named object about its vertex centroid,
     /// differentiated at one.
     ObjectScale(String),
-    /// Transmitter position [m].
+    /// Transmitter position \[m\].
     TxPosition,
-    /// Receiver position [m].
+    /// Receiver position \[m\].
     RxPosition,
     /// Relative permittivity εr of the named material.
     MaterialEpsR(String),
     /// Conductivity σ [S/m] of the named material.
     MaterialSigma(String),
-    /// Slab thickness d [m] of the named material.
+    /// Slab thickness d \[m\] of the named material.
     MaterialThickness(String),
 }
 

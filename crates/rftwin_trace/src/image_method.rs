@@ -14,7 +14,7 @@ use glam::DVec3;
 /// The vertices of a valid chain.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResolvedChain {
-    /// Interaction points, source to target order [m].
+    /// Interaction points, source to target order \[m\].
     pub vertices: Vec<DVec3>,
     /// Global triangle index of each interaction.
     pub triangles: Vec<u32>,

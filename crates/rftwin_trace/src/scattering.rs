@@ -34,7 +34,7 @@ use std::f64::consts::PI;
 /// Settings of [`surface_scattering`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScatteringOptions {
-    /// Carrier frequency [Hz] (wavelength and material parameters).
+    /// Carrier frequency \[Hz\] (wavelength and material parameters).
     pub frequency_hz: f64,
     /// Rays cast from the array centre.
     pub samples: usize,
@@ -79,9 +79,9 @@ pub struct SurfaceSample {
     pub triangle: u32,
     /// Barycentric coordinates `(b1, b2)` of `v1`, `v2` (`b0 = 1 − b1 − b2`).
     pub barycentric: [f64; 2],
-    /// The point [m].
+    /// The point \[m\].
     pub point: DVec3,
-    /// Monte Carlo area weight `1 / (N p_A)` [m²].
+    /// Monte Carlo area weight `1 / (N p_A)` \[m²\].
     pub area_weight: f64,
     /// Echo amplitude `f(x) · area_weight` (no propagation phase).
     pub amplitude: Complex,
@@ -97,13 +97,13 @@ pub struct SurfaceSample {
 pub struct SecondBounceSample {
     /// Global triangle of the first bounce.
     pub first_triangle: u32,
-    /// First bounce point [m].
+    /// First bounce point \[m\].
     pub first_point: DVec3,
     /// Global triangle of the second bounce.
     pub triangle: u32,
-    /// Second bounce point [m] (the echo's point for the receive leg).
+    /// Second bounce point \[m\] (the echo's point for the receive leg).
     pub point: DVec3,
-    /// `d₁ + d₁₂ − d₂` with the legs measured from the array centre [m]: the echo's
+    /// `d₁ + d₁₂ − d₂` with the legs measured from the array centre \[m\]: the echo's
     /// extra path, so that a channel's delay is `(|p − tx| + |p − rx| + extra) / c`.
     pub extra_path_m: f64,
     /// Amplitude.

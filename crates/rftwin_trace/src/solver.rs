@@ -20,7 +20,7 @@ use std::collections::HashSet;
 /// where both have the setting.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SolverOptions {
-    /// Carrier frequency [Hz].
+    /// Carrier frequency \[Hz\].
     pub frequency_hz: f64,
     /// Maximum number of interactions per path.
     pub max_depth: usize,

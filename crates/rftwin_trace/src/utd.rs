@@ -192,7 +192,7 @@ pub fn keller_parameter<T: Real>(a: V3<T>, edge: V3<T>, s: V3<T>, r: V3<T>) -> O
 pub struct WedgeMaterial<T> {
     /// Complex relative permittivity η.
     pub eta: C<T>,
-    /// Slab thickness [m].
+    /// Slab thickness \[m\].
     pub thickness: T,
 }
 
@@ -250,7 +250,7 @@ fn real_mat<T: Real>(m: [[T; 2]; 2]) -> M2<T> {
 /// Applies the UTD wedge diffraction to field phasor `e` (transverse to `k_i`):
 /// returns the diffracted field phasor (transverse to `k_o`), **without** the spreading
 /// factor. `s_in`, `s_out`: unfolded distances from the source to the edge and from the
-/// edge to the observer [m]; `lambda` [m].
+/// edge to the observer \[m\]; `lambda` \[m\].
 #[allow(clippy::too_many_arguments)]
 pub fn apply_diffraction<T: Real>(
     e: CVec3<T>,
