@@ -6,7 +6,8 @@
 //! `nπ`, with Luebbers' heuristic for lossy (here: ITU slab) faces — the two
 //! reflection-boundary terms are weighted by the slab's TE/TM reflection coefficients of
 //! face 0 (at grazing angle `φ'`) and face n (at `nπ − φ`), each applied in the TE/TM
-//! basis of its face — and the spherical-wave distance parameter
+//! basis of its face, face 0 being the lit face (blended where both are lit, see
+//! [`apply_diffraction`]) — and the spherical-wave distance parameter
 //! `L = s s' sin²β₀ / (s + s')`. A diffracted path's coefficient is
 //! `a = (λ/4π) · D / √(s' s (s + s'))` (times the reflections before and after), `s'`
 //! and `s` being the unfolded path lengths from the transmitter to the edge and from
@@ -247,12 +248,63 @@ fn real_mat<T: Real>(m: [[T; 2]; 2]) -> M2<T> {
     m.map(|r| r.map(real))
 }
 
+/// Weight of the labelling in which face 0 is the face lit by the incident ray, given
+/// the incidence angle `φ'` from face 0: 1 while only face 0 is lit (`φ' ≤ (n − 1)π`),
+/// 0 while only face n is (`φ' ≥ π`), and a smoothstep across the range where both are
+/// lit, so that the coefficient stays continuous as the source moves around the edge.
+pub fn lit_face_weight<T: Real>(phi_in: T, n: T) -> T {
+    let width = T::cst(PI) * (T::cst(2.0) - n);
+    let start = T::cst(PI) * (n - T::one());
+    if width.value() <= 1e-9 {
+        return if phi_in.value() <= PI { T::one() } else { T::zero() };
+    }
+    let t = (phi_in - start) / width;
+    if t.value() <= 0.0 {
+        T::one()
+    } else if t.value() >= 1.0 {
+        T::zero()
+    } else {
+        T::one() - t * t * (T::cst(3.0) - t * T::cst(2.0))
+    }
+}
+
 /// Applies the UTD wedge diffraction to field phasor `e` (transverse to `k_i`):
 /// returns the diffracted field phasor (transverse to `k_o`), **without** the spreading
 /// factor. `s_in`, `s_out`: unfolded distances from the source to the edge and from the
 /// edge to the observer \[m\]; `lambda` \[m\].
+///
+/// Luebbers' face terms are not symmetric in the two faces (face 0's reflection
+/// coefficient is taken at the incidence angle, face n's at the diffraction angle), so
+/// face 0 is the lit face, as in Luebbers and in Sionna RT; where both faces are lit the
+/// two labellings are blended by [`lit_face_weight`]. The result does not depend on
+/// which face `wedge` calls face 0.
 #[allow(clippy::too_many_arguments)]
 pub fn apply_diffraction<T: Real>(
+    e: CVec3<T>,
+    k_i: V3<T>,
+    k_o: V3<T>,
+    wedge: &WedgeFrame<T>,
+    material: &WedgeMaterial<T>,
+    s_in: T,
+    s_out: T,
+    lambda: f64,
+) -> CVec3<T> {
+    let w = lit_face_weight(wedge.angle(k_i.scale(-T::one())), wedge.n);
+    let swapped = WedgeFrame { edge: wedge.edge.scale(-T::one()), n0: wedge.nn, nn: wedge.n0, n: wedge.n };
+    let apply = |frame: &WedgeFrame<T>| apply_diffraction_labelled(e, k_i, k_o, frame, material, s_in, s_out, lambda);
+    if w.value() >= 1.0 {
+        return apply(wedge);
+    }
+    if w.value() <= 0.0 {
+        return apply(&swapped);
+    }
+    let (a, b) = (apply(wedge), apply(&swapped));
+    CVec3([0, 1, 2].map(|i| a.0[i] * real(w) + b.0[i] * real(T::one() - w)))
+}
+
+/// [`apply_diffraction`] with face 0 as `wedge` labels it.
+#[allow(clippy::too_many_arguments)]
+fn apply_diffraction_labelled<T: Real>(
     e: CVec3<T>,
     k_i: V3<T>,
     k_o: V3<T>,
@@ -374,5 +426,60 @@ mod tests {
         let ki = q.minus(s).normalize();
         let ko = r.minus(q).normalize();
         assert!((ki.dot(e) - ko.dot(e)).abs() < 1e-12);
+    }
+
+    /// A wedge with edge ẑ, face 0 along +x (outward normal +ŷ), exterior angle 1.5π;
+    /// incident field from angle `phi_in` and diffracted towards `phi_out` (radians),
+    /// at 70° to the edge. Returns the diffracted field projected on a fixed vector.
+    fn wedge_case<T: Real>(phi_in: T, phi_out: f64, swapped: bool) -> C<T> {
+        let (sb, cb) = (T::cst(70f64.to_radians().sin()), T::cst(70f64.to_radians().cos()));
+        let k_i = V3([-(sb * phi_in.cos()), -(sb * phi_in.sin()), cb]);
+        let k_o = V3([T::cst(phi_out.cos()) * sb, T::cst(phi_out.sin()) * sb, cb]);
+        let c = |v: [f64; 3]| V3(v.map(T::cst));
+        let frame = WedgeFrame { edge: c([0.0, 0.0, 1.0]), n0: c([0.0, 1.0, 0.0]), nn: c([-1.0, 0.0, 0.0]), n: T::cst(1.5) };
+        let frame = if swapped { WedgeFrame { edge: frame.edge.scale(-T::one()), n0: frame.nn, nn: frame.n0, n: frame.n } } else { frame };
+        // a field transverse to k_i, mixed polarisation
+        let u = k_i.cross(c([0.3, -0.2, 1.0])).normalize();
+        let v = k_i.cross(u);
+        let e = CVec3::scaled_real(C::new(T::one(), T::zero()), u).plus(&CVec3::scaled_real(C::new(T::cst(0.4), T::cst(-0.7)), v));
+        let material = WedgeMaterial { eta: C::new(T::cst(5.24), T::cst(-0.4)), thickness: T::cst(0.1) };
+        let out = apply_diffraction(e, k_i, k_o, &frame, &material, T::cst(30.0), T::cst(20.0), 0.0107);
+        out.dot_real(c([0.6, 0.0, 0.8])) + out.dot_real(c([0.0, 1.0, 0.0])) * C::new(T::zero(), T::one())
+    }
+
+    #[test]
+    fn coefficient_does_not_depend_on_which_face_is_called_face_0() {
+        for phi_in in [10.0, 60.0, 95.0, 120.0, 135.0, 170.0, 200.0, 260.0f64] {
+            for phi_out in [30.0, 150.0, 230.0f64] {
+                let a = wedge_case(phi_in.to_radians(), phi_out.to_radians(), false);
+                let b = wedge_case(phi_in.to_radians(), phi_out.to_radians(), true);
+                assert!((a - b).norm() < 1e-12 * a.norm(), "φ' = {phi_in}°, φ = {phi_out}°: {a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn lit_face_blend_is_continuous_and_its_derivative_matches_finite_differences() {
+        use rftwin_core::dual::Dual;
+        let phi_out = 230f64.to_radians();
+        // no jump where the second face becomes lit (90°) or the first stops being (180°)
+        for edge in [90.0f64, 180.0] {
+            let h = 1e-7;
+            let (lo, hi) = (wedge_case((edge - h).to_radians(), phi_out, false), wedge_case((edge + h).to_radians(), phi_out, false));
+            assert!((lo - hi).norm() < 1e-6 * lo.norm(), "jump at φ' = {edge}°: {lo} vs {hi}");
+        }
+        // the blend's weight enters the derivative: dual numbers vs central differences
+        for phi_in in [100.0f64, 120.0, 150.0, 175.0] {
+            let x = phi_in.to_radians();
+            let d = wedge_case(Dual::<1>::variable(x, 0), phi_out, false);
+            let h = 1e-6;
+            let fd = (wedge_case(x + h, phi_out, false) - wedge_case(x - h, phi_out, false)) / (2.0 * h);
+            let ad = C::new(d.re.d[0], d.im.d[0]);
+            assert!((ad - fd).norm() < 1e-6 * fd.norm().max(1e-12), "φ' = {phi_in}°: {ad} vs FD {fd}");
+        }
+        // the weight itself
+        assert_eq!(lit_face_weight(80f64.to_radians(), 1.5), 1.0);
+        assert_eq!(lit_face_weight(190f64.to_radians(), 1.5), 0.0);
+        assert!((lit_face_weight(135f64.to_radians(), 1.5) - 0.5).abs() < 1e-12);
     }
 }
