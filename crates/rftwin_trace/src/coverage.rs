@@ -243,6 +243,16 @@ struct FamilyValue {
     grad: Vec<f64>,
 }
 
+/// The crossings' positions among `pieces`.
+fn crossing_xs(pieces: &[Piece]) -> impl Iterator<Item = f64> + '_ {
+    pieces.iter().filter_map(|p| if let Piece::Crossing { x, .. } = p { Some(*x) } else { None })
+}
+
+/// The three inner probes of `[xa, xb]`, middle first.
+fn probes(xa: f64, xb: f64) -> impl Iterator<Item = f64> {
+    [0.5, 0.25, 0.75].into_iter().map(move |t| xa + t * (xb - xa))
+}
+
 /// Adds `∫_a^b u` of the linear interpolant `u` (values `ua`, `ub`, per component) to
 /// the cells `[x0 + k Δx, x0 + (k + 1) Δx)` the piece overlaps.
 fn deposit(acc: &mut [Vec<f64>], x0: f64, dx: f64, [a, b]: [f64; 2], ua: &[f64], ub: &[f64]) {
@@ -313,7 +323,7 @@ impl Context<'_> {
             .par_iter()
             .enumerate()
             .map(|(j, pieces)| {
-                let mut stars: Vec<f64> = pieces.iter().filter_map(|p| if let Piece::Crossing { x, .. } = p { Some(*x) } else { None }).collect();
+                let mut stars: Vec<f64> = crossing_xs(pieces).collect();
                 stars.sort_by(f64::total_cmp);
                 stars.dedup_by(|a, b| (*a - *b).abs() < 1e-6 * dx);
                 if stars.is_empty() {
@@ -429,7 +439,7 @@ impl Context<'_> {
                     let (Some((pa, ga)), Some((pb, gb))) = (value(0, xa)?, value(1, xb)?) else { continue };
                     // a thin occluder (or a gap between faces) between the two receivers:
                     // the family is lost in between, with a crossing on each side
-                    match [0.5, 0.25, 0.75].iter().map(|t| xa + t * (xb - xa)).find(|&x| self.valid(family, x, y, z).is_none()) {
+                    match probes(xa, xb).find(|&x| self.valid(family, x, y, z).is_none()) {
                         Some(x_out) => {
                             pieces.extend(self.cut(family, xa, x_out, (pa, ga), y, z, boundary)?);
                             pieces.extend(self.cut(family, xb, x_out, (pb, gb), y, z, boundary)?);
@@ -442,7 +452,7 @@ impl Context<'_> {
                     let Some((p, g)) = value(end, x_valid)? else { continue };
                     pieces.extend(self.cut(family, x_valid, if ok_a { xb } else { xa }, (p, g), y, z, boundary)?);
                 }
-                (false, false) => match [0.5, 0.25, 0.75].iter().map(|t| xa + t * (xb - xa)).find(|&x| self.valid(family, x, y, z).is_some()) {
+                (false, false) => match probes(xa, xb).find(|&x| self.valid(family, x, y, z).is_some()) {
                     Some(x_in) => pieces.extend(self.both_ways(family, x_in, [xa, xb], y, z, boundary, nc)?),
                     None => deferred.push(family),
                 },
@@ -452,10 +462,10 @@ impl Context<'_> {
         // where another family's validity ends (a reflection whose ground-bounce twin
         // crosses the same face edge): probe beside every crossing found so far.
         let eps = 1e-6 * (xb - xa);
-        let stars: Vec<f64> = pieces.iter().filter_map(|p| if let Piece::Crossing { x, .. } = p { Some(*x) } else { None }).collect();
+        let stars: Vec<f64> = crossing_xs(&pieces).collect();
         for family in deferred {
-            let beside = stars.iter().flat_map(|&x| [x - eps, x + eps]).filter(|&x| x > xa && x < xb);
-            if let Some(x_in) = beside.into_iter().find(|&x| self.valid(family, x, y, z).is_some()) {
+            let mut beside = stars.iter().flat_map(|&x| [x - eps, x + eps]).filter(|&x| x > xa && x < xb);
+            if let Some(x_in) = beside.find(|&x| self.valid(family, x, y, z).is_some()) {
                 pieces.extend(self.both_ways(family, x_in, [xa, xb], y, z, boundary, nc)?);
             }
         }

@@ -121,13 +121,7 @@ pub fn find_wedges(geom: &SceneGeometry, free_edges: bool) -> Wedges {
                 out.wedges.push(Wedge { origin, end, edge, length, faces: [t, t], normals: [n0, -n0], n: 2.0 });
             }
             [t0, t1] => {
-                // Face 0 is chosen by the geometry, not by triangle order (Luebbers' face
-                // terms are not symmetric in the two faces): the face into which
-                // n̂ × ê points for ê from the key's first end point to its second.
-                let e_ab = (b - a) / length;
-                let into = |t: u32| geom.normals[t as usize].cross(e_ab).dot(centroid(t) - a) > 0.0;
-                let (t0, t1) = if into(t0) || !into(t1) { (t0, t1) } else { (t1, t0) };
-                let (t0, t1) = if into(t0) == into(t1) { (t0.min(t1), t0.max(t1)) } else { (t0, t1) };
+                let (t0, t1) = (t0.min(t1), t0.max(t1));
                 let (n0, nn) = (geom.normals[t0 as usize], geom.normals[t1 as usize]);
                 let (mut origin, mut end, mut edge) = (a, b, (b - a) / length);
                 if n0.cross(edge).dot(centroid(t0) - origin) < 0.0 {

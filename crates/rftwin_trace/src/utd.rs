@@ -156,6 +156,12 @@ pub struct WedgeFrame<T> {
 }
 
 impl<T: Real> WedgeFrame<T> {
+    /// The same wedge with its faces' labels swapped (face n becomes face 0, `ê` reversed
+    /// so that `t̂₀` still points into face 0).
+    pub fn swapped(&self) -> Self {
+        WedgeFrame { edge: self.edge.scale(-T::one()), n0: self.nn, nn: self.n0, n: self.n }
+    }
+
     /// `t̂₀ = n̂₀ × ê`, tangent to face 0, pointing away from the edge.
     pub fn t0(&self) -> V3<T> {
         self.n0.cross(self.edge)
@@ -290,7 +296,7 @@ pub fn apply_diffraction<T: Real>(
     lambda: f64,
 ) -> CVec3<T> {
     let w = lit_face_weight(wedge.angle(k_i.scale(-T::one())), wedge.n);
-    let swapped = WedgeFrame { edge: wedge.edge.scale(-T::one()), n0: wedge.nn, nn: wedge.n0, n: wedge.n };
+    let swapped = wedge.swapped();
     let apply = |frame: &WedgeFrame<T>| apply_diffraction_labelled(e, k_i, k_o, frame, material, s_in, s_out, lambda);
     if w.value() >= 1.0 {
         return apply(wedge);
@@ -437,7 +443,7 @@ mod tests {
         let k_o = V3([T::cst(phi_out.cos()) * sb, T::cst(phi_out.sin()) * sb, cb]);
         let c = |v: [f64; 3]| V3(v.map(T::cst));
         let frame = WedgeFrame { edge: c([0.0, 0.0, 1.0]), n0: c([0.0, 1.0, 0.0]), nn: c([-1.0, 0.0, 0.0]), n: T::cst(1.5) };
-        let frame = if swapped { WedgeFrame { edge: frame.edge.scale(-T::one()), n0: frame.nn, nn: frame.n0, n: frame.n } } else { frame };
+        let frame = if swapped { frame.swapped() } else { frame };
         // a field transverse to k_i, mixed polarisation
         let u = k_i.cross(c([0.3, -0.2, 1.0])).normalize();
         let v = k_i.cross(u);

@@ -52,14 +52,16 @@ fn mean_cell0(scene: &Scene, lines: usize, n: usize) -> f64 {
     sum / pts.len() as f64
 }
 
+/// `scene` with `object` moved by `d`.
+fn translated(scene: &Scene, object: &str, d: DVec3) -> Scene {
+    let mut sc = scene.clone();
+    sc.translate_object(object, d).unwrap();
+    sc
+}
+
 /// `∂P̄/∂(translation along axis)` of cell 0 by central differences of [`mean_cell0`].
 fn fd_cell0(base: &Scene, object: &str, axis: DVec3, lines: usize, n: usize, h: f64) -> f64 {
-    let shifted = |d: f64| {
-        let mut sc = base.clone();
-        sc.translate_object(object, axis * d).unwrap();
-        sc
-    };
-    (mean_cell0(&shifted(h), lines, n) - mean_cell0(&shifted(-h), lines, n)) / (2.0 * h)
+    (mean_cell0(&translated(base, object, axis * h), lines, n) - mean_cell0(&translated(base, object, axis * -h), lines, n)) / (2.0 * h)
 }
 
 /// The plate's reflection reaches receivers at height 1 only for |x| < 2.4: the rim of
@@ -206,12 +208,7 @@ fn crossing_on_a_cell_border() {
     let run = |sc: &Scene, p: Option<&GradientParam>| cell_coverage(&s, sc, &SceneGeometry::new(sc), &Radio::isotropic(TX), &Antenna::default(), &g, p, p.is_some(), None).unwrap();
     let cov = run(&scene, Some(&param));
     let h = 1e-4;
-    let shifted = |d: f64| {
-        let mut sc = scene.clone();
-        sc.translate_object("plate", DVec3::X * d).unwrap();
-        sc
-    };
-    let (pp, pm) = (run(&shifted(h), None), run(&shifted(-h), None));
+    let (pp, pm) = (run(&translated(&scene, "plate", DVec3::X * h), None), run(&translated(&scene, "plate", DVec3::X * -h), None));
     let full = cov.gradient();
     for c in 0..2 {
         let fd = (pp.power[c] - pm.power[c]) / (2.0 * h);
@@ -241,8 +238,7 @@ fn sliver_family_between_receivers_is_found() {
     let y = -14.0 + 26.0 * w + 0.5 * w / 3.0;
     let g = CellGrid { x: [-14.0 + 18.0 * w, -14.0 + 21.0 * w], y: [y - 1e-7, y + 1e-7], z: 1.5, cells: [3, 1], per_cell: 3 };
     let power = |d: f64| {
-        let mut sc = scene.clone();
-        sc.translate_object("vehicle", DVec3::X * d).unwrap();
+        let sc = translated(&scene, "vehicle", DVec3::X * d);
         cell_coverage(&s, &sc, &SceneGeometry::new(&sc), &tx, &Antenna::default(), &g, None, false, None).unwrap().power
     };
     let (base, plus, minus) = (power(0.0), power(1e-8), power(-1e-8));
