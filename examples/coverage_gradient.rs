@@ -29,7 +29,7 @@ use common::*;
 use glam::DVec3;
 use rftwin::inverse::plot::{maps, Scale};
 use rftwin::trace::coverage::{cell_coverage, CellGrid};
-use rftwin::trace::gradients::GradientParam;
+use rftwin::trace::paths::gradients::GradientParam;
 use rftwin::{Antenna, BackendChoice, Mesh, PathSolver, Radio, Scene, SceneGeometry, SolverOptions};
 use std::time::Instant;
 

@@ -34,9 +34,9 @@ use rftwin::inverse::objective::{power_echoes, RadarView};
 use rftwin::radar::spectrum::Spectrum;
 use rftwin::radar::surrogate::{spatial_power_surrogate, spatial_power_surrogate_jvp, EchoTangent, RangeKernel, SurrogateEcho, SurrogateOptions};
 use rftwin::radar::FmcwConfig;
-use rftwin::trace::boundary::{boundary_samples, BoundaryOptions};
+use rftwin::trace::scattering::boundary::{boundary_samples, BoundaryOptions};
 use rftwin::trace::scattering::{surface_scattering, ScatteringOptions};
-use rftwin::trace::scattering_grad::sample_tangents;
+use rftwin::trace::scattering::grad::sample_tangents;
 use rftwin::{BackendChoice, Mesh, Scene, SceneGeometry};
 use std::time::Instant;
 

@@ -12,7 +12,7 @@ mod common;
 use anyhow::{Context, Result};
 use common::*;
 use glam::DVec3;
-use rftwin::trace::channel;
+use rftwin::trace::paths::channel;
 use rftwin::{ItuMaterial, PathSolver, Radio, Scene, SolverOptions};
 use std::path::PathBuf;
 use std::time::Instant;

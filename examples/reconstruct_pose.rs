@@ -28,7 +28,7 @@ use rftwin::inverse::metrics::pose_error;
 use rftwin::inverse::objective::{RadarView, RigidPose, SpectrumObjective};
 use rftwin::radar::surrogate::{RangeKernel, SurrogateOptions};
 use rftwin::radar::FmcwConfig;
-use rftwin::trace::boundary::{BoundaryOptions, GradientTerms};
+use rftwin::trace::scattering::boundary::{BoundaryOptions, GradientTerms};
 use rftwin::trace::scattering::ScatteringOptions;
 use rftwin::{BackendChoice, Mesh, Scene};
 use std::io::Write;

@@ -23,7 +23,7 @@ use rftwin::radar::spectrum::AngleGrid;
 use rftwin::radar::surrogate::{spatial_surrogate, spatial_surrogate_vjp, RangeKernel, SurrogateEcho, SurrogateOptions};
 use rftwin::radar::Spectrum;
 use rftwin::trace::scattering::{surface_scattering, ScatteringOptions};
-use rftwin::trace::scattering_grad::{object_gradient, vertex_gradients, EchoCotangent};
+use rftwin::trace::scattering::grad::{object_gradient, vertex_gradients, EchoCotangent};
 use rftwin::{GradientParam, Mesh, Scene, SceneGeometry};
 use std::time::Instant;
 

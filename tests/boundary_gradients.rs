@@ -6,9 +6,9 @@
 mod common;
 
 use glam::DVec3;
-use rftwin::trace::boundary::{boundary_samples, boundary_vertex_gradients, BoundaryOptions};
+use rftwin::trace::scattering::boundary::{boundary_samples, boundary_vertex_gradients, BoundaryOptions};
 use rftwin::trace::scattering::{surface_scattering, ScatteringOptions};
-use rftwin::trace::scattering_grad::{object_gradient, vertex_gradients, EchoCotangent};
+use rftwin::trace::scattering::grad::{object_gradient, vertex_gradients, EchoCotangent};
 use rftwin::{BackendChoice, GradientParam, Mesh, Scene, SceneGeometry};
 
 fn scene(occluder_x: f64, plate_x: f64) -> Scene {
@@ -148,8 +148,8 @@ fn every_supported_row_of_the_boundary_table_holds() {
         if name == "radar/position" {
             // the radar moves the shadow on the plate and the plate's samples: boundary
             // plus interior (`center_gradient`) against FD of the whole estimate
-            use rftwin::trace::boundary::boundary_center_gradient;
-            use rftwin::trace::scattering_grad::center_gradient;
+            use rftwin::trace::scattering::boundary::boundary_center_gradient;
+            use rftwin::trace::scattering::grad::center_gradient;
             let o = opts(400_000);
             let res = surface_scattering(&s0, &geom, CENTER, &o).unwrap();
             // `center_gradient` takes point cotangents of a loss that sees the points
@@ -216,7 +216,7 @@ fn every_supported_row_of_the_boundary_table_holds() {
 
 #[test]
 fn gradient_terms_switch_selects_the_terms() {
-    use rftwin::trace::boundary::{scattering_vertex_gradients, GradientTerms};
+    use rftwin::trace::scattering::boundary::{scattering_vertex_gradients, GradientTerms};
     let s0 = scene(-0.04, 0.0);
     let geom = SceneGeometry::new(&s0);
     let o = opts(20_000);
@@ -252,7 +252,7 @@ fn gpu_boundary_rays_give_the_cpu_boundary_gradient() {
         let bc: Vec<f64> = b.samples.iter().map(|s| cot(s.point)).collect();
         let g = boundary_vertex_gradients(&s0, &b, &bc).unwrap();
         let p = |n: &str| object_gradient(&s0, &g, &GradientParam::ObjectTranslation(n.into())).unwrap();
-        let c = rftwin::trace::boundary::boundary_center_gradient(&b, &bc).unwrap();
+        let c = rftwin::trace::scattering::boundary::boundary_center_gradient(&b, &bc).unwrap();
         (b.samples.len(), b.edge_occluded, p("occluder"), p("plate"), vec![c.x, c.y, c.z])
     };
     let (cpu, gpu) = (grad(BackendChoice::Cpu), grad(BackendChoice::Gpu));

@@ -113,7 +113,7 @@ fn gpu_field_kernel_matches_the_cpu_for_every_antenna_pattern() {
 #[test]
 fn device_deduplication_gives_the_host_candidate_set() {
     use rftwin::gpu::sbr::DedupSettings;
-    use rftwin::trace::candidates::{shoot_and_bounce_gpu_with, CandidateOptions};
+    use rftwin::trace::paths::candidates::{shoot_and_bounce_gpu_with, CandidateOptions};
     if !common::gpu_available() {
         return;
     }
@@ -157,7 +157,7 @@ fn device_deduplication_gives_the_host_candidate_set() {
 #[test]
 fn gpu_scattering_samples_match_the_cpu_model_and_estimate() {
     use rftwin::core::constants::wavelength;
-    use rftwin::trace::field::slab_coefficients;
+    use rftwin::trace::physics::field::slab_coefficients;
     use rftwin::trace::scattering::{scattering_density, surface_scattering, surface_scattering_gpu_records, ScatteringOptions, ScatteringResult};
     use rftwin::Mesh;
     if !common::gpu_available() {

@@ -271,7 +271,7 @@ fn bad_gradient_requests_are_errors() {
 
 #[test]
 fn cfr_gradient_matches_finite_differences() {
-    use rftwin::trace::channel::{cfr, cfr_gradient};
+    use rftwin::trace::paths::channel::{cfr, cfr_gradient};
     let freqs: Vec<f64> = (0..8).map(|k| 28e9 + 5e6 * k as f64).collect();
     for (label, scene, tx, rx, depth, refr) in configurations() {
         for param in ["object/box_a/translation", "rx/position", "material/itu_concrete/eps_r"] {

@@ -11,7 +11,7 @@ use rftwin::radar::spectrum::AngleGrid;
 use rftwin::radar::surrogate::{spatial_surrogate, spatial_surrogate_vjp, RangeKernel, SurrogateEcho, SurrogateOptions};
 use rftwin::radar::Spectrum;
 use rftwin::trace::scattering::{surface_scattering, ScatteringOptions, ScatteringResult};
-use rftwin::trace::scattering_grad::{material_gradient, object_gradient, reevaluate_samples, vertex_gradients, EchoCotangent};
+use rftwin::trace::scattering::grad::{material_gradient, object_gradient, reevaluate_samples, vertex_gradients, EchoCotangent};
 use rftwin::{GradientParam, Mesh, Scene, SceneGeometry};
 
 fn setup(kind: usize) -> (Scene, ScatteringResult, ScatteringOptions) {
@@ -205,7 +205,7 @@ fn radar_position_gradient_matches_finite_differences() {
             .zip(&eg)
             .map(|(e, g)| SurrogateEcho::point_gradient(e, DVec3::ZERO, g).into())
             .collect();
-        let g = rftwin::trace::scattering_grad::center_gradient(&scene, &geom, &res, DVec3::ZERO, &opts, &cot).unwrap();
+        let g = rftwin::trace::scattering::grad::center_gradient(&scene, &geom, &res, DVec3::ZERO, &opts, &cot).unwrap();
         for c in 0..3 {
             let mut d = DVec3::ZERO;
             d[c] = 1e-6;

@@ -15,7 +15,7 @@ use rftwin::inverse::shapes::CarBody;
 use rftwin::radar::spectrum::Spectrum;
 use rftwin::radar::surrogate::{RangeKernel, SurrogateOptions};
 use rftwin::radar::FmcwConfig;
-use rftwin::trace::boundary::{BoundaryOptions, GradientTerms};
+use rftwin::trace::scattering::boundary::{BoundaryOptions, GradientTerms};
 use rftwin::trace::scattering::ScatteringOptions;
 use rftwin::{BackendChoice, Mesh, Scene};
 use std::path::Path;

@@ -25,6 +25,7 @@ pub use build::BuildOptions;
 pub use layout::{BvhNode, BvhTriangle};
 pub use query::Traversal;
 pub use ray::{Hit, Ray};
+pub use refit::RefitError;
 pub use validate::ValidationError;
 pub use wide::{Bvh4, Bvh4Node};
 

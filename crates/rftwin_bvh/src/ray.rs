@@ -21,6 +21,9 @@ impl Ray {
     /// A ray from `o` along `d` with `t ∈ [t_min, t_max]`.
     #[inline]
     pub fn new(o: [f32; 3], d: [f32; 3], t_min: f32, t_max: f32) -> Self {
+        // a NaN or infinite origin/direction silently misses everything in the slab tests
+        debug_assert!(o.iter().chain(&d).all(|x| x.is_finite()), "ray with a non-finite origin or direction: o {o:?}, d {d:?}");
+        debug_assert!(!t_min.is_nan() && !t_max.is_nan(), "ray with a NaN range [{t_min}, {t_max}]");
         Ray { o, d, inv_d: [1.0 / d[0], 1.0 / d[1], 1.0 / d[2]], t_min, t_max }
     }
 }

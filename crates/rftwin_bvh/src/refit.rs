@@ -5,16 +5,26 @@ use crate::layout::BvhTriangle;
 use crate::Bvh;
 use glam::DVec3;
 
+/// [`Bvh::refit`] was given a triangle list of another length than the BVH was built over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("refit got {given} triangles, the BVH was built over {built}")]
+pub struct RefitError {
+    /// Triangles given to the refit.
+    pub given: usize,
+    /// Triangles the BVH was built over.
+    pub built: usize,
+}
+
 impl Bvh {
     /// Updates the triangles (indexed by original id, same count as at build) and
     /// recomputes every box bottom-up, keeping the topology. Optimisation loops call
     /// this after each vertex update; rebuild when the geometry has changed a lot.
     ///
     /// # Panics
-    /// Never; a slice of the wrong length returns `Err` with both lengths.
-    pub fn refit(&mut self, triangles: &[[DVec3; 3]]) -> Result<(), String> {
+    /// Never; a slice of the wrong length returns [`RefitError`] with both lengths.
+    pub fn refit(&mut self, triangles: &[[DVec3; 3]]) -> Result<(), RefitError> {
         if triangles.len() != self.triangles.len() {
-            return Err(format!("refit got {} triangles, the BVH was built over {}", triangles.len(), self.triangles.len()));
+            return Err(RefitError { given: triangles.len(), built: self.triangles.len() });
         }
         for t in &mut self.triangles {
             *t = BvhTriangle::new(t.id, to_f32(&triangles[t.id as usize]));

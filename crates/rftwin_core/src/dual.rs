@@ -249,6 +249,16 @@ impl<T: Real> V3<T> {
     }
 }
 
+/// `atan2(y, x)` over any [`Real`].
+pub fn atan2<T: Real>(y: T, x: T) -> T {
+    let (yv, xv) = (y.value(), x.value());
+    let r2 = xv * xv + yv * yv;
+    if r2 == 0.0 {
+        return T::zero();
+    }
+    T::cst(yv.atan2(xv)) + (T::cst(xv) * y - T::cst(yv) * x) / T::cst(r2)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,7 +19,7 @@ pub mod scene;
 pub use antenna::{Antenna, AntennaPattern, Polarization};
 pub use echo::Echo;
 pub use error::{Error, Result};
-pub use material::{ItuMaterial, RadioMaterial};
+pub use material::{ItuMaterial, RadioMaterial, SlabComponent};
 pub use mesh::Mesh;
 pub use paths::{InteractionType, Paths};
 pub use scene::{Radio, Scene, SceneObject};

@@ -5,6 +5,7 @@
 //! [S/m]; the complex relative permittivity is `η = εr' − j σ / (ε0 ω)`.
 
 use crate::constants::VACUUM_PERMITTIVITY;
+use crate::dual::Real;
 use crate::error::{Error, Result};
 use crate::Complex;
 use std::f64::consts::PI;
@@ -237,9 +238,21 @@ impl RadioMaterial {
     }
 }
 
-/// `η = εr − j σ / (ε0 · 2π f)`.
-pub fn complex_permittivity(eps_r: f64, sigma: f64, frequency_hz: f64) -> Complex {
-    Complex::new(eps_r, -sigma / (VACUUM_PERMITTIVITY * 2.0 * PI * frequency_hz))
+/// `η = εr − j σ / (ε0 · 2π f)`, over any [`Real`]: `f64` for values, dual numbers for
+/// derivatives with respect to `εr` or `σ`. The one definition of η in the workspace.
+pub fn complex_permittivity<T: Real>(eps_r: T, sigma: T, frequency_hz: f64) -> num_complex::Complex<T> {
+    num_complex::Complex::new(eps_r, -sigma / T::cst(VACUUM_PERMITTIVITY * 2.0 * PI * frequency_hz))
+}
+
+/// A component of a material's slab model, for [`crate::Scene::slab_table_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlabComponent {
+    /// Relative permittivity `εr`.
+    EpsR,
+    /// Conductivity `σ` \[S/m\].
+    Sigma,
+    /// Slab thickness `d` \[m\].
+    Thickness,
 }
 
 #[cfg(test)]

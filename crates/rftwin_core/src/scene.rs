@@ -2,7 +2,9 @@
 
 use crate::antenna::Antenna;
 use crate::error::{Error, Result};
-use crate::material::{ItuMaterial, RadioMaterial};
+use crate::dual::Real;
+use crate::material::{complex_permittivity, ItuMaterial, RadioMaterial, SlabComponent};
+use crate::Complex;
 use crate::mesh::Mesh;
 use glam::DVec3;
 
@@ -119,6 +121,37 @@ impl Scene {
             let names: Vec<&str> = self.objects.iter().take(20).map(|o| o.name.as_str()).collect();
             Error::InvalidScene(format!("no object named '{name}' (objects: {}{})", names.join(", "), if self.objects.len() > 20 { ", ..." } else { "" }))
         })
+    }
+
+    /// Index of the material called `name` (read-only: unlike [`Scene::material_index`],
+    /// ITU names are not added on demand).
+    pub fn find_material(&self, name: &str) -> Result<usize> {
+        self.materials.iter().position(|m| m.name == name).ok_or_else(|| {
+            let names: Vec<&str> = self.materials.iter().map(|m| m.name.as_str()).collect();
+            Error::InvalidScene(format!("no material named '{name}' (materials: {})", names.join(", ")))
+        })
+    }
+
+    /// The slab model `(η, d)` of every material at `frequency_hz`, in material order:
+    /// complex relative permittivity ([`crate::material::complex_permittivity`]) and
+    /// thickness. The table every solver indexes by a triangle's material id.
+    pub fn slab_table(&self, frequency_hz: f64) -> Result<Vec<(Complex, f64)>> {
+        self.slab_table_with(frequency_hz, |_, _, v| v)
+    }
+
+    /// [`Scene::slab_table`] over any [`Real`]: `lift(material, component, value)` turns
+    /// each `εr`, `σ` and `d` into a `T` (a constant, or a dual-number variable for the
+    /// one being differentiated).
+    pub fn slab_table_with<T: Real>(&self, frequency_hz: f64, lift: impl Fn(usize, SlabComponent, f64) -> T) -> Result<Vec<(num_complex::Complex<T>, T)>> {
+        self.materials
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let (eps_r, sigma) = m.eps_r_sigma(frequency_hz)?;
+                let eta = complex_permittivity(lift(i, SlabComponent::EpsR, eps_r), lift(i, SlabComponent::Sigma, sigma), frequency_hz);
+                Ok((eta, lift(i, SlabComponent::Thickness, m.thickness)))
+            })
+            .collect()
     }
 
     /// The object called `name`.

@@ -1,7 +1,7 @@
 //! Boundary term of solver (B) on the GPU (`shaders/boundary_rates.wgsl`): for each
 //! point of a shadow curve, the shadow point's velocity relative to the target material
 //! along the curve's in-surface normal, per coordinate it depends on. CPU twin: the
-//! dual-number step of `rftwin_trace::boundary::boundary_samples`.
+//! dual-number step of `rftwin_trace::scattering::boundary::boundary_samples`.
 
 use crate::context::GpuContext;
 use crate::error::GpuError;

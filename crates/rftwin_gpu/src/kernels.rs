@@ -40,7 +40,7 @@ pub const BVH_ANY_HIT: Kernel = Kernel {
 };
 
 /// Shooting and bouncing of rays (candidate chains). CPU twin:
-/// `rftwin_trace::candidates::trace_samples`.
+/// `rftwin_trace::paths::candidates::trace_samples`.
 pub const SBR_CANDIDATES: Kernel = Kernel {
     name: "sbr_candidates",
     entry_point: "sbr_candidates",
@@ -49,8 +49,8 @@ pub const SBR_CANDIDATES: Kernel = Kernel {
 };
 
 /// Field calculation of resolved paths (reflections, refractions, one wedge
-/// diffraction). CPU twins: `rftwin_trace::field::path_coefficient`,
-/// `rftwin_trace::diffraction::diffracted_path_coefficient`.
+/// diffraction). CPU twins: `rftwin_trace::physics::field::path_coefficient`,
+/// `rftwin_trace::paths::diffraction::diffracted_path_coefficient`.
 pub const PATH_FIELD: Kernel = Kernel {
     name: "path_field",
     entry_point: "path_field",
@@ -59,7 +59,7 @@ pub const PATH_FIELD: Kernel = Kernel {
 };
 
 /// Candidate deduplication, phase 1: every chain prefix claims a hash-table slot.
-/// CPU twin: the hash set of `rftwin_trace::candidates::shoot_and_bounce`.
+/// CPU twin: the hash set of `rftwin_trace::paths::candidates::shoot_and_bounce`.
 pub const CHAIN_DEDUP_INSERT: Kernel = Kernel {
     name: "chain_dedup",
     entry_point: "chain_dedup_insert",
@@ -85,7 +85,7 @@ pub const SCATTER_SAMPLES: Kernel = Kernel {
 };
 
 /// Boundary term of solver (B): shadow-point velocities per coordinate. CPU twin: the
-/// dual-number step of `rftwin_trace::boundary::boundary_samples`.
+/// dual-number step of `rftwin_trace::scattering::boundary::boundary_samples`.
 pub const BOUNDARY_RATES: Kernel = Kernel {
     name: "boundary_rates",
     entry_point: "boundary_rates",

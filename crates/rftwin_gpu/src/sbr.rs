@@ -118,7 +118,7 @@ pub struct DedupOutput {
     pub host_fallback: bool,
 }
 
-/// Chain code of a refraction (as in `rftwin_trace::candidates::REFRACTION_CODE`).
+/// Chain code of a refraction (as in `rftwin_trace::scene_geometry::chain::REFRACTION_CODE`).
 pub const REFRACTION: u32 = u32::MAX;
 
 /// The SBR pipeline with the scene uploaded.

@@ -5,16 +5,18 @@
 //!
 //! Only [`autodiff`] names dfdx types.
 
+#![warn(missing_docs)]
+
 pub mod autodiff;
+pub mod driver;
 pub mod error;
+pub mod loss;
+pub mod metrics;
+pub mod objective;
+pub mod plot;
+pub mod prior;
+pub mod regularize;
+pub mod reparam;
+pub mod shapes;
 
 pub use error::{InverseError, Result};
-pub mod metrics;
-pub mod regularize;
-pub mod prior;
-pub mod shapes;
-pub mod objective;
-pub mod driver;
-pub mod plot;
-pub mod reparam;
-pub mod loss;

@@ -7,7 +7,7 @@ use rftwin_core::Complex;
 /// `L = Σ_k |h_k − o_k|² / Σ_k |o_k|²` over all receivers and subcarriers, with
 /// `∂L/∂h_k` in the complex-gradient convention `∂L/∂Re h + j ∂L/∂Im h`
 /// (`= 2 (h_k − o_k) / Σ|o|²`), so that `∂L/∂θ = Re Σ conj(∂L/∂h_k) ∂h_k/∂θ` for the
-/// CFR derivatives of `rftwin_trace::channel::cfr_gradient`.
+/// CFR derivatives of `rftwin_trace::paths::channel::cfr_gradient`.
 pub fn cfr_misfit(simulated: &[Vec<Complex>], observed: &[Vec<Complex>]) -> Result<(f64, Vec<Vec<Complex>>)> {
     if simulated.len() != observed.len() || simulated.iter().zip(observed).any(|(a, b)| a.len() != b.len()) {
         return Err(InverseError::invalid("CFR", "simulated and observed responses differ in shape"));

@@ -10,9 +10,9 @@ use rftwin_core::{Echo, Scene};
 use rftwin_radar::loss::multiscale_mse;
 use rftwin_radar::spectrum::{AngleGrid, Spectrum};
 use rftwin_radar::surrogate::{spatial_power_surrogate, spatial_power_surrogate_vjp, spatial_surrogate, spatial_surrogate_vjp, SurrogateEcho, SurrogateOptions};
-use rftwin_trace::boundary::{boundary_samples, boundary_vertex_gradients, GradientTerms};
+use rftwin_trace::scattering::boundary::{boundary_samples, boundary_vertex_gradients, GradientTerms};
 use rftwin_trace::scattering::{surface_scattering, ScatteringOptions, ScatteringResult};
-use rftwin_trace::scattering_grad::{vertex_gradients, EchoCotangent};
+use rftwin_trace::scattering::grad::{vertex_gradients, EchoCotangent};
 use rftwin_trace::SceneGeometry;
 use std::time::Instant;
 
@@ -191,7 +191,7 @@ impl SpectrumObjective {
             let m = &self.scene.objects()[o as usize].mesh;
             m.triangles[l as usize].map(|i| m.vertices[i as usize])
         }).collect();
-        self.geom.update_triangles(tris).map_err(|m| InverseError::invalid("BVH refit", m))
+        self.geom.update_triangles(tris).map_err(|e| InverseError::invalid("BVH refit", e.to_string()))
     }
 
     /// Loss and vertex gradient at the current state, with sampling seed `seed`.

@@ -13,7 +13,7 @@ use glam::DVec3;
 use rftwin_core::{Mesh, Scene};
 use rftwin_inverse::objective::{RadarView, SpectrumObjective};
 use rftwin_radar::surrogate::{RangeKernel, SurrogateOptions};
-use rftwin_trace::boundary::GradientTerms;
+use rftwin_trace::scattering::boundary::GradientTerms;
 use rftwin_trace::scattering::ScatteringOptions;
 use rftwin_trace::BackendChoice;
 

@@ -3,7 +3,7 @@
 
 use glam::DVec3;
 use rftwin_core::{Mesh, Scene};
-use rftwin_trace::field::slab_coefficients;
+use rftwin_trace::physics::field::slab_coefficients;
 use rftwin_trace::scattering::{scattering_density, surface_scattering, ScatteringOptions};
 use rftwin_trace::SceneGeometry;
 
@@ -116,8 +116,8 @@ fn dihedral_second_bounce_paths_have_the_corner_length() {
     }
     assert_eq!(res.echoes().len(), res.samples.len() + res.second_bounce.len());
     // gradients refuse two-bounce results instead of ignoring them
-    let cot = vec![rftwin_trace::scattering_grad::EchoCotangent::default(); res.samples.len()];
-    let e = rftwin_trace::scattering_grad::vertex_gradients(&scene, &geom, &res, DVec3::ZERO, &opts, &cot).unwrap_err().to_string();
+    let cot = vec![rftwin_trace::scattering::grad::EchoCotangent::default(); res.samples.len()];
+    let e = rftwin_trace::scattering::grad::vertex_gradients(&scene, &geom, &res, DVec3::ZERO, &opts, &cot).unwrap_err().to_string();
     assert!(e.contains("two-bounce"), "{e}");
 }
 
@@ -149,7 +149,7 @@ fn per_element_visibility_drops_and_counts_samples_behind_an_occluder_edge() {
 
 #[test]
 fn sample_tangents_are_the_forward_mode_of_the_reparameterised_samples() {
-    use rftwin_trace::scattering_grad::{reevaluate_samples, sample_tangents, vertex_gradients, EchoCotangent};
+    use rftwin_trace::scattering::grad::{reevaluate_samples, sample_tangents, vertex_gradients, EchoCotangent};
     let mut scene = Scene::new();
     scene.add_object("ball", Mesh::icosphere(DVec3::new(0.1, 1.0, -0.05), 0.2, 2), "itu_metal").unwrap();
     let geom = SceneGeometry::new(&scene);

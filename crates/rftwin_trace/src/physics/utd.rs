@@ -16,9 +16,9 @@
 //! Everything is generic over [`Real`] so the same code gives exact forward-mode
 //! derivatives in [`rftwin_core::dual::Dual`] numbers.
 
-use crate::field::{real, slab_coefficients, CVec3};
+use crate::physics::field::{real, slab_coefficients, CVec3};
 use num_complex::Complex as C;
-use rftwin_core::dual::{Real, V3};
+use rftwin_core::dual::{atan2, Real, V3};
 use std::f64::consts::PI;
 
 /// `1 / (z + (1/2)/(z + 1/(z + (3/2)/(z + …))))` by the modified Lentz method: the
@@ -132,15 +132,6 @@ pub fn transition_generic<T: Real>(x: T) -> C<T> {
     C::new(T::cst(f.re) + T::cst(df.re) * dx, T::cst(f.im) + T::cst(df.im) * dx)
 }
 
-/// `atan2(y, x)` over any [`Real`].
-pub fn atan2<T: Real>(y: T, x: T) -> T {
-    let (yv, xv) = (y.value(), x.value());
-    let r2 = xv * xv + yv * yv;
-    if r2 == 0.0 {
-        return T::zero();
-    }
-    T::cst(yv.atan2(xv)) + (T::cst(xv) * y - T::cst(yv) * x) / T::cst(r2)
-}
 
 /// The geometry of a wedge as the diffraction operator needs it (all unit vectors).
 #[derive(Debug, Clone, Copy, PartialEq)]

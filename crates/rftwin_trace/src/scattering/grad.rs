@@ -14,14 +14,14 @@
 //! [`material_gradient`] chain further to object pose and material parameters.
 
 use crate::error::{Result, TraceError};
-use crate::field::slab_coefficients;
-use crate::geometry::SceneGeometry;
-use crate::gradients::GradientParam;
+use crate::physics::field::slab_coefficients;
+use crate::scene_geometry::SceneGeometry;
+use crate::paths::gradients::GradientParam;
 use crate::scattering::{ScatteringOptions, ScatteringResult};
 use glam::DVec3;
 use num_complex::Complex as C;
 use rayon::prelude::*;
-use rftwin_core::constants::{wavelength, VACUUM_PERMITTIVITY};
+use rftwin_core::constants::wavelength;
 use rftwin_core::dual::{Dual, Real, V3};
 use rftwin_core::{Complex, Echo, Scene};
 use std::f64::consts::PI;
@@ -69,7 +69,7 @@ struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     fn new(scene: &'a Scene, opts: &ScatteringOptions) -> Result<Self> {
-        let materials = scene.materials().iter().map(|m| Ok((m.complex_permittivity(opts.frequency_hz)?, m.thickness))).collect::<Result<_>>()?;
+        let materials = scene.slab_table(opts.frequency_hz)?;
         Ok(Ctx { scene, lambda: wavelength(opts.frequency_hz), materials })
     }
     /// (object, vertex indices) of global triangle `t`.
@@ -113,9 +113,10 @@ pub fn reevaluate_samples(scene: &Scene, geom: &SceneGeometry, res: &ScatteringR
 
 fn check_len(res: &ScatteringResult, cot: &[EchoCotangent]) -> Result<()> {
     if !res.second_bounce.is_empty() {
-        return Err(TraceError::InvalidInput {
-            name: "samples",
-            message: format!("gradients of two-bounce echoes are not implemented ({} in this result); solve without second_bounce to differentiate", res.second_bounce.len()),
+        return Err(TraceError::UnsupportedGradient {
+            param: "any".into(),
+            output: "two-bounce echoes".into(),
+            reason: format!("gradients of two-bounce echoes are not implemented ({} in this result); solve without second_bounce to differentiate", res.second_bounce.len()),
         });
     }
     if cot.len() != res.samples.len() {
@@ -255,9 +256,10 @@ pub fn material_gradient(scene: &Scene, geom: &SceneGeometry, res: &ScatteringRe
         GradientParam::MaterialEpsR(n) | GradientParam::MaterialSigma(n) | GradientParam::MaterialThickness(n) => n,
         other => return Err(TraceError::InvalidInput { name: "gradient parameter", message: format!("{} is not a material parameter", other.name()) }),
     };
-    let m = scene.materials().iter().position(|x| &x.name == name).ok_or_else(|| TraceError::InvalidInput { name: "gradient parameter", message: format!("no material named '{name}'") })?;
-    let (eps, sigma) = scene.materials()[m].eps_r_sigma(opts.frequency_hz)?;
-    let omega_eps0 = 2.0 * PI * opts.frequency_hz * VACUUM_PERMITTIVITY;
+    let m = scene.find_material(name)?;
+    let varied = param.slab_component();
+    let slabs = scene.slab_table_with(opts.frequency_hz, |i, c, v| if i == m && varied == Some(c) { Dual::<1>::variable(v, 0) } else { Dual::constant(v) })?;
+    let (eta, th) = slabs[m];
     let areas = reference_areas(geom, res);
     let mut total = 0.0;
     for ((s, a0), g) in res.samples.iter().zip(areas).zip(cot) {
@@ -268,13 +270,6 @@ pub fn material_gradient(scene: &Scene, geom: &SceneGeometry, res: &ScatteringRe
         let mesh = &scene.objects()[o].mesh;
         let v = idx.map(|i| V3::<Dual<1>>::cst(mesh.vertices[i as usize]));
         let center = V3::<Dual<1>>::cst(center);
-        let (mut e, mut sg, mut th) = (Dual::constant(eps), Dual::constant(sigma), Dual::constant(scene.materials()[m].thickness));
-        match param {
-            GradientParam::MaterialEpsR(_) => e = Dual::variable(eps, 0),
-            GradientParam::MaterialSigma(_) => sg = Dual::variable(sigma, 0),
-            _ => th = Dual::variable(th.v, 0),
-        }
-        let eta = C::new(e, -sg / Dual::constant(omega_eps0));
         let (_, a) = sample_echo(v, a0, s.barycentric, s.area_weight, center, ctx.lambda, eta, th, opts.diffuse);
         total += g.amplitude.re * a.d[0];
     }

@@ -1,9 +1,13 @@
 //! The scene flattened for tracing: one triangle list in double precision, a BVH over
 //! it, and per-triangle object, material and plane ids.
 
+pub mod chain;
+pub mod wedges;
+
 use glam::DVec3;
 use rftwin_bvh::{Bvh, Bvh4, Ray};
 use rftwin_core::Scene;
+use crate::tolerance::{PLANE_NORMAL_STEPS, PLANE_OFFSET_STEPS};
 use std::collections::HashMap;
 
 /// A closest hit in double precision.
@@ -59,15 +63,16 @@ pub struct SceneGeometry {
     /// Length of the scene's bounding-box diagonal \[m\] (scale for tolerances).
     pub scale: f64,
     /// Diffracting wedges (without, with knife edges), found on first use and kept
-    /// until the triangles move ([`crate::diffraction::wedges`]).
-    pub(crate) wedge_cache: [std::sync::OnceLock<crate::diffraction::Wedges>; 2],
+    /// until the triangles move ([`wedges::wedges`]).
+    pub(crate) wedge_cache: [std::sync::OnceLock<wedges::Wedges>; 2],
 }
 
 fn plane_key(n: DVec3, d: f64) -> (i64, i64, i64, i64) {
     // Canonical orientation: first non-zero component positive.
     let s = if n.x > 1e-9 || (n.x.abs() <= 1e-9 && (n.y > 1e-9 || (n.y.abs() <= 1e-9 && n.z > 0.0))) { 1.0 } else { -1.0 };
     let (n, d) = (n * s, d * s);
-    ((n.x * 1e6).round() as i64, (n.y * 1e6).round() as i64, (n.z * 1e6).round() as i64, (d * 1e5).round() as i64)
+    let q = |x: f64, per_unit: f64| (x * per_unit).round() as i64;
+    (q(n.x, PLANE_NORMAL_STEPS), q(n.y, PLANE_NORMAL_STEPS), q(n.z, PLANE_NORMAL_STEPS), q(d, PLANE_OFFSET_STEPS))
 }
 
 impl SceneGeometry {
@@ -142,7 +147,7 @@ impl SceneGeometry {
 
     /// Moves triangle vertices (same topology) and refits the BVH; normals, mirror
     /// planes and scale are derived again. `triangles` is in global triangle order.
-    pub fn update_triangles(&mut self, triangles: Vec<[DVec3; 3]>) -> Result<(), String> {
+    pub fn update_triangles(&mut self, triangles: Vec<[DVec3; 3]>) -> Result<(), rftwin_bvh::RefitError> {
         self.bvh.refit(&triangles)?;
         self.wide = Bvh4::from_bvh(&self.bvh);
         self.triangles = triangles;
@@ -255,4 +260,16 @@ impl SceneGeometry {
     pub fn eps(&self) -> f64 {
         1e-9 * self.scale.max(1.0) + 1e-9
     }
+}
+
+/// Barycentric coordinates `(b1, b2)` of `p` in triangle `(v0, v1, v2)`.
+pub fn barycentric(p: DVec3, v0: DVec3, v1: DVec3, v2: DVec3) -> [f64; 2] {
+    let (e1, e2, w) = (v1 - v0, v2 - v0, p - v0);
+    let (d11, d12, d22) = (e1.dot(e1), e1.dot(e2), e2.dot(e2));
+    let (w1, w2) = (w.dot(e1), w.dot(e2));
+    let den = d11 * d22 - d12 * d12;
+    if den == 0.0 {
+        return [0.0, 0.0];
+    }
+    [(d22 * w1 - d12 * w2) / den, (d11 * w2 - d12 * w1) / den]
 }

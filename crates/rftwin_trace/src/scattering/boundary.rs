@@ -1,7 +1,7 @@
 //! Boundary term of solver (B)'s gradients: the visibility discontinuities.
 //!
 //! Solver (B) attaches its samples to the reference surface (see
-//! [`crate::scattering_grad`]): the estimate is `I(θ) = ∫ g(x(u, θ)) V(c, x(u, θ)) dA(u)`
+//! [`crate::scattering::grad`]): the estimate is `I(θ) = ∫ g(x(u, θ)) V(c, x(u, θ)) dA(u)`
 //! over the material coordinates `u` of the target surfaces, where `g = c(x) f(x)` is the
 //! scattering density times the loss's cotangent at `x`. The interior term
 //! differentiates `g` and the area element with `V` held fixed. `V` jumps on the
@@ -34,8 +34,9 @@
 
 use crate::backend::{resolve, Backend, BackendChoice};
 use crate::error::{Result, TraceError};
-use crate::geometry::SceneGeometry;
-use crate::scattering::{barycentric, Model, ScatteringOptions};
+use crate::scene_geometry::SceneGeometry;
+use crate::scattering::{Model, ScatteringOptions};
+use crate::scene_geometry::barycentric;
 use glam::DVec3;
 use rand::{Rng, SeedableRng};
 use rftwin_core::dual::{Dual, V3};
@@ -169,7 +170,7 @@ pub fn boundary_samples(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts
     };
     // 2. visibility of each point from the centre and the first hit beyond it
     let backend = resolve(b.backend)?;
-    let hits: Vec<Option<Option<crate::geometry::SceneHit>>> = match backend {
+    let hits: Vec<Option<Option<crate::scene_geometry::SceneHit>>> = match backend {
         Backend::Cpu => points
             .iter()
             .map(|pt| {
@@ -188,7 +189,7 @@ pub fn boundary_samples(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts
             let gpu = rftwin_gpu::bvh::GpuBvh::upload(ctx, &geom.bvh)?;
             // f32 rays step off the edge by a small fraction of the scene (the faces
             // that meet at the edge touch the rays only at t = 0 and t = |p − c|)
-            let off = (1e-6 * geom.scale).max(eps);
+            let off = (crate::tolerance::F32_RAY_OFFSET_REL * geom.scale).max(eps);
             let v = |x: DVec3| -> [f32; 3] { x.as_vec3().into() };
             let (seg, beyond): (Vec<GpuRay>, Vec<GpuRay>) = points
                 .iter()
@@ -220,7 +221,7 @@ pub fn boundary_samples(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts
                     let d = (p - edges[pt.0].eye).normalize();
                     let (n, v0) = (geom.normals[h.triangle as usize], geom.triangles[h.triangle as usize][0]);
                     let t = n.dot(v0 - p) / n.dot(d);
-                    Some(Some(crate::geometry::SceneHit { triangle: h.triangle, t: if t.is_finite() && t > 0.0 { t } else { h.t as f64 } }))
+                    Some(Some(crate::scene_geometry::SceneHit { triangle: h.triangle, t: if t.is_finite() && t > 0.0 { t } else { h.t as f64 } }))
                 })
                 .collect()
         }
@@ -374,7 +375,7 @@ fn dual_rates(scene: &Scene, geom: &SceneGeometry, e: &Edge, q: &Pending) -> Opt
 }
 
 /// The boundary term as vertex gradients (same shape as
-/// [`crate::scattering_grad::vertex_gradients`]: per object, per vertex) of
+/// [`crate::scattering::grad::vertex_gradients`]: per object, per vertex) of
 /// `Σ_b cot_b · a(x_b)`, where `cot_b = ∂L/∂a` at boundary point `b` (for the radar
 /// surrogates: the weight gradient of a zero-weight echo placed at the point).
 pub fn boundary_vertex_gradients(scene: &Scene, res: &BoundaryResult, cot: &[f64]) -> Result<Vec<Vec<DVec3>>> {
@@ -392,7 +393,7 @@ pub fn boundary_vertex_gradients(scene: &Scene, res: &BoundaryResult, cot: &[f64
 
 /// The boundary term's gradient with respect to the array centre, `Σ_b cot_b ∂a/∂c`
 /// (cotangents as for [`boundary_vertex_gradients`]); add it to the interior term of
-/// [`crate::scattering_grad::center_gradient`].
+/// [`crate::scattering::grad::center_gradient`].
 pub fn boundary_center_gradient(res: &BoundaryResult, cot: &[f64]) -> Result<DVec3> {
     if cot.len() != res.samples.len() {
         return Err(TraceError::InvalidInput { name: "cotangents", message: format!("{} for {} boundary samples", cot.len(), res.samples.len()) });
@@ -403,7 +404,7 @@ pub fn boundary_center_gradient(res: &BoundaryResult, cot: &[f64]) -> Result<DVe
 /// Which gradient terms of solver (B) to compute: a user trades cost for accuracy.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GradientTerms {
-    /// The interior term (reparameterised samples, [`crate::scattering_grad`]).
+    /// The interior term (reparameterised samples, [`crate::scattering::grad`]).
     pub interior: bool,
     /// The boundary term with its own sample budget; `None` leaves it out.
     pub boundary: Option<BoundaryOptions>,
@@ -417,7 +418,7 @@ impl Default for GradientTerms {
 
 /// Vertex gradients (per object, per vertex) of a loss through solver (B) with the
 /// chosen `terms`. `cot` holds the per-sample cotangents (as for
-/// [`crate::scattering_grad::vertex_gradients`]); `boundary_cot` maps the boundary
+/// [`crate::scattering::grad::vertex_gradients`]); `boundary_cot` maps the boundary
 /// points to `∂L/∂a` there (for the radar surrogates: append zero-weight echoes at the
 /// points to the VJP call and take the real part of their weight gradients).
 #[allow(clippy::too_many_arguments)]
@@ -428,14 +429,14 @@ pub fn scattering_vertex_gradients(
     center: DVec3,
     opts: &ScatteringOptions,
     terms: &GradientTerms,
-    cot: &[crate::scattering_grad::EchoCotangent],
+    cot: &[crate::scattering::grad::EchoCotangent],
     boundary_cot: impl FnOnce(&[DVec3]) -> Result<Vec<f64>>,
 ) -> Result<Vec<Vec<DVec3>>> {
     if !terms.interior && terms.boundary.is_none() {
         return Err(TraceError::InvalidInput { name: "gradient terms", message: "neither the interior nor the boundary term is selected".into() });
     }
     let mut g: Vec<Vec<DVec3>> = if terms.interior {
-        crate::scattering_grad::vertex_gradients(scene, geom, res, center, opts, cot)?
+        crate::scattering::grad::vertex_gradients(scene, geom, res, center, opts, cot)?
     } else {
         scene.objects().iter().map(|o| vec![DVec3::ZERO; o.mesh.vertices.len()]).collect()
     };

@@ -5,7 +5,7 @@
 //! source images in the (moving) mirror planes, vertices by back-tracing from the
 //! receiver through every interaction plane (reflections and refractions alike), then
 //! delay and field coefficient through the same generic code as the solver
-//! ([`crate::field::path_coefficient_generic`]) in [`Dual`] numbers. The result is exact
+//! ([`crate::physics::field::path_coefficient_generic`]) in [`Dual`] numbers. The result is exact
 //! for the interior term; paths appearing or disappearing (visibility boundaries) are
 //! the boundary term, which this module does not include.
 //!
@@ -17,14 +17,15 @@
 //! `material/<name>/thickness` (1).
 
 use crate::error::{Result, TraceError};
-use crate::diffraction::{diffracted_path_coefficient, wedge_at, PathInteraction, Wedge};
-use crate::field::{path_coefficient_generic, FieldInteraction};
-use crate::utd::{keller_parameter, WedgeFrame, WedgeMaterial};
-use crate::geometry::SceneGeometry;
+use crate::paths::diffraction::{diffracted_path_coefficient, PathInteraction};
+use crate::scene_geometry::wedges::{wedge_at, Wedge};
+use crate::physics::field::{path_coefficient_generic, FieldInteraction};
+use crate::physics::utd::{keller_parameter, WedgeFrame, WedgeMaterial};
+use crate::scene_geometry::SceneGeometry;
 use num_complex::Complex as C;
-use rftwin_core::constants::{wavelength, SPEED_OF_LIGHT, VACUUM_PERMITTIVITY};
+use rftwin_core::constants::{wavelength, SPEED_OF_LIGHT};
 use rftwin_core::dual::{Dual, Real, V3};
-use rftwin_core::{Complex, InteractionType, Paths, Radio, Scene};
+use rftwin_core::{Complex, InteractionType, Paths, Radio, Scene, SlabComponent};
 use std::f64::consts::PI;
 
 type D = Dual<3>;
@@ -54,6 +55,16 @@ pub enum GradientParam {
 }
 
 impl GradientParam {
+    /// The slab-model component this parameter varies, if it is a material parameter.
+    pub fn slab_component(&self) -> Option<SlabComponent> {
+        match self {
+            GradientParam::MaterialEpsR(_) => Some(SlabComponent::EpsR),
+            GradientParam::MaterialSigma(_) => Some(SlabComponent::Sigma),
+            GradientParam::MaterialThickness(_) => Some(SlabComponent::Thickness),
+            _ => None,
+        }
+    }
+
     /// Parses `object/<name>/translation`, `tx/position`, `rx/position`,
     /// `material/<name>/eps_r`, `material/<name>/sigma` or `material/<name>/thickness`.
     pub fn parse(s: &str) -> Result<Self> {
@@ -170,36 +181,19 @@ impl Perturbation {
         });
         let material_param = match param {
             GradientParam::MaterialEpsR(n) | GradientParam::MaterialSigma(n) | GradientParam::MaterialThickness(n) => {
-                let i = scene.materials().iter().position(|m| &m.name == n).ok_or_else(|| TraceError::InvalidInput {
-                    name: "gradient parameter",
-                    message: format!(
-                        "no material named '{n}' (materials: {})",
-                        scene.materials().iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
-                    ),
-                })?;
-                Some(i)
+                Some(scene.find_material(n)?)
             }
             _ => None,
         };
         // η of every material, with the requested component as variable 0.
-        let omega_eps0 = 2.0 * PI * f * VACUUM_PERMITTIVITY;
-        let etas: Vec<(C<D>, D)> = scene
-            .materials()
-            .iter()
-            .enumerate()
-            .map(|(i, m)| {
-                let (eps, sigma) = m.eps_r_sigma(f)?;
-                let (mut e, mut s, mut d) = (D::constant(eps), D::constant(sigma), D::constant(m.thickness));
-                if material_param == Some(i) {
-                    match param {
-                        GradientParam::MaterialEpsR(_) => e = D::variable(eps, 0),
-                        GradientParam::MaterialSigma(_) => s = D::variable(sigma, 0),
-                        _ => d = D::variable(m.thickness, 0),
-                    }
-                }
-                Ok((C::new(e, -s / D::constant(omega_eps0)), d))
-            })
-            .collect::<Result<_>>()?;
+        let varied = param.slab_component();
+        let etas: Vec<(C<D>, D)> = scene.slab_table_with(f, |i, c, v| {
+            if material_param == Some(i) && varied == Some(c) {
+                D::variable(v, 0)
+            } else {
+                D::constant(v)
+            }
+        })?;
         let tx_p = dvec(tx, *param == GradientParam::TxPosition);
         let rx_p = dvec(rx, *param == GradientParam::RxPosition);
         Ok(Perturbation { param: param.clone(), moved_object, pivot, etas, tx_p, rx_p })
@@ -296,13 +290,13 @@ fn diffracted_path_layout(paths: &Paths, i: usize, geom: &SceneGeometry) -> Resu
         match p.interactions[k] {
             InteractionType::Specular => {}
             InteractionType::Diffraction if position.is_none() => position = Some(k),
-            other => return Err(bad(format!("gradients of diffracted paths with {} interactions are not supported", other.name()))),
+            other => return Err(TraceError::UnsupportedGradient { param: "any".into(), output: format!("diffracted path {i}"), reason: format!("diffracted paths with {} interactions are not supported", other.name()) }),
         }
         triangles.push(tri as u32);
     }
     let position = position.ok_or_else(|| bad("no diffraction".into()))?;
     let wedge = wedge_at(geom, triangles[position], p.vertices[position])
-        .ok_or_else(|| bad("its diffraction point lies on no wedge of this scene; were the paths solved on this scene?".into()))?;
+        .ok_or_else(|| TraceError::PathsMismatch { path: i, message: "its diffraction point lies on no wedge of this scene".into() })?;
     Ok(Diffracted { triangles, position, wedge })
 }
 
@@ -374,7 +368,7 @@ fn reevaluate_diffracted_path<const N: usize>(
         let centroid = c0.plus(c1).plus(c2).scale(Dual::constant(1.0 / 3.0));
         let to_n = centroid.minus(a);
         let t_n = to_n.minus(edge.scale(to_n.dot(edge))).normalize();
-        let mut angle = crate::utd::atan2(t_n.dot(n0), t_n.dot(n0.cross(edge)));
+        let mut angle = rftwin_core::dual::atan2(t_n.dot(n0), t_n.dot(n0.cross(edge)));
         if angle.value() < 0.0 {
             angle = angle + Dual::constant(2.0 * PI);
         }
@@ -411,7 +405,7 @@ fn reevaluate_diffracted_path<const N: usize>(
 fn interaction_triangle(paths: &Paths, i: usize, k: usize, geom: &SceneGeometry) -> Result<usize> {
     let p = paths.path(i);
     let (obj, prim) = (p.objects[k] as usize, p.primitives[k] as usize);
-    geom.triangle_index(obj, prim).ok_or_else(|| TraceError::InvalidInput { name: "paths", message: format!("path {i} refers to object {obj} / primitive {prim} not in the scene") })
+    geom.triangle_index(obj, prim).ok_or_else(|| TraceError::PathsMismatch { path: i, message: format!("it refers to object {obj} / primitive {prim}, not in the scene") })
 }
 
 /// Global triangle and refraction flag of every interaction of path `i`.
@@ -424,9 +418,10 @@ fn path_triangles(paths: &Paths, i: usize, geom: &SceneGeometry) -> Result<Vec<(
                 InteractionType::Specular => false,
                 InteractionType::Refraction => true,
                 other => {
-                    return Err(TraceError::InvalidInput {
-                        name: "paths",
-                        message: format!("gradients of {} interactions are not supported (path {i})", other.name()),
+                    return Err(TraceError::UnsupportedGradient {
+                        param: "any".into(),
+                        output: format!("path {i}"),
+                        reason: format!("gradients of {} interactions are not supported", other.name()),
                     })
                 }
             };
@@ -443,10 +438,7 @@ fn check_reevaluation(paths: &Paths, i: usize, tau: f64, a: Complex) -> Result<(
     let scale = paths.tau[i].abs().max(1e-30);
     // 1e-4: paths from the GPU backend carry f32 coefficients
     if (tau - paths.tau[i]).abs() > 1e-9 * scale || (a - paths.a[i]).norm() > 1e-4 * paths.a[i].norm() + 1e-300 {
-        return Err(TraceError::InvalidInput {
-            name: "paths",
-            message: format!("path {i} does not re-evaluate to the solved values (τ {tau} vs {}); were the paths solved on this scene?", paths.tau[i]),
-        });
+        return Err(TraceError::PathsMismatch { path: i, message: format!("it does not re-evaluate to the solved values (τ {tau} vs {})", paths.tau[i]) });
     }
     Ok(())
 }
@@ -518,15 +510,7 @@ pub fn path_vertex_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths,
     let o = scene.object_index(object)?;
     let f = paths.frequency_hz;
     let lambda = wavelength(f);
-    let omega_eps0 = 2.0 * PI * f * VACUUM_PERMITTIVITY;
-    let etas: Vec<(C<Dual<9>>, Dual<9>)> = scene
-        .materials()
-        .iter()
-        .map(|m| {
-            let (eps, sigma) = m.eps_r_sigma(f)?;
-            Ok((C::new(Dual::constant(eps), Dual::constant(-sigma / omega_eps0)), Dual::constant(m.thickness)))
-        })
-        .collect::<Result<_>>()?;
+    let etas: Vec<(C<Dual<9>>, Dual<9>)> = scene.slab_table_with(f, |_, _, v| Dual::constant(v))?;
     let mesh = &scene.objects()[o].mesh;
     let mut out = VertexPathGradients { object: o, total_power: vec![glam::DVec3::ZERO; mesh.vertices.len()], per_path: Vec::new() };
     let (tx_p, rx_p) = (V3::<Dual<9>>::cst(tx.position), V3::<Dual<9>>::cst(rx.position));

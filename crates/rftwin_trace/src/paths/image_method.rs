@@ -7,8 +7,9 @@
 //! (for a refraction), and the last segment must reach the source unobstructed. So a
 //! valid path crosses exactly the surfaces its chain names, no more and no less.
 
-use crate::candidates::REFRACTION_CODE;
-use crate::geometry::SceneGeometry;
+use crate::scene_geometry::chain::REFRACTION_CODE;
+use crate::scene_geometry::SceneGeometry;
+use crate::tolerance;
 use glam::DVec3;
 
 /// The vertices of a valid chain.
@@ -44,8 +45,8 @@ fn on_plane(geom: &SceneGeometry, tri: usize, plane: u32) -> bool {
     }
     // Coplanar within tolerance although quantised into another plane id.
     let (n, off) = geom.planes[plane as usize];
-    let tol = 1e-9 * geom.scale;
-    geom.normals[tri].dot(n).abs() > 1.0 - 1e-9 && geom.triangles[tri].iter().all(|v| (n.dot(*v) - off).abs() < tol)
+    let tol = tolerance::ON_PLANE_REL * geom.scale;
+    geom.normals[tri].dot(n).abs() > 1.0 - tolerance::PARALLEL_COS && geom.triangles[tri].iter().all(|v| (n.dot(*v) - off).abs() < tol)
 }
 
 /// Resolves `chain` between `source` and `target`; `None` if the chain gives no valid path.

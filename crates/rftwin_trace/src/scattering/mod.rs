@@ -19,10 +19,14 @@
 //! ([`GRAZING_TAPER`]) takes to zero at grazing. An optional second
 //! bounce follows each sample's mirror direction ([`SecondBounceSample`]).
 
+
+pub mod boundary;
+pub mod grad;
+
 use crate::backend::{resolve, Backend, BackendChoice};
 use crate::error::{Result, TraceError};
-use crate::field::slab_coefficients;
-use crate::geometry::SceneGeometry;
+use crate::physics::field::slab_coefficients;
+use crate::scene_geometry::{barycentric, SceneGeometry};
 use glam::DVec3;
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
@@ -187,7 +191,7 @@ pub fn surface_scattering(scene: &Scene, geom: &SceneGeometry, center: DVec3, op
 
 /// [`surface_scattering`] on the GPU, also returning the kernel's raw records (its f32
 /// amplitudes and area weights; the result recomputes both in f64 at each sample's
-/// point, so that forward values and [`crate::scattering_grad`] agree exactly). For
+/// point, so that forward values and [`crate::scattering::grad`] agree exactly). For
 /// parity tests and diagnostics.
 #[cfg(feature = "gpu")]
 pub fn surface_scattering_gpu_records(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts: &ScatteringOptions) -> Result<(ScatteringResult, Vec<rftwin_gpu::scatter::ScatterRecord>)> {
@@ -320,11 +324,7 @@ impl<'a> Model<'a> {
         for name in &opts.targets {
             is_target[scene.object_index(name)?] = true;
         }
-        let materials: Vec<(Complex, f64)> = scene
-            .materials()
-            .iter()
-            .map(|m| Ok((m.complex_permittivity(opts.frequency_hz)?, m.thickness)))
-            .collect::<Result<_>>()?;
+        let materials: Vec<(Complex, f64)> = scene.slab_table(opts.frequency_hz)?;
         // Bounding sphere of the targets.
         let (mut lo, mut hi) = (DVec3::splat(f64::INFINITY), DVec3::splat(f64::NEG_INFINITY));
         for (obj, _) in scene.objects().iter().zip(&is_target).filter(|(_, t)| **t) {
@@ -447,7 +447,7 @@ fn gpu_records(ctx: &rftwin_gpu::GpuContext, model: &Model) -> Result<Vec<rftwin
         wavelength: model.lambda as f32,
         diffuse: opts.diffuse as f32,
         // single-precision hit points: step off surfaces by a small fraction of the scene
-        eps: (1e-6 * geom.scale).max(geom.eps()) as f32,
+        eps: (crate::tolerance::F32_RAY_OFFSET_REL * geom.scale).max(geom.eps()) as f32,
         n_elements: 0,
         second_bounce: opts.second_bounce as u32,
         pad: 0,
@@ -458,17 +458,6 @@ fn gpu_records(ctx: &rftwin_gpu::GpuContext, model: &Model) -> Result<Vec<rftwin
     Ok(records)
 }
 
-/// Barycentric coordinates `(b1, b2)` of `p` in triangle `(v0, v1, v2)`.
-pub fn barycentric(p: DVec3, v0: DVec3, v1: DVec3, v2: DVec3) -> [f64; 2] {
-    let (e1, e2, w) = (v1 - v0, v2 - v0, p - v0);
-    let (d11, d12, d22) = (e1.dot(e1), e1.dot(e2), e2.dot(e2));
-    let (w1, w2) = (w.dot(e1), w.dot(e2));
-    let den = d11 * d22 - d12 * d12;
-    if den == 0.0 {
-        return [0.0, 0.0];
-    }
-    [(d22 * w1 - d12 * w2) / den, (d11 * w2 - d12 * w1) / den]
-}
 
 #[cfg(test)]
 mod tests {

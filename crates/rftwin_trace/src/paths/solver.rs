@@ -1,13 +1,13 @@
 //! Solver (A): channel paths between one transmitter and one receiver.
 
 use crate::backend::{resolve, Backend, BackendChoice};
-use crate::candidates::{shoot_and_bounce, CandidateOptions};
-use crate::diffraction::{diffracted_path_coefficient, find_diffracted_paths, DiffractionOptions, PathInteraction};
-use crate::utd::WedgeMaterial;
+use crate::paths::candidates::{shoot_and_bounce, CandidateOptions};
+use crate::paths::diffraction::{diffracted_path_coefficient, find_diffracted_paths, wedge_frame, DiffractionOptions, PathInteraction};
+use crate::physics::utd::WedgeMaterial;
 use crate::error::{Result, TraceError};
-use crate::field::{path_coefficient, FieldInteraction};
-use crate::geometry::SceneGeometry;
-use crate::image_method::{resolve_chain, ResolvedChain};
+use crate::physics::field::{path_coefficient, FieldInteraction};
+use crate::scene_geometry::SceneGeometry;
+use crate::paths::image_method::{resolve_chain, ResolvedChain};
 use glam::DVec3;
 use rayon::prelude::*;
 use rftwin_core::constants::{wavelength, SPEED_OF_LIGHT};
@@ -33,7 +33,7 @@ pub struct SolverOptions {
     /// Include thin-slab refraction (transmission without deflection).
     pub refraction: bool,
     /// Include first-order UTD edge diffraction (one diffraction per path, combined with
-    /// specular reflections; [`crate::diffraction`]).
+    /// specular reflections; [`crate::paths::diffraction`]).
     pub diffraction: bool,
     /// Also diffract at open mesh borders (knife edges), not only at wedges.
     pub edge_diffraction: bool,
@@ -137,11 +137,7 @@ impl PathSolver {
         self.validate(tx, rx)?;
         let o = self.options;
         let lambda = wavelength(o.frequency_hz);
-        let materials: Vec<(Complex, f64)> = scene
-            .materials()
-            .iter()
-            .map(|m| Ok((m.complex_permittivity(o.frequency_hz)?, m.thickness)))
-            .collect::<Result<_>>()?;
+        let materials: Vec<(Complex, f64)> = scene.slab_table(o.frequency_hz)?;
         let mut paths = Paths::new(o.frequency_hz, o.max_depth, geom.object_names.clone());
         let mut stats = SolveStats::default();
         let eps = geom.eps();
@@ -164,7 +160,7 @@ impl PathSolver {
         let candidates = match backend {
             Backend::Cpu => shoot_and_bounce(geom, &materials, tx.position, &cand_opts),
             #[cfg(feature = "gpu")]
-            Backend::Gpu(ctx) => crate::candidates::shoot_and_bounce_gpu(ctx, geom, &materials, tx.position, &cand_opts)?,
+            Backend::Gpu(ctx) => crate::paths::candidates::shoot_and_bounce_gpu(ctx, geom, &materials, tx.position, &cand_opts)?,
         };
         stats.rays_launched = candidates.rays;
         stats.candidates = candidates.chains.len() as u64;
@@ -222,7 +218,7 @@ impl PathSolver {
         Ok(paths)
     }
 
-    /// Adds the first-order diffracted paths (see [`crate::diffraction`]) to `paths`.
+    /// Adds the first-order diffracted paths (see [`crate::paths::diffraction`]) to `paths`.
     #[allow(clippy::too_many_arguments)]
     fn add_diffracted_paths(
         &self,
@@ -243,11 +239,11 @@ impl PathSolver {
         // without specular reflection, the legs are empty and one level suffices).
         let leg_depth = if o.specular_reflection { o.max_depth } else { 1 };
         let leg_opts = CandidateOptions { max_depth: leg_depth, refraction: false, specular: true, ..*cand_opts };
-        let shoot = |from: DVec3| -> Result<crate::candidates::Candidates> {
+        let shoot = |from: DVec3| -> Result<crate::paths::candidates::Candidates> {
             Ok(match backend {
                 Backend::Cpu => shoot_and_bounce(geom, materials, from, &leg_opts),
                 #[cfg(feature = "gpu")]
-                Backend::Gpu(ctx) => crate::candidates::shoot_and_bounce_gpu(ctx, geom, materials, from, &leg_opts)?,
+                Backend::Gpu(ctx) => crate::paths::candidates::shoot_and_bounce_gpu(ctx, geom, materials, from, &leg_opts)?,
             })
         };
         let own_tx_search;
@@ -263,7 +259,7 @@ impl PathSolver {
         stats.rays_launched += rx_search.rays;
         stats.dropped_candidates += rx_search.dropped;
         let rx_legs = rx_search.chains;
-        let wedges = crate::diffraction::wedges(geom, o.edge_diffraction);
+        let wedges = crate::scene_geometry::wedges::wedges(geom, o.edge_diffraction);
         stats.wedges = wedges.wedges.len() as u64;
         stats.non_manifold_edges = wedges.non_manifold as u64;
         stats.contact_edges = wedges.contact as u64;
@@ -291,7 +287,7 @@ impl PathSolver {
                         .enumerate()
                         .map(|(k, &t)| {
                             if k == d.position {
-                                PathInteraction::Wedge(w.frame(), WedgeMaterial { eta, thickness })
+                                PathInteraction::Wedge(wedge_frame(w), WedgeMaterial { eta, thickness })
                             } else {
                                 let (eta, thickness) = materials[geom.material[t as usize] as usize];
                                 PathInteraction::Surface(FieldInteraction { transmission: false, normal: V3::cst(geom.normals[t as usize]), eta, thickness })
@@ -362,7 +358,7 @@ fn gpu_surface(geom: &SceneGeometry, materials: &[(Complex, f64)], t: u32, refra
 
 /// A wedge diffraction for the GPU field kernel.
 #[cfg(feature = "gpu")]
-fn gpu_wedge(geom: &SceneGeometry, materials: &[(Complex, f64)], w: &crate::diffraction::Wedge) -> rftwin_gpu::field::FieldInteractionGpu {
+fn gpu_wedge(geom: &SceneGeometry, materials: &[(Complex, f64)], w: &crate::scene_geometry::wedges::Wedge) -> rftwin_gpu::field::FieldInteractionGpu {
     use rftwin_gpu::field::{FieldInteractionGpu, KIND_DIFFRACTION};
     let (eta, thickness) = materials[geom.material[w.faces[0] as usize] as usize];
     FieldInteractionGpu {

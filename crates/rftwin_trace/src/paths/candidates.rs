@@ -9,17 +9,16 @@
 //! are identified by their sequence of reflecting *planes* (coplanar triangles are one
 //! mirror) and refraction events, as in Sionna RT.
 
-use crate::field::power_split;
-use crate::geometry::SceneGeometry;
+use crate::physics::field::power_split;
+use crate::scene_geometry::SceneGeometry;
+use crate::scene_geometry::chain::REFRACTION_CODE;
+use crate::tolerance;
 use glam::DVec3;
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 use rftwin_core::Complex;
 use rustc_hash::FxHashSet as HashSet;
 use rftwin_bvh::Ray;
-
-/// Chain code of a refraction event; any other code is the plane id of a specular reflection.
-pub const REFRACTION_CODE: u32 = u32::MAX;
 
 /// Settings of the candidate search.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -100,7 +99,7 @@ fn trace_samples(
     // vertex in f64); the f32 triangles sit next to the BVH leaves, which keeps the
     // traversal cache-friendly. Rays leave a surface with t_min a small fraction of the
     // scene size, which clears the f32 rounding of the hit point.
-    let t_min = (1e-6 * geom.scale) as f32;
+    let t_min = (tolerance::F32_RAY_OFFSET_REL * geom.scale) as f32;
     for depth in 0..depth_max {
         let batch: Vec<Ray> = alive
             .iter()
@@ -217,7 +216,7 @@ pub fn shoot_and_bounce_gpu_with(
         flags: opts.specular as u32 | (opts.refraction as u32) << 1,
         seed: (opts.seed ^ (opts.seed >> 32)) as u32,
         wavelength: opts.wavelength as f32,
-        t_min: (1e-6 * geom.scale) as f32,
+        t_min: (tolerance::F32_RAY_OFFSET_REL * geom.scale) as f32,
         pad: 0,
     };
     let md = opts.max_depth;

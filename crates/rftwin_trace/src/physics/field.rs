@@ -2,7 +2,7 @@
 //! coefficient in the Sionna RT convention (see `docs/physics.md`).
 //!
 //! Everything is generic over [`Real`], so the same code runs in `f64` (the solver)
-//! and in dual numbers (exact derivatives, [`crate::gradients`]).
+//! and in dual numbers (exact derivatives, [`crate::paths::gradients`]).
 
 use glam::DVec3;
 use num_complex::Complex as C;

@@ -27,7 +27,7 @@ pub fn cfr(paths: &Paths, frequencies_hz: &[f64]) -> Vec<Complex> {
 
 /// Derivatives of the CFR with respect to one parameter component `c`:
 /// `∂H(f)/∂θ = Σ (∂a_i/∂θ − j2π f a_i ∂τ_i/∂θ) e^{−j2π f τ_i}` (complex, `∂Re + j ∂Im`).
-pub fn cfr_gradient(paths: &Paths, grads: &crate::gradients::PathGradients, component: usize, frequencies_hz: &[f64]) -> Vec<Complex> {
+pub fn cfr_gradient(paths: &Paths, grads: &crate::paths::gradients::PathGradients, component: usize, frequencies_hz: &[f64]) -> Vec<Complex> {
     let j = Complex::new(0.0, 1.0);
     frequencies_hz
         .iter()

@@ -13,7 +13,7 @@
 //! (constant y, midpoint rule in y): on each line the receivers at `m` points per cell
 //! are solved; wherever a path (its chain of mirror planes) is valid at one point and
 //! not at the next, the crossing `x*` is found by bisection with
-//! [`crate::image_method::resolve_chain`], the constraint that switches there is
+//! [`crate::paths::image_method::resolve_chain`], the constraint that switches there is
 //! identified — a reflection or refraction point on the border edge of its face, or a
 //! segment grazing an occluder's edge — and, with that constraint `c(x, θ) = 0` in dual
 //! numbers, `∂x*/∂θ = −(∂c/∂θ) / (∂c/∂x)`. The crossing adds
@@ -25,13 +25,14 @@
 //! the others jump (see `docs/capabilities.md`) but have boundaries of their own; the
 //! boundary term is refused for a solver with diffraction on.
 
-use crate::candidates::REFRACTION_CODE;
+use crate::scene_geometry::chain::REFRACTION_CODE;
 use crate::error::{Result, TraceError};
-use crate::field::{path_coefficient, FieldInteraction};
-use crate::geometry::SceneGeometry;
-use crate::gradients::{path_gradients, path_points, reevaluate_path, GradientParam, Perturbation};
-use crate::image_method::{resolve_chain, source_images, ResolvedChain};
-use crate::solver::PathSolver;
+use crate::physics::field::{path_coefficient, FieldInteraction};
+use crate::scene_geometry::SceneGeometry;
+use crate::tolerance;
+use crate::paths::gradients::{path_gradients, path_points, reevaluate_path, GradientParam, Perturbation};
+use crate::paths::image_method::{resolve_chain, source_images, ResolvedChain};
+use crate::paths::solver::PathSolver;
 use glam::DVec3;
 use rayon::prelude::*;
 use rftwin_core::constants::wavelength;
@@ -181,8 +182,7 @@ pub fn cell_coverage(
         return Err(TraceError::InvalidInput { name: "param", message: "the receivers are the grid's cells; rx/position is not a parameter of a coverage map".into() });
     }
     let f = solver.options.frequency_hz;
-    let materials: Vec<(Complex, f64)> =
-        scene.materials().iter().map(|m| Ok((m.complex_permittivity(f)?, m.thickness))).collect::<Result<_>>()?;
+    let materials: Vec<(Complex, f64)> = scene.slab_table(f)?;
     let ctx = Context { solver, scene, geom, tx, rx_antenna, materials, lambda: wavelength(f), param, cell_x0: grid.x[0], cell_dx: grid.cell_size().0 };
     let (nx, ny, m) = (grid.cells[0], grid.cells[1], grid.per_cell);
     let nc = param.map_or(0, |p| p.components());
@@ -612,7 +612,7 @@ impl Context<'_> {
     #[allow(clippy::type_complexity)]
     fn crossing(&self, family: &Family, [xa, xb]: [f64; 2], valid_a: bool, y: f64, z: f64, boundary: bool) -> Result<Option<(f64, f64, Option<Vec<f64>>)>> {
         let (mut v, mut i) = if valid_a { (xa, xb) } else { (xb, xa) };
-        for _ in 0..60 {
+        for _ in 0..tolerance::BISECTION_STEPS {
             let mid = 0.5 * (v + i);
             if mid == v || mid == i {
                 break;
@@ -655,7 +655,7 @@ impl Context<'_> {
         let step = rx_invalid - rx_valid;
         let span = step.length();
         if span > 0.0 {
-            let reach = 1e-7 * geom.scale + 2.0 * span;
+            let reach = tolerance::SAME_HIT_REL * geom.scale + 2.0 * span;
             let dir = step / span;
             if let Some(h) = geom.closest_hit(rx_invalid - dir * reach, dir, 0.0, 2.0 * reach, None) {
                 return Some(Constraint::Plane { point: k + 1, tri: h.triangle as usize });
@@ -672,14 +672,14 @@ impl Context<'_> {
             let denom = n.dot(d);
             let t_plane = if denom.abs() > 1e-15 { (off - n.dot(cur)) / denom } else { f64::INFINITY };
             let hit = geom.closest_hit(cur, d, eps, dist, skip);
-            let on_face = |h: &crate::geometry::SceneHit| geom.plane[h.triangle as usize] == family[j].1;
-            let tol = 1e-7 * geom.scale;
+            let on_face = |h: &crate::scene_geometry::SceneHit| geom.plane[h.triangle as usize] == family[j].1;
+            let tol = tolerance::SAME_HIT_REL * geom.scale;
             match hit {
                 Some(h) if on_face(&h) => {
                     cur += d * if chain[j] == REFRACTION_CODE { h.t } else { t_plane };
                     skip = Some(h.triangle);
                 }
-                Some(h) if (h.t - t_plane).abs() <= tol && geom.normals[h.triangle as usize].dot(n).abs() > 1.0 - 1e-9 => {
+                Some(h) if (h.t - t_plane).abs() <= tol && geom.normals[h.triangle as usize].dot(n).abs() > 1.0 - tolerance::PARALLEL_COS => {
                     // another object's face in the same plane covers the point (a
                     // building's floor on the ground): the point crosses its border
                     let (a, b) = nearest_edge(geom, h.triangle as usize, cur + d * h.t)?;
@@ -755,7 +755,7 @@ fn crossed_edge(geom: &SceneGeometry, tri: usize, p: DVec3) -> Option<(DVec3, DV
 /// barycentric coordinate above 1e-6).
 fn inside(geom: &SceneGeometry, tri: usize, p: DVec3) -> bool {
     let [v0, v1, v2] = geom.triangles[tri];
-    let [b1, b2] = crate::scattering::barycentric(p, v0, v1, v2);
+    let [b1, b2] = crate::scene_geometry::barycentric(p, v0, v1, v2);
     b1 > 1e-6 && b2 > 1e-6 && 1.0 - b1 - b2 > 1e-6
 }
 
@@ -763,7 +763,7 @@ fn inside(geom: &SceneGeometry, tri: usize, p: DVec3) -> bool {
 /// barycentric coordinate).
 fn nearest_edge(geom: &SceneGeometry, tri: usize, p: DVec3) -> Option<(DVec3, DVec3)> {
     let [v0, v1, v2] = geom.triangles[tri];
-    let [b1, b2] = crate::scattering::barycentric(p, v0, v1, v2);
+    let [b1, b2] = crate::scene_geometry::barycentric(p, v0, v1, v2);
     let b = [1.0 - b1 - b2, b1, b2];
     if !b.iter().all(|x| x.is_finite()) {
         return None;

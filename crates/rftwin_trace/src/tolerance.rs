@@ -1,0 +1,40 @@
+//! Named tolerances of the tracer. Each says its unit, what it is relative to and why it
+//! has its value. A path that vanishes or appears unexpectedly is usually decided by one
+//! of these; length tolerances scale with the scene's bounding-box diagonal
+//! ([`crate::SceneGeometry::scale`]) so that a room and a city behave alike.
+//!
+//! Physical model thresholds (not numerical tolerances) stay with their models:
+//! [`crate::scene_geometry::wedges::FLAT_TOLERANCE`] (which edges diffract) and
+//! [`crate::scattering::GRAZING_TAPER`] (solver B's diffuse floor).
+
+/// Two unit normals are parallel (coplanar faces) when `|n₁ · n₂| > 1 −` this.
+/// Dimensionless; 1e-9 is ~4.5e-5 rad, well above f64 rounding of normals computed from
+/// f64 vertices, well below any real angle between distinct walls.
+pub const PARALLEL_COS: f64 = 1e-9;
+
+/// A vertex lies on a plane when its distance is below this × the scene scale \[m/m\].
+/// Used by the image method to accept a triangle quantised into a neighbouring plane id.
+pub const ON_PLANE_REL: f64 = 1e-9;
+
+/// Single-precision rays (candidate search, GPU queries, solver B's samples) start this ×
+/// the scene scale \[m/m\] off the surface they leave: clears the f32 rounding of a hit
+/// point (~6e-8 relative) with margin, while staying below any modelled feature size.
+pub const F32_RAY_OFFSET_REL: f64 = 1e-6;
+
+/// A reflection point counts as on the same plane as a competing hit when their ray
+/// distances differ by less than this × the scene scale \[m/m\] (coverage's covered-face
+/// constraint; the same search reach).
+pub const SAME_HIT_REL: f64 = 1e-7;
+
+/// Bisection steps that locate a coverage crossing along a scan line; 60 halvings bring
+/// any cell-sized interval below f64 resolution (the loop also stops when the midpoint
+/// no longer moves).
+pub const BISECTION_STEPS: usize = 60;
+
+/// Plane-id quantisation: a unit normal's components are rounded to 1/this
+/// (1e-6, dimensionless) and the plane offset to 1/[`PLANE_OFFSET_STEPS`] (1e-5 m);
+/// triangles that agree to these share a plane id, i.e. are one mirror to the candidate
+/// search. Coarser than f32 mesh rounding of a flat wall, finer than any deliberate bend.
+pub const PLANE_NORMAL_STEPS: f64 = 1e6;
+/// Plane offsets are rounded to 1/this \[m\] (see [`PLANE_NORMAL_STEPS`]).
+pub const PLANE_OFFSET_STEPS: f64 = 1e5;
