@@ -31,7 +31,7 @@ use common::*;
 use glam::DVec3;
 use rftwin::inverse::plot::{maps, Scale};
 use rftwin::inverse::objective::{power_echoes, RadarView};
-use rftwin::radar::spectrum::Spectrum;
+use rftwin::radar::spectrum::{Reduce, Spectrum};
 use rftwin::radar::surrogate::{spatial_power_surrogate, spatial_power_surrogate_jvp, EchoTangent, RangeKernel, SurrogateEcho, SurrogateOptions};
 use rftwin::radar::FmcwConfig;
 use rftwin::trace::scattering::boundary::{boundary_samples, BoundaryOptions};
@@ -95,23 +95,6 @@ struct Row {
 fn mae(est: &[f64], fd: &[f64]) -> f64 {
     let n = fd.iter().map(|x| x.abs()).sum::<f64>();
     est.iter().zip(fd).map(|(a, b)| (a - b).abs()).sum::<f64>() / n.max(f64::MIN_POSITIVE)
-}
-
-/// Sum over elevation (range × azimuth, rows = range) and over range (elevation ×
-/// azimuth, rows = elevation).
-fn project(s: &Spectrum, na: usize, ne: usize) -> (Vec<f64>, Vec<f64>) {
-    let nb = s.dims[0];
-    let (mut ra, mut ea) = (vec![0.0; nb * na], vec![0.0; ne * na]);
-    for r in 0..nb {
-        for a in 0..na {
-            for e in 0..ne {
-                let x = s.data[r * na * ne + a * ne + e];
-                ra[r * na + a] += x;
-                ea[e * na + a] += x;
-            }
-        }
-    }
-    (ra, ea)
 }
 
 fn main() -> Result<()> {
@@ -191,7 +174,7 @@ fn main() -> Result<()> {
             c.name, row.mae_interior, row.mae_full, row.fd_floor, row.time_interior, row.time_boundary, row.boundary_points, b.silhouette_edges
         );
         let mk = |d: Vec<f64>| Spectrum { dims: interior.dims, data: d };
-        let (fdp, inp, fup) = (project(&mk(fd.clone()), na, ne), project(&interior, na, ne), project(&mk(full), na, ne));
+        let (fdp, inp, fup) = (mk(fd.clone()).project(Reduce::Sum), interior.project(Reduce::Sum), mk(full).project(Reduce::Sum));
         let ext_ra = (-0.35, 0.35, view.bins[0], *view.bins.last().unwrap_or(&1.0));
         maps(&out.join(format!("{}_range_azimuth.png", c.name)), &[("finite differences", &fdp.0, Scale::Diverging), ("interior only", &inp.0, Scale::Diverging), ("interior + boundary", &fup.0, Scale::Diverging)], view.bins.len(), na, ext_ra, "azimuth [rad]", "range [m]")?;
         maps(&out.join(format!("{}_elevation_azimuth.png", c.name)), &[("finite differences", &fdp.1, Scale::Diverging), ("interior only", &inp.1, Scale::Diverging), ("interior + boundary", &fup.1, Scale::Diverging)], ne, na, (-0.35, 0.35, -0.35, 0.35), "azimuth [rad]", "elevation [rad]")?;

@@ -26,7 +26,8 @@ use common::*;
 use rftwin::inverse::driver::Record;
 use rftwin::inverse::metrics::mesh_distance;
 use rftwin::BackendChoice;
-use shape::*;
+use rftwin::inverse::shape::*;
+use shape::target;
 
 fn main() -> Result<()> {
     let args = Args::parse(&["quiet", "fresh", "gpu"])?;
@@ -57,12 +58,12 @@ fn main() -> Result<()> {
     println!("Chamfer distance sphere → target: {:.2} mm", chamfer_start * 1e3);
     let start_spectra = case.objective.evaluate(1)?.spectra;
 
-    let run = reconstruct_free(&mut case, &out, coarse, iterations, lambda, quiet)?;
+    let run = two_stage(&mut case, &out, coarse, iterations, lambda, quiet)?;
     let result = run.mesh;
     rftwin::core::io::obj::save_obj(&out.join("reconstructed.obj"), &result)?;
     let d_end = mesh_distance(&result, &case.truth, 20_000)?;
     let end_spectra = case.objective.evaluate(999_999)?.spectra;
-    plot_spectra(&out, &case.objective, &[("start", &start_spectra), ("reconstructed", &end_spectra)])?;
+    rftwin::inverse::plot::spectra_views(&out, &case.objective, &[("start", &start_spectra), ("reconstructed", &end_spectra)])?;
 
     // Chamfer vs iteration over both stages
     let hist = &run.history;

@@ -29,7 +29,8 @@ use rftwin::inverse::prior::ShapePrior;
 use rftwin::inverse::reparam::flatten;
 use rftwin::inverse::shapes::CarBody;
 use rftwin::{BackendChoice, Mesh};
-use shape::*;
+use rftwin::inverse::shape::*;
+use shape::target;
 use std::path::{Path, PathBuf};
 
 /// The family and the target: `car_family_*.obj` and `car_default.obj` in
@@ -85,10 +86,10 @@ fn main() -> Result<()> {
     let mut case = Case::with_start(truth, start, &opts)?;
     let chamfer_start = mesh_distance(&case.start, &case.truth, 20_000)?.chamfer;
     println!("without prior ({coarse} coarse + {iterations} vertex iterations) …");
-    let free = reconstruct_free(&mut case, &out.join("no_prior"), coarse, iterations, 30.0, quiet)?;
+    let free = two_stage(&mut case, &out.join("no_prior"), coarse, iterations, 30.0, quiet)?;
     let total = free.history.len();
     println!("with prior ({total} iterations) …");
-    let with = reconstruct_prior(&mut case, prior, &out, total, quiet)?;
+    let with = prior_stage(&mut case, prior, &out, total, quiet)?;
 
     let tail = &free.history[total.saturating_sub(10)..];
     let target_loss = tail.iter().map(|r| r.loss).sum::<f64>() / tail.len().max(1) as f64;

@@ -17,6 +17,7 @@ pub mod plot;
 pub mod prior;
 pub mod regularize;
 pub mod reparam;
+pub mod shape;
 pub mod shapes;
 
 pub use error::{InverseError, Result};

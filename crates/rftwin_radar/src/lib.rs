@@ -29,4 +29,4 @@ pub use config::{FmcwConfig, MimoArray};
 pub use error::RadarError;
 pub use ofdm::OfdmConfig;
 pub use signal::Echo;
-pub use spectrum::{AngleGrid, Spectrum};
+pub use spectrum::{AngleGrid, Reduce, Spectrum};

@@ -84,6 +84,37 @@ impl Spectrum {
         let a = (i / self.dims[2]) % self.dims[1];
         [i / (self.dims[1] * self.dims[2]), a, e]
     }
+
+    /// The two images people look at: range × azimuth (rows = range bins, reduced over
+    /// elevation) and elevation × azimuth (rows = elevations, reduced over range), each
+    /// row-major with `dims[1]` columns.
+    pub fn project(&self, reduce: Reduce) -> (Vec<f64>, Vec<f64>) {
+        let [nb, na, ne] = self.dims;
+        let (init, f): (f64, fn(f64, f64) -> f64) = match reduce {
+            Reduce::Sum => (0.0, |acc, x| acc + x),
+            Reduce::Max => (0.0, f64::max),
+        };
+        let (mut range_azimuth, mut elevation_azimuth) = (vec![init; nb * na], vec![init; ne * na]);
+        for r in 0..nb {
+            for a in 0..na {
+                for e in 0..ne {
+                    let x = self.data[(r * na + a) * ne + e];
+                    range_azimuth[r * na + a] = f(range_azimuth[r * na + a], x);
+                    elevation_azimuth[e * na + a] = f(elevation_azimuth[e * na + a], x);
+                }
+            }
+        }
+        (range_azimuth, elevation_azimuth)
+    }
+}
+
+/// How [`Spectrum::project`] reduces the dropped axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reduce {
+    /// Sum (energy-like images; linear in the spectrum, so gradients project too).
+    Sum,
+    /// Maximum starting from 0 (spectra are non-negative: the brightest scatterer).
+    Max,
 }
 
 /// Steering vectors (directions × channels).
@@ -157,4 +188,30 @@ pub fn music(cfg: &FmcwConfig, array: &MimoArray, profiles: &[Vec<Complex>], gri
             1.0 / acc.max(f64::MIN_POSITIVE)
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn projections_reduce_the_dropped_axis() {
+        // dims [2 range, 2 az, 3 el]; value = 100 r + 10 a + e
+        let mut s = Spectrum::zeros([2, 2, 3]);
+        for r in 0..2 {
+            for a in 0..2 {
+                for e in 0..3 {
+                    s.data[(r * 2 + a) * 3 + e] = (100 * r + 10 * a + e) as f64;
+                }
+            }
+        }
+        let (ra, ea) = s.project(Reduce::Sum);
+        // range × azimuth: Σ_e (100 r + 10 a + e) = 300 r + 30 a + 3
+        assert_eq!(ra, vec![3.0, 33.0, 303.0, 333.0]);
+        // elevation × azimuth: Σ_r = 100 + 20 a + 2 e
+        assert_eq!(ea, vec![100.0, 120.0, 102.0, 122.0, 104.0, 124.0]);
+        let (ra, ea) = s.project(Reduce::Max);
+        assert_eq!(ra, vec![2.0, 12.0, 102.0, 112.0]);
+        assert_eq!(ea, vec![100.0, 110.0, 101.0, 111.0, 102.0, 112.0]);
+    }
 }
