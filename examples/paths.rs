@@ -95,7 +95,7 @@ fn main() -> Result<()> {
     let solve_s = times[times.len() / 2];
 
     print_path_table(&paths);
-    let mut doc = paths_json(&paths);
+    let mut doc = rftwin::core::io::paths_json::to_json(&paths);
     if !grad_params.is_empty() {
         let t = Instant::now();
         let mut grads = serde_json::Map::new();

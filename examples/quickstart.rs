@@ -49,7 +49,7 @@ fn main() -> Result<()> {
     let solve_s = t.elapsed().as_secs_f64();
     print_path_table(&paths);
 
-    write_json(&out.join("paths.json"), &paths_json(&paths))?;
+    write_json(&out.join("paths.json"), &rftwin::core::io::paths_json::to_json(&paths))?;
     let cir = channel::cir(&paths);
     let taus: Vec<f64> = cir.iter().map(|c| c.0 * 1e9).collect();
     let mags: Vec<f64> = cir.iter().map(|c| 20.0 * c.1.norm().log10()).collect();

@@ -4,7 +4,7 @@
 use anyhow::{anyhow, bail, Context, Result};
 use glam::DVec3;
 use rftwin::Paths;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::path::Path;
 
 /// Parses `x,y,z`.
@@ -86,52 +86,10 @@ pub fn output_dir(args: &Args, default: &str) -> Result<std::path::PathBuf> {
     Ok(out)
 }
 
-/// The paths as JSON (`a` in the Sionna convention).
-pub fn paths_json(paths: &Paths) -> Value {
-    let list: Vec<Value> = (0..paths.num_paths())
-        .map(|i| {
-            let p = paths.path(i);
-            let (theta_t, phi_t) = rftwin::core::antenna::theta_phi(p.k_tx);
-            let (theta_r, phi_r) = rftwin::core::antenna::theta_phi(p.k_rx);
-            json!({
-                "tau_s": p.tau,
-                "a_re": p.a.re,
-                "a_im": p.a.im,
-                "interactions": p.interactions.iter().map(|t| t.name()).collect::<Vec<_>>(),
-                "objects": paths.object_names_of(i),
-                "primitives": p.primitives,
-                "vertices": p.vertices.iter().map(|v| [v.x, v.y, v.z]).collect::<Vec<_>>(),
-                "theta_t": theta_t, "phi_t": phi_t, "theta_r": theta_r, "phi_r": phi_r,
-            })
-        })
-        .collect();
-    json!({
-        "frequency_hz": paths.frequency_hz,
-        "num_paths": paths.num_paths(),
-        "dropped_candidates": paths.stats.dropped_candidates,
-        "stats": {
-            "rays_launched": paths.stats.rays_launched,
-            "candidates": paths.stats.candidates,
-            "rejected_candidates": paths.stats.rejected_candidates,
-            "duplicate_paths": paths.stats.duplicate_paths,
-            "wedges": paths.stats.wedges,
-            "non_manifold_edges": paths.stats.non_manifold_edges,
-            "contact_edges": paths.stats.contact_edges,
-            "diffraction_candidates": paths.stats.diffraction_candidates,
-            "rejected_diffraction_candidates": paths.stats.rejected_diffraction_candidates,
-        },
-        "paths": list,
-    })
-}
-
-/// Writes pretty JSON, creating parent directories.
+/// Writes pretty JSON, creating parent directories; atomically (temporary file, then
+/// rename), so an interrupted run never leaves a truncated file.
 pub fn write_json(path: &Path, value: &Value) -> Result<()> {
-    if let Some(dir) = path.parent() {
-        if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        }
-    }
-    std::fs::write(path, serde_json::to_string_pretty(value)?).with_context(|| format!("writing {}", path.display()))
+    Ok(rftwin::core::io::paths_json::write_json_atomic(path, value)?)
 }
 
 /// Prints the path table.
@@ -182,33 +140,10 @@ pub fn plot_cir(path: &Path, title: &str, taus_ns: &[f64], mags_db: &[f64]) -> R
     Ok(())
 }
 
-/// Line plot of several named series over a shared x axis.
+/// Line plot of several named series over a shared x axis ([`rftwin::inverse::plot::lines`]).
 pub fn plot_lines(path: &Path, title: &str, x_desc: &str, y_desc: &str, x: &[f64], series: &[(&str, &[f64])]) -> Result<()> {
-    use plotters::prelude::*;
-    register_font();
-    let root = BitMapBackend::new(path, (900, 500)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let (x0, x1) = (x.first().copied().unwrap_or(0.0), x.last().copied().unwrap_or(1.0));
-    let (y0, y1) = series.iter().flat_map(|s| s.1.iter()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-    let pad = ((y1 - y0) * 0.05).max(1e-12);
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 22))
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(70)
-        .build_cartesian_2d(x0..x1, (y0 - pad)..(y1 + pad))?;
-    chart.configure_mesh().x_desc(x_desc).y_desc(y_desc).draw()?;
-    let colors = [BLUE, RED, GREEN, MAGENTA];
-    for (k, (name, ys)) in series.iter().enumerate() {
-        let c = colors[k % colors.len()];
-        chart
-            .draw_series(LineSeries::new(x.iter().copied().zip(ys.iter().copied()), c.stroke_width(2)))?
-            .label(*name)
-            .legend(move |(px, py)| PathElement::new(vec![(px, py), (px + 20, py)], c.stroke_width(2)));
-    }
-    chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
-    root.present().with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    let series: Vec<(&str, Vec<f64>)> = series.iter().map(|(n, y)| (*n, y.to_vec())).collect();
+    Ok(rftwin::inverse::plot::lines(path, title, x_desc, y_desc, x, &series, false)?)
 }
 
 /// Heat map of `data` (`rows × cols`, row-major) with axis ranges, viridis-like colours

@@ -10,12 +10,22 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// A file could not be opened or read.
-    #[error("cannot read '{path}': {source}")]
+    // The cause is part of the message and deliberately not a `source`: error
+    // reporters that walk the chain (anyhow) would print it twice.
+    #[error("cannot read '{path}': {cause}")]
     Io {
         /// The file.
         path: PathBuf,
         /// The operating-system error.
-        source: std::io::Error,
+        cause: std::io::Error,
+    },
+    /// A file could not be written.
+    #[error("cannot write '{path}': {cause}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The operating-system error.
+        cause: std::io::Error,
     },
     /// A file was read but its content is malformed.
     #[error("malformed {format} file '{path}': {message}")]
@@ -67,8 +77,12 @@ pub enum Error {
 }
 
 impl Error {
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+    pub(crate) fn io(path: impl Into<PathBuf>, cause: std::io::Error) -> Self {
+        Error::Io { path: path.into(), cause }
+    }
+
+    pub(crate) fn write(path: impl Into<PathBuf>, cause: std::io::Error) -> Self {
+        Error::Write { path: path.into(), cause }
     }
 
     pub(crate) fn parse(path: impl Into<PathBuf>, format: &'static str, message: impl Into<String>) -> Self {

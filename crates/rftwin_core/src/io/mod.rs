@@ -3,6 +3,7 @@
 
 pub mod json;
 pub mod obj;
+pub mod paths_json;
 pub mod ply;
 pub mod xml;
 
@@ -33,4 +34,18 @@ pub fn load_scene(path: impl AsRef<Path>) -> Result<Scene> {
 
 fn extension(path: &Path) -> String {
     path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase()
+}
+
+/// Writes `bytes` to `path`, creating parent folders: the bytes go to `<path>.partial`
+/// beside it, which is then renamed over `path`, so an interrupted run never leaves a
+/// truncated result (a rename within one folder is atomic).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".partial");
+    let tmp = std::path::PathBuf::from(tmp);
+    std::fs::write(&tmp, bytes).map_err(|e| Error::write(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::write(path, e))
 }

@@ -37,5 +37,5 @@ pub fn save_obj(path: &Path, mesh: &Mesh) -> Result<()> {
     for t in &mesh.triangles {
         let _ = writeln!(s, "f {} {} {}", t[0] + 1, t[1] + 1, t[2] + 1);
     }
-    std::fs::write(path, s).map_err(|e| Error::io(path, e))
+    crate::io::write_atomic(path, s.as_bytes())
 }

@@ -22,6 +22,9 @@
 
 pub mod boundary;
 pub mod grad;
+pub mod solver;
+
+pub use solver::{ScatteringSolve, ScatteringSolver};
 
 use crate::backend::{resolve, Backend, BackendChoice};
 use crate::error::{Result, TraceError};

@@ -1,0 +1,65 @@
+//! Paths as JSON in the layout of Sionna RT's path exports (`a` in the Sionna
+//! convention), for plotting and comparison outside Rust.
+//!
+//! ```json
+//! { "frequency_hz": 28e9, "num_paths": 13, "dropped_candidates": 0, "stats": { … },
+//!   "paths": [ { "tau_s": …, "a_re": …, "a_im": …, "interactions": ["specular"],
+//!                "objects": ["building_3"], "primitives": [412], "vertices": [[x, y, z]],
+//!                "theta_t": …, "phi_t": …, "theta_r": …, "phi_r": … } ] }
+//! ```
+
+use crate::antenna::theta_phi;
+use crate::error::{Error, Result};
+use crate::paths::Paths;
+use serde_json::{json, Value};
+use std::path::Path;
+
+/// The paths and the solve's statistics as a JSON value.
+pub fn to_json(paths: &Paths) -> Value {
+    let list: Vec<Value> = (0..paths.num_paths())
+        .map(|i| {
+            let p = paths.path(i);
+            let (theta_t, phi_t) = theta_phi(p.k_tx);
+            let (theta_r, phi_r) = theta_phi(p.k_rx);
+            json!({
+                "tau_s": p.tau,
+                "a_re": p.a.re,
+                "a_im": p.a.im,
+                "interactions": p.interactions.iter().map(|t| t.name()).collect::<Vec<_>>(),
+                "objects": paths.object_names_of(i),
+                "primitives": p.primitives,
+                "vertices": p.vertices.iter().map(|v| [v.x, v.y, v.z]).collect::<Vec<_>>(),
+                "theta_t": theta_t, "phi_t": phi_t, "theta_r": theta_r, "phi_r": phi_r,
+            })
+        })
+        .collect();
+    let s = &paths.stats;
+    json!({
+        "frequency_hz": paths.frequency_hz,
+        "num_paths": paths.num_paths(),
+        "dropped_candidates": s.dropped_candidates,
+        "stats": {
+            "rays_launched": s.rays_launched,
+            "candidates": s.candidates,
+            "rejected_candidates": s.rejected_candidates,
+            "duplicate_paths": s.duplicate_paths,
+            "wedges": s.wedges,
+            "non_manifold_edges": s.non_manifold_edges,
+            "contact_edges": s.contact_edges,
+            "diffraction_candidates": s.diffraction_candidates,
+            "rejected_diffraction_candidates": s.rejected_diffraction_candidates,
+        },
+        "paths": list,
+    })
+}
+
+/// Writes `value` as pretty JSON to `path` ([`crate::io::write_atomic`]).
+pub fn write_json_atomic(path: &Path, value: &Value) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| Error::InvalidArgument { name: "JSON value", message: e.to_string() })?;
+    crate::io::write_atomic(path, text.as_bytes())
+}
+
+/// Writes the paths ([`to_json`]) to `path` ([`write_json_atomic`]).
+pub fn write_paths(path: &Path, paths: &Paths) -> Result<()> {
+    write_json_atomic(path, &to_json(paths))
+}
