@@ -28,7 +28,7 @@ use anyhow::{bail, Context, Result};
 use common::*;
 use glam::DVec3;
 use rftwin::inverse::plot::{maps, Scale};
-use rftwin::trace::coverage::{cell_coverage, CellGrid};
+use rftwin::trace::coverage::{cell_coverage, CellGrid, CoverageRequest};
 use rftwin::trace::paths::gradients::GradientParam;
 use rftwin::{Antenna, BackendChoice, Mesh, PathSolver, Radio, Scene, SceneGeometry, SolverOptions};
 use std::time::Instant;
@@ -103,10 +103,10 @@ fn main() -> Result<()> {
     let bar = indicatif::ProgressBar::new(3 * grid.scan_lines() as u64);
     let tick = || bar.inc(1);
     let t0 = Instant::now();
-    let cov = cell_coverage(&solver, &base, &SceneGeometry::new(&base), &tx, &antenna, &grid, Some(&param), true, Some(&tick))?;
+    let cov = cell_coverage(&solver, &base, &SceneGeometry::new(&base), &tx, &CoverageRequest { grid: &grid, rx_antenna: &antenna, param: Some(&param), boundary_term: true, progress: Some(&tick) })?;
     let seconds = t0.elapsed().as_secs_f64();
-    let pp = cell_coverage(&solver, &plus, &SceneGeometry::new(&plus), &tx, &antenna, &grid, None, false, Some(&tick))?;
-    let pm = cell_coverage(&solver, &minus, &SceneGeometry::new(&minus), &tx, &antenna, &grid, None, false, Some(&tick))?;
+    let pp = cell_coverage(&solver, &plus, &SceneGeometry::new(&plus), &tx, &CoverageRequest { grid: &grid, rx_antenna: &antenna, param: None, boundary_term: false, progress: Some(&tick) })?;
+    let pm = cell_coverage(&solver, &minus, &SceneGeometry::new(&minus), &tx, &CoverageRequest { grid: &grid, rx_antenna: &antenna, param: None, boundary_term: false, progress: Some(&tick) })?;
     bar.finish_and_clear();
 
     // a cell whose centre is inside an object (any with some height: not the ground) is

@@ -65,7 +65,7 @@ pub use rftwin_trace as trace;
 pub use rftwin_bvh::Bvh;
 pub use rftwin_core::{Antenna, AntennaPattern, Complex, Echo, InteractionType, ItuMaterial, Mesh, Paths, Polarization, Radio, RadioMaterial, Scene};
 // Solver (A): paths, channel responses, their gradients, coverage maps.
-pub use rftwin_trace::coverage::{cell_coverage, CellCoverage, CellGrid};
+pub use rftwin_trace::coverage::{cell_coverage, CellCoverage, CellGrid, CoverageRequest};
 pub use rftwin_trace::paths::channel::{cfr, cir};
 pub use rftwin_trace::{path_gradients, path_vertex_gradients, BackendChoice, GradientParam, PathGradients, PathSolver, SceneGeometry, SolverOptions};
 // Solver (B): surface scattering and its interior and boundary gradient terms.

@@ -6,7 +6,7 @@
 use glam::DVec3;
 use rayon::prelude::*;
 use rftwin_core::{Antenna, Mesh, Radio, Scene};
-use rftwin_trace::coverage::{cell_coverage, CellGrid};
+use rftwin_trace::coverage::{cell_coverage, CellGrid, CoverageRequest};
 use rftwin_trace::{BackendChoice, GradientParam, PathSolver, SceneGeometry, SolverOptions};
 
 fn solver() -> PathSolver {
@@ -74,7 +74,7 @@ fn reflection_footprint_rim() {
     let geom = SceneGeometry::new(&scene);
     let param = GradientParam::ObjectTranslation("plate".into());
     let g = grid(4);
-    let cov = cell_coverage(&solver(), &scene, &geom, &Radio::isotropic(TX), &Antenna::default(), &g, Some(&param), true, None).unwrap();
+    let cov = cell_coverage(&solver(), &scene, &geom, &Radio::isotropic(TX), &CoverageRequest { grid: &g, rx_antenna: &Antenna::default(), param: Some(&param), boundary_term: true, progress: None }).unwrap();
     assert_eq!(cov.unidentified, 0);
     assert_eq!(cov.crossings, 4, "one rim crossing per scan line");
     // closed form: image source (0, 0, −5); reflected power at the rim of each line
@@ -114,7 +114,7 @@ fn occluder_shadow_edges() {
     let geom = SceneGeometry::new(&scene);
     let param = GradientParam::ObjectTranslation("wall".into());
     let g = grid(4);
-    let cov = cell_coverage(&solver(), &scene, &geom, &Radio::isotropic(TX), &Antenna::default(), &g, Some(&param), true, None).unwrap();
+    let cov = cell_coverage(&solver(), &scene, &geom, &Radio::isotropic(TX), &CoverageRequest { grid: &g, rx_antenna: &Antenna::default(), param: Some(&param), boundary_term: true, progress: None }).unwrap();
     println!("crossings {}, unidentified {}", cov.crossings, cov.unidentified);
     assert_eq!(cov.unidentified, 0);
     assert!(cov.crossings >= 4);
@@ -131,7 +131,7 @@ fn bad_settings_are_errors() {
     let geom = SceneGeometry::new(&scene);
     let tx = Radio::isotropic(TX);
     let param = GradientParam::ObjectTranslation("plate".into());
-    let run = |g: &CellGrid, p: Option<&GradientParam>, boundary: bool, s: &PathSolver| cell_coverage(s, &scene, &geom, &tx, &Antenna::default(), g, p, boundary, None);
+    let run = |g: &CellGrid, p: Option<&GradientParam>, boundary: bool, s: &PathSolver| cell_coverage(s, &scene, &geom, &tx, &CoverageRequest { grid: g, rx_antenna: &Antenna::default(), param: p, boundary_term: boundary, progress: None });
     let s = solver();
     assert!(run(&CellGrid { x: [1.0, 1.0], ..grid(2) }, None, false, &s).is_err());
     assert!(run(&CellGrid { cells: [0, 1], ..grid(2) }, None, false, &s).is_err());
@@ -159,7 +159,7 @@ fn face_sweeping_over_receivers() {
     let geom = SceneGeometry::new(&scene);
     let param = GradientParam::ObjectTranslation("box".into());
     let g = grid(4);
-    let cov = cell_coverage(&solver(), &scene, &geom, &Radio::isotropic(TX), &Antenna::default(), &g, Some(&param), true, None).unwrap();
+    let cov = cell_coverage(&solver(), &scene, &geom, &Radio::isotropic(TX), &CoverageRequest { grid: &g, rx_antenna: &Antenna::default(), param: Some(&param), boundary_term: true, progress: None }).unwrap();
     println!("crossings {}, unidentified {}", cov.crossings, cov.unidentified);
     let fd = fd_cell0(&scene, "box", DVec3::X, 4, 2000, 0.02);
     let (interior, full) = (cov.interior[0][0], cov.gradient()[0][0]);
@@ -180,7 +180,7 @@ fn thin_occluder_between_receivers() {
     let geom = SceneGeometry::new(&scene);
     let param = GradientParam::ObjectTranslation("beam".into());
     let g = grid(2);
-    let cov = cell_coverage(&solver(), &scene, &geom, &Radio::isotropic(TX), &Antenna::default(), &g, Some(&param), true, None).unwrap();
+    let cov = cell_coverage(&solver(), &scene, &geom, &Radio::isotropic(TX), &CoverageRequest { grid: &g, rx_antenna: &Antenna::default(), param: Some(&param), boundary_term: true, progress: None }).unwrap();
     println!("crossings {}, unidentified {}", cov.crossings, cov.unidentified);
     assert_eq!(cov.unidentified, 0);
     assert!(cov.crossings >= 2 * 3, "per line: both band edges and the plate's rim");
@@ -205,7 +205,7 @@ fn crossing_on_a_cell_border() {
     let s = solver();
     let param = GradientParam::ObjectTranslation("plate".into());
     let g = CellGrid { x: [1.8, 3.0], y: [-0.25, 0.25], z: 1.0, cells: [2, 1], per_cell: 4 };
-    let run = |sc: &Scene, p: Option<&GradientParam>| cell_coverage(&s, sc, &SceneGeometry::new(sc), &Radio::isotropic(TX), &Antenna::default(), &g, p, p.is_some(), None).unwrap();
+    let run = |sc: &Scene, p: Option<&GradientParam>| cell_coverage(&s, sc, &SceneGeometry::new(sc), &Radio::isotropic(TX), &CoverageRequest { grid: &g, rx_antenna: &Antenna::default(), param: p, boundary_term: p.is_some(), progress: None }).unwrap();
     let cov = run(&scene, Some(&param));
     let h = 1e-4;
     let (pp, pm) = (run(&translated(&scene, "plate", DVec3::X * h), None), run(&translated(&scene, "plate", DVec3::X * -h), None));
@@ -239,7 +239,7 @@ fn sliver_family_between_receivers_is_found() {
     let g = CellGrid { x: [-14.0 + 18.0 * w, -14.0 + 21.0 * w], y: [y - 1e-7, y + 1e-7], z: 1.5, cells: [3, 1], per_cell: 3 };
     let power = |d: f64| {
         let sc = translated(&scene, "vehicle", DVec3::X * d);
-        cell_coverage(&s, &sc, &SceneGeometry::new(&sc), &tx, &Antenna::default(), &g, None, false, None).unwrap().power
+        cell_coverage(&s, &sc, &SceneGeometry::new(&sc), &tx, &CoverageRequest { grid: &g, rx_antenna: &Antenna::default(), param: None, boundary_term: false, progress: None }).unwrap().power
     };
     let (base, plus, minus) = (power(0.0), power(1e-8), power(-1e-8));
     for c in 0..3 {
