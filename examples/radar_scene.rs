@@ -14,6 +14,7 @@ mod common;
 
 use anyhow::{Context, Result};
 use common::*;
+use rftwin::inverse::plot::{maps, Scale};
 use glam::DVec3;
 use rftwin::radar::signal::{if_signals, range_profiles};
 use rftwin::radar::spectrum::{bartlett, AngleGrid};
@@ -77,8 +78,8 @@ fn main() -> Result<()> {
     let bartlett_s = t.elapsed().as_secs_f64();
     let ra_s = spatial_surrogate(&se, &bins, &az.directions(), &sopts)?;
     let (r0, r1) = (bins[0], bins[bins.len() - 1]);
-    plot_heatmap(&out.join("range_azimuth_fft.png"), "Range–azimuth, Bartlett (FFT pipeline)", &db(&ra.data), bins.len(), 61, (-0.5, 0.5), (r0, r1), "azimuth [rad]", "range [m]")?;
-    plot_heatmap(&out.join("range_azimuth_surrogate.png"), "Range–azimuth, surrogate", &db(&ra_s.data), bins.len(), 61, (-0.5, 0.5), (r0, r1), "azimuth [rad]", "range [m]")?;
+    maps(&out.join("range_azimuth_fft.png"), &[("Range–azimuth, Bartlett (FFT pipeline)", &db(&ra.data), Scale::Sequential)], bins.len(), 61, (-0.5, 0.5, r0, r1), "azimuth [rad]", "range [m]")?;
+    maps(&out.join("range_azimuth_surrogate.png"), &[("Range–azimuth, surrogate", &db(&ra_s.data), Scale::Sequential)], bins.len(), 61, (-0.5, 0.5, r0, r1), "azimuth [rad]", "range [m]")?;
 
     // 3D spectrum slice at the strongest range bin: elevation × azimuth.
     let kmax = (0..fft_prof.len()).max_by(|&a, &b| fft_prof[a].total_cmp(&fft_prof[b])).unwrap_or(0) + k0;
@@ -87,8 +88,10 @@ fn main() -> Result<()> {
     let slice_s = spatial_surrogate(&se, &[cfg.bin_range(kmax)], &grid.directions(), &sopts)?;
     // data is azimuth-major (a * ne + e); the heat map wants rows = elevation
     let transpose = |d: &[f64]| -> Vec<f64> { (0..41).flat_map(|e| (0..41).map(move |a| d[a * 41 + e])).collect() };
-    plot_heatmap(&out.join("azimuth_elevation_fft.png"), &format!("3D spectrum at {:.3} m, Bartlett", cfg.bin_range(kmax)), &db(&transpose(&slice.data)), 41, 41, (-0.45, 0.45), (-0.45, 0.45), "azimuth [rad]", "elevation [rad]")?;
-    plot_heatmap(&out.join("azimuth_elevation_surrogate.png"), &format!("3D spectrum at {:.3} m, surrogate", cfg.bin_range(kmax)), &db(&transpose(&slice_s.data)), 41, 41, (-0.45, 0.45), (-0.45, 0.45), "azimuth [rad]", "elevation [rad]")?;
+    let title = format!("3D spectrum at {:.3} m, Bartlett", cfg.bin_range(kmax));
+    maps(&out.join("azimuth_elevation_fft.png"), &[(&title, &db(&transpose(&slice.data)), Scale::Sequential)], 41, 41, (-0.45, 0.45, -0.45, 0.45), "azimuth [rad]", "elevation [rad]")?;
+    let title = format!("3D spectrum at {:.3} m, surrogate", cfg.bin_range(kmax));
+    maps(&out.join("azimuth_elevation_surrogate.png"), &[(&title, &db(&transpose(&slice_s.data)), Scale::Sequential)], 41, 41, (-0.45, 0.45, -0.45, 0.45), "azimuth [rad]", "elevation [rad]")?;
     println!("wrote 5 PNGs to {}", out.display());
     let summary = serde_json::json!({
         "surface_samples": echoes.len(), "peak_range_m": cfg.bin_range(kmax),

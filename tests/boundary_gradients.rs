@@ -216,23 +216,24 @@ fn every_supported_row_of_the_boundary_table_holds() {
 
 #[test]
 fn gradient_terms_switch_selects_the_terms() {
-    use rftwin::trace::scattering::boundary::{scattering_vertex_gradients, GradientTerms};
+    use rftwin::trace::scattering::boundary::GradientTerms;
     let s0 = scene(-0.04, 0.0);
     let geom = SceneGeometry::new(&s0);
-    let o = opts(20_000);
-    let res = surface_scattering(&s0, &geom, CENTER, &o).unwrap();
+    let solver = rftwin::ScatteringSolver::new(opts(20_000));
+    let solve = solver.solve(&s0, &geom, CENTER).unwrap();
+    let res = &solve.result;
     let cots: Vec<EchoCotangent> = res.samples.iter().map(|x| EchoCotangent { point: cot_grad(x.point) * x.amplitude.re, amplitude: rftwin::Complex::new(cot(x.point), 0.0) }).collect();
     let b = BoundaryOptions { samples: 2000, seed: 4, backend: BackendChoice::Cpu };
     let bcot = |p: &[DVec3]| Ok(p.iter().map(|x| cot(*x)).collect());
     let run = |t: GradientTerms| {
-        let g = scattering_vertex_gradients(&s0, &geom, &res, CENTER, &o, &t, &cots, bcot).unwrap();
+        let g = solve.vertex_gradients_with(&t, &cots, bcot).unwrap();
         let p = GradientParam::ObjectTranslation("plate".into());
         object_gradient(&s0, &g, &p).unwrap()[0]
     };
     let (i, bo, both) = (run(GradientTerms { interior: true, boundary: None }), run(GradientTerms { interior: false, boundary: Some(b) }), run(GradientTerms { interior: true, boundary: Some(b) }));
     assert!(i != 0.0 && bo != 0.0);
     assert!((both - (i + bo)).abs() <= 1e-9 * both.abs(), "{both} vs {i} + {bo}");
-    assert!(scattering_vertex_gradients(&s0, &geom, &res, CENTER, &o, &GradientTerms { interior: false, boundary: None }, &cots, bcot).is_err());
+    assert!(solve.vertex_gradients_with(&GradientTerms { interior: false, boundary: None }, &cots, bcot).is_err());
 }
 
 /// The GPU boundary term (rays by the BVH kernels, shadow-point rates by the

@@ -1,6 +1,6 @@
 //! Interior gradients of solver (A) against the Sionna-reference FD values and against
 //! central finite differences of full re-solves.
-#![allow(clippy::unwrap_used, clippy::too_many_arguments, clippy::needless_range_loop)]
+#![allow(clippy::unwrap_used, clippy::needless_range_loop)]
 
 mod common;
 use glam::DVec3;
@@ -138,8 +138,19 @@ fn perturb(scene: &Scene, tx: DVec3, rx: DVec3, p: &GradientParam, c: usize, del
     (s, t, r)
 }
 
+/// A named scene with its radios, depth and interaction kinds.
+struct Config {
+    label: &'static str,
+    scene: Scene,
+    tx: DVec3,
+    rx: DVec3,
+    depth: usize,
+    kinds: Kinds,
+}
+
 /// Re-solves the scene with the parameter moved by ±h and checks τ, |a|² and P.
-fn check_against_fd(label: &str, scene: &Scene, tx: DVec3, rx: DVec3, depth: usize, kinds: Kinds, param: &str, h: f64) {
+fn check_against_fd(cfg: &Config, param: &str, h: f64) {
+    let Config { label, ref scene, tx, rx, depth, kinds } = *cfg;
     let base = solve(scene, tx, rx, depth, kinds);
     assert!(base.num_paths() >= 2, "{label}: too few paths");
     let g = grads(scene, &base, tx, rx, param);
@@ -197,54 +208,54 @@ fn check_against_fd(label: &str, scene: &Scene, tx: DVec3, rx: DVec3, depth: usi
 
 /// Five configurations: the reference one, a grazing ground bounce, two canyon
 /// positions with multi-bounce paths, and one with refraction through wood.
-fn configurations() -> Vec<(&'static str, Scene, DVec3, DVec3, usize, Kinds)> {
+fn configurations() -> Vec<Config> {
     vec![
-        ("reference", Scene::canyon(ItuMaterial::Metal), TX, RX, 3, REFL),
-        ("grazing", Scene::canyon(ItuMaterial::Concrete), DVec3::new(-45.0, -2.0, 0.6), DVec3::new(44.0, -4.0, 0.4), 2, REFL),
-        ("canyon multi-bounce", Scene::canyon(ItuMaterial::Wood), DVec3::new(-8.0, -3.0, 6.0), DVec3::new(9.0, 4.0, 2.0), 3, REFL),
-        ("canyon low", Scene::canyon(ItuMaterial::Metal), DVec3::new(-12.0, 5.0, 2.5), DVec3::new(14.0, -7.0, 7.0), 3, REFL),
-        ("refraction", Scene::canyon(ItuMaterial::Wood), TX, DVec3::new(22.0, 14.0, 1.5), 3, REFR),
+        Config { label: "reference", scene: Scene::canyon(ItuMaterial::Metal), tx: TX, rx: RX, depth: 3, kinds: REFL },
+        Config { label: "grazing", scene: Scene::canyon(ItuMaterial::Concrete), tx: DVec3::new(-45.0, -2.0, 0.6), rx: DVec3::new(44.0, -4.0, 0.4), depth: 2, kinds: REFL },
+        Config { label: "canyon multi-bounce", scene: Scene::canyon(ItuMaterial::Wood), tx: DVec3::new(-8.0, -3.0, 6.0), rx: DVec3::new(9.0, 4.0, 2.0), depth: 3, kinds: REFL },
+        Config { label: "canyon low", scene: Scene::canyon(ItuMaterial::Metal), tx: DVec3::new(-12.0, 5.0, 2.5), rx: DVec3::new(14.0, -7.0, 7.0), depth: 3, kinds: REFL },
+        Config { label: "refraction", scene: Scene::canyon(ItuMaterial::Wood), tx: TX, rx: DVec3::new(22.0, 14.0, 1.5), depth: 3, kinds: REFR },
         // the Sionna diffraction configuration: eight diffracted paths (with reflections
         // before and after the edge) and a refracted one
-        ("diffraction", Scene::canyon(ItuMaterial::Wood), TX, DVec3::new(22.0, 14.0, 1.5), 2, Kinds { refraction: true, diffraction: true }),
+        Config { label: "diffraction", scene: Scene::canyon(ItuMaterial::Wood), tx: TX, rx: DVec3::new(22.0, 14.0, 1.5), depth: 2, kinds: Kinds { refraction: true, diffraction: true } },
     ]
 }
 
 #[test]
 fn translation_gradients_match_finite_differences() {
-    for (label, scene, tx, rx, depth, refr) in configurations() {
+    for cfg in configurations() {
         for obj in ["box_a", "box_b"] {
-            check_against_fd(label, &scene, tx, rx, depth, refr, &format!("object/{obj}/translation"), 1e-4);
+            check_against_fd(&cfg, &format!("object/{obj}/translation"), 1e-4);
         }
     }
 }
 
 #[test]
 fn rotation_and_scale_gradients_match_finite_differences() {
-    for (label, scene, tx, rx, depth, refr) in configurations() {
+    for cfg in configurations() {
         for obj in ["box_a", "box_b"] {
-            check_against_fd(label, &scene, tx, rx, depth, refr, &format!("object/{obj}/rotation"), 1e-6);
-            check_against_fd(label, &scene, tx, rx, depth, refr, &format!("object/{obj}/scale"), 1e-6);
+            check_against_fd(&cfg, &format!("object/{obj}/rotation"), 1e-6);
+            check_against_fd(&cfg, &format!("object/{obj}/scale"), 1e-6);
         }
     }
 }
 
 #[test]
 fn tx_and_rx_position_gradients_match_finite_differences() {
-    for (label, scene, tx, rx, depth, refr) in configurations() {
-        check_against_fd(label, &scene, tx, rx, depth, refr, "tx/position", 1e-4);
-        check_against_fd(label, &scene, tx, rx, depth, refr, "rx/position", 1e-4);
+    for cfg in configurations() {
+        check_against_fd(&cfg, "tx/position", 1e-4);
+        check_against_fd(&cfg, "rx/position", 1e-4);
     }
 }
 
 #[test]
 fn material_gradients_match_finite_differences() {
-    for (label, scene, tx, rx, depth, refr) in configurations() {
-        let box_a = scene.materials()[scene.object("box_a").unwrap().material].name.clone();
+    for cfg in configurations() {
+        let box_a = cfg.scene.materials()[cfg.scene.object("box_a").unwrap().material].name.clone();
         for m in ["itu_concrete".to_string(), box_a] {
-            check_against_fd(label, &scene, tx, rx, depth, refr, &format!("material/{m}/eps_r"), 1e-5);
-            check_against_fd(label, &scene, tx, rx, depth, refr, &format!("material/{m}/sigma"), 1e-5);
-            check_against_fd(label, &scene, tx, rx, depth, refr, &format!("material/{m}/thickness"), 1e-6);
+            check_against_fd(&cfg, &format!("material/{m}/eps_r"), 1e-5);
+            check_against_fd(&cfg, &format!("material/{m}/sigma"), 1e-5);
+            check_against_fd(&cfg, &format!("material/{m}/thickness"), 1e-6);
         }
     }
 }
@@ -273,17 +284,18 @@ fn bad_gradient_requests_are_errors() {
 fn cfr_gradient_matches_finite_differences() {
     use rftwin::trace::paths::channel::{cfr, cfr_gradient};
     let freqs: Vec<f64> = (0..8).map(|k| 28e9 + 5e6 * k as f64).collect();
-    for (label, scene, tx, rx, depth, refr) in configurations() {
+    for cfg in configurations() {
+        let Config { label, ref scene, tx, rx, depth, kinds: refr } = cfg;
         for param in ["object/box_a/translation", "rx/position", "material/itu_concrete/eps_r"] {
-            let base = solve(&scene, tx, rx, depth, refr);
-            let g = grads(&scene, &base, tx, rx, param);
+            let base = solve(scene, tx, rx, depth, refr);
+            let g = grads(scene, &base, tx, rx, param);
             let p = GradientParam::parse(param).unwrap();
             // h balances truncation (phase curvature (2π/λ)² h² ≈ 3e-5 relative) against
             // f64 round-off in the phase 2π f τ (f τ ≈ 5000 cycles).
             let h = 1e-5;
             for c in 0..p.components() {
                 let eval = |sign: f64| {
-                    let (s, t, r) = perturb(&scene, tx, rx, &p, c, sign * h);
+                    let (s, t, r) = perturb(scene, tx, rx, &p, c, sign * h);
                     cfr(&solve(&s, t, r, depth, refr), &freqs)
                 };
                 let (hp, hm) = (eval(1.0), eval(-1.0));
@@ -303,7 +315,8 @@ fn cfr_gradient_matches_finite_differences() {
 fn vertex_gradients_match_finite_differences() {
     let mut checked = 0;
     let mut skipped = 0;
-    for (label, scene, tx, rx, depth, refr) in configurations() {
+    for cfg in configurations() {
+        let Config { label, scene, tx, rx, depth, kinds: refr } = cfg;
         let base = solve(&scene, tx, rx, depth, refr);
         let geom = SceneGeometry::new(&scene);
         for obj in ["box_a", "box_b", "ground"] {

@@ -146,38 +146,6 @@ pub fn plot_lines(path: &Path, title: &str, x_desc: &str, y_desc: &str, x: &[f64
     Ok(rftwin::inverse::plot::lines(path, title, x_desc, y_desc, x, &series, false)?)
 }
 
-/// Heat map of `data` (`rows × cols`, row-major) with axis ranges, viridis-like colours
-/// on a linear scale from min to max.
-#[allow(clippy::too_many_arguments)]
-pub fn plot_heatmap(path: &Path, title: &str, data: &[f64], rows: usize, cols: usize, x_range: (f64, f64), y_range: (f64, f64), x_desc: &str, y_desc: &str) -> Result<()> {
-    use plotters::prelude::*;
-    register_font();
-    if data.len() != rows * cols || rows == 0 || cols == 0 {
-        bail!("heat map of {} values is not {rows} × {cols}", data.len());
-    }
-    let root = BitMapBackend::new(path, (700, 600)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let (lo, hi) = data.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-    let span = (hi - lo).max(1e-300);
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 20))
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(60)
-        .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)?;
-    chart.configure_mesh().disable_mesh().x_desc(x_desc).y_desc(y_desc).draw()?;
-    let (dx, dy) = ((x_range.1 - x_range.0) / cols as f64, (y_range.1 - y_range.0) / rows as f64);
-    chart.draw_series((0..rows).flat_map(|r| (0..cols).map(move |c| (r, c))).map(|(r, c)| {
-        let t = (data[r * cols + c] - lo) / span;
-        // a compact viridis approximation
-        let col = RGBColor((255.0 * (0.267 + t * (0.993 - 0.267)).clamp(0.0, 1.0) * t.sqrt()) as u8, (255.0 * (0.005 + 0.9 * t)) as u8, (255.0 * (0.33 + 0.3 * (1.0 - t) - 0.5 * t * t).clamp(0.0, 1.0)) as u8);
-        let (x0, y0) = (x_range.0 + c as f64 * dx, y_range.0 + r as f64 * dy);
-        Rectangle::new([(x0, y0), (x0 + dx, y0 + dy)], col.filled())
-    }))?;
-    root.present().with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
-}
-
 /// Number of strict interior local minima of a sampled curve.
 pub fn count_local_minima(y: &[f64]) -> usize {
     (1..y.len().saturating_sub(1)).filter(|&i| y[i] < y[i - 1] && y[i] <= y[i + 1]).count()

@@ -125,19 +125,9 @@ impl Paths {
         self.tau.len()
     }
 
-    /// Appends a path; the per-interaction slices must have equal length ≤ `max_depth`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn push(
-        &mut self,
-        tau: f64,
-        a: Complex,
-        k_tx: DVec3,
-        k_rx: DVec3,
-        interactions: &[InteractionType],
-        objects: &[u32],
-        primitives: &[u32],
-        vertices: &[DVec3],
-    ) {
+    /// Appends a path; its per-interaction slices must have equal length ≤ `max_depth`.
+    pub fn push(&mut self, path: PathRef<'_>) {
+        let PathRef { tau, a, interactions, objects, primitives, vertices, k_tx, k_rx } = path;
         debug_assert!(interactions.len() <= self.max_depth);
         debug_assert!(objects.len() == interactions.len() && primitives.len() == interactions.len());
         self.tau.push(tau);
@@ -198,8 +188,7 @@ impl Paths {
         order.sort_by(|&i, &j| self.tau[i].total_cmp(&self.tau[j]));
         let mut out = Paths { stats: self.stats, ..Paths::new(self.frequency_hz, self.max_depth, std::mem::take(&mut self.object_names)) };
         for i in order {
-            let p = self.path(i);
-            out.push(p.tau, p.a, p.k_tx, p.k_rx, p.interactions, p.objects, p.primitives, p.vertices);
+            out.push(self.path(i));
         }
         *self = out;
     }

@@ -29,7 +29,7 @@ mod crossing;
 mod scan_line;
 
 use crate::error::{Result, TraceError};
-use crate::paths::gradients::{reevaluate_path, GradientParam, Perturbation};
+use crate::paths::gradients::{reevaluate_path, GradientParam, Perturbation, Reevaluation};
 use crate::paths::image_method::{resolve_chain, ResolvedChain};
 use crate::paths::solver::PathSolver;
 use crate::physics::field::{path_coefficient, FieldInteraction};
@@ -266,7 +266,8 @@ impl Context<'_> {
         let pert = Perturbation::new(self.scene, self.solver.options.frequency_hz, self.tx.position, rx, param)?;
         let tris: Vec<(usize, bool)> = r.triangles.iter().zip(&r.refraction).map(|(&t, &refr)| (t as usize, refr)).collect();
         let rx_radio = self.receiver(x, y, z);
-        let (_, a) = reevaluate_path(&tris, |t| pert.plane(self.geom, t), &pert.etas, self.geom, pert.tx_p, pert.rx_p, self.tx, &rx_radio, self.lambda);
+        let re = Reevaluation { etas: &pert.etas, geom: self.geom, ends: [pert.tx_p, pert.rx_p], radios: [self.tx, &rx_radio], lambda: self.lambda };
+        let (_, a) = reevaluate_path(&tris, |t| pert.plane(self.geom, t), &re);
         let power = a.re * a.re + a.im * a.im;
         Ok(Some((p, power.d[..nc].to_vec())))
     }

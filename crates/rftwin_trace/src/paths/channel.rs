@@ -62,8 +62,8 @@ mod tests {
 
     fn two_paths() -> Paths {
         let mut p = Paths::new(28e9, 1, vec![]);
-        p.push(100e-9, Complex::new(1e-5, 0.0), DVec3::X, -DVec3::X, &[], &[], &[], &[]);
-        p.push(130e-9, Complex::new(0.0, -2e-6), DVec3::X, -DVec3::X, &[], &[], &[], &[]);
+        p.push(rftwin_core::paths::PathRef { tau: 100e-9, a: Complex::new(1e-5, 0.0), k_tx: DVec3::X, k_rx: -DVec3::X, interactions: &[], objects: &[], primitives: &[], vertices: &[] });
+        p.push(rftwin_core::paths::PathRef { tau: 130e-9, a: Complex::new(0.0, -2e-6), k_tx: DVec3::X, k_rx: -DVec3::X, interactions: &[], objects: &[], primitives: &[], vertices: &[] });
         p
     }
 

@@ -15,7 +15,7 @@ use crate::physics::field::{apply_interaction, real, transport, FieldInteraction
 use crate::scene_geometry::wedges::Wedge;
 use crate::scene_geometry::SceneGeometry;
 use crate::paths::image_method::{resolve_chain, source_images};
-use crate::physics::utd::{apply_diffraction, diffraction_spreading, keller_parameter, WedgeFrame, WedgeMaterial};
+use crate::physics::utd::{apply_diffraction, diffraction_spreading, keller_parameter, Legs, WedgeFrame, WedgeMaterial};
 use glam::DVec3;
 use num_complex::Complex as C;
 use rayon::prelude::*;
@@ -162,7 +162,7 @@ pub fn find_diffracted_paths(
                     rejected += 1;
                     continue;
                 }
-                match resolve(geom, p, q, wi, w, qp, tx, rx, eps) {
+                match resolve(geom, [p, q], (wi, w), qp, [tx, rx], eps) {
                     Some(path) => found.push(path),
                     None => rejected += 1,
                 }
@@ -185,8 +185,9 @@ pub fn find_diffracted_paths(
 }
 
 /// The two specular legs of a candidate, resolved with visibility.
-#[allow(clippy::too_many_arguments)]
-fn resolve(geom: &SceneGeometry, pre: &[u32], post: &[u32], wi: usize, w: &Wedge, q: DVec3, tx: DVec3, rx: DVec3, eps: f64) -> Option<DiffractedPath> {
+/// `legs`: the chains before and after the edge; `wedge`: its index and the wedge; `q`:
+/// the Keller point; `ends`: transmitter and receiver.
+fn resolve(geom: &SceneGeometry, [pre, post]: [&[u32]; 2], (wi, w): (usize, &Wedge), q: DVec3, [tx, rx]: [DVec3; 2], eps: f64) -> Option<DiffractedPath> {
     let first = resolve_chain(geom, pre, tx, q)?;
     let second = resolve_chain(geom, post, rx, q)?;
     // The legs must leave the edge into the exterior, not graze along a face.
@@ -229,7 +230,7 @@ pub fn diffracted_path_coefficient<T: Real>(points: &[V3<T>], interactions: &[Pa
     };
     let e = transport(points, tx, rx, |k, e, k_i, k_o| match &interactions[k] {
         PathInteraction::Surface(f) => apply_interaction(e, k_i, k_o, f, lambda),
-        PathInteraction::Wedge(frame, material) => apply_diffraction(e, k_i, k_o, frame, material, s_in, s_out, lambda),
+        PathInteraction::Wedge(frame, material) => apply_diffraction(e, &Legs { k_in: k_i, k_out: k_o, s_in, s_out }, frame, material, lambda),
     });
     e * real(spreading)
 }

@@ -245,7 +245,7 @@ impl Perturbation {
 pub fn path_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths, tx: &Radio, rx: &Radio, param: &GradientParam) -> Result<PathGradients> {
     let lambda = wavelength(paths.frequency_hz);
     let pert = Perturbation::new(scene, paths.frequency_hz, tx.position, rx.position, param)?;
-    let (etas, tx_p, rx_p) = (&pert.etas, pert.tx_p, pert.rx_p);
+    let re = Reevaluation { etas: &pert.etas, geom, ends: [pert.tx_p, pert.rx_p], radios: [tx, rx], lambda };
     let nc = param.components();
     let mut out = PathGradients { param: param.clone(), components: nc, tau: Vec::new(), a: Vec::new(), power: Vec::new(), total_power: vec![0.0; nc] };
     let plane = |tri: usize| pert.plane(geom, tri);
@@ -253,10 +253,10 @@ pub fn path_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths, tx: &R
         let (tau, a) = if paths.path(i).interactions.contains(&InteractionType::Diffraction) {
             let d = diffracted_path_layout(paths, i, geom)?;
             let point = |p: glam::DVec3, tri: usize| pert.point(geom, p, tri);
-            reevaluate_diffracted_path(&d, plane, point, etas, geom, tx_p, rx_p, tx, rx, lambda)
+            reevaluate_diffracted_path(&d, plane, point, &re)
         } else {
             let tris = path_triangles(paths, i, geom)?;
-            reevaluate_path(&tris, plane, etas, geom, tx_p, rx_p, tx, rx, lambda)
+            reevaluate_path(&tris, plane, &re)
         };
         check_reevaluation(paths, i, tau.v, C::new(a.re.v, a.im.v))?;
         let power = a.re * a.re + a.im * a.im;
@@ -325,20 +325,14 @@ fn mirror<const N: usize>(p: V3<Dual<N>>, n: V3<Dual<N>>, d: Dual<N>) -> V3<Dual
 /// materials and the end points: source image and target image in the mirror planes,
 /// Keller point on the (moving) edge, both specular legs back-traced from it, then
 /// [`diffracted_path_coefficient`].
-#[allow(clippy::too_many_arguments)]
 fn reevaluate_diffracted_path<const N: usize>(
     d: &Diffracted,
     plane: impl Fn(usize) -> (V3<Dual<N>>, Dual<N>),
     // a vertex of triangle `tri` (the edge's end points are vertices of face 0)
     point: impl Fn(glam::DVec3, usize) -> V3<Dual<N>>,
-    etas: &[(C<Dual<N>>, Dual<N>)],
-    geom: &SceneGeometry,
-    tx_p: V3<Dual<N>>,
-    rx_p: V3<Dual<N>>,
-    tx: &Radio,
-    rx: &Radio,
-    lambda: f64,
+    re: &Reevaluation<N>,
 ) -> (Dual<N>, C<Dual<N>>) {
+    let Reevaluation { etas, geom, ends: [tx_p, rx_p], radios: [tx, rx], lambda } = *re;
     let pre: Vec<usize> = d.triangles[..d.position].iter().map(|&t| t as usize).collect();
     let post: Vec<usize> = d.triangles[d.position + 1..].iter().map(|&t| t as usize).collect();
     let planes_pre: Vec<(V3<Dual<N>>, Dual<N>)> = pre.iter().map(|&t| plane(t)).collect();
@@ -443,22 +437,28 @@ fn check_reevaluation(paths: &Paths, i: usize, tau: f64, a: Complex) -> Result<(
     Ok(())
 }
 
+/// The fixed inputs of re-evaluating a path in dual numbers: the materials' `(η, d)`,
+/// the geometry, the end points (carrying their own derivatives), the radios' antennas
+/// and the wavelength \[m\].
+#[derive(Clone, Copy)]
+pub(crate) struct Reevaluation<'a, const N: usize> {
+    pub(crate) etas: &'a [(C<Dual<N>>, Dual<N>)],
+    pub(crate) geom: &'a SceneGeometry,
+    pub(crate) ends: [V3<Dual<N>>; 2],
+    pub(crate) radios: [&'a Radio; 2],
+    pub(crate) lambda: f64,
+}
+
 /// Delay and coefficient of a path with its interaction sequence fixed, as a function
 /// of the interaction planes (`plane(tri)` → unit normal, offset), materials and end
 /// points: images of the transmitter, back-trace from the receiver through every
 /// interaction plane, then the generic field calculation.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn reevaluate_path<const N: usize>(
     tris: &[(usize, bool)],
     plane: impl Fn(usize) -> (V3<Dual<N>>, Dual<N>),
-    etas: &[(C<Dual<N>>, Dual<N>)],
-    geom: &SceneGeometry,
-    tx_p: V3<Dual<N>>,
-    rx_p: V3<Dual<N>>,
-    tx: &Radio,
-    rx: &Radio,
-    lambda: f64,
+    re: &Reevaluation<N>,
 ) -> (Dual<N>, C<Dual<N>>) {
+    let Reevaluation { etas, geom, ends: [tx_p, rx_p], radios: [tx, rx], lambda } = *re;
     let planes: Vec<(V3<Dual<N>>, Dual<N>, FieldInteraction<Dual<N>>)> = tris
         .iter()
         .map(|&(tri, transmission)| {
@@ -513,7 +513,7 @@ pub fn path_vertex_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths,
     let etas: Vec<(C<Dual<9>>, Dual<9>)> = scene.slab_table_with(f, |_, _, v| Dual::constant(v))?;
     let mesh = &scene.objects()[o].mesh;
     let mut out = VertexPathGradients { object: o, total_power: vec![glam::DVec3::ZERO; mesh.vertices.len()], per_path: Vec::new() };
-    let (tx_p, rx_p) = (V3::<Dual<9>>::cst(tx.position), V3::<Dual<9>>::cst(rx.position));
+    let re = Reevaluation { etas: &etas, geom, ends: [V3::<Dual<9>>::cst(tx.position), V3::<Dual<9>>::cst(rx.position)], radios: [tx, rx], lambda };
     for i in 0..paths.num_paths() {
         let diffracted = if paths.path(i).interactions.contains(&InteractionType::Diffraction) {
             Some(diffracted_path_layout(paths, i, geom)?)
@@ -554,9 +554,9 @@ pub fn path_vertex_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths,
                             None => V3::cst(p),
                         }
                     };
-                    reevaluate_diffracted_path(d, plane, point, &etas, geom, tx_p, rx_p, tx, rx, lambda)
+                    reevaluate_diffracted_path(d, plane, point, &re)
                 }
-                None => reevaluate_path(&tris, plane, &etas, geom, tx_p, rx_p, tx, rx, lambda),
+                None => reevaluate_path(&tris, plane, &re),
             };
             check_reevaluation(paths, i, tau.v, C::new(a.re.v, a.im.v))?;
             let power = a.re * a.re + a.im * a.im;

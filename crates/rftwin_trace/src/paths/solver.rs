@@ -1,8 +1,9 @@
 //! Solver (A): channel paths between one transmitter and one receiver.
 
 use crate::backend::{resolve, Backend, BackendChoice};
-use crate::paths::candidates::{shoot_and_bounce, CandidateOptions};
-use crate::paths::diffraction::{diffracted_path_coefficient, find_diffracted_paths, wedge_frame, DiffractionOptions, PathInteraction};
+use crate::paths::candidates::{shoot_and_bounce, CandidateOptions, Candidates};
+use crate::paths::diffraction::{diffracted_path_coefficient, find_diffracted_paths, wedge_frame, DiffractionOptions, DiffractionSearch, PathInteraction};
+use crate::scene_geometry::wedges::Wedge;
 use crate::physics::utd::WedgeMaterial;
 use crate::error::{Result, TraceError};
 use crate::physics::field::{path_coefficient, FieldInteraction};
@@ -12,7 +13,7 @@ use glam::DVec3;
 use rayon::prelude::*;
 use rftwin_core::constants::{wavelength, SPEED_OF_LIGHT};
 use rftwin_core::dual::V3;
-use rftwin_core::paths::SolveStats;
+use rftwin_core::paths::{PathRef, SolveStats};
 use rftwin_core::{Complex, InteractionType, Paths, Radio, Scene};
 use std::collections::HashSet;
 
@@ -83,20 +84,6 @@ fn end_to_end(tx: DVec3, vertices: &[DVec3], rx: DVec3) -> Vec<DVec3> {
     points
 }
 
-/// Appends the path with interactions `types` on the global `triangles` at `vertices`;
-/// its delay and directions (departure, and arrival from the receiver towards the last
-/// vertex) in f64.
-#[allow(clippy::too_many_arguments)]
-fn push_path(paths: &mut Paths, geom: &SceneGeometry, tx: DVec3, rx: DVec3, a: Complex, types: &[InteractionType], triangles: &[u32], vertices: &[DVec3]) {
-    let points = end_to_end(tx, vertices, rx);
-    let length: f64 = points.windows(2).map(|w| (w[1] - w[0]).length()).sum();
-    let n = points.len();
-    let (k_tx, k_rx) = ((points[1] - points[0]).normalize(), (points[n - 2] - points[n - 1]).normalize());
-    let objects: Vec<u32> = triangles.iter().map(|&t| geom.object[t as usize]).collect();
-    let prims: Vec<u32> = triangles.iter().map(|&t| geom.local_index[t as usize]).collect();
-    paths.push(length / SPEED_OF_LIGHT, a, k_tx, k_rx, types, &objects, &prims, vertices);
-}
-
 fn check_finite(name: &'static str, v: DVec3) -> Result<()> {
     if v.is_finite() {
         Ok(())
@@ -137,39 +124,102 @@ impl PathSolver {
         self.validate(tx, rx)?;
         let o = self.options;
         let lambda = wavelength(o.frequency_hz);
-        let materials: Vec<(Complex, f64)> = scene.slab_table(o.frequency_hz)?;
+        let run = SolveRun {
+            options: o,
+            geom,
+            materials: scene.slab_table(o.frequency_hz)?,
+            tx,
+            rx,
+            backend: resolve(o.backend)?,
+            candidates: CandidateOptions {
+                samples: o.samples,
+                max_depth: o.max_depth,
+                specular: o.specular_reflection,
+                refraction: o.refraction,
+                seed: o.seed,
+                max_candidates: o.max_candidates,
+                wavelength: lambda,
+            },
+            lambda,
+        };
         let mut paths = Paths::new(o.frequency_hz, o.max_depth, geom.object_names.clone());
         let mut stats = SolveStats::default();
         let eps = geom.eps();
-
         if o.los && (rx.position - tx.position).length() > eps && !geom.occluded(tx.position, rx.position, [None, None], eps) {
             let a = path_coefficient(&[tx.position, rx.position], &[], &tx.antenna, &rx.antenna, lambda);
-            push_path(&mut paths, geom, tx.position, rx.position, a, &[], &[], &[]);
+            run.push(&mut paths, a, Chain { types: &[], triangles: &[], vertices: &[] });
         }
-
-        let cand_opts = CandidateOptions {
-            samples: o.samples,
-            max_depth: o.max_depth,
-            specular: o.specular_reflection,
-            refraction: o.refraction,
-            seed: o.seed,
-            max_candidates: o.max_candidates,
-            wavelength: lambda,
-        };
-        let backend = resolve(o.backend)?;
-        let candidates = match backend {
-            Backend::Cpu => shoot_and_bounce(geom, &materials, tx.position, &cand_opts),
-            #[cfg(feature = "gpu")]
-            Backend::Gpu(ctx) => crate::paths::candidates::shoot_and_bounce_gpu(ctx, geom, &materials, tx.position, &cand_opts)?,
-        };
+        let candidates = run.shoot(tx.position, &run.candidates)?;
         stats.rays_launched = candidates.rays;
         stats.candidates = candidates.chains.len() as u64;
         stats.dropped_candidates = candidates.dropped;
+        run.add_specular_paths(&candidates.chains, &mut stats, &mut paths)?;
+        if o.diffraction {
+            run.add_diffracted_paths(&candidates.chains, &mut stats, &mut paths)?;
+        }
+        paths.stats = stats;
+        paths.sort_by_delay();
+        Ok(paths)
+    }
 
-        let resolved: Vec<ResolvedChain> =
-            candidates.chains.par_iter().filter_map(|c| resolve_chain(geom, c, tx.position, rx.position)).collect();
+    /// Convenience: flattens `scene`, builds the BVH and solves.
+    pub fn solve_scene(&self, scene: &Scene, tx: &Radio, rx: &Radio) -> Result<Paths> {
+        let geom = SceneGeometry::new(scene);
+        self.solve(scene, &geom, tx, rx)
+    }
+}
+
+/// The interactions of one path: types, global triangles and points, transmitter to
+/// receiver.
+#[derive(Debug, Clone, Copy)]
+struct Chain<'a> {
+    types: &'a [InteractionType],
+    triangles: &'a [u32],
+    vertices: &'a [DVec3],
+}
+
+/// What the stages of one solve share.
+struct SolveRun<'a> {
+    options: SolverOptions,
+    geom: &'a SceneGeometry,
+    /// `(η, thickness)` per material.
+    materials: Vec<(Complex, f64)>,
+    tx: &'a Radio,
+    rx: &'a Radio,
+    backend: Backend,
+    /// Settings of the transmitter's candidate search.
+    candidates: CandidateOptions,
+    lambda: f64,
+}
+
+impl SolveRun<'_> {
+    /// Shoots and bounces rays from `from` on the solve's backend.
+    fn shoot(&self, from: DVec3, opts: &CandidateOptions) -> Result<Candidates> {
+        Ok(match self.backend {
+            Backend::Cpu => shoot_and_bounce(self.geom, &self.materials, from, opts),
+            #[cfg(feature = "gpu")]
+            Backend::Gpu(ctx) => crate::paths::candidates::shoot_and_bounce_gpu(ctx, self.geom, &self.materials, from, opts)?,
+        })
+    }
+
+    /// Appends the path with coefficient `a`; its delay and directions (departure, and
+    /// arrival from the receiver towards the last vertex) in f64.
+    fn push(&self, paths: &mut Paths, a: Complex, chain: Chain) {
+        let points = end_to_end(self.tx.position, chain.vertices, self.rx.position);
+        let length: f64 = points.windows(2).map(|w| (w[1] - w[0]).length()).sum();
+        let n = points.len();
+        let (k_tx, k_rx) = ((points[1] - points[0]).normalize(), (points[n - 2] - points[n - 1]).normalize());
+        let objects: Vec<u32> = chain.triangles.iter().map(|&t| self.geom.object[t as usize]).collect();
+        let primitives: Vec<u32> = chain.triangles.iter().map(|&t| self.geom.local_index[t as usize]).collect();
+        paths.push(PathRef { tau: length / SPEED_OF_LIGHT, a, k_tx, k_rx, interactions: chain.types, objects: &objects, primitives: &primitives, vertices: chain.vertices });
+    }
+
+    /// Resolves the candidate chains by the image method, drops duplicates and appends
+    /// the specular and refracted paths.
+    fn add_specular_paths(&self, chains: &[Box<[u32]>], stats: &mut SolveStats, paths: &mut Paths) -> Result<()> {
+        let (tx, rx) = (self.tx.position, self.rx.position);
+        let resolved: Vec<ResolvedChain> = chains.par_iter().filter_map(|c| resolve_chain(self.geom, c, tx, rx)).collect();
         stats.rejected_candidates = stats.candidates - resolved.len() as u64;
-
         let mut seen = HashSet::new();
         let mut unique = Vec::with_capacity(resolved.len());
         for r in resolved {
@@ -179,8 +229,18 @@ impl PathSolver {
                 stats.duplicate_paths += 1;
             }
         }
-        // coefficients on the backend that asked for them; delays and directions in f64
-        let coefficients: Vec<Complex> = match backend {
+        for (r, a) in unique.iter().zip(self.specular_coefficients(&unique)?) {
+            let types: Vec<InteractionType> =
+                r.refraction.iter().map(|&t| if t { InteractionType::Refraction } else { InteractionType::Specular }).collect();
+            self.push(paths, a, Chain { types: &types, triangles: &r.triangles, vertices: &r.vertices });
+        }
+        Ok(())
+    }
+
+    /// Coefficients of resolved chains on the backend that asked for them.
+    fn specular_coefficients(&self, unique: &[ResolvedChain]) -> Result<Vec<Complex>> {
+        let (geom, materials, tx, rx) = (self.geom, &self.materials, self.tx, self.rx);
+        Ok(match self.backend {
             Backend::Cpu => unique
                 .par_iter()
                 .map(|r| {
@@ -193,93 +253,72 @@ impl PathSolver {
                             FieldInteraction { transmission: refr, normal: V3::cst(geom.normals[t as usize]), eta, thickness }
                         })
                         .collect();
-                    path_coefficient(&end_to_end(tx.position, &r.vertices, rx.position), &inters, &tx.antenna, &rx.antenna, lambda)
+                    path_coefficient(&end_to_end(tx.position, &r.vertices, rx.position), &inters, &tx.antenna, &rx.antenna, self.lambda)
                 })
                 .collect(),
             #[cfg(feature = "gpu")]
             Backend::Gpu(ctx) => {
                 let gpu_paths: Vec<GpuPath> = unique
                     .iter()
-                    .map(|r| (r.vertices.as_slice(), r.triangles.iter().zip(&r.refraction).map(|(&t, &refr)| gpu_surface(geom, &materials, t, refr)).collect()))
+                    .map(|r| (r.vertices.as_slice(), r.triangles.iter().zip(&r.refraction).map(|(&t, &refr)| gpu_surface(geom, materials, t, refr)).collect()))
                     .collect();
-                gpu_coefficients(ctx, &gpu_paths, tx, rx, lambda)?
+                gpu_coefficients(ctx, &gpu_paths, tx, rx, self.lambda)?
             }
-        };
-        for (r, a) in unique.iter().zip(coefficients) {
-            let types: Vec<InteractionType> =
-                r.refraction.iter().map(|&t| if t { InteractionType::Refraction } else { InteractionType::Specular }).collect();
-            push_path(&mut paths, geom, tx.position, rx.position, a, &types, &r.triangles, &r.vertices);
-        }
-        if o.diffraction {
-            self.add_diffracted_paths(geom, &materials, tx, rx, &candidates.chains, backend, &cand_opts, &mut stats, &mut paths)?;
-        }
-        paths.stats = stats;
-        paths.sort_by_delay();
-        Ok(paths)
+        })
     }
 
-    /// Adds the first-order diffracted paths (see [`crate::paths::diffraction`]) to `paths`.
-    #[allow(clippy::too_many_arguments)]
-    fn add_diffracted_paths(
-        &self,
-        geom: &SceneGeometry,
-        materials: &[(Complex, f64)],
-        tx: &Radio,
-        rx: &Radio,
-        tx_chains: &[Box<[u32]>],
-        backend: Backend,
-        cand_opts: &CandidateOptions,
-        stats: &mut SolveStats,
-        paths: &mut Paths,
-    ) -> Result<()> {
+    /// Adds the first-order diffracted paths (see [`crate::paths::diffraction`]) to
+    /// `paths`; `tx_chains` are the transmitter's candidate chains.
+    fn add_diffracted_paths(&self, tx_chains: &[Box<[u32]>], stats: &mut SolveStats, paths: &mut Paths) -> Result<()> {
         let o = self.options;
-        let lambda = cand_opts.wavelength;
         // Rays from both ends, reflecting only, one level deeper than a specular leg
         // may be (the transmitter's are the candidate search's when it reflects;
         // without specular reflection, the legs are empty and one level suffices).
         let leg_depth = if o.specular_reflection { o.max_depth } else { 1 };
-        let leg_opts = CandidateOptions { max_depth: leg_depth, refraction: false, specular: true, ..*cand_opts };
-        let shoot = |from: DVec3| -> Result<crate::paths::candidates::Candidates> {
-            Ok(match backend {
-                Backend::Cpu => shoot_and_bounce(geom, materials, from, &leg_opts),
-                #[cfg(feature = "gpu")]
-                Backend::Gpu(ctx) => crate::paths::candidates::shoot_and_bounce_gpu(ctx, geom, materials, from, &leg_opts)?,
-            })
-        };
+        let leg_opts = CandidateOptions { max_depth: leg_depth, refraction: false, specular: true, ..self.candidates };
         let own_tx_search;
         let tx_legs: &[Box<[u32]>] = if o.specular_reflection {
             tx_chains
         } else {
-            own_tx_search = shoot(tx.position)?;
+            own_tx_search = self.shoot(self.tx.position, &leg_opts)?;
             stats.rays_launched += own_tx_search.rays;
             stats.dropped_candidates += own_tx_search.dropped;
             &own_tx_search.chains
         };
-        let rx_search = shoot(rx.position)?;
+        let rx_search = self.shoot(self.rx.position, &leg_opts)?;
         stats.rays_launched += rx_search.rays;
         stats.dropped_candidates += rx_search.dropped;
-        let rx_legs = rx_search.chains;
-        let wedges = crate::scene_geometry::wedges::wedges(geom, o.edge_diffraction);
+        let wedges = crate::scene_geometry::wedges::wedges(self.geom, o.edge_diffraction);
         stats.wedges = wedges.wedges.len() as u64;
         stats.non_manifold_edges = wedges.non_manifold as u64;
         stats.contact_edges = wedges.contact as u64;
-        let search = find_diffracted_paths(
-            geom,
-            &wedges.wedges,
-            tx_legs,
-            &rx_legs,
-            tx.position,
-            rx.position,
-            &DiffractionOptions { max_depth: o.max_depth, lit_region: o.diffraction_lit_region },
-        );
+        let options = DiffractionOptions { max_depth: o.max_depth, lit_region: o.diffraction_lit_region };
+        let search = find_diffracted_paths(self.geom, &wedges.wedges, tx_legs, &rx_search.chains, self.tx.position, self.rx.position, &options);
         stats.diffraction_candidates = search.candidates;
         stats.rejected_diffraction_candidates = search.rejected;
-        let coefficients: Vec<Complex> = match backend {
+        for (d, a) in search.paths.iter().zip(self.diffracted_coefficients(&search, &wedges.wedges)?) {
+            // a ray along the edge itself (β₀ → 0) has no finite UTD coefficient: such a
+            // path is counted as rejected, not returned as NaN
+            if !(a.re.is_finite() && a.im.is_finite()) {
+                stats.rejected_diffraction_candidates += 1;
+                continue;
+            }
+            let types: Vec<InteractionType> =
+                (0..d.triangles.len()).map(|k| if k == d.position { InteractionType::Diffraction } else { InteractionType::Specular }).collect();
+            self.push(paths, a, Chain { types: &types, triangles: &d.triangles, vertices: &d.vertices });
+        }
+        Ok(())
+    }
+
+    /// Coefficients of the diffracted paths of `search` on the backend that asked for them.
+    fn diffracted_coefficients(&self, search: &DiffractionSearch, wedges: &[Wedge]) -> Result<Vec<Complex>> {
+        let (geom, materials, tx, rx) = (self.geom, &self.materials, self.tx, self.rx);
+        Ok(match self.backend {
             Backend::Cpu => search
                 .paths
                 .par_iter()
                 .map(|d| {
-                    let w = &wedges.wedges[d.wedge];
+                    let w = &wedges[d.wedge];
                     let (eta, thickness) = materials[geom.material[w.faces[0] as usize] as usize];
                     let inters: Vec<PathInteraction> = d
                         .triangles
@@ -295,7 +334,7 @@ impl PathSolver {
                         })
                         .collect();
                     let points: Vec<V3<f64>> = end_to_end(tx.position, &d.vertices, rx.position).into_iter().map(V3::cst).collect();
-                    diffracted_path_coefficient(&points, &inters, &tx.antenna, &rx.antenna, lambda)
+                    diffracted_path_coefficient(&points, &inters, &tx.antenna, &rx.antenna, self.lambda)
                 })
                 .collect(),
             #[cfg(feature = "gpu")]
@@ -308,32 +347,14 @@ impl PathSolver {
                             .triangles
                             .iter()
                             .enumerate()
-                            .map(|(k, &t)| if k == d.position { gpu_wedge(geom, materials, &wedges.wedges[d.wedge]) } else { gpu_surface(geom, materials, t, false) })
+                            .map(|(k, &t)| if k == d.position { gpu_wedge(geom, materials, &wedges[d.wedge]) } else { gpu_surface(geom, materials, t, false) })
                             .collect();
                         (d.vertices.as_slice(), inters)
                     })
                     .collect();
-                gpu_coefficients(ctx, &gpu_paths, tx, rx, lambda)?
+                gpu_coefficients(ctx, &gpu_paths, tx, rx, self.lambda)?
             }
-        };
-        for (d, a) in search.paths.iter().zip(coefficients) {
-            // a ray along the edge itself (β₀ → 0) has no finite UTD coefficient: such a
-            // path is counted as rejected, not returned as NaN
-            if !(a.re.is_finite() && a.im.is_finite()) {
-                stats.rejected_diffraction_candidates += 1;
-                continue;
-            }
-            let types: Vec<InteractionType> =
-                (0..d.triangles.len()).map(|k| if k == d.position { InteractionType::Diffraction } else { InteractionType::Specular }).collect();
-            push_path(paths, geom, tx.position, rx.position, a, &types, &d.triangles, &d.vertices);
-        }
-        Ok(())
-    }
-
-    /// Convenience: flattens `scene`, builds the BVH and solves.
-    pub fn solve_scene(&self, scene: &Scene, tx: &Radio, rx: &Radio) -> Result<Paths> {
-        let geom = SceneGeometry::new(scene);
-        self.solve(scene, &geom, tx, rx)
+        })
     }
 }
 

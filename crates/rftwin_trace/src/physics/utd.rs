@@ -265,6 +265,21 @@ pub fn lit_face_weight<T: Real>(phi_in: T, n: T) -> T {
     }
 }
 
+/// The two legs of a diffraction: unit directions of the incident ray (towards the edge)
+/// and of the diffracted ray (away from it), and the unfolded distances from the source
+/// to the edge and from the edge to the observer \[m\].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Legs<T> {
+    /// Incident direction `k_i`.
+    pub k_in: V3<T>,
+    /// Diffracted direction `k_o`.
+    pub k_out: V3<T>,
+    /// Source → edge distance `s'` \[m\].
+    pub s_in: T,
+    /// Edge → observer distance `s` \[m\].
+    pub s_out: T,
+}
+
 /// Applies the UTD wedge diffraction to field phasor `e` (transverse to `k_i`):
 /// returns the diffracted field phasor (transverse to `k_o`), **without** the spreading
 /// factor. `s_in`, `s_out`: unfolded distances from the source to the edge and from the
@@ -275,20 +290,10 @@ pub fn lit_face_weight<T: Real>(phi_in: T, n: T) -> T {
 /// face 0 is the lit face, as in Luebbers and in Sionna RT; where both faces are lit the
 /// two labellings are blended by [`lit_face_weight`]. The result does not depend on
 /// which face `wedge` calls face 0.
-#[allow(clippy::too_many_arguments)]
-pub fn apply_diffraction<T: Real>(
-    e: CVec3<T>,
-    k_i: V3<T>,
-    k_o: V3<T>,
-    wedge: &WedgeFrame<T>,
-    material: &WedgeMaterial<T>,
-    s_in: T,
-    s_out: T,
-    lambda: f64,
-) -> CVec3<T> {
-    let w = lit_face_weight(wedge.angle(k_i.scale(-T::one())), wedge.n);
+pub fn apply_diffraction<T: Real>(e: CVec3<T>, legs: &Legs<T>, wedge: &WedgeFrame<T>, material: &WedgeMaterial<T>, lambda: f64) -> CVec3<T> {
+    let w = lit_face_weight(wedge.angle(legs.k_in.scale(-T::one())), wedge.n);
     let swapped = wedge.swapped();
-    let apply = |frame: &WedgeFrame<T>| apply_diffraction_labelled(e, k_i, k_o, frame, material, s_in, s_out, lambda);
+    let apply = |frame: &WedgeFrame<T>| apply_diffraction_labelled(e, legs, frame, material, lambda);
     if w.value() >= 1.0 {
         return apply(wedge);
     }
@@ -300,17 +305,8 @@ pub fn apply_diffraction<T: Real>(
 }
 
 /// [`apply_diffraction`] with face 0 as `wedge` labels it.
-#[allow(clippy::too_many_arguments)]
-fn apply_diffraction_labelled<T: Real>(
-    e: CVec3<T>,
-    k_i: V3<T>,
-    k_o: V3<T>,
-    wedge: &WedgeFrame<T>,
-    material: &WedgeMaterial<T>,
-    s_in: T,
-    s_out: T,
-    lambda: f64,
-) -> CVec3<T> {
+fn apply_diffraction_labelled<T: Real>(e: CVec3<T>, legs: &Legs<T>, wedge: &WedgeFrame<T>, material: &WedgeMaterial<T>, lambda: f64) -> CVec3<T> {
+    let Legs { k_in: k_i, k_out: k_o, s_in, s_out } = *legs;
     let k = 2.0 * PI / lambda;
     let edge = wedge.edge;
     let n = wedge.n;
@@ -440,7 +436,7 @@ mod tests {
         let v = k_i.cross(u);
         let e = CVec3::scaled_real(C::new(T::one(), T::zero()), u).plus(&CVec3::scaled_real(C::new(T::cst(0.4), T::cst(-0.7)), v));
         let material = WedgeMaterial { eta: C::new(T::cst(5.24), T::cst(-0.4)), thickness: T::cst(0.1) };
-        let out = apply_diffraction(e, k_i, k_o, &frame, &material, T::cst(30.0), T::cst(20.0), 0.0107);
+        let out = apply_diffraction(e, &Legs { k_in: k_i, k_out: k_o, s_in: T::cst(30.0), s_out: T::cst(20.0) }, &frame, &material, 0.0107);
         out.dot_real(c([0.6, 0.0, 0.8])) + out.dot_real(c([0.0, 1.0, 0.0])) * C::new(T::zero(), T::one())
     }
 

@@ -416,39 +416,3 @@ impl Default for GradientTerms {
     }
 }
 
-/// Vertex gradients (per object, per vertex) of a loss through solver (B) with the
-/// chosen `terms`. `cot` holds the per-sample cotangents (as for
-/// [`crate::scattering::grad::vertex_gradients`]); `boundary_cot` maps the boundary
-/// points to `∂L/∂a` there (for the radar surrogates: append zero-weight echoes at the
-/// points to the VJP call and take the real part of their weight gradients).
-#[allow(clippy::too_many_arguments)]
-pub fn scattering_vertex_gradients(
-    scene: &Scene,
-    geom: &SceneGeometry,
-    res: &crate::scattering::ScatteringResult,
-    center: DVec3,
-    opts: &ScatteringOptions,
-    terms: &GradientTerms,
-    cot: &[crate::scattering::grad::EchoCotangent],
-    boundary_cot: impl FnOnce(&[DVec3]) -> Result<Vec<f64>>,
-) -> Result<Vec<Vec<DVec3>>> {
-    if !terms.interior && terms.boundary.is_none() {
-        return Err(TraceError::InvalidInput { name: "gradient terms", message: "neither the interior nor the boundary term is selected".into() });
-    }
-    let mut g: Vec<Vec<DVec3>> = if terms.interior {
-        crate::scattering::grad::vertex_gradients(scene, geom, res, center, opts, cot)?
-    } else {
-        scene.objects().iter().map(|o| vec![DVec3::ZERO; o.mesh.vertices.len()]).collect()
-    };
-    if let Some(b) = &terms.boundary {
-        let samples = boundary_samples(scene, geom, center, opts, b)?;
-        let points: Vec<DVec3> = samples.samples.iter().map(|s| s.point).collect();
-        let c = boundary_cot(&points)?;
-        for (go, bo) in g.iter_mut().zip(boundary_vertex_gradients(scene, &samples, &c)?) {
-            for (x, y) in go.iter_mut().zip(bo) {
-                *x += y;
-            }
-        }
-    }
-    Ok(g)
-}

@@ -17,14 +17,13 @@ use crate::error::{Result, TraceError};
 use crate::physics::field::slab_coefficients;
 use crate::scene_geometry::SceneGeometry;
 use crate::paths::gradients::GradientParam;
-use crate::scattering::{ScatteringOptions, ScatteringResult};
+use crate::scattering::{scattering_density, ScatteringOptions, ScatteringResult};
 use glam::DVec3;
 use num_complex::Complex as C;
 use rayon::prelude::*;
 use rftwin_core::constants::wavelength;
 use rftwin_core::dual::{Dual, Real, V3};
 use rftwin_core::{Complex, Echo, Scene};
-use std::f64::consts::PI;
 
 /// Cotangent of one echo: `∂L/∂point` and `∂L/∂a` (complex gradient convention).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -42,10 +41,19 @@ impl From<(DVec3, Complex)> for EchoCotangent {
     }
 }
 
-/// Point and (real) amplitude of a sample on triangle `(v0, v1, v2)`.
-#[allow(clippy::too_many_arguments)]
-fn sample_echo<T: Real>(v: [V3<T>; 3], area0: f64, bary: [f64; 2], w0: f64, center: V3<T>, lambda: f64, eta: C<T>, thickness: T, diffuse: f64) -> (V3<T>, T) {
-    let [b1, b2] = bary;
+/// Where a sample sits on its triangle: barycentric coordinates, its reference area
+/// weight `w₀` and the triangle's reference area `A₀` \[m²\].
+#[derive(Debug, Clone, Copy)]
+struct SamplePlace {
+    bary: [f64; 2],
+    w0: f64,
+    area0: f64,
+}
+
+/// Point and (real) amplitude `f(x) w₀ A/A₀` of a sample on triangle `v` seen from
+/// `center`, for slab material `(η, d)`.
+fn sample_echo<T: Real>(v: [V3<T>; 3], place: SamplePlace, center: V3<T>, (eta, thickness): (C<T>, T), lambda: f64, diffuse: f64) -> (V3<T>, T) {
+    let SamplePlace { bary: [b1, b2], w0, area0 } = place;
     let x = v[0].scale(T::cst(1.0 - b1 - b2)).plus(v[1].scale(T::cst(b1))).plus(v[2].scale(T::cst(b2)));
     let cross = v[1].minus(v[0]).cross(v[2].minus(v[0]));
     let area = cross.length() * T::cst(0.5);
@@ -56,8 +64,7 @@ fn sample_echo<T: Real>(v: [V3<T>; 3], area0: f64, bary: [f64; 2], w0: f64, cent
     let c = slab_coefficients(eta, thickness, lambda, cos_t);
     let mag = |z: C<T>| (z.re * z.re + z.im * z.im).sqrt();
     let reflection = (mag(c.r_te) + mag(c.r_tm)) * T::cst(0.5);
-    let spreading = T::cst(lambda / (4.0 * PI).powf(1.5) * 2.0 * PI.sqrt() / lambda) / (d * d);
-    let density = spreading * reflection * crate::scattering::lobe(cos_t, diffuse);
+    let density = scattering_density(lambda, d, cos_t, reflection, diffuse);
     (x, density * T::cst(w0) * area / T::cst(area0))
 }
 
@@ -105,7 +112,7 @@ pub fn reevaluate_samples(scene: &Scene, geom: &SceneGeometry, res: &ScatteringR
             let mesh = &scene.objects()[o].mesh;
             let v = idx.map(|i| V3::<f64>::cst(mesh.vertices[i as usize]));
             let (eta, th) = ctx.materials[geom.material[s.triangle as usize] as usize];
-            let (x, a) = sample_echo(v, a0, s.barycentric, s.area_weight, V3::cst(center), ctx.lambda, eta, th, opts.diffuse);
+            let (x, a) = sample_echo(v, SamplePlace { bary: s.barycentric, w0: s.area_weight, area0: a0 }, V3::cst(center), (eta, th), ctx.lambda, opts.diffuse);
             Echo { point: x.value(), a: Complex::new(a, 0.0), extra_path_m: 0.0 }
         })
         .collect())
@@ -147,7 +154,7 @@ pub fn vertex_gradients(scene: &Scene, geom: &SceneGeometry, res: &ScatteringRes
             }
             let (eta, th) = ctx.materials[geom.material[s.triangle as usize] as usize];
             let eta = C::new(Dual::constant(eta.re), Dual::constant(eta.im));
-            let (x, a) = sample_echo(v, a0, s.barycentric, s.area_weight, V3::cst(center), ctx.lambda, eta, Dual::constant(th), opts.diffuse);
+            let (x, a) = sample_echo(v, SamplePlace { bary: s.barycentric, w0: s.area_weight, area0: a0 }, V3::cst(center), (eta, Dual::constant(th)), ctx.lambda, opts.diffuse);
             let mut gv = [DVec3::ZERO; 3];
             for (k, gk) in gv.iter_mut().enumerate() {
                 for c in 0..3 {
@@ -192,7 +199,7 @@ pub fn sample_tangents(scene: &Scene, geom: &SceneGeometry, res: &ScatteringResu
             });
             let (eta, th) = ctx.materials[geom.material[s.triangle as usize] as usize];
             let eta = C::new(Dual::constant(eta.re), Dual::constant(eta.im));
-            let (x, a) = sample_echo(v, a0, s.barycentric, s.area_weight, V3::cst(center), ctx.lambda, eta, Dual::constant(th), opts.diffuse);
+            let (x, a) = sample_echo(v, SamplePlace { bary: s.barycentric, w0: s.area_weight, area0: a0 }, V3::cst(center), (eta, Dual::constant(th)), ctx.lambda, opts.diffuse);
             (DVec3::new(x.0[0].d[0], x.0[1].d[0], x.0[2].d[0]), a.d[0])
         })
         .collect())
@@ -242,7 +249,7 @@ pub fn center_gradient(scene: &Scene, geom: &SceneGeometry, res: &ScatteringResu
         let v = idx.map(|i| V3::<Dual<3>>::cst(mesh.vertices[i as usize]));
         let (eta, th) = ctx.materials[geom.material[s.triangle as usize] as usize];
         let eta = C::new(Dual::constant(eta.re), Dual::constant(eta.im));
-        let (_, a) = sample_echo(v, a0, s.barycentric, s.area_weight, c, ctx.lambda, eta, Dual::constant(th), opts.diffuse);
+        let (_, a) = sample_echo(v, SamplePlace { bary: s.barycentric, w0: s.area_weight, area0: a0 }, c, (eta, Dual::constant(th)), ctx.lambda, opts.diffuse);
         g += -ct.point + DVec3::new(a.d[0], a.d[1], a.d[2]) * ct.amplitude.re;
     }
     Ok(g)
@@ -270,7 +277,7 @@ pub fn material_gradient(scene: &Scene, geom: &SceneGeometry, res: &ScatteringRe
         let mesh = &scene.objects()[o].mesh;
         let v = idx.map(|i| V3::<Dual<1>>::cst(mesh.vertices[i as usize]));
         let center = V3::<Dual<1>>::cst(center);
-        let (_, a) = sample_echo(v, a0, s.barycentric, s.area_weight, center, ctx.lambda, eta, th, opts.diffuse);
+        let (_, a) = sample_echo(v, SamplePlace { bary: s.barycentric, w0: s.area_weight, area0: a0 }, center, (eta, th), ctx.lambda, opts.diffuse);
         total += g.amplitude.re * a.d[0];
     }
     Ok(total)

@@ -176,10 +176,12 @@ pub fn lobe<T: Real>(cos_theta: T, diffuse: f64) -> T {
     T::cst(1.0 - diffuse) * cos_theta + T::cst(diffuse) * floor
 }
 
-/// Scattering amplitude per unit area `f(x)` (see the module docs).
-pub fn scattering_density(lambda: f64, distance: f64, cos_theta: f64, reflection: f64, diffuse: f64) -> f64 {
-    let spreading = lambda / ((4.0 * PI).powf(1.5) * distance * distance);
-    spreading * (2.0 * PI.sqrt() / lambda) * reflection * lobe(cos_theta, diffuse)
+/// Scattering amplitude per unit area `f(x) = λ/((4π)^{3/2} d²) · 2√π/λ · R̄ · g(θ)` (see
+/// the module docs), over any [`Real`]: the one definition serving solver (B)'s values
+/// and its dual-number gradients.
+pub fn scattering_density<T: Real>(lambda: f64, distance: T, cos_theta: T, reflection: T, diffuse: f64) -> T {
+    let spreading = T::cst(lambda) / (T::cst((4.0 * PI).powf(1.5)) * distance * distance);
+    spreading * T::cst(2.0 * PI.sqrt() / lambda) * reflection * lobe(cos_theta, diffuse)
 }
 
 /// Samples the surfaces of `scene` visible from `center`.

@@ -2,10 +2,10 @@
 //! A solve keeps the scene, geometry and array centre it was made on, so its gradient
 //! methods take only what differs between them (cotangents, velocities, a parameter).
 
-use super::boundary::{boundary_samples, scattering_vertex_gradients, BoundaryOptions, BoundaryResult, GradientTerms};
+use super::boundary::{boundary_samples, boundary_vertex_gradients, BoundaryOptions, BoundaryResult, GradientTerms};
 use super::grad::{center_gradient, material_gradient, object_gradient, reevaluate_samples, sample_tangents, vertex_gradients, EchoCotangent};
 use super::{surface_scattering, ScatteringOptions, ScatteringResult};
-use crate::error::Result;
+use crate::error::{Result, TraceError};
 use crate::paths::gradients::GradientParam;
 use crate::scene_geometry::SceneGeometry;
 use glam::DVec3;
@@ -83,9 +83,31 @@ impl ScatteringSolve<'_> {
         vertex_gradients(self.scene, self.geom, &self.result, self.center, self.options, cot)
     }
 
-    /// Vertex gradients with the chosen `terms` ([`scattering_vertex_gradients`]).
+    /// Vertex gradients (per object, per vertex) of a loss with the chosen `terms`.
+    /// `cot` holds the per-sample cotangents (as for [`Self::vertex_gradients`]);
+    /// `boundary_cot` maps the boundary points to `∂L/∂a` there (for the radar
+    /// surrogates: append zero-weight echoes at the points to the VJP call and take the
+    /// real part of their weight gradients).
     pub fn vertex_gradients_with(&self, terms: &GradientTerms, cot: &[EchoCotangent], boundary_cot: impl FnOnce(&[DVec3]) -> Result<Vec<f64>>) -> Result<Vec<Vec<DVec3>>> {
-        scattering_vertex_gradients(self.scene, self.geom, &self.result, self.center, self.options, terms, cot, boundary_cot)
+        if !terms.interior && terms.boundary.is_none() {
+            return Err(TraceError::InvalidInput { name: "gradient terms", message: "neither the interior nor the boundary term is selected".into() });
+        }
+        let mut g: Vec<Vec<DVec3>> = if terms.interior {
+            self.vertex_gradients(cot)?
+        } else {
+            self.scene.objects().iter().map(|o| vec![DVec3::ZERO; o.mesh.vertices.len()]).collect()
+        };
+        if let Some(b) = &terms.boundary {
+            let samples = boundary_samples(self.scene, self.geom, self.center, self.options, b)?;
+            let points: Vec<DVec3> = samples.samples.iter().map(|s| s.point).collect();
+            let c = boundary_cot(&points)?;
+            for (go, bo) in g.iter_mut().zip(boundary_vertex_gradients(self.scene, &samples, &c)?) {
+                for (x, y) in go.iter_mut().zip(bo) {
+                    *x += y;
+                }
+            }
+        }
+        Ok(g)
     }
 
     /// Per-sample (position, delay-length) tangents for vertex velocities ([`sample_tangents`]).
