@@ -38,6 +38,13 @@ impl Mesh {
         Ok(())
     }
 
+    /// Edge adjacency: every undirected edge `[a, b]` (`a < b`) with the faces that share
+    /// it, in ascending edge order and, per edge, in triangle order. The one edge map of
+    /// the workspace (silhouettes, smoothing neighbours, regularisers).
+    pub fn edges(&self) -> EdgeMap {
+        edge_map(&self.triangles)
+    }
+
     /// Number of zero-area triangles.
     pub fn degenerate_triangles(&self) -> usize {
         self.triangles.iter().filter(|t| self.triangle_area(t) == 0.0).count()
@@ -208,6 +215,30 @@ impl Mesh {
         }
         Mesh { vertices, triangles }
     }
+}
+
+/// A face on an edge of [`Mesh::edges`]: its triangle index and the vertex opposite the edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EdgeFace {
+    /// Triangle index in the mesh.
+    pub triangle: u32,
+    /// The triangle's vertex that is not on the edge.
+    pub opposite: u32,
+}
+
+/// Undirected edge `[a, b]` (`a < b`) → the faces sharing it ([`Mesh::edges`]).
+pub type EdgeMap = std::collections::BTreeMap<[u32; 2], Vec<EdgeFace>>;
+
+/// [`Mesh::edges`] of a bare triangle list.
+pub fn edge_map(triangles: &[[u32; 3]]) -> EdgeMap {
+    let mut map = EdgeMap::new();
+    for (t, tri) in triangles.iter().enumerate() {
+        for k in 0..3 {
+            let (a, b, opposite) = (tri[k], tri[(k + 1) % 3], tri[(k + 2) % 3]);
+            map.entry([a.min(b), a.max(b)]).or_default().push(EdgeFace { triangle: t as u32, opposite });
+        }
+    }
+    map
 }
 
 #[cfg(test)]

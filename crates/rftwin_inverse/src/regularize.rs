@@ -47,14 +47,7 @@ impl Default for MeshRegularizer {
 
 /// Unique undirected edges `[a, b]` (`a < b`) with the opposite vertex of each adjacent face.
 fn edge_map(triangles: &[[u32; 3]]) -> BTreeMap<[u32; 2], Vec<u32>> {
-    let mut m: BTreeMap<[u32; 2], Vec<u32>> = BTreeMap::new();
-    for t in triangles {
-        for k in 0..3 {
-            let (a, b, c) = (t[k], t[(k + 1) % 3], t[(k + 2) % 3]);
-            m.entry([a.min(b), a.max(b)]).or_default().push(c);
-        }
-    }
-    m
+    rftwin_core::mesh::edge_map(triangles).into_iter().map(|(e, faces)| (e, faces.iter().map(|f| f.opposite).collect())).collect()
 }
 
 /// Pairs of faces sharing an edge: `(edge a, edge b, opposite of face 1, opposite of face 2)`

@@ -14,7 +14,6 @@
 use crate::error::{InverseError, Result};
 use glam::DVec3;
 use rftwin_core::Mesh;
-use std::collections::BTreeSet;
 
 /// `x = (I + λL)⁻¹ u` over a mesh's vertices.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,20 +31,19 @@ impl SmoothVertices {
             return Err(InverseError::invalid("lambda", format!("must be finite and ≥ 0, got {lambda}")));
         }
         let n = mesh.vertices.len();
-        let mut sets = vec![BTreeSet::new(); n];
-        for t in &mesh.triangles {
-            for k in 0..3 {
-                let (a, b) = (t[k], t[(k + 1) % 3]);
-                if a as usize >= n || b as usize >= n {
-                    return Err(InverseError::invalid("mesh", format!("triangle {t:?} indexes beyond {n} vertices")));
-                }
-                if a != b {
-                    sets[a as usize].insert(b);
-                    sets[b as usize].insert(a);
-                }
-            }
+        if let Some(t) = mesh.triangles.iter().find(|t| t.iter().any(|&v| v as usize >= n)) {
+            return Err(InverseError::invalid("mesh", format!("triangle {t:?} indexes beyond {n} vertices")));
         }
-        Ok(SmoothVertices { lambda, neighbours: sets.into_iter().map(|s| s.into_iter().collect()).collect() })
+        let mut neighbours = vec![Vec::new(); n];
+        // edges in ascending order: each vertex's neighbours come out sorted
+        for [a, b] in mesh.edges().into_keys().filter(|[a, b]| a != b) {
+            neighbours[a as usize].push(b);
+            neighbours[b as usize].push(a);
+        }
+        for list in &mut neighbours {
+            list.sort_unstable();
+        }
+        Ok(SmoothVertices { lambda, neighbours })
     }
 
     /// Number of vertices.

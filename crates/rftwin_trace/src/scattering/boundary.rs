@@ -34,7 +34,7 @@
 
 use crate::backend::{resolve, Backend, BackendChoice};
 use crate::error::{Result, TraceError};
-use crate::scene_geometry::SceneGeometry;
+use crate::scene_geometry::{SceneGeometry, SceneHit};
 use crate::scattering::{Model, ScatteringOptions};
 use crate::scene_geometry::barycentric;
 use glam::DVec3;
@@ -93,38 +93,71 @@ pub struct BoundaryResult {
     pub no_target_behind: u64,
 }
 
-struct Edge {
-    object: u32,
-    v: [u32; 2],
-    faces: Vec<u32>, // global triangles
-    side: f64,
+/// A silhouette edge ([`silhouette_edges`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Edge {
+    /// Object of the edge.
+    pub object: u32,
+    /// Its two vertices (object-local indices).
+    pub v: [u32; 2],
+    /// Global triangles of its faces.
+    pub faces: Vec<u32>,
+    /// Which side of the plane (centre, edge) its faces lie on (±1).
+    pub side: f64,
     /// Where the shadow is cast from: the centre, or with `elements` the element whose
     /// shadow reaches furthest into the visible side (the edge of the region every
     /// element sees).
-    eye: DVec3,
+    pub eye: DVec3,
 }
 
 /// Samples the shadow curves of every silhouette edge (seen from `center`) on the
-/// target surfaces of `opts`.
+/// target surfaces of `opts`, in four stages: the silhouette edges, points on them, the
+/// points' visibility and the surface behind them (their shadow points), and the
+/// shadow points' velocities.
 pub fn boundary_samples(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts: &ScatteringOptions, b: &BoundaryOptions) -> Result<BoundaryResult> {
     if b.samples == 0 {
         return Err(TraceError::InvalidInput { name: "boundary samples", message: "must be > 0".into() });
     }
     let model = Model::new(scene, geom, center, opts)?;
-    // silhouette edges
+    let edges = silhouette_edges(scene, geom, center, &opts.elements);
+    let mut out = BoundaryResult { silhouette_edges: edges.len(), ..Default::default() };
+    let points = edge_points(scene, &edges, b);
+    if points.is_empty() {
+        return Ok(out);
+    }
+    let backend = resolve(b.backend)?;
+    let hits = visibility(backend, scene, geom, &edges, &points)?;
+    let pending = shadow_points(scene, geom, &model, &edges, &points, hits, &mut out);
+    let rates = shadow_rates(backend, scene, geom, &edges, &pending)?;
+    for (q, r) in pending.iter().zip(rates) {
+        let Some((rates, center_rate)) = r else { continue };
+        let e = &edges[q.edge];
+        let (to, tl) = (geom.object[q.tri], geom.local_index[q.tri]);
+        let tv = scene.objects()[to as usize].mesh.triangles[tl as usize];
+        out.samples.push(BoundarySample {
+            point: q.x,
+            density: q.density,
+            vertices: [(e.object, e.v[0]), (e.object, e.v[1]), (to, tv[0]), (to, tv[1]), (to, tv[2])],
+            rates,
+            center_rate,
+        });
+    }
+    Ok(out)
+}
+
+/// The silhouette edges seen from `center`: mesh edges whose faces all lie on one side
+/// of the plane through the centre and the edge. With `elements`, each edge casts its
+/// shadow from the element whose shadow reaches furthest into the visible side.
+pub fn silhouette_edges(scene: &Scene, geom: &SceneGeometry, center: DVec3, elements: &[DVec3]) -> Vec<Edge> {
     let mut edges = Vec::new();
     for (o, obj) in scene.objects().iter().enumerate() {
         let m = &obj.mesh;
-        // ordered: the edge order fixes which jitter each edge draws (reproducible seeds)
-        let mut map: std::collections::BTreeMap<(u32, u32), Vec<(u32, u32)>> = Default::default();
-        for (lt, tri) in m.triangles.iter().enumerate() {
-            let Some(g) = geom.triangle_index(o, lt).map(|g| g as u32) else { continue };
-            for k in 0..3 {
-                let (a, b2, third) = (tri[k], tri[(k + 1) % 3], tri[(k + 2) % 3]);
-                map.entry((a.min(b2), a.max(b2))).or_default().push((g, third));
+        // in edge order: the order fixes which jitter each edge draws (reproducible seeds)
+        for ([a, b2], faces) in m.edges() {
+            let faces: Vec<(u32, u32)> = faces.iter().filter_map(|f| geom.triangle_index(o, f.triangle as usize).map(|g| (g as u32, f.opposite))).collect();
+            if faces.is_empty() {
+                continue;
             }
-        }
-        for ((a, b2), faces) in map {
             let (e0, e1) = (m.vertices[a as usize], m.vertices[b2 as usize]);
             let k = (e0 - center).cross(e1 - center);
             if k.length_squared() == 0.0 {
@@ -137,40 +170,54 @@ pub fn boundary_samples(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts
                 let side = sides[0].signum();
                 // an element displaced by δ along `side·k` pushes the shadow edge into
                 // the visible side (the shadow point moves by −δ(s − 1), s > 1)
-                let eye = opts.elements.iter().copied().max_by(|p, q| (side * k.dot(*p - center)).total_cmp(&(side * k.dot(*q - center)))).unwrap_or(center);
+                let eye = elements.iter().copied().max_by(|p, q| (side * k.dot(*p - center)).total_cmp(&(side * k.dot(*q - center)))).unwrap_or(center);
                 edges.push(Edge { object: o as u32, v: [a, b2], faces: faces.iter().map(|f| f.0).collect(), side, eye });
             }
         }
     }
-    let mut out = BoundaryResult { silhouette_edges: edges.len(), ..Default::default() };
-    let length = |e: &Edge| {
-        let m = &scene.objects()[e.object as usize].mesh;
-        (m.vertices[e.v[1] as usize] - m.vertices[e.v[0] as usize]).length()
-    };
-    let total: f64 = edges.iter().map(length).sum();
+    edges
+}
+
+/// A point on a silhouette edge: `(edge, λ along it, points on this edge)`.
+type EdgePoint = (usize, f64, usize);
+
+fn edge_length(scene: &Scene, e: &Edge) -> f64 {
+    let m = &scene.objects()[e.object as usize].mesh;
+    (m.vertices[e.v[1] as usize] - m.vertices[e.v[0] as usize]).length()
+}
+
+fn edge_position(scene: &Scene, edges: &[Edge], &(ei, lam, _): &EdgePoint) -> DVec3 {
+    let e = &edges[ei];
+    let m = &scene.objects()[e.object as usize].mesh;
+    let (e0, e1) = (m.vertices[e.v[0] as usize], m.vertices[e.v[1] as usize]);
+    e0 + (e1 - e0) * lam
+}
+
+/// Stratified points on the edges, `b.samples` in all in proportion to edge length
+/// (at least one per edge); empty when there is no edge of positive length.
+fn edge_points(scene: &Scene, edges: &[Edge], b: &BoundaryOptions) -> Vec<EdgePoint> {
+    let total: f64 = edges.iter().map(|e| edge_length(scene, e)).sum();
     if edges.is_empty() || total == 0.0 {
-        return Ok(out);
+        return Vec::new();
     }
     let mut rng = rand_pcg::Pcg64::seed_from_u64(b.seed);
-    let eps = geom.eps();
-    // 1. points on the edges: (edge, λ, points on this edge)
-    let mut points: Vec<(usize, f64, usize)> = Vec::new();
+    let mut points = Vec::new();
     for (ei, e) in edges.iter().enumerate() {
-        let share = b.samples as f64 * length(e) / total;
+        let share = b.samples as f64 * edge_length(scene, e) / total;
         let n_e = ((share.floor() as usize) + (rng.gen::<f64>() < share.fract()) as usize).max(1);
         for j in 0..n_e {
             points.push((ei, (j as f64 + rng.gen::<f64>()) / n_e as f64, n_e));
         }
     }
-    let edge_point = |&(ei, lam, _): &(usize, f64, usize)| {
-        let e = &edges[ei];
-        let m = &scene.objects()[e.object as usize].mesh;
-        let (e0, e1) = (m.vertices[e.v[0] as usize], m.vertices[e.v[1] as usize]);
-        e0 + (e1 - e0) * lam
-    };
-    // 2. visibility of each point from the centre and the first hit beyond it
-    let backend = resolve(b.backend)?;
-    let hits: Vec<Option<Option<crate::scene_geometry::SceneHit>>> = match backend {
+    points
+}
+
+/// Per edge point: `None` if its eye does not see it, else the first hit beyond it
+/// along the ray from the eye (`Some(None)`: nothing behind).
+fn visibility(backend: Backend, scene: &Scene, geom: &SceneGeometry, edges: &[Edge], points: &[EdgePoint]) -> Result<Vec<Option<Option<SceneHit>>>> {
+    let eps = geom.eps();
+    let edge_point = |pt: &EdgePoint| edge_position(scene, edges, pt);
+    Ok(match backend {
         Backend::Cpu => points
             .iter()
             .map(|pt| {
@@ -221,17 +268,22 @@ pub fn boundary_samples(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts
                     let d = (p - edges[pt.0].eye).normalize();
                     let (n, v0) = (geom.normals[h.triangle as usize], geom.triangles[h.triangle as usize][0]);
                     let t = n.dot(v0 - p) / n.dot(d);
-                    Some(Some(crate::scene_geometry::SceneHit { triangle: h.triangle, t: if t.is_finite() && t > 0.0 { t } else { h.t as f64 } }))
+                    Some(Some(SceneHit { triangle: h.triangle, t: if t.is_finite() && t > 0.0 { t } else { h.t as f64 } }))
                 })
                 .collect()
         }
-    };
-    // 3. the shadow points on targets
-    let mut pending: Vec<Pending> = Vec::new();
+    })
+}
+
+/// The shadow points on target surfaces (seen from `model`'s centre), counting in `out`
+/// the edge points that are occluded or have no target behind them.
+fn shadow_points(scene: &Scene, geom: &SceneGeometry, model: &Model, edges: &[Edge], points: &[EdgePoint], hits: Vec<Option<Option<SceneHit>>>, out: &mut BoundaryResult) -> Vec<Pending> {
+    let center = model.center;
+    let mut pending = Vec::new();
     for (pt, hit) in points.iter().zip(hits) {
         let &(ei, lam, n_e) = pt;
         let e = &edges[ei];
-        let p = edge_point(pt);
+        let p = edge_position(scene, edges, pt);
         let d = (p - e.eye).normalize();
         let Some(hit) = hit else {
             out.edge_occluded += 1;
@@ -244,13 +296,19 @@ pub fn boundary_samples(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts
         let tri = hit.triangle as usize;
         let x = p + d * hit.t;
         let dist = (x - center).length();
+        // a grazing hit has an unbounded density
         if geom.normals[tri].dot((x - center) / dist).abs() < 1e-6 {
             continue;
         }
         pending.push(Pending { edge: ei, lam, n_e, tri, x, density: model.density(tri, x) });
     }
-    // 4. their velocities relative to the material, per coordinate
-    let rates: Vec<Option<([DVec3; 5], DVec3)>> = match backend {
+    pending
+}
+
+/// The shadow points' velocities relative to the material, per coordinate (five
+/// vertices and the eye), on `backend`; `None` where the shadow curve has no tangent.
+fn shadow_rates(backend: Backend, scene: &Scene, geom: &SceneGeometry, edges: &[Edge], pending: &[Pending]) -> Result<Vec<Option<([DVec3; 5], DVec3)>>> {
+    Ok(match backend {
         Backend::Cpu => pending.iter().map(|q| dual_rates(scene, geom, &edges[q.edge], q)).collect(),
         #[cfg(feature = "gpu")]
         Backend::Gpu(ctx) => {
@@ -276,7 +334,7 @@ pub fn boundary_samples(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts
                 .collect();
             boundary_rates(ctx, &gpu_points)?
                 .iter()
-                .zip(&pending)
+                .zip(pending)
                 .map(|(r, q)| {
                     if !r.valid || !r.dl.is_finite() {
                         return None;
@@ -287,21 +345,7 @@ pub fn boundary_samples(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts
                 })
                 .collect()
         }
-    };
-    for (q, r) in pending.iter().zip(rates) {
-        let Some((rates, center_rate)) = r else { continue };
-        let e = &edges[q.edge];
-        let (to, tl) = (geom.object[q.tri], geom.local_index[q.tri]);
-        let tv = scene.objects()[to as usize].mesh.triangles[tl as usize];
-        out.samples.push(BoundarySample {
-            point: q.x,
-            density: q.density,
-            vertices: [(e.object, e.v[0]), (e.object, e.v[1]), (to, tv[0]), (to, tv[1]), (to, tv[2])],
-            rates,
-            center_rate,
-        });
-    }
-    Ok(out)
+    })
 }
 
 /// A shadow-curve point on a target, before its rates.
