@@ -144,9 +144,32 @@ fn build_subtree(ctx: &Ctx, order: &mut [u32], offset: usize) -> Vec<BvhNode> {
     if count <= 1 {
         return vec![node(offset, count)];
     }
+    let parent_area = bounds.half_area().max(f32::MIN_POSITIVE);
+    let split = best_split(ctx, order, &cbounds).filter(|&(_, _, cost)| {
+        let split_cost = ctx.options.traversal_cost + cost / parent_area;
+        split_cost < count as f32 || count > ctx.options.max_leaf_size
+    });
+    let mid = match split {
+        Some((axis, bin, _)) => partition(ctx, order, &cbounds, axis, bin),
+        // All centroids coincide: split the list in half if it is too long for a leaf.
+        None if count > ctx.options.max_leaf_size => count / 2,
+        None => return vec![node(offset, count)],
+    };
+    let (lo, hi) = order.split_at_mut(mid);
+    let (left, right) = if count > PARALLEL_THRESHOLD {
+        rayon::join(|| build_subtree(ctx, lo, offset), || build_subtree(ctx, hi, offset + mid))
+    } else {
+        (build_subtree(ctx, lo, offset), build_subtree(ctx, hi, offset + mid))
+    };
+    join_subtrees(node(1, 0), &left, &right)
+}
+
+/// The cheapest binned SAH split of `order` (centroid bounds `cbounds`):
+/// `(axis, first bin of the right side, cost)`, or `None` if no axis has extent.
+fn best_split(ctx: &Ctx, order: &[u32], cbounds: &Aabb) -> Option<(usize, usize, f32)> {
     let bins = ctx.bins;
     let extent = cbounds.hi - cbounds.lo;
-    let mut best: Option<(usize, usize, f32)> = None; // (axis, split bin, cost)
+    let mut best: Option<(usize, usize, f32)> = None;
     let mut bin_boxes = [Aabb::EMPTY; MAX_BINS];
     let mut bin_counts = [0usize; MAX_BINS];
     let mut right_area = [0f32; MAX_BINS];
@@ -185,36 +208,29 @@ fn build_subtree(ctx: &Ctx, order: &mut [u32], offset: usize) -> Vec<BvhNode> {
             }
         }
     }
-    let parent_area = bounds.half_area().max(f32::MIN_POSITIVE);
-    let split = best.filter(|&(_, _, cost)| {
-        let split_cost = ctx.options.traversal_cost + cost / parent_area;
-        split_cost < count as f32 || count > ctx.options.max_leaf_size
-    });
-    let mid = match split {
-        Some((axis, bin, _)) => {
-            let scale = bins as f32 / extent[axis];
-            let mut left = 0;
-            for j in 0..count {
-                let c = ctx.centroids[order[j] as usize][axis];
-                let b = (((c - cbounds.lo[axis]) * scale) as usize).min(bins - 1);
-                if b < bin {
-                    order.swap(left, j);
-                    left += 1;
-                }
-            }
-            left
+    best
+}
+
+/// Moves the triangles whose centroid bin along `axis` is below `bin` to the front of
+/// `order`; returns how many there are.
+fn partition(ctx: &Ctx, order: &mut [u32], cbounds: &Aabb, axis: usize, bin: usize) -> usize {
+    let bins = ctx.bins;
+    let scale = bins as f32 / (cbounds.hi[axis] - cbounds.lo[axis]);
+    let mut left = 0;
+    for j in 0..order.len() {
+        let c = ctx.centroids[order[j] as usize][axis];
+        let b = (((c - cbounds.lo[axis]) * scale) as usize).min(bins - 1);
+        if b < bin {
+            order.swap(left, j);
+            left += 1;
         }
-        // All centroids coincide: split the list in half if it is too long for a leaf.
-        None if count > ctx.options.max_leaf_size => count / 2,
-        None => return vec![node(offset, count)],
-    };
-    let (lo, hi) = order.split_at_mut(mid);
-    let (left, right) = if count > PARALLEL_THRESHOLD {
-        rayon::join(|| build_subtree(ctx, lo, offset), || build_subtree(ctx, hi, offset + mid))
-    } else {
-        (build_subtree(ctx, lo, offset), build_subtree(ctx, hi, offset + mid))
-    };
-    // Layout: root, left root, right root, rest of left, rest of right.
+    }
+    left
+}
+
+/// The nodes of a subtree from its root and its two child subtrees, laid out as
+/// root, left root, right root, rest of left, rest of right.
+fn join_subtrees(root: BvhNode, left: &[BvhNode], right: &[BvhNode]) -> Vec<BvhNode> {
     let (nl, nr) = (left.len(), right.len());
     let map_left = |j: usize| if j == 0 { 1 } else { 2 + j };
     let map_right = |j: usize| if j == 0 { 2 } else { 2 + (nl - 1) + j };
@@ -226,7 +242,7 @@ fn build_subtree(ctx: &Ctx, order: &mut [u32], offset: usize) -> Vec<BvhNode> {
         n
     };
     let mut out = Vec::with_capacity(1 + nl + nr);
-    out.push(node(1, 0));
+    out.push(root);
     out.push(remap(&left[0], &map_left));
     out.push(remap(&right[0], &map_right));
     out.extend(left[1..].iter().map(|n| remap(n, &map_left)));

@@ -72,40 +72,15 @@ fn deposit(acc: &mut [Vec<f64>], x0: f64, dx: f64, [a, b]: [f64; 2], ua: &[f64],
 
 impl ScanLine<'_, '_> {
     pub(super) fn integrate(&self, grid: &CellGrid) -> Result<LineResult> {
-        let (y, boundary) = (self.y, self.boundary);
         let (nx, m) = (grid.cells[0], grid.per_cell);
         let (dx, _) = grid.cell_size();
-        let nc = self.nc;
         // the grid's ends, then the midpoints of the m sub-intervals of every cell
         let mut xs = vec![grid.x[0]];
         xs.extend((0..nx * m).map(|j| grid.x[0] + (j as f64 + 0.5) * dx / m as f64));
         xs.push(grid.x[1]);
-        let solved: Vec<Vec<FamilyValue>> = xs
-            .par_iter()
-            .map(|&x| {
-                let rx = self.ctx.receiver(x, y, grid.z);
-                let paths = self.ctx.solver.solve(self.ctx.scene, self.ctx.geom, self.ctx.tx, &rx)?;
-                let grads = match self.ctx.param {
-                    Some(p) => path_gradients(self.ctx.scene, self.ctx.geom, &paths, self.ctx.tx, &rx, p)?.power,
-                    None => vec![Vec::new(); paths.num_paths()],
-                };
-                let mut values: Vec<FamilyValue> = Vec::new();
-                for (i, grad) in grads.into_iter().enumerate() {
-                    let family = self.ctx.family(&paths, i)?;
-                    let power = paths.a[i].norm_sqr();
-                    match values.iter_mut().find(|v| v.family == family) {
-                        Some(v) => {
-                            v.power += power;
-                            v.grad.iter_mut().zip(&grad).for_each(|(a, b)| *a += b);
-                        }
-                        None => values.push(FamilyValue { family, power, grad }),
-                    }
-                }
-                Ok(values)
-            })
-            .collect::<Result<_>>()?;
+        let solved: Vec<Vec<FamilyValue>> = xs.par_iter().map(|&x| self.solve_receiver(x)).collect::<Result<_>>()?;
         let near = |j: usize| -> Vec<&[FamilyValue]> { solved[j.saturating_sub(1)..(j + 3).min(solved.len())].iter().map(|v| v.as_slice()).collect() };
-        let intervals: Vec<Vec<Piece>> = (0..xs.len() - 1)
+        let mut intervals: Vec<Vec<Piece>> = (0..xs.len() - 1)
             .into_par_iter()
             .map(|j| self.interval(&near(j), [&solved[j], &solved[j + 1]], [xs[j], xs[j + 1]]))
             .collect::<Result<_>>()?;
@@ -115,41 +90,11 @@ impl ScanLine<'_, '_> {
         let redone: Vec<(usize, Vec<Piece>, u64)> = intervals
             .par_iter()
             .enumerate()
-            .map(|(j, pieces)| {
-                let mut stars: Vec<f64> = crossing_xs(pieces).collect();
-                stars.sort_by(f64::total_cmp);
-                stars.dedup_by(|a, b| (*a - *b).abs() < 1e-6 * dx);
-                if stars.is_empty() {
-                    return Ok(None);
-                }
-                let known: Vec<&Family> = near(j).iter().flat_map(|vs| vs.iter().map(|v| &v.family)).collect();
-                let mut found: Vec<FamilyValue> = Vec::new();
-                let mut solves = 0;
-                for x in stars {
-                    for side in [-1.0, 1.0] {
-                        let xp = (x + side * 1e-6 * dx).clamp(xs[j], xs[j + 1]);
-                        let paths = self.ctx.solver.solve(self.ctx.scene, self.ctx.geom, self.ctx.tx, &self.ctx.receiver(xp, y, grid.z))?;
-                        solves += 1;
-                        for i in 0..paths.num_paths() {
-                            let family = self.ctx.family(&paths, i)?;
-                            if !known.contains(&&family) && !found.iter().any(|f| f.family == family) {
-                                found.push(FamilyValue { family, power: 0.0, grad: Vec::new() });
-                            }
-                        }
-                    }
-                }
-                if found.is_empty() {
-                    return Ok(Some((j, Vec::new(), solves)));
-                }
-                let mut with_found = near(j);
-                with_found.push(&found);
-                Ok(Some((j, self.interval(&with_found, [&solved[j], &solved[j + 1]], [xs[j], xs[j + 1]])?, solves)))
-            })
+            .map(|(j, pieces)| self.redo_beside_crossings(pieces, &near(j), [&solved[j], &solved[j + 1]], [xs[j], xs[j + 1]], dx).map(|r| r.map(|(p, n)| (j, p, n))))
             .collect::<Result<Vec<_>>>()?
             .into_iter()
             .flatten()
             .collect();
-        let mut intervals = intervals;
         let mut extra_receivers = 0;
         for (j, pieces, solves) in redone {
             extra_receivers += solves;
@@ -157,10 +102,76 @@ impl ScanLine<'_, '_> {
                 intervals[j] = pieces;
             }
         }
-        let pieces: Vec<Piece> = intervals.into_iter().flatten().collect();
+        let mut out = self.deposit_pieces(grid, intervals.into_iter().flatten());
+        out.receivers = xs.len() as u64 + extra_receivers;
+        Ok(out)
+    }
+
+    /// The path families at receiver `x` of the line, with their power and derivative.
+    fn solve_receiver(&self, x: f64) -> Result<Vec<FamilyValue>> {
+        let rx = self.ctx.receiver(x, self.y, self.z);
+        let paths = self.ctx.solver.solve(self.ctx.scene, self.ctx.geom, self.ctx.tx, &rx)?;
+        let grads = match self.ctx.param {
+            Some(p) => path_gradients(self.ctx.scene, self.ctx.geom, &paths, self.ctx.tx, &rx, p)?.power,
+            None => vec![Vec::new(); paths.num_paths()],
+        };
+        let mut values: Vec<FamilyValue> = Vec::new();
+        for (i, grad) in grads.into_iter().enumerate() {
+            let family = self.ctx.family(&paths, i)?;
+            let power = paths.a[i].norm_sqr();
+            match values.iter_mut().find(|v| v.family == family) {
+                Some(v) => {
+                    v.power += power;
+                    v.grad.iter_mut().zip(&grad).for_each(|(a, b)| *a += b);
+                }
+                None => values.push(FamilyValue { family, power, grad }),
+            }
+        }
+        Ok(values)
+    }
+
+    /// Solves beside every crossing of `pieces` (interval `[xa, xb]`); if that finds
+    /// families unknown around the interval, its pieces redone with them. `None` without
+    /// crossings; else the new pieces (empty if nothing new) and the solves spent.
+    fn redo_beside_crossings(&self, pieces: &[Piece], near: &[&[FamilyValue]], at: [&[FamilyValue]; 2], [xa, xb]: [f64; 2], dx: f64) -> Result<Option<(Vec<Piece>, u64)>> {
+        let mut stars: Vec<f64> = crossing_xs(pieces).collect();
+        stars.sort_by(f64::total_cmp);
+        stars.dedup_by(|a, b| (*a - *b).abs() < 1e-6 * dx);
+        if stars.is_empty() {
+            return Ok(None);
+        }
+        let known: Vec<&Family> = near.iter().flat_map(|vs| vs.iter().map(|v| &v.family)).collect();
+        let mut found: Vec<FamilyValue> = Vec::new();
+        let mut solves = 0;
+        for x in stars {
+            for side in [-1.0, 1.0] {
+                let xp = (x + side * 1e-6 * dx).clamp(xa, xb);
+                let paths = self.ctx.solver.solve(self.ctx.scene, self.ctx.geom, self.ctx.tx, &self.ctx.receiver(xp, self.y, self.z))?;
+                solves += 1;
+                for i in 0..paths.num_paths() {
+                    let family = self.ctx.family(&paths, i)?;
+                    if !known.contains(&&family) && !found.iter().any(|f| f.family == family) {
+                        found.push(FamilyValue { family, power: 0.0, grad: Vec::new() });
+                    }
+                }
+            }
+        }
+        if found.is_empty() {
+            return Ok(Some((Vec::new(), solves)));
+        }
+        let mut with_found = near.to_vec();
+        with_found.push(&found);
+        Ok(Some((self.interval(&with_found, at, [xa, xb])?, solves)))
+    }
+
+    /// Integrates the pieces into the cells: `∫ P dx` and `∫ ∂P/∂θ dx` of every span, and
+    /// every crossing's boundary contribution to its cell.
+    fn deposit_pieces(&self, grid: &CellGrid, pieces: impl Iterator<Item = Piece>) -> LineResult {
+        let (nx, nc) = (grid.cells[0], self.nc);
+        let (dx, _) = grid.cell_size();
         let mut power = vec![vec![0.0; 1]; nx];
         let mut interior = vec![vec![0.0; nc]; nx];
-        let mut out = LineResult { power: Vec::new(), interior: Vec::new(), boundary: vec![vec![0.0; nc]; nx], receivers: xs.len() as u64 + extra_receivers, crossings: 0, unidentified: 0 };
+        let mut out = LineResult { power: Vec::new(), interior: Vec::new(), boundary: vec![vec![0.0; nc]; nx], receivers: 0, crossings: 0, unidentified: 0 };
         for piece in pieces {
             match piece {
                 Piece::Span { x, power: p, grad } => {
@@ -183,7 +194,7 @@ impl ScanLine<'_, '_> {
                                 }
                             }
                         }
-                        None if boundary => out.unidentified += 1,
+                        None if self.boundary => out.unidentified += 1,
                         None => {}
                     }
                 }
@@ -191,8 +202,9 @@ impl ScanLine<'_, '_> {
         }
         out.power = power.into_iter().map(|p| p[0]).collect();
         out.interior = interior;
-        Ok(out)
+        out
     }
+
     /// The pieces of `[xa, xb]`: per family (those the solver found at these two
     /// receivers and their neighbours), the part where it is valid, with its power and
     /// derivative at the ends of that part, and, with `boundary`, each crossing's

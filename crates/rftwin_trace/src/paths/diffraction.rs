@@ -116,8 +116,6 @@ pub fn find_diffracted_paths(
             by_plane.entry(pn).or_default().push(wi);
         }
     }
-    // (specular leg, planes its rays hit next, image of its end point in its mirrors)
-    type Leg = (Vec<u32>, Vec<u32>, DVec3);
     let legs = |next: &HashMap<&[u32], Vec<u32>>, from: DVec3| -> Vec<Leg> {
         let mut v: Vec<Leg> = next
             .iter()
@@ -130,46 +128,8 @@ pub fn find_diffracted_paths(
     let (pres, posts) = (legs(&next_tx, tx), legs(&next_rx, rx));
     let pairs: Vec<(&Leg, &Leg)> =
         pres.iter().flat_map(|p| posts.iter().filter(move |q| p.0.len() + q.0.len() <= budget).map(move |q| (p, q))).collect();
-    let eps = geom.eps();
-    let results: Vec<(u64, u64, Vec<DiffractedPath>)> = pairs
-        .par_iter()
-        .map(|&((p, p_planes, s_img), (q, q_planes, r_img))| {
-            let (s_img, r_img) = (*s_img, *r_img);
-            let (mut cands, mut rejected, mut found) = (0u64, 0u64, Vec::new());
-            // wedges with a face on a plane seen after p and one seen after q
-            let mut tried: Vec<usize> = p_planes.iter().filter_map(|pl| by_plane.get(pl)).flatten().copied().collect();
-            tried.sort_unstable();
-            tried.dedup();
-            tried.retain(|&wi| {
-                let w = &wedges[wi];
-                w.faces.iter().any(|&f| q_planes.binary_search(&geom.plane[f as usize]).is_ok())
-            });
-            for wi in tried {
-                let w = &wedges[wi];
-                let Some(t) = keller_parameter(V3::cst(w.origin), V3::cst(w.edge), V3::<f64>::cst(s_img), V3::cst(r_img)) else { continue };
-                if t <= eps || t >= w.length - eps {
-                    continue;
-                }
-                let qp = w.origin + w.edge * t;
-                let (to_s, to_r) = ((s_img - qp).normalize_or_zero(), (r_img - qp).normalize_or_zero());
-                let (phi_in, phi_out) = (wedge_angle(w, to_s), wedge_angle(w, to_r));
-                let limit = w.n * PI - 1e-9;
-                if !(phi_in > 1e-9 && phi_in < limit && phi_out > 1e-9 && phi_out < limit) {
-                    continue;
-                }
-                cands += 1;
-                if !opts.lit_region && (phi_out - phi_in).abs() <= PI {
-                    rejected += 1;
-                    continue;
-                }
-                match resolve(geom, [p, q], (wi, w), qp, [tx, rx], eps) {
-                    Some(path) => found.push(path),
-                    None => rejected += 1,
-                }
-            }
-            (cands, rejected, found)
-        })
-        .collect();
+    let search = PairSearch { geom, wedges, by_plane, opts, ends: [tx, rx], eps: geom.eps() };
+    let results: Vec<(u64, u64, Vec<DiffractedPath>)> = pairs.par_iter().map(|&(p, q)| search.pair(p, q)).collect();
     let mut out = DiffractionSearch::default();
     let mut seen = std::collections::HashSet::new();
     for (c, r, found) in results {
@@ -182,6 +142,62 @@ pub fn find_diffracted_paths(
         }
     }
     out
+}
+
+/// A specular leg: its chain, the planes its rays hit next, and the image of its end
+/// point in its mirrors.
+type Leg = (Vec<u32>, Vec<u32>, DVec3);
+
+/// What the search over pairs of legs shares.
+struct PairSearch<'a> {
+    geom: &'a SceneGeometry,
+    wedges: &'a [Wedge],
+    /// Wedges by the plane id of each of their faces.
+    by_plane: HashMap<u32, Vec<usize>>,
+    opts: &'a DiffractionOptions,
+    ends: [DVec3; 2],
+    eps: f64,
+}
+
+impl PairSearch<'_> {
+    /// The diffracted paths of one pair of legs: `(candidates, rejected, paths)`.
+    fn pair(&self, (p, p_planes, s_img): &Leg, (q, q_planes, r_img): &Leg) -> (u64, u64, Vec<DiffractedPath>) {
+        let (geom, wedges, eps) = (self.geom, self.wedges, self.eps);
+        let (s_img, r_img) = (*s_img, *r_img);
+        let (mut cands, mut rejected, mut found) = (0u64, 0u64, Vec::new());
+        // wedges with a face on a plane seen after p and one seen after q
+        let mut tried: Vec<usize> = p_planes.iter().filter_map(|pl| self.by_plane.get(pl)).flatten().copied().collect();
+        tried.sort_unstable();
+        tried.dedup();
+        tried.retain(|&wi| {
+            let w = &wedges[wi];
+            w.faces.iter().any(|&f| q_planes.binary_search(&geom.plane[f as usize]).is_ok())
+        });
+        for wi in tried {
+            let w = &wedges[wi];
+            let Some(t) = keller_parameter(V3::cst(w.origin), V3::cst(w.edge), V3::<f64>::cst(s_img), V3::cst(r_img)) else { continue };
+            if t <= eps || t >= w.length - eps {
+                continue;
+            }
+            let qp = w.origin + w.edge * t;
+            let (to_s, to_r) = ((s_img - qp).normalize_or_zero(), (r_img - qp).normalize_or_zero());
+            let (phi_in, phi_out) = (wedge_angle(w, to_s), wedge_angle(w, to_r));
+            let limit = w.n * PI - 1e-9;
+            if !(phi_in > 1e-9 && phi_in < limit && phi_out > 1e-9 && phi_out < limit) {
+                continue;
+            }
+            cands += 1;
+            if !self.opts.lit_region && (phi_out - phi_in).abs() <= PI {
+                rejected += 1;
+                continue;
+            }
+            match resolve(geom, [p, q], (wi, w), qp, self.ends, eps) {
+                Some(path) => found.push(path),
+                None => rejected += 1,
+            }
+        }
+        (cands, rejected, found)
+    }
 }
 
 /// The two specular legs of a candidate, resolved with visibility.
