@@ -121,7 +121,7 @@ fn device_deduplication_gives_the_host_candidate_set() {
     let scene = load_scene(common::shared_reference("sionna/scenes/munich/munich.xml")).unwrap();
     let geom = SceneGeometry::new(&scene);
     let f = 28e9;
-    let materials: Vec<_> = scene.materials().iter().map(|m| (m.complex_permittivity(f).unwrap(), m.thickness)).collect();
+    let materials = scene.slab_table(f).unwrap();
     let opts = CandidateOptions {
         samples: 300_000,
         max_depth: 3,

@@ -32,7 +32,7 @@ fn grads(scene: &Scene, paths: &Paths, tx: DVec3, rx: DVec3, p: &str) -> rftwin:
 }
 
 fn rel_close(what: &str, got: f64, want: f64, rel: f64) {
-    assert!((got - want).abs() <= rel * want.abs(), "{what}: got {got:.6e}, reference {want:.6e}, ratio {:.5}", got / want);
+    rftwin::core::testing::assert_close(what, got, want, rel, 0.0);
 }
 
 /// ../shared/reference/sionna/README.md, gradient table (REF = float64 FD).

@@ -41,7 +41,7 @@ fn setup(kind: usize) -> (Scene, ScatteringResult, ScatteringOptions) {
 }
 
 fn close(what: &str, an: f64, fd: f64, floor: f64) {
-    assert!((an - fd).abs() <= 1e-4 * an.abs().max(fd.abs()) + floor, "{what}: analytic {an:e} vs FD {fd:e}");
+    rftwin::core::testing::assert_close(what, an, fd, 1e-4, floor);
 }
 
 /// L = Σ c_i·x_i + Σ d_i a_i: constant cotangents.

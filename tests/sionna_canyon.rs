@@ -4,16 +4,18 @@
 
 mod common;
 use common::*;
+
+for_each_backend!(builtin_canyon_matches_sionna, super::builtin_canyon_matches_sionna_on_every_reference_configuration);
 use glam::DVec3;
 use rftwin::core::io::load_scene;
 use rftwin::{ItuMaterial, PathSolver, Radio, Scene, SolverOptions};
 
-fn solve_config(name: &str, scene: &Scene) -> (rftwin::Paths, Vec<RefPath>) {
+fn solve_config(name: &str, scene: &Scene, backend: rftwin::BackendChoice) -> (rftwin::Paths, Vec<RefPath>) {
     let doc = load_json(&golden(&format!("sionna/{name}.json")));
     let v = |x: &serde_json::Value| DVec3::new(x[0].as_f64().unwrap(), x[1].as_f64().unwrap(), x[2].as_f64().unwrap());
     let s = &doc["solver"];
     let opts = SolverOptions {
-        backend: rftwin::BackendChoice::Cpu,
+        backend,
         frequency_hz: doc["frequency_hz"].as_f64().unwrap(),
         max_depth: s["max_depth"].as_u64().unwrap() as usize,
         samples: 200_000,
@@ -42,10 +44,9 @@ const CONFIGS: [(&str, ItuMaterial); 6] = [
     ("nlos_wood_d2_spec_refr", ItuMaterial::Wood),
 ];
 
-#[test]
-fn builtin_canyon_matches_sionna_on_every_reference_configuration() {
+fn builtin_canyon_matches_sionna_on_every_reference_configuration(backend: rftwin::BackendChoice) {
     for (name, mat) in CONFIGS {
-        let (paths, refs) = solve_config(name, &Scene::canyon(mat));
+        let (paths, refs) = solve_config(name, &Scene::canyon(mat), backend);
         // Sionna computes in f32; the f64 formulas agree with it to ~1e-6.
         assert_paths_match(name, &paths, &refs, 1e-6, 1e-3, 1e-3);
     }
@@ -57,7 +58,7 @@ fn canyon_xml_import_gives_the_same_paths() {
         let scene = load_scene(shared_reference(&format!("sionna/canyon/{xml}"))).unwrap();
         let names: Vec<&str> = scene.objects().iter().map(|o| o.name.as_str()).collect();
         assert_eq!(names, ["ground", "box_a", "box_b"]);
-        let (paths, refs) = solve_config(name, &scene);
+        let (paths, refs) = solve_config(name, &scene, rftwin::BackendChoice::Cpu);
         assert_paths_match(xml, &paths, &refs, 1e-6, 1e-3, 1e-3);
     }
 }
@@ -70,7 +71,7 @@ fn canyon_xml_import_gives_the_same_paths() {
 /// checked by the continuity tests in tests/diffraction.rs instead.
 #[test]
 fn canyon_diffraction_matches_sionna_geometry() {
-    let (paths, refs) = solve_config("nlos_wood_d2_spec_refr_diff", &Scene::canyon(ItuMaterial::Wood));
+    let (paths, refs) = solve_config("nlos_wood_d2_spec_refr_diff", &Scene::canyon(ItuMaterial::Wood), rftwin::BackendChoice::Cpu);
     // two boxes of 12 convex edges each, of which the 8 bottom edges rest on the ground
     assert_eq!((paths.stats.wedges, paths.stats.contact_edges), (16, 8));
     for r in &refs {
@@ -102,8 +103,8 @@ fn diffraction_does_not_depend_on_triangle_order() {
         }
         reversed.add_object(&o.name, mesh, &scene.materials()[o.material].name).unwrap();
     }
-    let (a, _) = solve_config("nlos_wood_d2_spec_refr_diff", &scene);
-    let (b, _) = solve_config("nlos_wood_d2_spec_refr_diff", &reversed);
+    let (a, _) = solve_config("nlos_wood_d2_spec_refr_diff", &scene, rftwin::BackendChoice::Cpu);
+    let (b, _) = solve_config("nlos_wood_d2_spec_refr_diff", &reversed, rftwin::BackendChoice::Cpu);
     let diffracted = |p: &rftwin::Paths| {
         let mut v: Vec<(String, f64, rftwin::Complex)> =
             (0..p.num_paths()).filter(|&i| our_signature(p, i).contains("diffraction")).map(|i| (our_signature(p, i), p.tau[i], p.a[i])).collect();

@@ -10,11 +10,12 @@ use glam::DVec3;
 use rftwin::core::io::load_scene;
 use rftwin::{PathSolver, Radio, SolverOptions};
 
-#[test]
-fn munich_depth3_refraction_finds_the_13_sionna_paths() {
+for_each_backend!(munich_depth3_refraction_finds_the_13_sionna_paths, super::munich_matches_sionna);
+
+fn munich_matches_sionna(backend: rftwin::BackendChoice) {
     let scene = load_scene(shared_reference("sionna/scenes/munich/munich.xml")).unwrap();
     assert_eq!(scene.num_triangles(), 38_936);
-    let opts = SolverOptions { backend: rftwin::BackendChoice::Cpu, frequency_hz: 28e9, max_depth: 3, samples: 1_000_000, refraction: true, ..Default::default() };
+    let opts = SolverOptions { backend, frequency_hz: 28e9, max_depth: 3, samples: 1_000_000, refraction: true, ..Default::default() };
     let paths = PathSolver::new(opts)
         .solve_scene(&scene, &Radio::isotropic(DVec3::new(8.5, 21.0, 27.0)), &Radio::isotropic(DVec3::new(45.0, 90.0, 1.5)))
         .unwrap();

@@ -122,17 +122,27 @@ pub fn assert_paths_match_with(label: &str, paths: &Paths, refs: &[RefPath], tau
 /// turns the skip into a failure.
 #[cfg(feature = "gpu")]
 pub fn gpu_available() -> bool {
-    match rftwin::gpu::context::shared() {
-        Ok(c) => {
-            println!("GPU adapter: {}", c.describe());
-            true
-        }
-        Err(e) => {
-            if std::env::var("RFTWIN_REQUIRE_GPU").is_ok_and(|v| v == "1") {
-                panic!("RFTWIN_REQUIRE_GPU=1 but {e}");
+    rftwin::gpu::context::shared_or_skip().is_some()
+}
+
+/// Runs a golden-data check on each backend: `for_each_backend!(name, check)` defines a
+/// module `name` with tests `cpu` and `gpu` calling `check(BackendChoice::…)`; the GPU
+/// one is skipped (reporting it) without an adapter, unless `RFTWIN_REQUIRE_GPU=1`.
+#[macro_export]
+macro_rules! for_each_backend {
+    ($name:ident, $check:path) => {
+        mod $name {
+            #[test]
+            fn cpu() {
+                $check(rftwin::BackendChoice::Cpu);
             }
-            println!("SKIPPED: no GPU adapter ({e})");
-            false
+            #[cfg(feature = "gpu")]
+            #[test]
+            fn gpu() {
+                if super::common::gpu_available() {
+                    $check(rftwin::BackendChoice::Gpu);
+                }
+            }
         }
-    }
+    };
 }

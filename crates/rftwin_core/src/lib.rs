@@ -15,6 +15,7 @@ pub mod material;
 pub mod mesh;
 pub mod paths;
 pub mod scene;
+pub mod testing;
 
 pub use antenna::{Antenna, AntennaPattern, Polarization};
 pub use echo::Echo;

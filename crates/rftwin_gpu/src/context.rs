@@ -89,3 +89,26 @@ pub fn shared() -> Result<&'static GpuContext, GpuError> {
     static CTX: std::sync::OnceLock<Result<GpuContext, String>> = std::sync::OnceLock::new();
     CTX.get_or_init(|| GpuContext::new().map_err(|e| e.to_string())).as_ref().map_err(|e| GpuError::NoAdapter(e.clone()))
 }
+
+/// The shared context for a test that needs a GPU: prints the adapter and returns it;
+/// without one prints `SKIPPED: no GPU adapter (…)` and returns `None` — unless the
+/// environment sets `RFTWIN_REQUIRE_GPU=1` (CI, the lent-GPU checks), where a missing
+/// adapter fails the test instead of skipping it.
+///
+/// # Panics
+/// With `RFTWIN_REQUIRE_GPU=1` and no adapter.
+pub fn shared_or_skip() -> Option<&'static GpuContext> {
+    match shared() {
+        Ok(c) => {
+            println!("GPU adapter: {}", c.describe());
+            Some(c)
+        }
+        Err(e) => {
+            if std::env::var("RFTWIN_REQUIRE_GPU").is_ok_and(|v| v == "1") {
+                panic!("RFTWIN_REQUIRE_GPU=1 but {e}");
+            }
+            println!("SKIPPED: no GPU adapter ({e})");
+            None
+        }
+    }
+}

@@ -10,19 +10,7 @@ use rftwin_gpu::layout::{GpuRay, NO_HIT};
 use rftwin_gpu::GpuContext;
 
 fn context() -> Option<&'static GpuContext> {
-    match rftwin_gpu::context::shared() {
-        Ok(c) => {
-            println!("GPU adapter: {}", c.describe());
-            Some(c)
-        }
-        Err(e) => {
-            if std::env::var("RFTWIN_REQUIRE_GPU").is_ok_and(|v| v == "1") {
-                panic!("RFTWIN_REQUIRE_GPU=1 but {e}");
-            }
-            println!("SKIPPED: no GPU adapter ({e})");
-            None
-        }
-    }
+    rftwin_gpu::context::shared_or_skip()
 }
 
 fn meshes() -> Vec<(&'static str, Vec<[DVec3; 3]>)> {

@@ -12,16 +12,7 @@ use rftwin_radar::surrogate::*;
 use rftwin_radar::surrogate_gpu::*;
 
 fn context() -> Option<&'static rftwin_gpu::GpuContext> {
-    match rftwin_gpu::context::shared() {
-        Ok(c) => Some(c),
-        Err(e) => {
-            if std::env::var("RFTWIN_REQUIRE_GPU").is_ok_and(|v| v == "1") {
-                panic!("RFTWIN_REQUIRE_GPU=1 but {e}");
-            }
-            println!("SKIPPED: no GPU adapter ({e})");
-            None
-        }
-    }
+    rftwin_gpu::context::shared_or_skip()
 }
 
 fn echoes(n: usize, seed: u64) -> Vec<SurrogateEcho> {
@@ -34,13 +25,7 @@ fn echoes(n: usize, seed: u64) -> Vec<SurrogateEcho> {
         .collect()
 }
 
-/// max |a − b| ≤ tol · max |b|
-fn close(what: &str, a: &[f64], b: &[f64], tol: f64) {
-    assert_eq!(a.len(), b.len());
-    let scale = b.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-    let err = a.iter().zip(b).fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
-    assert!(scale > 0.0 && err <= tol * scale, "{what}: max error {err:e}, scale {scale:e}");
-}
+use rftwin_core::testing::assert_all_close as close;
 
 fn flat(g: &[EchoGradient]) -> [Vec<f64>; 3] {
     [

@@ -27,11 +27,7 @@ fn opts(kernel: RangeKernel) -> SurrogateOptions {
     SurrogateOptions { sigma_m: 0.04, kernel, aperture_radius_m: 0.0155, wavelength: 0.0039, random_phase_seed: Some(7) }
 }
 
-/// Asserts `analytic ≈ fd` within `rel` of the larger magnitude, or an absolute floor.
-fn close(what: &str, analytic: f64, fd: f64, rel: f64, floor: f64) {
-    let scale = analytic.abs().max(fd.abs());
-    assert!((analytic - fd).abs() <= rel * scale + floor, "{what}: analytic {analytic:.9e}, FD {fd:.9e}, ratio {:.6}", analytic / fd);
-}
+use rftwin_core::testing::assert_close as close;
 
 #[test]
 fn range_surrogate_vjp_matches_finite_differences() {
