@@ -68,7 +68,8 @@ pub const CHAIN_DEDUP_INSERT: Kernel = Kernel {
 };
 
 /// Candidate deduplication, phase 2: slot owners append their chain to the unique list,
-/// the others confirm equality or overflow.
+/// the others confirm equality or overflow. CPU twin: the hash set of
+/// `rftwin_trace::paths::candidates::shoot_and_bounce`.
 pub const CHAIN_DEDUP_EMIT: Kernel = Kernel {
     name: "chain_dedup",
     entry_point: "chain_dedup_emit",
@@ -93,7 +94,8 @@ pub const BOUNDARY_RATES: Kernel = Kernel {
     source: wgsl!("boundary_rates.wgsl"),
 };
 
-/// Surrogates: per-bin normaliser of the range kernels.
+/// Surrogates: per-bin normaliser of the range kernels. CPU twin: the normaliser inside
+/// `rftwin_radar::surrogate::range_surrogate` (normalised kernel).
 pub const SURROGATE_NORMALIZER: Kernel = Kernel {
     name: "surrogate",
     entry_point: "surrogate_normalizer",
@@ -117,7 +119,8 @@ pub const SURROGATE_VJP_ECHO: Kernel = Kernel {
     source: wgsl!("surrogate.wgsl"),
 };
 
-/// Surrogate VJP: per-bin mean of γ (normalised kernel).
+/// Surrogate VJP: per-bin mean of γ (normalised kernel). CPU twin: the cross term of
+/// `rftwin_radar::surrogate::range_surrogate_vjp`.
 pub const SURROGATE_VJP_MEAN: Kernel = Kernel {
     name: "surrogate",
     entry_point: "surrogate_vjp_mean",
@@ -125,7 +128,8 @@ pub const SURROGATE_VJP_MEAN: Kernel = Kernel {
     source: wgsl!("surrogate.wgsl"),
 };
 
-/// Surrogate VJP: per-echo range gradient (normalised kernel).
+/// Surrogate VJP: per-echo range gradient (normalised kernel). CPU twin: the range
+/// gradient of `rftwin_radar::surrogate::range_surrogate_vjp`.
 pub const SURROGATE_VJP_RANGE: Kernel = Kernel {
     name: "surrogate",
     entry_point: "surrogate_vjp_range",

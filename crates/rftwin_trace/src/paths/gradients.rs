@@ -18,7 +18,7 @@
 
 use crate::error::{Result, TraceError};
 use crate::paths::diffraction::{diffracted_path_coefficient, PathInteraction};
-use crate::scene_geometry::wedges::{wedge_at, Wedge};
+use crate::scene_geometry::wedges::{exterior_angle, wedge_at, Wedge};
 use crate::physics::field::{path_coefficient_generic, FieldInteraction};
 use crate::physics::utd::{keller_parameter, WedgeFrame, WedgeMaterial};
 use crate::scene_geometry::SceneGeometry;
@@ -55,6 +55,16 @@ pub enum GradientParam {
 }
 
 impl GradientParam {
+    /// The object and pose kind of an object pose parameter.
+    pub fn pose(&self) -> Option<(&str, PoseKind)> {
+        match self {
+            GradientParam::ObjectTranslation(n) => Some((n, PoseKind::Translation)),
+            GradientParam::ObjectRotation(n) => Some((n, PoseKind::Rotation)),
+            GradientParam::ObjectScale(n) => Some((n, PoseKind::Scale)),
+            _ => None,
+        }
+    }
+
     /// The slab-model component this parameter varies, if it is a material parameter.
     pub fn slab_component(&self) -> Option<SlabComponent> {
         match self {
@@ -147,6 +157,60 @@ pub struct PathGradients {
     pub total_power: Vec<f64>,
 }
 
+/// How an object pose parameter moves the object's vertices, about its vertex centroid
+/// ([`pose_pivot`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoseKind {
+    /// `x' = x + t`.
+    Translation,
+    /// `x' = c + R (x − c)`, `R = Rz(γ) Ry(β) Rx(α)`.
+    Rotation,
+    /// `x' = c + diag(s) (x − c)`.
+    Scale,
+}
+
+impl PoseKind {
+    /// The pose parameters at which the object is unmoved (zero, or unit scale).
+    pub fn identity(self) -> [f64; 3] {
+        match self {
+            PoseKind::Scale => [1.0; 3],
+            _ => [0.0; 3],
+        }
+    }
+
+    /// `x' − c` for the vertex offset `r = x − c` under pose parameters `theta`, over any
+    /// [`Real`]: the one definition of the pose map, differentiated by the channel-path
+    /// gradients (dual numbers in the re-evaluation) and by solver (B)'s
+    /// [`crate::scattering::grad::object_gradient`] (its velocity at the identity).
+    pub fn apply<T: Real>(self, r: V3<T>, theta: [T; 3]) -> V3<T> {
+        match self {
+            PoseKind::Translation => r.plus(V3(theta)),
+            PoseKind::Scale => V3([r.0[0] * theta[0], r.0[1] * theta[1], r.0[2] * theta[2]]),
+            PoseKind::Rotation => {
+                // R = Rz(γ) Ry(β) Rx(α) applied as Rx, then Ry, then Rz
+                let [a, b, g] = theta;
+                let [x, y, z] = r.0;
+                let (y, z) = (y * a.cos() - z * a.sin(), y * a.sin() + z * a.cos());
+                let (x, z) = (x * b.cos() + z * b.sin(), -(x * b.sin()) + z * b.cos());
+                let (x, y) = (x * g.cos() - y * g.sin(), x * g.sin() + y * g.cos());
+                V3([x, y, z])
+            }
+        }
+    }
+
+    /// `∂x'/∂θ_c` at the identity for a vertex at offset `r` from the pivot, `c = 0, 1, 2`.
+    pub fn velocity(self, r: glam::DVec3) -> [glam::DVec3; 3] {
+        let id = self.identity();
+        let moved = self.apply(V3::<D>::cst(r), [0, 1, 2].map(|c| D::variable(id[c], c)));
+        [0, 1, 2].map(|c| glam::DVec3::new(moved.0[0].d[c], moved.0[1].d[c], moved.0[2].d[c]))
+    }
+}
+
+/// The pivot of an object's pose parameters: its vertex centroid.
+pub fn pose_pivot(mesh: &rftwin_core::Mesh) -> glam::DVec3 {
+    mesh.vertices.iter().sum::<glam::DVec3>() / mesh.vertices.len().max(1) as f64
+}
+
 fn dvec(v: glam::DVec3, variable: bool) -> V3<D> {
     if variable {
         V3([D::variable(v.x, 0), D::variable(v.y, 1), D::variable(v.z, 2)])
@@ -175,10 +239,7 @@ impl Perturbation {
             GradientParam::ObjectTranslation(n) | GradientParam::ObjectRotation(n) | GradientParam::ObjectScale(n) => Some(scene.object_index(n)? as u32),
             _ => None,
         };
-        let pivot = moved_object.map_or(glam::DVec3::ZERO, |o| {
-            let m = &scene.objects()[o as usize].mesh;
-            m.vertices.iter().sum::<glam::DVec3>() / m.vertices.len().max(1) as f64
-        });
+        let pivot = moved_object.map_or(glam::DVec3::ZERO, |o| pose_pivot(&scene.objects()[o as usize].mesh));
         let material_param = match param {
             GradientParam::MaterialEpsR(n) | GradientParam::MaterialSigma(n) | GradientParam::MaterialThickness(n) => {
                 Some(scene.find_material(n)?)
@@ -201,22 +262,10 @@ impl Perturbation {
 
     /// `x' = c + M (x − c) + t` for a vertex of the moved object.
     fn transform(&self, v: glam::DVec3) -> V3<D> {
-        let c = self.pivot;
-        let r = V3::<D>::cst(v - c);
-        let moved = match self.param {
-            GradientParam::ObjectTranslation(_) => r.plus(dvec(glam::DVec3::ZERO, true)),
-            GradientParam::ObjectScale(_) => V3([r.0[0] * D::variable(1.0, 0), r.0[1] * D::variable(1.0, 1), r.0[2] * D::variable(1.0, 2)]),
-            _ => {
-                // R = Rz(γ) Ry(β) Rx(α) applied as Rx, then Ry, then Rz
-                let (a, b, g) = (D::variable(0.0, 0), D::variable(0.0, 1), D::variable(0.0, 2));
-                let [x, y, z] = r.0;
-                let (y, z) = (y * a.cos() - z * a.sin(), y * a.sin() + z * a.cos());
-                let (x, z) = (x * b.cos() + z * b.sin(), -(x * b.sin()) + z * b.cos());
-                let (x, y) = (x * g.cos() - y * g.sin(), x * g.sin() + y * g.cos());
-                V3([x, y, z])
-            }
-        };
-        V3::<D>::cst(c).plus(moved)
+        let Some((_, kind)) = self.param.pose() else { return V3::cst(v) };
+        let id = kind.identity();
+        let moved = kind.apply(V3::<D>::cst(v - self.pivot), [0, 1, 2].map(|c| D::variable(id[c], c)));
+        V3::<D>::cst(self.pivot).plus(moved)
     }
 
     /// Point `p` of triangle `tri`, moving with the triangle's object.
@@ -360,13 +409,7 @@ fn reevaluate_diffracted_path<const N: usize>(
         let nn = plane(fn_).0;
         let [c0, c1, c2] = geom.triangles[fn_].map(|v| point(v, fn_));
         let centroid = c0.plus(c1).plus(c2).scale(Dual::constant(1.0 / 3.0));
-        let to_n = centroid.minus(a);
-        let t_n = to_n.minus(edge.scale(to_n.dot(edge))).normalize();
-        let mut angle = rftwin_core::dual::atan2(t_n.dot(n0), t_n.dot(n0.cross(edge)));
-        if angle.value() < 0.0 {
-            angle = angle + Dual::constant(2.0 * PI);
-        }
-        (nn, angle / Dual::constant(PI))
+        (nn, exterior_angle(edge, n0, centroid.minus(a)) / Dual::constant(PI))
     };
     let s_img = tx_images[tx_images.len() - 1];
     let r_img = rx_images[rx_images.len() - 1];

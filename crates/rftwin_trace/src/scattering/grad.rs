@@ -16,7 +16,7 @@
 use crate::error::{Result, TraceError};
 use crate::physics::field::slab_coefficients;
 use crate::scene_geometry::SceneGeometry;
-use crate::paths::gradients::GradientParam;
+use crate::paths::gradients::{pose_pivot, GradientParam};
 use crate::scattering::{scattering_density, ScatteringOptions, ScatteringResult};
 use glam::DVec3;
 use num_complex::Complex as C;
@@ -208,26 +208,15 @@ pub fn sample_tangents(scene: &Scene, geom: &SceneGeometry, res: &ScatteringResu
 /// Gradient with respect to an object pose parameter (translation, rotation about the
 /// vertex centroid, scale about it), chained from [`vertex_gradients`].
 pub fn object_gradient(scene: &Scene, vertex_grads: &[Vec<DVec3>], param: &GradientParam) -> Result<Vec<f64>> {
-    let (name, kind) = match param {
-        GradientParam::ObjectTranslation(n) => (n, 0),
-        GradientParam::ObjectRotation(n) => (n, 1),
-        GradientParam::ObjectScale(n) => (n, 2),
-        other => {
-            return Err(TraceError::InvalidInput { name: "gradient parameter", message: format!("{} is not an object pose parameter", other.name()) })
-        }
+    let Some((name, kind)) = param.pose() else {
+        return Err(TraceError::InvalidInput { name: "gradient parameter", message: format!("{} is not an object pose parameter", param.name()) });
     };
     let o = scene.object_index(name)?;
-    let verts = &scene.objects()[o].mesh.vertices;
-    let pivot = verts.iter().sum::<DVec3>() / verts.len().max(1) as f64;
+    let mesh = &scene.objects()[o].mesh;
+    let pivot = pose_pivot(mesh);
     let mut g = [0.0; 3];
-    for (v, gv) in verts.iter().zip(&vertex_grads[o]) {
-        let r = *v - pivot;
-        for (c, gc) in g.iter_mut().enumerate() {
-            let dv = match kind {
-                0 => DVec3::AXES[c],
-                1 => DVec3::AXES[c].cross(r),
-                _ => DVec3::AXES[c] * r[c],
-            };
+    for (v, gv) in mesh.vertices.iter().zip(&vertex_grads[o]) {
+        for (gc, dv) in g.iter_mut().zip(kind.velocity(*v - pivot)) {
             *gc += gv.dot(dv);
         }
     }

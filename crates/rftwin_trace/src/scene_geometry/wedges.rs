@@ -13,6 +13,7 @@ use super::SceneGeometry;
 use glam::DVec3;
 use rayon::prelude::*;
 use std::collections::HashMap;
+use rftwin_core::dual::{atan2, Real, V3};
 use std::f64::consts::PI;
 
 /// A diffracting edge.
@@ -107,13 +108,7 @@ pub fn find_wedges(geom: &SceneGeometry, free_edges: bool) -> Wedges {
                 if n0.cross(edge).dot(centroid(t0) - origin) < 0.0 {
                     (origin, end, edge) = (b, a, -edge);
                 }
-                let t0_dir = n0.cross(edge);
-                let to_n = centroid(t1) - origin;
-                let t_n = (to_n - edge * to_n.dot(edge)).normalize_or_zero();
-                let mut angle = t_n.dot(n0).atan2(t_n.dot(t0_dir));
-                if angle < 0.0 {
-                    angle += 2.0 * PI;
-                }
+                let angle: f64 = exterior_angle(V3::cst(edge), V3::cst(n0), V3::cst(centroid(t1) - origin));
                 // flat and concave edges do not diffract; "flat" within 1e-3 rad, so that
                 // the diagonal of a slightly warped quad (f32 meshes, a moved vertex) is
                 // not a wedge
@@ -168,4 +163,25 @@ pub fn wedge_at(geom: &SceneGeometry, triangle: u32, vertex: DVec3) -> Option<We
     let tol = 1e-6 * geom.scale.max(1.0);
     let find = |free_edges| wedges(geom, free_edges).wedges.iter().find(|w| w.faces.contains(&triangle) && w.contains(vertex, tol)).copied();
     find(false).or_else(|| find(true))
+}
+
+/// Exterior angle of a wedge \[rad\] in `[0, 2π)`: from face 0's tangent direction
+/// `n̂₀ × ê` (into face 0) to the direction into face n, turning towards `n̂₀`.
+/// `to_face_n` is any vector from the edge towards face n (e.g. to its centroid); its
+/// component along the edge is removed. Zero when it lies along the edge. Generic over
+/// [`Real`]: the wedge search (`f64`) and the diffracted-path gradients (dual numbers)
+/// use this one definition.
+pub fn exterior_angle<T: Real>(edge: V3<T>, n0: V3<T>, to_face_n: V3<T>) -> T {
+    let across = to_face_n.minus(edge.scale(to_face_n.dot(edge)));
+    let inv = T::one() / across.length();
+    if !(inv.value().is_finite() && inv.value() > 0.0) {
+        return T::zero();
+    }
+    let t_n = across.scale(inv);
+    let angle = atan2(t_n.dot(n0), t_n.dot(n0.cross(edge)));
+    if angle.value() < 0.0 {
+        angle + T::cst(2.0 * PI)
+    } else {
+        angle
+    }
 }
