@@ -2,8 +2,10 @@
 //! with the adapter's name. Prints a table; the summary holds the numbers.
 //!
 //! ```text
-//! cargo run --release --example gpu_bench -- [--raybench DIR] [--rays N] [--munich path/munich.xml]
+//! cargo run --release --example gpu_bench -- [--raybench DIR] [--rays N] [--gpu-batch N] [--munich path/munich.xml]
 //! ```
+//! `--gpu-batch N` also times one GPU call of `N` rays (the ray list repeated), which
+//! shows how much of the per-call time is fixed cost (upload, dispatch, read-back).
 //! `--raybench` is the output folder of `../shared/bench/raybench/gen.py` (meshes/,
 //! rays/). Without it only the Munich solve is measured.
 
@@ -23,10 +25,14 @@ use std::time::Instant;
 
 fn main() -> Result<()> {
     let args = Args::parse(&[])?;
-    args.check_known(&["raybench", "rays", "munich"])?;
+    args.check_known(&["raybench", "rays", "gpu-batch", "munich"])?;
     let ctx = rftwin::gpu::context::shared().context("the GPU benchmark needs an adapter")?;
     println!("adapter: {}", ctx.describe());
     let max_rays: usize = args.parsed("rays", 1_000_000)?;
+    let gpu_batch: usize = args.parsed("gpu-batch", 0)?;
+    if let Some(m) = args.value("munich") {
+        anyhow::ensure!(std::path::Path::new(m).exists(), "--munich {m}: no such file");
+    }
     let mut rows = Vec::new();
     let mut summary = serde_json::Map::new();
     summary.insert("adapter".into(), ctx.describe().into());
@@ -72,6 +78,22 @@ fn main() -> Result<()> {
             rows.push(format!("{:<28} {:>12.2} {:>12.2} {:>10} {:>10}", format!("{mesh} / {rays}"), g, c, hits_gpu, hits_cpu));
             summary.insert(format!("{mesh}_gpu_mrays_per_s"), g.into());
             summary.insert(format!("{mesh}_cpu_mrays_per_s"), c.into());
+            if gpu_batch > gpu_rays.len() {
+                let batch: Vec<GpuRay> = gpu_rays.iter().cycle().take(gpu_batch).copied().collect();
+                let mut tb = Vec::new();
+                for k in 0..4 {
+                    let t = Instant::now();
+                    let h = gpu.closest_hits(ctx, &batch)?;
+                    anyhow::ensure!(h.len() == batch.len(), "the GPU returned {} hits for {} rays", h.len(), batch.len());
+                    if k > 0 {
+                        tb.push(t.elapsed().as_secs_f64());
+                    }
+                }
+                let gb = batch.len() as f64 / median(tb) / 1e6;
+                rows.push(format!("{:<28} {:>12.2} {:>12} {:>10} {:>10}", format!("{mesh}, GPU batch {}", batch.len()), gb, "", "", ""));
+                summary.insert(format!("{mesh}_gpu_batch_mrays_per_s"), gb.into());
+                summary.insert("gpu_batch".into(), batch.len().into());
+            }
         }
     }
     let munich = args.value("munich").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("../shared/reference/sionna/scenes/munich/munich.xml"));
