@@ -24,14 +24,11 @@ use glam::DVec3;
 use rand::{Rng, SeedableRng};
 use rftwin::core::Complex;
 use rftwin::inverse::autodiff::{OptimizerKind, ParamGroup, Schedule};
-use rftwin::inverse::driver::{Evaluation, Problem, Reconstruction, Settings};
-use rftwin::inverse::loss::{chain, cfr_misfit};
-use rftwin::trace::paths::channel::{cfr, cfr_gradient};
-use rftwin::trace::paths::gradients::{path_gradients, GradientParam};
+use rftwin::inverse::driver::{Reconstruction, Settings};
+use rftwin::inverse::objective::CfrObjective;
 use rftwin::trace::SceneGeometry;
 use rftwin::{BackendChoice, Mesh, PathSolver, Radio, RadioMaterial, Scene, SolverOptions};
 use std::path::PathBuf;
-use std::time::Instant;
 
 const WALL: &str = "unknown_wall";
 /// The unknown wall is a 30 cm slab: thick and lossy enough that its back face does not
@@ -57,67 +54,6 @@ fn room() -> rftwin::core::Result<Scene> {
     s.add_object("south", rect(DVec3::ZERO, DVec3::X * x, DVec3::Z * z), "itu_brick")?;
     s.add_object("north", rect(DVec3::Y * y, DVec3::X * x, DVec3::Z * z), "itu_glass")?;
     Ok(s)
-}
-
-struct MaterialProblem {
-    /// The scene; the unknown object's material is `WALL` (replaced in place per
-    /// evaluation, so `geom`'s material indices stay valid).
-    base: Scene,
-    geom: SceneGeometry,
-    thickness: f64,
-    solver: PathSolver,
-    tx: Radio,
-    rx: Vec<Radio>,
-    freqs: Vec<f64>,
-    observed: Vec<Vec<Complex>>,
-    truth: (f64, f64),
-}
-
-/// CFRs at every receiver, their derivatives w.r.t. (εr, σ) when asked for, and the
-/// seconds spent solving and differentiating.
-struct Channels {
-    h: Vec<Vec<Complex>>,
-    dh: [Vec<Vec<Complex>>; 2],
-    solve_s: f64,
-    grad_s: f64,
-}
-
-impl MaterialProblem {
-    fn channels(&self, eps_r: f64, sigma: f64, with_grad: bool) -> rftwin::inverse::Result<Channels> {
-        let mut scene = self.base.clone();
-        scene.add_material(RadioMaterial::custom(WALL, eps_r, sigma, self.thickness)?)?;
-        let geom = &self.geom;
-        let mut out = Channels { h: Vec::new(), dh: [Vec::new(), Vec::new()], solve_s: 0.0, grad_s: 0.0 };
-        for rx in &self.rx {
-            let t0 = Instant::now();
-            let paths = self.solver.solve(&scene, geom, &self.tx, rx)?;
-            out.h.push(cfr(&paths, &self.freqs));
-            let t1 = Instant::now();
-            out.solve_s += (t1 - t0).as_secs_f64();
-            if with_grad {
-                for (dh, param) in out.dh.iter_mut().zip([GradientParam::MaterialEpsR(WALL.into()), GradientParam::MaterialSigma(WALL.into())]) {
-                    let g = path_gradients(&scene, geom, &paths, &self.tx, rx, &param)?;
-                    dh.push(cfr_gradient(&paths, &g, 0, &self.freqs));
-                }
-            }
-            out.grad_s += t1.elapsed().as_secs_f64();
-        }
-        Ok(out)
-    }
-}
-
-impl Problem for MaterialProblem {
-    fn evaluate(&mut self, _it: usize, v: &[Vec<f64>]) -> rftwin::inverse::Result<Evaluation> {
-        let (eps_r, sigma) = (v[0][0].exp(), v[0][1].exp());
-        let ch = self.channels(eps_r, sigma, true)?;
-        let (simulate_s, backward_s) = (ch.solve_s, ch.grad_s);
-        let (loss, dl) = cfr_misfit(&ch.h, &self.observed)?;
-        let g = [chain(&dl, &ch.dh[0]), chain(&dl, &ch.dh[1])];
-        // chain rule to the log-parameters
-        let grad = vec![g[0] * eps_r, g[1] * sigma];
-        let metrics = [("eps_r".to_string(), eps_r), ("sigma".to_string(), sigma), ("eps_r_error".to_string(), (eps_r / self.truth.0 - 1.0).abs()), ("sigma_error".to_string(), (sigma / self.truth.1 - 1.0).abs())].into_iter().collect();
-        Ok(Evaluation { loss, gradients: vec![grad], simulate_s, backward_s, metrics })
-    }
 }
 
 fn main() -> Result<()> {
@@ -172,7 +108,7 @@ fn main() -> Result<()> {
     base.add_material(RadioMaterial::custom(WALL, 1.0, 0.0, thickness)?)?;
     base.set_object_material(&object, WALL)?;
     let geom = SceneGeometry::new(&base);
-    let mut problem = MaterialProblem { base, geom, thickness, solver, tx, rx, freqs: freqs.clone(), observed: Vec::new(), truth };
+    let mut problem = CfrObjective { base, geom, material: WALL.into(), thickness, solver, tx, rx, freqs: freqs.clone(), observed: Vec::new(), truth: Some(truth) };
 
     // observation: the true wall, plus complex Gaussian noise at the SNR (per sample,
     // relative to the mean CFR power)

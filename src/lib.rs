@@ -54,6 +54,8 @@
 //! # Ok::<(), rftwin::InverseError>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub use rftwin_bvh as bvh;
 #[cfg(feature = "gpu")]
 pub use rftwin_gpu as gpu;

@@ -3,6 +3,11 @@
 //! views, with its gradient with respect to the target mesh's vertices (interior term
 //! plus, optionally, the visibility boundary term).
 
+
+pub mod cfr;
+
+pub use cfr::CfrObjective;
+
 use crate::error::{InverseError, Result};
 use glam::{DMat3, DVec3};
 use rftwin_core::dual::{Dual, Real};
