@@ -14,7 +14,7 @@ use rftwin_core::dual::{Dual, Real};
 use rftwin_core::{Echo, Scene};
 use rftwin_radar::loss::multiscale_mse;
 use rftwin_radar::spectrum::{AngleGrid, Spectrum};
-use rftwin_radar::surrogate::{spatial_power_surrogate, spatial_power_surrogate_vjp, spatial_surrogate, spatial_surrogate_vjp, SurrogateEcho, SurrogateOptions};
+use rftwin_radar::surrogate::{EchoGradient, spatial_power_surrogate, spatial_power_surrogate_vjp, spatial_surrogate, spatial_surrogate_vjp, SurrogateEcho, SurrogateOptions};
 use rftwin_trace::scattering::boundary::{boundary_samples, boundary_vertex_gradients, GradientTerms};
 use rftwin_trace::scattering::{surface_scattering, ScatteringOptions, ScatteringResult};
 use rftwin_trace::scattering::grad::{vertex_gradients, EchoCotangent};
@@ -199,6 +199,41 @@ impl SpectrumObjective {
         self.geom.update_triangles(tris).map_err(|e| InverseError::invalid("BVH refit", e.to_string()))
     }
 
+    /// The per-echo cotangents of the interior term from the surrogate's per-echo
+    /// gradients `eg`; in phase-averaged mode also the log-area correction, added to
+    /// `vertex_grad` directly.
+    fn interior_cotangents(&self, echoes: &[Echo], eg: &[EchoGradient], se: &[SurrogateEcho], res: &ScatteringResult, center: DVec3, vertex_grad: &mut [DVec3]) -> Vec<EchoCotangent> {
+        let mut cot = Vec::with_capacity(echoes.len());
+        for (i, (e, g)) in echoes.iter().zip(eg).enumerate() {
+            let (px, ga) = SurrogateEcho::point_gradient(e, center, g);
+            if self.coherent {
+                cot.push(EchoCotangent { point: px, amplitude: ga });
+                continue;
+            }
+            // P = |b|² = f² w with b = a/√w, a = f w, w ∝ triangle area A:
+            // ∂P = 2f ∂a − P ∂log A, i.e. the a-cotangent ∂L/∂b /√w plus a
+            // log-area correction −(b ∂L/∂b / 2) ∂log A/∂v added here.
+            let s = &res.samples[i];
+            let sw = s.area_weight.sqrt();
+            cot.push(EchoCotangent { point: px, amplitude: ga / sw });
+            let b = se[i].weight.re;
+            let coef = -0.5 * b * ga.re;
+            let o = self.geom.object[s.triangle as usize] as usize;
+            if o == self.object {
+                let idx = self.scene.objects()[o].mesh.triangles[self.geom.local_index[s.triangle as usize] as usize];
+                let p = self.geom.triangles[s.triangle as usize];
+                let cr = (p[1] - p[0]).cross(p[2] - p[0]);
+                let nn = cr / cr.length_squared();
+                // ∂log A/∂v_k = n̂ × (v_{k+2} − v_{k+1}) / (2A) = (cr × e_k)/|cr|²
+                for k in 0..3 {
+                    let e_k = p[(k + 2) % 3] - p[(k + 1) % 3];
+                    vertex_grad[idx[k] as usize] += nn.cross(e_k) * coef;
+                }
+            }
+        }
+        cot
+    }
+
     /// Loss and vertex gradient at the current state, with sampling seed `seed`.
     pub fn evaluate(&self, seed: u64) -> Result<SpectrumEvaluation> {
         if self.observed.len() != self.views.len() {
@@ -238,34 +273,7 @@ impl SpectrumObjective {
             let eg = if self.coherent { spatial_surrogate_vjp(&se, &v.bins, &dirs, &self.surrogate, &dl)? } else { spatial_power_surrogate_vjp(&se, &v.bins, &dirs, &self.surrogate, &dl)? };
             let n = echoes.len();
             if self.terms.interior {
-                let mut cot = Vec::with_capacity(n);
-                for (i, (e, g)) in echoes.iter().zip(&eg[..n]).enumerate() {
-                    let (px, ga) = SurrogateEcho::point_gradient(e, v.center, g);
-                    if self.coherent {
-                        cot.push(EchoCotangent { point: px, amplitude: ga });
-                        continue;
-                    }
-                    // P = |b|² = f² w with b = a/√w, a = f w, w ∝ triangle area A:
-                    // ∂P = 2f ∂a − P ∂log A, i.e. the a-cotangent ∂L/∂b /√w plus a
-                    // log-area correction −(b ∂L/∂b / 2) ∂log A/∂v added here.
-                    let s = &res.samples[i];
-                    let sw = s.area_weight.sqrt();
-                    cot.push(EchoCotangent { point: px, amplitude: ga / sw });
-                    let b = se[i].weight.re;
-                    let coef = -0.5 * b * ga.re;
-                    let o = self.geom.object[s.triangle as usize] as usize;
-                    if o == self.object {
-                        let idx = self.scene.objects()[o].mesh.triangles[self.geom.local_index[s.triangle as usize] as usize];
-                        let p = self.geom.triangles[s.triangle as usize];
-                        let cr = (p[1] - p[0]).cross(p[2] - p[0]);
-                        let nn = cr / cr.length_squared();
-                        // ∂log A/∂v_k = n̂ × (v_{k+2} − v_{k+1}) / (2A) = (cr × e_k)/|cr|²
-                        for k in 0..3 {
-                            let e_k = p[(k + 2) % 3] - p[(k + 1) % 3];
-                            out.vertex_grad[idx[k] as usize] += nn.cross(e_k) * coef;
-                        }
-                    }
-                }
+                let cot = self.interior_cotangents(&echoes, &eg[..n], &se, &res, v.center, &mut out.vertex_grad);
                 let g = vertex_gradients(&self.scene, &self.geom, &res, v.center, &opts, &cot)?;
                 for (a, b) in out.vertex_grad.iter_mut().zip(&g[self.object]) {
                     *a += *b;

@@ -23,7 +23,7 @@ mod vertices;
 pub(crate) use perturbation::Perturbation;
 pub use reevaluation::{path_gradients, PathGradients};
 pub(crate) use reevaluation::{path_points, reevaluate_path, Reevaluation};
-pub use vertices::{path_vertex_gradients, VertexPathGradients};
+pub use vertices::{path_vertex_gradients, VertexGradient, VertexPathGradients};
 
 use crate::error::{Result, TraceError};
 use rftwin_core::dual::{Dual, Real, V3};

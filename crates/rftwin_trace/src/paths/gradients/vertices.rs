@@ -18,8 +18,19 @@ pub struct VertexPathGradients {
     pub object: usize,
     /// `∂(Σ|a|²)/∂v` per vertex of the object's mesh.
     pub total_power: Vec<glam::DVec3>,
-    /// Per path: `(vertex, ∂τ/∂v, ∂|a|²/∂v)` for the vertices the path depends on.
-    pub per_path: Vec<Vec<(u32, glam::DVec3, glam::DVec3)>>,
+    /// Per path: the vertices the path depends on, with its derivatives.
+    pub per_path: Vec<Vec<VertexGradient>>,
+}
+
+/// A path's derivatives with respect to one vertex of the object.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VertexGradient {
+    /// Vertex index in the object's mesh.
+    pub vertex: u32,
+    /// `∂τ/∂v` \[s/m\].
+    pub d_tau: glam::DVec3,
+    /// `∂|a|²/∂v` \[1/m\].
+    pub d_power: glam::DVec3,
 }
 
 /// Interior gradients of `paths` with respect to every vertex of `object` (the mesh
@@ -44,7 +55,7 @@ pub fn path_vertex_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths,
             Some(d) => d.triangles.iter().map(|&t| (t as usize, false)).chain(d.wedge.faces.iter().map(|&f| (f as usize, false))).collect(),
             None => path_triangles(paths, i, geom)?,
         };
-        let mut entries: Vec<(u32, glam::DVec3, glam::DVec3)> = Vec::new();
+        let mut entries: Vec<VertexGradient> = Vec::new();
         // each distinct triangle once: a pass makes all its occurrences in the path variable
         let mut actives: Vec<usize> = tris.iter().map(|t| t.0).filter(|&t| geom.object[t] as usize == o).collect();
         actives.sort_unstable();
@@ -83,12 +94,12 @@ pub fn path_vertex_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths,
                 let dt = glam::DVec3::new(tau.d[3 * k], tau.d[3 * k + 1], tau.d[3 * k + 2]);
                 let dp = glam::DVec3::new(power.d[3 * k], power.d[3 * k + 1], power.d[3 * k + 2]);
                 out.total_power[vi as usize] += dp;
-                match entries.iter_mut().find(|e| e.0 == vi) {
+                match entries.iter_mut().find(|e| e.vertex == vi) {
                     Some(e) => {
-                        e.1 += dt;
-                        e.2 += dp;
+                        e.d_tau += dt;
+                        e.d_power += dp;
                     }
-                    None => entries.push((vi, dt, dp)),
+                    None => entries.push(VertexGradient { vertex: vi, d_tau: dt, d_power: dp }),
                 }
             }
         }
