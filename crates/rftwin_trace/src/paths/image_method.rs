@@ -11,6 +11,7 @@ use crate::scene_geometry::chain::REFRACTION_CODE;
 use crate::scene_geometry::SceneGeometry;
 use crate::tolerance;
 use glam::DVec3;
+use rftwin_core::dual::{Real, V3};
 
 /// The vertices of a valid chain.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,6 +24,13 @@ pub struct ResolvedChain {
     pub refraction: Vec<bool>,
 }
 
+/// Mirror image of `p` in the plane `n · x = d` (`n` a unit normal):
+/// `p − 2 (n · p − d) n`, over any [`Real`] — the one image formula of the image method
+/// (`f64` here, dual numbers in the path gradients).
+pub fn mirror<T: Real>(p: V3<T>, n: V3<T>, d: T) -> V3<T> {
+    p.minus(n.scale((n.dot(p) - d) * T::cst(2.0)))
+}
+
 /// Images of `source` in the planes of `chain` (`images[0] = source`).
 pub fn source_images(geom: &SceneGeometry, chain: &[u32], source: DVec3) -> Vec<DVec3> {
     let mut images = Vec::with_capacity(chain.len() + 1);
@@ -33,7 +41,7 @@ pub fn source_images(geom: &SceneGeometry, chain: &[u32], source: DVec3) -> Vec<
             images.push(p);
         } else {
             let (n, off) = geom.planes[code as usize];
-            images.push(p - 2.0 * (n.dot(p) - off) * n);
+            images.push(DVec3::from_array(mirror(V3::cst(p), V3::cst(n), off).0));
         }
     }
     images

@@ -15,6 +15,7 @@ use std::f64::consts::PI;
 
 
 use super::{GradientParam, Perturbation};
+use crate::paths::image_method::mirror;
 
 /// Derivatives of every path's delay, coefficient and power, and of the total power,
 /// with respect to one parameter (`components` columns each).
@@ -108,11 +109,6 @@ pub(super) fn back_trace<const N: usize>(start: V3<Dual<N>>, planes: &[(V3<Dual<
         out.push(cur);
     }
     out
-}
-
-/// Mirror image of `p` in the plane `(n, d)`.
-pub(super) fn mirror<const N: usize>(p: V3<Dual<N>>, n: V3<Dual<N>>, d: Dual<N>) -> V3<Dual<N>> {
-    p.minus(n.scale((n.dot(p) - d) * Dual::constant(2.0)))
 }
 
 /// Delay and coefficient of a diffracted path with its interaction sequence and wedge
