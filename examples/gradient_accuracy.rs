@@ -174,7 +174,8 @@ fn main() -> Result<()> {
             c.name, row.mae_interior, row.mae_full, row.fd_floor, row.time_interior, row.time_boundary, row.boundary_points, b.silhouette_edges
         );
         let mk = |d: Vec<f64>| Spectrum { dims: interior.dims, data: d };
-        let (fdp, inp, fup) = (mk(fd.clone()).project(Reduce::Sum), interior.project(Reduce::Sum), mk(full).project(Reduce::Sum));
+        let project = |s: Spectrum| s.on_grid(na, ne).and_then(|s| s.project(Reduce::Sum));
+        let (fdp, inp, fup) = (project(mk(fd.clone()))?, project(interior.clone())?, project(mk(full))?);
         let ext_ra = (-0.35, 0.35, view.bins[0], *view.bins.last().unwrap_or(&1.0));
         maps(&out.join(format!("{}_range_azimuth.png", c.name)), &[("finite differences", &fdp.0, Scale::Diverging), ("interior only", &inp.0, Scale::Diverging), ("interior + boundary", &fup.0, Scale::Diverging)], view.bins.len(), na, ext_ra, "azimuth [rad]", "range [m]")?;
         maps(&out.join(format!("{}_elevation_azimuth.png", c.name)), &[("finite differences", &fdp.1, Scale::Diverging), ("interior only", &inp.1, Scale::Diverging), ("interior + boundary", &fup.1, Scale::Diverging)], ne, na, (-0.35, 0.35, -0.35, 0.35), "azimuth [rad]", "elevation [rad]")?;

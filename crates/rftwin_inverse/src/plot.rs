@@ -167,11 +167,11 @@ pub fn spectra_views(dir: &Path, objective: &crate::objective::SpectrumObjective
     use rftwin_radar::Reduce;
     for (k, view) in objective.views.iter().enumerate() {
         let (na, ne, nb) = (view.grid.azimuth.len(), view.grid.elevation.len(), view.bins.len());
-        let obs = objective.observed()[k].project(Reduce::Max);
+        let obs = objective.observed()[k].on_grid(na, ne)?.project(Reduce::Max)?;
         let mut ra = vec![("observed: range × azimuth".to_string(), obs.0)];
         let mut ae = vec![("observed: elevation × azimuth".to_string(), obs.1)];
         for (name, s) in simulated {
-            let p = s[k].project(Reduce::Max);
+            let p = s[k].on_grid(na, ne)?.project(Reduce::Max)?;
             ra.push((format!("{name}: range × azimuth"), p.0));
             ae.push((format!("{name}: elevation × azimuth"), p.1));
         }

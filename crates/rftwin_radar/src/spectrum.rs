@@ -85,11 +85,25 @@ impl Spectrum {
         [i / (self.dims[1] * self.dims[2]), a, e]
     }
 
+    /// The same values with the angular axes `[directions, 1]` of a surrogate spectrum
+    /// (directions in [`AngleGrid::directions`] order, azimuth-major) split into
+    /// `[azimuths, elevations]` of an `na × ne` grid.
+    pub fn on_grid(&self, na: usize, ne: usize) -> Result<Spectrum> {
+        if self.dims[1] * self.dims[2] != na * ne || self.data.len() != self.dims.iter().product::<usize>() {
+            return Err(RadarError::Shape(format!("a spectrum of dims {:?} ({} values) is not {} bins × {na} × {ne} angles", self.dims, self.data.len(), self.dims[0])));
+        }
+        Ok(Spectrum { dims: [self.dims[0], na, ne], data: self.data.clone() })
+    }
+
     /// The two images people look at: range × azimuth (rows = range bins, reduced over
     /// elevation) and elevation × azimuth (rows = elevations, reduced over range), each
-    /// row-major with `dims[1]` columns.
-    pub fn project(&self, reduce: Reduce) -> (Vec<f64>, Vec<f64>) {
+    /// row-major with `dims[1]` columns. A surrogate spectrum (`[bins, directions, 1]`)
+    /// needs [`Spectrum::on_grid`] first.
+    pub fn project(&self, reduce: Reduce) -> Result<(Vec<f64>, Vec<f64>)> {
         let [nb, na, ne] = self.dims;
+        if self.data.len() != nb * na * ne {
+            return Err(RadarError::Shape(format!("spectrum dims {:?} but {} values", self.dims, self.data.len())));
+        }
         let (init, f): (f64, fn(f64, f64) -> f64) = match reduce {
             Reduce::Sum => (0.0, |acc, x| acc + x),
             Reduce::Max => (0.0, f64::max),
@@ -104,7 +118,7 @@ impl Spectrum {
                 }
             }
         }
-        (range_azimuth, elevation_azimuth)
+        Ok((range_azimuth, elevation_azimuth))
     }
 }
 
@@ -205,13 +219,18 @@ mod tests {
                 }
             }
         }
-        let (ra, ea) = s.project(Reduce::Sum);
+        let (ra, ea) = s.project(Reduce::Sum).unwrap();
         // range × azimuth: Σ_e (100 r + 10 a + e) = 300 r + 30 a + 3
         assert_eq!(ra, vec![3.0, 33.0, 303.0, 333.0]);
         // elevation × azimuth: Σ_r = 100 + 20 a + 2 e
         assert_eq!(ea, vec![100.0, 120.0, 102.0, 122.0, 104.0, 124.0]);
-        let (ra, ea) = s.project(Reduce::Max);
+        let (ra, ea) = s.project(Reduce::Max).unwrap();
         assert_eq!(ra, vec![2.0, 12.0, 102.0, 112.0]);
         assert_eq!(ea, vec![100.0, 110.0, 101.0, 111.0, 102.0, 112.0]);
+        // a surrogate spectrum flattens the angles: [bins, directions, 1]
+        let flat = Spectrum { dims: [2, 6, 1], data: s.data.clone() };
+        assert_eq!(flat.on_grid(2, 3).unwrap(), s);
+        assert!(flat.on_grid(3, 3).is_err());
+        assert!(Spectrum { dims: [2, 2, 3], data: vec![0.0; 5] }.project(Reduce::Sum).is_err());
     }
 }
