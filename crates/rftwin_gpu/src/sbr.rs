@@ -268,22 +268,7 @@ impl GpuSbr {
         out.device_unique = n_unique.min(capacity) as u64;
         out.overflowed = n_overflow as u64;
         for (buf, n, what) in [(&uniques, n_unique.min(capacity), "dedup uniques"), (&overflow, n_overflow.min(overflow_capacity), "dedup overflow")] {
-            if n == 0 {
-                continue;
-            }
-            let bytes = n as u64 * record;
-            let (rb, submission) = scoped(ctx, what, || {
-                let rb = readback_buffer(ctx, what, bytes);
-                let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(what) });
-                enc.copy_buffer_to_buffer(buf, 0, &rb, 0, bytes);
-                (rb, ctx.queue.submit([enc.finish()]))
-            })?;
-            let mut words = read_back::<u32>(ctx, &rb, submission, what)?;
-            words.truncate(n as usize * (md as usize + 1));
-            for r in words.chunks_exact(md as usize + 1) {
-                let len = (r[0] as usize).min(md as usize);
-                out.chains.push(r[1..1 + len].to_vec());
-            }
+            out.chains.extend(read_chain_records(ctx, buf, n, md, what)?);
         }
         if out.host_fallback {
             self.run(ctx, SbrParams { first_sample: first, ..params }, chunk, |_, chains, depths| {
@@ -295,4 +280,22 @@ impl GpuSbr {
         }
         Ok(out)
     }
+}
+
+/// The first `n` chain records (`[length, codes × max_depth]` words) of `buf`.
+fn read_chain_records(ctx: &GpuContext, buf: &wgpu::Buffer, n: u32, max_depth: u32, what: &'static str) -> Result<Vec<Vec<u32>>, GpuError> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let md = max_depth as usize;
+    let bytes = n as u64 * (md as u64 + 1) * 4;
+    let (rb, submission) = scoped(ctx, what, || {
+        let rb = readback_buffer(ctx, what, bytes);
+        let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(what) });
+        enc.copy_buffer_to_buffer(buf, 0, &rb, 0, bytes);
+        (rb, ctx.queue.submit([enc.finish()]))
+    })?;
+    let mut words = read_back::<u32>(ctx, &rb, submission, what)?;
+    words.truncate(n as usize * (md + 1));
+    Ok(words.chunks_exact(md + 1).map(|r| r[1..1 + (r[0] as usize).min(md)].to_vec()).collect())
 }

@@ -188,6 +188,18 @@ impl Reconstruction {
         Ok(true)
     }
 
+    /// Whether the best loss of the last `patience` iterations improved on the best
+    /// before them by less than `min_improvement` (relative).
+    fn stalled(&self) -> bool {
+        let p = self.settings.patience;
+        if self.settings.min_improvement <= 0.0 || self.history.len() <= p {
+            return false;
+        }
+        let best = |h: &[Record]| h.iter().map(|r| r.loss).fold(f64::INFINITY, f64::min);
+        let (before, now) = (best(&self.history[..self.history.len() - p]), best(&self.history));
+        now > before * (1.0 - self.settings.min_improvement)
+    }
+
     /// Runs the loop on `problem` (resuming from a checkpoint when there is one).
     pub fn run(&mut self, problem: &mut impl Problem) -> Result<StopReason> {
         if let Some(d) = &self.settings.out_dir {
@@ -255,14 +267,9 @@ impl Reconstruction {
                 reason = StopReason::TargetReached;
                 break;
             }
-            let p = self.settings.patience;
-            if self.settings.min_improvement > 0.0 && self.history.len() > p {
-                let best = |h: &[Record]| h.iter().map(|r| r.loss).fold(f64::INFINITY, f64::min);
-                let (before, now) = (best(&self.history[..self.history.len() - p]), best(&self.history));
-                if now > before * (1.0 - self.settings.min_improvement) {
-                    reason = StopReason::Converged;
-                    break;
-                }
+            if self.stalled() {
+                reason = StopReason::Converged;
+                break;
             }
         }
         bar.finish();

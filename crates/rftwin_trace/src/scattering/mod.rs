@@ -268,28 +268,32 @@ fn cpu_scattering(model: &Model) -> ScatteringResult {
         }
     }
     if opts.second_bounce {
-        let first: Vec<SurfaceSample> = out.samples.clone();
-        out.second_bounce = first
-            .par_iter()
-            .filter_map(|s| {
-                let tri1 = s.triangle as usize;
-                let n1 = geom.normals[tri1];
-                let d_in = (s.point - center).normalize();
-                let d_out = d_in - 2.0 * d_in.dot(n1) * n1;
-                let hit = geom.closest_hit(s.point, d_out, eps, f64::INFINITY, Some(s.triangle))?;
-                let tri2 = hit.triangle as usize;
-                if !is_target[geom.object[tri2] as usize] {
-                    return None;
-                }
-                let p2 = s.point + d_out * hit.t;
-                if geom.occluded(p2, center, [Some(hit.triangle), None], eps) {
-                    return None;
-                }
-                Some(model.second_bounce(s, hit.triangle, p2))
-            })
-            .collect();
+        out.second_bounce = cpu_second_bounce(model, &out.samples);
     }
     out
+}
+
+/// Each first-bounce sample followed along its mirror direction to a second target
+/// surface that sees the array centre.
+fn cpu_second_bounce(model: &Model, first: &[SurfaceSample]) -> Vec<SecondBounceSample> {
+    let (geom, center, eps) = (model.geom, model.center, model.geom.eps());
+    first
+        .par_iter()
+        .filter_map(|s| {
+            let n1 = geom.normals[s.triangle as usize];
+            let d_in = (s.point - center).normalize();
+            let d_out = d_in - 2.0 * d_in.dot(n1) * n1;
+            let hit = geom.closest_hit(s.point, d_out, eps, f64::INFINITY, Some(s.triangle))?;
+            if !model.is_target[geom.object[hit.triangle as usize] as usize] {
+                return None;
+            }
+            let p2 = s.point + d_out * hit.t;
+            if geom.occluded(p2, center, [Some(hit.triangle), None], eps) {
+                return None;
+            }
+            Some(model.second_bounce(s, hit.triangle, p2))
+        })
+        .collect()
 }
 
 /// The validated set-up and f64 scattering model shared by the CPU and GPU paths and
