@@ -38,3 +38,45 @@ pub const BISECTION_STEPS: usize = 60;
 pub const PLANE_NORMAL_STEPS: f64 = 1e6;
 /// Plane offsets are rounded to 1/this \[m\] (see [`PLANE_NORMAL_STEPS`]).
 pub const PLANE_OFFSET_STEPS: f64 = 1e5;
+
+/// Step off a surface \[m/m of the scene scale, plus the same in metres\]
+/// ([`crate::SceneGeometry::eps`]): f64 rays ignore hits closer than this, so a ray
+/// leaving a face does not hit it again through rounding.
+pub const SURFACE_EPS_REL: f64 = 1e-9;
+
+/// A convex edge rests on another object's surface (a contact edge, not diffracted)
+/// when that surface lies within this × the scene scale \[m/m\] of its faces.
+pub const CONTACT_REL: f64 = 1e-5;
+
+/// A point lies on a wedge's edge within this × the scene scale \[m/m\] (finding the
+/// wedge of a returned diffraction point).
+pub const ON_EDGE_REL: f64 = 1e-6;
+
+/// Diffraction angles `φ`, `φ'` closer than this \[rad\] to a wedge face are on the face,
+/// not in the exterior (no diffracted path).
+pub const WEDGE_ANGLE_MARGIN: f64 = 1e-9;
+
+/// A surface hit with `|cos θ|` below this (dimensionless) grazes: solver (B) drops the
+/// sample (its area pdf `p_ω cos θ / d²` would be unbounded).
+pub const GRAZING_COS: f64 = 1e-6;
+
+/// A mesh edge is a silhouette when its faces lie on one side of the plane through
+/// the eye and the edge by more than this × the scene scale \[m/m\].
+pub const SILHOUETTE_SIDE_REL: f64 = 1e-12;
+
+/// Coverage probes and the points beside a crossing sit this fraction of the interval
+/// or cell width away; crossings closer than that are one.
+pub const PROBE_OFFSET_REL: f64 = 1e-6;
+
+/// A coverage crossing within this fraction of a cell width of a cell border is on the
+/// border (its term split between the two cells).
+pub const CELL_BORDER_REL: f64 = 1e-9;
+
+/// A switching constraint whose derivative along the scan line is below this × the sum
+/// of its derivatives' magnitudes does not move with the receiver: the crossing is left
+/// unidentified rather than given an unbounded velocity.
+pub const STATIONARY_CONSTRAINT_REL: f64 = 1e-12;
+
+/// A point is inside a triangle, clear of its edges, when every barycentric coordinate
+/// exceeds this (dimensionless).
+pub const INSIDE_BARYCENTRIC: f64 = 1e-6;

@@ -57,7 +57,7 @@ impl ScanLine<'_, '_> {
         let c_x = self.ctx.constraint_value(&resolved, constraint, &Perturbation::new(self.ctx.scene, f, self.ctx.tx.position, rx, &GradientParam::RxPosition)?);
         let dcdx = c_x.d[0];
         let scale = c_x.d.iter().map(|d| d.abs()).sum::<f64>();
-        if dcdx.is_nan() || dcdx.abs() <= 1e-12 * scale + 1e-300 {
+        if dcdx.is_nan() || dcdx.abs() <= tolerance::STATIONARY_CONSTRAINT_REL * scale + 1e-300 {
             return Ok(Some((x_star, p, None)));
         }
         // valid on the left of x* (v < i): the family's power leaves at x*⁺
@@ -174,7 +174,8 @@ impl Context<'_> {
 fn inside(geom: &SceneGeometry, tri: usize, p: DVec3) -> bool {
     let [v0, v1, v2] = geom.triangles[tri];
     let [b1, b2] = crate::scene_geometry::barycentric(p, v0, v1, v2);
-    b1 > 1e-6 && b2 > 1e-6 && 1.0 - b1 - b2 > 1e-6
+    let m = tolerance::INSIDE_BARYCENTRIC;
+    b1 > m && b2 > m && 1.0 - b1 - b2 > m
 }
 
 /// The edge of triangle `tri` nearest to point `p` in it (opposite its smallest

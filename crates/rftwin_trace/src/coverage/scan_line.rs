@@ -136,7 +136,7 @@ impl ScanLine<'_, '_> {
     fn redo_beside_crossings(&self, pieces: &[Piece], near: &[&[FamilyValue]], at: [&[FamilyValue]; 2], [xa, xb]: [f64; 2], dx: f64) -> Result<Option<(Vec<Piece>, u64)>> {
         let mut stars: Vec<f64> = crossing_xs(pieces).collect();
         stars.sort_by(f64::total_cmp);
-        stars.dedup_by(|a, b| (*a - *b).abs() < 1e-6 * dx);
+        stars.dedup_by(|a, b| (*a - *b).abs() < crate::tolerance::PROBE_OFFSET_REL * dx);
         if stars.is_empty() {
             return Ok(None);
         }
@@ -145,7 +145,7 @@ impl ScanLine<'_, '_> {
         let mut solves = 0;
         for x in stars {
             for side in [-1.0, 1.0] {
-                let xp = (x + side * 1e-6 * dx).clamp(xa, xb);
+                let xp = (x + side * crate::tolerance::PROBE_OFFSET_REL * dx).clamp(xa, xb);
                 let paths = self.ctx.solver.solve(self.ctx.scene, self.ctx.geom, self.ctx.tx, &self.ctx.receiver(xp, self.y, self.z))?;
                 solves += 1;
                 for i in 0..paths.num_paths() {
@@ -187,7 +187,7 @@ impl ScanLine<'_, '_> {
                             // derivatives differ. Half to each cell: the central derivative.
                             let u = (x - grid.x[0]) / dx;
                             let k = u.round();
-                            let cells: &[(f64, f64)] = if (u - k).abs() < 1e-9 { &[(k - 1.0, 0.5), (k, 0.5)] } else { &[(u.floor(), 1.0)] };
+                            let cells: &[(f64, f64)] = if (u - k).abs() < crate::tolerance::CELL_BORDER_REL { &[(k - 1.0, 0.5), (k, 0.5)] } else { &[(u.floor(), 1.0)] };
                             for &(ix, share) in cells {
                                 if ix >= 0.0 && (ix as usize) < nx {
                                     out.boundary[ix as usize].iter_mut().zip(&rate).for_each(|(a, b)| *a += share * b);
@@ -265,7 +265,7 @@ impl ScanLine<'_, '_> {
         // A family valid at neither end nor probe may still live in a sliver that begins
         // where another family's validity ends (a reflection whose ground-bounce twin
         // crosses the same face edge): probe beside every crossing found so far.
-        let eps = 1e-6 * (xb - xa);
+        let eps = crate::tolerance::PROBE_OFFSET_REL * (xb - xa);
         let stars: Vec<f64> = crossing_xs(&pieces).collect();
         for family in deferred {
             let mut beside = stars.iter().flat_map(|&x| [x - eps, x + eps]).filter(|&x| x > xa && x < xb);
@@ -313,7 +313,7 @@ impl ScanLine<'_, '_> {
     fn split_at_cell_borders(&self, family: &Family, [a, b]: [f64; 2], [pa, pb]: [f64; 2], g: Vec<f64>, valid_left: bool) -> Result<Vec<Piece>> {
         let (y, z) = (self.y, self.z);
         let (x0, dx) = (self.ctx.cell_x0, self.ctx.cell_dx);
-        let tol = 1e-9 * dx;
+        let tol = crate::tolerance::CELL_BORDER_REL * dx;
         let borders: Vec<f64> = (((a - x0) / dx).ceil() as i64..=((b - x0) / dx).floor() as i64)
             .map(|k| x0 + k as f64 * dx)
             .filter(|&x| x > a + tol && x < b - tol)

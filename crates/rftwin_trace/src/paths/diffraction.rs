@@ -182,8 +182,8 @@ impl PairSearch<'_> {
             let qp = w.origin + w.edge * t;
             let (to_s, to_r) = ((s_img - qp).normalize_or_zero(), (r_img - qp).normalize_or_zero());
             let (phi_in, phi_out) = (wedge_angle(w, to_s), wedge_angle(w, to_r));
-            let limit = w.n * PI - 1e-9;
-            if !(phi_in > 1e-9 && phi_in < limit && phi_out > 1e-9 && phi_out < limit) {
+            let limit = w.n * PI - crate::tolerance::WEDGE_ANGLE_MARGIN;
+            if !(phi_in > crate::tolerance::WEDGE_ANGLE_MARGIN && phi_in < limit && phi_out > crate::tolerance::WEDGE_ANGLE_MARGIN && phi_out < limit) {
                 continue;
             }
             cands += 1;

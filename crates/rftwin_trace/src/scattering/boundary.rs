@@ -165,7 +165,7 @@ pub fn silhouette_edges(scene: &Scene, geom: &SceneGeometry, center: DVec3, elem
             }
             let k = k.normalize();
             let sides: Vec<f64> = faces.iter().map(|(_, third)| k.dot(m.vertices[*third as usize] - center)).collect();
-            let tol = 1e-12 * geom.scale.max(1.0);
+            let tol = crate::tolerance::SILHOUETTE_SIDE_REL * geom.scale.max(1.0);
             if sides.iter().all(|s| *s > tol) || sides.iter().all(|s| *s < -tol) {
                 let side = sides[0].signum();
                 // an element displaced by δ along `side·k` pushes the shadow edge into
@@ -297,7 +297,7 @@ fn shadow_points(scene: &Scene, geom: &SceneGeometry, model: &Model, edges: &[Ed
         let x = p + d * hit.t;
         let dist = (x - center).length();
         // a grazing hit has an unbounded density
-        if geom.normals[tri].dot((x - center) / dist).abs() < 1e-6 {
+        if geom.normals[tri].dot((x - center) / dist).abs() < crate::tolerance::GRAZING_COS {
             continue;
         }
         pending.push(Pending { edge: ei, lam, n_e, tri, x, density: model.density(tri, x) });

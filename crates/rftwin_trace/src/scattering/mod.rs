@@ -238,7 +238,7 @@ fn cpu_scattering(model: &Model) -> ScatteringResult {
             }
             let n = geom.normals[tri];
             let cos_theta = d.dot(n).abs();
-            if cos_theta < 1e-6 {
+            if cos_theta < crate::tolerance::GRAZING_COS {
                 return Outcome::Grazing;
             }
             let point = center + d * hit.t;

@@ -258,7 +258,7 @@ impl SceneGeometry {
 
     /// Distance tolerance \[m\] used to step off surfaces, relative to the scene size.
     pub fn eps(&self) -> f64 {
-        1e-9 * self.scale.max(1.0) + 1e-9
+        crate::tolerance::SURFACE_EPS_REL * self.scale.max(1.0) + crate::tolerance::SURFACE_EPS_REL
     }
 }
 

@@ -139,7 +139,7 @@ pub fn wedges(geom: &SceneGeometry, free_edges: bool) -> &Wedges {
 /// triangle of another object lies within `1e-5 ×` the scene size behind one of the
 /// faces, next to the edge's midpoint (a box standing on the ground).
 fn rests_on_other_surface(geom: &SceneGeometry, faces: [u32; 2], a: DVec3, b: DVec3) -> bool {
-    let delta = 1e-5 * geom.scale.max(1.0);
+    let delta = crate::tolerance::CONTACT_REL * geom.scale.max(1.0);
     let mid = (a + b) / 2.0;
     let edge = (b - a).normalize_or_zero();
     faces.iter().any(|&f| {
@@ -160,7 +160,7 @@ fn rests_on_other_surface(geom: &SceneGeometry, faces: [u32; 2], a: DVec3, b: DV
 /// (or face n) `triangle` whose edge holds `vertex` — among the cached wedges, the
 /// knife edges consulted (and found) only when no wedge matches.
 pub fn wedge_at(geom: &SceneGeometry, triangle: u32, vertex: DVec3) -> Option<Wedge> {
-    let tol = 1e-6 * geom.scale.max(1.0);
+    let tol = crate::tolerance::ON_EDGE_REL * geom.scale.max(1.0);
     let find = |free_edges| wedges(geom, free_edges).wedges.iter().find(|w| w.faces.contains(&triangle) && w.contains(vertex, tol)).copied();
     find(false).or_else(|| find(true))
 }
