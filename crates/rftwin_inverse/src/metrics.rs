@@ -118,9 +118,13 @@ pub fn pose_error(t_est: DVec3, t_true: DVec3, r_est: DMat3, r_true: DMat3) -> P
     PoseError { translation_m: (t_est - t_true).length(), rotation_deg: c.acos().to_degrees() }
 }
 
-/// `|est − truth| / |truth|`.
-pub fn relative_error(est: f64, truth: f64) -> f64 {
-    (est - truth).abs() / truth.abs().max(f64::MIN_POSITIVE)
+/// `|est − truth| / |truth|`; an error for a zero or non-finite truth (no relative
+/// error exists there), or a non-finite estimate.
+pub fn relative_error(est: f64, truth: f64) -> Result<f64> {
+    if truth == 0.0 || !truth.is_finite() || !est.is_finite() {
+        return Err(InverseError::invalid("relative error", format!("estimate {est} against truth {truth}: needs a finite, non-zero truth and a finite estimate")));
+    }
+    Ok((est - truth).abs() / truth.abs())
 }
 
 #[cfg(test)]
@@ -164,6 +168,7 @@ mod tests {
         let e = pose_error(DVec3::new(0.003, 0.004, 0.0), DVec3::ZERO, DMat3::from_rotation_y(0.01) * r, r);
         assert!((e.translation_m - 0.005).abs() < 1e-15);
         assert!((e.rotation_deg - 0.01f64.to_degrees()).abs() < 1e-9);
-        assert!((relative_error(4.1, 4.0) - 0.025).abs() < 1e-12);
+        assert!((relative_error(4.1, 4.0).unwrap() - 0.025).abs() < 1e-12);
+        assert!(relative_error(1.0, 0.0).is_err() && relative_error(f64::NAN, 1.0).is_err());
     }
 }

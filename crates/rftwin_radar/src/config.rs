@@ -115,9 +115,15 @@ impl MimoArray {
         self.tx.len() * self.rx.len()
     }
 
-    /// `(tx, rx)` positions of virtual channel `v` (Tx-major order).
-    pub fn pair(&self, v: usize) -> (DVec3, DVec3) {
-        (self.tx[v / self.rx.len()], self.rx[v % self.rx.len()])
+    /// `(tx, rx)` positions of virtual channel `v` (Tx-major order); `None` if there is
+    /// no channel `v` (`v ≥ num_channels()`, e.g. an array without receivers).
+    pub fn pair(&self, v: usize) -> Option<(DVec3, DVec3)> {
+        (v < self.num_channels()).then(|| (self.tx[v / self.rx.len()], self.rx[v % self.rx.len()]))
+    }
+
+    /// `(tx, rx)` positions of every virtual channel, Tx-major.
+    pub fn pairs(&self) -> impl Iterator<Item = (DVec3, DVec3)> + '_ {
+        self.tx.iter().flat_map(move |&t| self.rx.iter().map(move |&r| (t, r)))
     }
 
     /// Phase centre: the mean of all Tx and Rx element positions.
@@ -130,10 +136,7 @@ impl MimoArray {
     /// difference of channel `v` towards direction `u` is `−u · q_v`.
     pub fn virtual_offsets(&self) -> Vec<DVec3> {
         let c = self.center();
-        (0..self.num_channels()).map(|v| {
-            let (t, r) = self.pair(v);
-            t + r - 2.0 * c
-        }).collect()
+        self.pairs().map(|(t, r)| t + r - 2.0 * c).collect()
     }
 }
 

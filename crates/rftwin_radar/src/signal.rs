@@ -1,6 +1,7 @@
 //! IF signal synthesis (eq. 15) and the windowed range FFT (eq. 16).
 
 use crate::config::{FmcwConfig, MimoArray};
+use glam::DVec3;
 use crate::error::{RadarError, Result};
 use rayon::prelude::*;
 pub use rftwin_core::Echo;
@@ -27,10 +28,10 @@ pub fn if_signal(cfg: &FmcwConfig, returns: &[(f64, Complex)]) -> Vec<Complex> {
 /// IF signals of every virtual channel of `array` for `echoes` (channels × samples).
 pub fn if_signals(cfg: &FmcwConfig, array: &MimoArray, echoes: &[Echo]) -> Result<Vec<Vec<Complex>>> {
     cfg.validate()?;
-    Ok((0..array.num_channels())
+    let pairs: Vec<(DVec3, DVec3)> = array.pairs().collect();
+    Ok(pairs
         .into_par_iter()
-        .map(|v| {
-            let (tx, rx) = array.pair(v);
+        .map(|(tx, rx)| {
             let returns: Vec<(f64, Complex)> = echoes.iter().map(|e| (e.delay(tx, rx), e.a)).collect();
             if_signal(cfg, &returns)
         })

@@ -77,12 +77,16 @@ impl Spectrum {
     pub fn at(&self, r: usize, a: usize, e: usize) -> f64 {
         self.data[(r * self.dims[1] + a) * self.dims[2] + e]
     }
-    /// Index of the largest value as (range bin, azimuth, elevation).
-    pub fn argmax(&self) -> [usize; 3] {
-        let i = (0..self.data.len()).max_by(|&a, &b| self.data[a].total_cmp(&self.data[b])).unwrap_or(0);
+    /// Index of the largest value as (range bin, azimuth, elevation); `None` for an
+    /// empty spectrum or one whose dims disagree with its data.
+    pub fn argmax(&self) -> Option<[usize; 3]> {
+        if self.data.is_empty() || self.data.len() != self.dims.iter().product::<usize>() {
+            return None;
+        }
+        let i = (0..self.data.len()).max_by(|&a, &b| self.data[a].total_cmp(&self.data[b]))?;
         let e = i % self.dims[2];
         let a = (i / self.dims[2]) % self.dims[1];
-        [i / (self.dims[1] * self.dims[2]), a, e]
+        Some([i / (self.dims[1] * self.dims[2]), a, e])
     }
 
     /// The same values with the angular axes `[directions, 1]` of a surrogate spectrum

@@ -21,7 +21,7 @@ fn bartlett_finds_a_point_target_in_range_and_angle() {
     let profiles = range_profiles(&cfg, &if_signals(&cfg, &array, &[point(center, range, az, el)]).unwrap()).unwrap();
     let grid = AngleGrid::uniform(41, 0.6, 41, 0.6);
     let spec = bartlett(&cfg, &array, &profiles, &grid, 0..64).unwrap();
-    let [k, ia, ie] = spec.argmax();
+    let [k, ia, ie] = spec.argmax().unwrap();
     assert!((cfg.bin_range(k) - range).abs() <= cfg.range_resolution(), "range bin {k}");
     let step = 1.2 / 40.0;
     assert!((grid.azimuth[ia] - az).abs() <= step, "azimuth {}", grid.azimuth[ia]);

@@ -122,6 +122,7 @@ impl PathSolver {
     /// Traces `scene` (flattened in `geom`, which must come from the same scene).
     pub fn solve(&self, scene: &Scene, geom: &SceneGeometry, tx: &Radio, rx: &Radio) -> Result<Paths> {
         self.validate(tx, rx)?;
+        geom.check_matches(scene)?;
         let o = self.options;
         let lambda = wavelength(o.frequency_hz);
         let run = SolveRun {

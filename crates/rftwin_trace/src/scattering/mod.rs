@@ -317,6 +317,7 @@ pub(crate) struct Model<'a> {
 
 impl<'a> Model<'a> {
     pub(crate) fn new(scene: &Scene, geom: &'a SceneGeometry, center: DVec3, opts: &'a ScatteringOptions) -> Result<Self> {
+        geom.check_matches(scene)?;
         if !(opts.frequency_hz.is_finite() && opts.frequency_hz > 0.0) {
             return Err(TraceError::InvalidInput { name: "frequency_hz", message: format!("must be > 0, got {}", opts.frequency_hz) });
         }

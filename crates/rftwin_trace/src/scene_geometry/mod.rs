@@ -133,6 +133,31 @@ impl SceneGeometry {
         self.scale = if self.triangles.is_empty() { 1.0 } else { (hi - lo).length().max(1.0) };
     }
 
+    /// Checks that this geometry was built from `scene` (same objects, names, triangle
+    /// counts and materials); a geometry of another scene would index the wrong
+    /// triangles and materials. Moved vertices are not detected: after moving a mesh,
+    /// build the geometry again or call [`SceneGeometry::update_triangles`].
+    pub fn check_matches(&self, scene: &Scene) -> crate::error::Result<()> {
+        let bad = |message: String| Err(crate::error::TraceError::InvalidInput { name: "geometry", message });
+        if self.object_names.len() != scene.objects().len() {
+            return bad(format!("built from a scene of {} objects, the scene has {}; build it with SceneGeometry::new(&scene)", self.object_names.len(), scene.objects().len()));
+        }
+        for (o, obj) in scene.objects().iter().enumerate() {
+            let first = self.object_first[o];
+            let end = self.object_first.get(o + 1).copied().unwrap_or(self.triangles.len());
+            if self.object_names[o] != obj.name || end - first != obj.mesh.triangles.len() || (end > first && self.material[first] != obj.material as u32) {
+                return bad(format!(
+                    "object {o} is '{}' with {} triangles in the geometry but '{}' with {} in the scene (or its material changed); build the geometry from this scene",
+                    self.object_names[o],
+                    end - first,
+                    obj.name,
+                    obj.mesh.triangles.len()
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Global index of triangle `local` of object `object`, if both exist.
     pub fn triangle_index(&self, object: usize, local: usize) -> Option<usize> {
         let first = *self.object_first.get(object)?;
