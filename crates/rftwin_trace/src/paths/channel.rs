@@ -5,6 +5,7 @@
 //! baseband CIR `h(τ) = Σ a_i e^{−j2π f_c τ_i} δ(τ − τ_i)`;
 //! taps `h_l = Σ a_i e^{−j2π f_c τ_i} sinc(l − W τ_i)` for bandwidth `W`.
 
+use crate::error::{Result, TraceError};
 use rftwin_core::{Complex, Paths};
 use std::f64::consts::PI;
 
@@ -48,11 +49,23 @@ pub fn sinc(x: f64) -> f64 {
     }
 }
 
+/// Most taps [`taps`] returns in one call (10⁸ complex values, 1.6 GB).
+pub const MAX_TAPS: u64 = 100_000_000;
+
 /// Discrete-time taps `h_l`, `l = l_min..=l_max`, for bandwidth `bandwidth_hz`
 /// (sampling period 1/W), as Sionna's `cir_to_time_channel` without normalisation.
-pub fn taps(paths: &Paths, bandwidth_hz: f64, l_min: i64, l_max: i64) -> Vec<Complex> {
+/// An empty, reversed or too long range ([`MAX_TAPS`]) or a non-positive bandwidth is an
+/// error.
+pub fn taps(paths: &Paths, bandwidth_hz: f64, l_min: i64, l_max: i64) -> Result<Vec<Complex>> {
+    let count = (l_max as i128 - l_min as i128 + 1).max(0) as u128;
+    if count == 0 || count > MAX_TAPS as u128 {
+        return Err(TraceError::InvalidInput { name: "tap range", message: format!("{l_min}..={l_max} holds {count} taps; between 1 and {MAX_TAPS} are supported") });
+    }
+    if !(bandwidth_hz.is_finite() && bandwidth_hz > 0.0) {
+        return Err(TraceError::InvalidInput { name: "bandwidth_hz", message: format!("must be finite and > 0, got {bandwidth_hz}") });
+    }
     let c = cir(paths);
-    (l_min..=l_max).map(|l| c.iter().map(|&(t, a)| a * sinc(l as f64 - bandwidth_hz * t)).sum()).collect()
+    Ok((l_min..=l_max).map(|l| c.iter().map(|&(t, a)| a * sinc(l as f64 - bandwidth_hz * t)).sum()).collect())
 }
 
 #[cfg(test)]
@@ -79,7 +92,8 @@ mod tests {
     fn taps_on_integer_delays_pick_single_paths() {
         let p = two_paths();
         // W = 100 MHz: τ W = 10 and 13 exactly, so tap 10 holds path 0 alone.
-        let t = taps(&p, 100e6, 0, 20);
+        let t = taps(&p, 100e6, 0, 20).unwrap();
+        assert!(taps(&p, 100e6, i64::MIN, i64::MAX).is_err() && taps(&p, 100e6, 5, 4).is_err() && taps(&p, 0.0, 0, 4).is_err());
         let c = cir(&p);
         assert!((t[10] - c[0].1).norm() < 1e-12 * c[0].1.norm() + 1e-20);
         assert!((t[13] - c[1].1).norm() < 1e-12);
