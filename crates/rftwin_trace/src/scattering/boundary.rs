@@ -178,6 +178,10 @@ pub fn silhouette_edges(scene: &Scene, geom: &SceneGeometry, center: DVec3, elem
     edges
 }
 
+/// A shadow point's rates: per coordinate of its five vertices (two on the edge, three
+/// of the target triangle), and of the eye.
+type Rates = ([DVec3; 5], DVec3);
+
 /// A point on a silhouette edge: `(edge, λ along it, points on this edge)`.
 type EdgePoint = (usize, f64, usize);
 
@@ -307,7 +311,7 @@ fn shadow_points(scene: &Scene, geom: &SceneGeometry, model: &Model, edges: &[Ed
 
 /// The shadow points' velocities relative to the material, per coordinate (five
 /// vertices and the eye), on `backend`; `None` where the shadow curve has no tangent.
-fn shadow_rates(backend: Backend, scene: &Scene, geom: &SceneGeometry, edges: &[Edge], pending: &[Pending]) -> Result<Vec<Option<([DVec3; 5], DVec3)>>> {
+fn shadow_rates(backend: Backend, scene: &Scene, geom: &SceneGeometry, edges: &[Edge], pending: &[Pending]) -> Result<Vec<Option<Rates>>> {
     Ok(match backend {
         Backend::Cpu => pending.iter().map(|q| dual_rates(scene, geom, &edges[q.edge], q)).collect(),
         #[cfg(feature = "gpu")]
@@ -361,7 +365,7 @@ struct Pending {
 /// The rates of one shadow point in f64 dual numbers (the CPU reference of the
 /// `boundary_rates` kernel): `(∂x/∂ξ − v_material)·m` for the five vertices and the eye,
 /// times `−f dl / n_e`.
-fn dual_rates(scene: &Scene, geom: &SceneGeometry, e: &Edge, q: &Pending) -> Option<([DVec3; 5], DVec3)> {
+fn dual_rates(scene: &Scene, geom: &SceneGeometry, e: &Edge, q: &Pending) -> Option<Rates> {
     let m = &scene.objects()[e.object as usize].mesh;
     let (e0, e1) = (m.vertices[e.v[0] as usize], m.vertices[e.v[1] as usize]);
     let eye = e.eye;
