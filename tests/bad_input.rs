@@ -58,3 +58,18 @@ fn relative_error_of_a_zero_truth_is_an_error() {
     assert!(relative_error(f64::INFINITY, 2.0).is_err());
     assert_eq!(relative_error(3.0, 2.0).unwrap(), 0.5);
 }
+
+#[test]
+fn auto_backend_never_picks_a_software_adapter() {
+    use rftwin::trace::backend::{resolve, Backend};
+    let chosen = resolve(rftwin::BackendChoice::Auto).unwrap();
+    match rftwin::gpu::context::shared() {
+        // a hardware GPU is chosen, a software one (llvmpipe) is not
+        Ok(c) if !c.is_software() => assert!(matches!(chosen, Backend::Gpu(_)), "{}", chosen.name()),
+        _ => assert!(matches!(chosen, Backend::Cpu), "auto chose {}", chosen.name()),
+    }
+    // an explicit GPU request still uses whatever adapter exists
+    if let Ok(c) = rftwin::gpu::context::shared() {
+        assert!(matches!(resolve(rftwin::BackendChoice::Gpu).unwrap(), Backend::Gpu(g) if std::ptr::eq(g, c)));
+    }
+}

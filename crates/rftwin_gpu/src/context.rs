@@ -78,7 +78,14 @@ impl GpuContext {
         }
     }
 
-    /// One line describing the adapter, for benchmark output.
+    /// Whether the adapter is a software rasteriser on the CPU (Mesa's llvmpipe /
+    /// lavapipe, WARP): it runs the kernels correctly but slower than the CPU backend.
+    pub fn is_software(&self) -> bool {
+        self.info.device_type == wgpu::DeviceType::Cpu
+    }
+
+    /// One line describing the adapter (name, back end, device type, driver), for
+    /// benchmark output.
     pub fn describe(&self) -> String {
         format!("{} ({:?}, {:?}, driver {} {})", self.info.name, self.info.backend, self.info.device_type, self.info.driver, self.info.driver_info)
     }

@@ -15,7 +15,9 @@ pub enum BackendChoice {
     Cpu,
     /// The GPU; an error when no adapter exists or the `gpu` feature is off.
     Gpu,
-    /// The GPU when an adapter exists, else the CPU (with a notice on stderr, once).
+    /// A hardware GPU when one exists, else the CPU; a software adapter (Mesa's
+    /// llvmpipe, a CPU device type) is slower than the CPU backend and is not chosen.
+    /// Which backend was chosen is said once on stderr.
     #[default]
     Auto,
 }
@@ -64,12 +66,20 @@ pub fn resolve(choice: BackendChoice) -> Result<Backend> {
         #[cfg(not(feature = "gpu"))]
         BackendChoice::Gpu => Err(TraceError::InvalidInput { name: "backend", message: "GPU requested but rftwin was built without the `gpu` feature".into() }),
         BackendChoice::Auto => {
-            #[cfg(feature = "gpu")]
-            if let Ok(c) = rftwin_gpu::context::shared() {
-                return Ok(Backend::Gpu(c));
-            }
             static NOTICE: std::sync::Once = std::sync::Once::new();
-            NOTICE.call_once(|| eprintln!("rftwin: no GPU adapter, using the CPU backend"));
+            #[cfg(feature = "gpu")]
+            match rftwin_gpu::context::shared() {
+                Ok(c) if !c.is_software() => {
+                    NOTICE.call_once(|| eprintln!("rftwin: backend auto → gpu ({})", c.describe()));
+                    return Ok(Backend::Gpu(c));
+                }
+                Ok(c) => {
+                    NOTICE.call_once(|| eprintln!("rftwin: backend auto → cpu (the only GPU adapter, {}, is a software one; choose the gpu backend to use it anyway)", c.info.name));
+                    return Ok(Backend::Cpu);
+                }
+                Err(_) => {}
+            }
+            NOTICE.call_once(|| eprintln!("rftwin: backend auto → cpu (no GPU adapter)"));
             Ok(Backend::Cpu)
         }
     }
