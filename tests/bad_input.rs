@@ -73,3 +73,24 @@ fn auto_backend_never_picks_a_software_adapter() {
         assert!(matches!(resolve(rftwin::BackendChoice::Gpu).unwrap(), Backend::Gpu(g) if std::ptr::eq(g, c)));
     }
 }
+
+#[test]
+fn spectra_of_empty_arrays_grids_or_overflowing_bins_are_errors() {
+    use rftwin::radar::spectrum::{bartlett, music, AngleGrid};
+    use rftwin::radar::FmcwConfig;
+    let cfg = FmcwConfig::default();
+    let array = MimoArray::default_upa(DVec3::ZERO, cfg.wavelength());
+    let profiles = vec![vec![rftwin::Complex::new(1.0, 0.0); 8]; array.num_channels()];
+    let grid = AngleGrid::uniform(3, 0.3, 3, 0.3);
+    assert!(bartlett(&cfg, &array, &profiles, &grid, 0..8).is_ok());
+    // an empty angle grid panicked (chunks of zero length), an empty array gave NaN
+    let empty_grid = AngleGrid { azimuth: Vec::new(), ..grid.clone() };
+    assert!(bartlett(&cfg, &array, &profiles, &empty_grid, 0..8).is_err());
+    let no_rx = MimoArray { tx: array.tx.clone(), rx: Vec::new() };
+    assert!(bartlett(&cfg, &no_rx, &[], &grid, 0..8).is_err());
+    // a bin at the end of usize overflowed its window
+    assert!(music(&cfg, &array, &profiles, &grid, usize::MAX, 2, 1).is_err());
+    // the range FFT validates the chirp like the IF synthesis does
+    let bad = FmcwConfig { samples: 0, ..cfg.clone() };
+    assert!(rftwin::radar::signal::range_profile(&bad, &[]).is_err());
+}

@@ -49,6 +49,7 @@ pub fn hamming(n: usize) -> Vec<f64> {
 /// Eq. (16): `R[k] = Σ_n S_IF[n] w[n] e^{−j2π k n / N}` (rustfft), bin `k` at range
 /// `cfg.bin_range(k)`.
 pub fn range_profile(cfg: &FmcwConfig, if_signal: &[Complex]) -> Result<Vec<Complex>> {
+    cfg.validate()?;
     if if_signal.len() != cfg.samples {
         return Err(RadarError::Shape(format!("IF signal has {} samples, the chirp {}", if_signal.len(), cfg.samples)));
     }

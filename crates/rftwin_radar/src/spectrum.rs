@@ -142,6 +142,9 @@ pub fn steering_vectors(array: &MimoArray, wavelength: f64, directions: &[DVec3]
 }
 
 fn check_profiles(array: &MimoArray, profiles: &[Vec<Complex>], bins: &std::ops::Range<usize>) -> Result<()> {
+    if array.num_channels() == 0 {
+        return Err(RadarError::Shape(format!("the array has no channels ({} Tx, {} Rx elements)", array.tx.len(), array.rx.len())));
+    }
     if profiles.len() != array.num_channels() {
         return Err(RadarError::Shape(format!("{} range profiles for {} channels", profiles.len(), array.num_channels())));
     }
@@ -156,6 +159,9 @@ fn check_profiles(array: &MimoArray, profiles: &[Vec<Complex>], bins: &std::ops:
 pub fn bartlett(cfg: &FmcwConfig, array: &MimoArray, profiles: &[Vec<Complex>], grid: &AngleGrid, bins: std::ops::Range<usize>) -> Result<Spectrum> {
     check_profiles(array, profiles, &bins)?;
     let dirs = grid.directions();
+    if dirs.is_empty() {
+        return Err(RadarError::Shape(format!("the angle grid is empty ({} azimuths × {} elevations)", grid.azimuth.len(), grid.elevation.len())));
+    }
     let steer = steering_vectors(array, cfg.wavelength(), &dirs);
     let v2 = (array.num_channels() as f64).powi(2);
     let nd = dirs.len();
@@ -175,7 +181,8 @@ pub fn bartlett(cfg: &FmcwConfig, array: &MimoArray, profiles: &[Vec<Complex>], 
 /// `1 / ‖E_nᴴ s(u)‖²` (azimuth-major).
 pub fn music(cfg: &FmcwConfig, array: &MimoArray, profiles: &[Vec<Complex>], grid: &AngleGrid, bin: usize, half_window: usize, sources: usize) -> Result<Vec<f64>> {
     let lo = bin.saturating_sub(half_window);
-    let bins = lo..bin + half_window + 1;
+    let hi = bin.checked_add(half_window).and_then(|h| h.checked_add(1)).ok_or_else(|| RadarError::Shape(format!("bin {bin} ± {half_window} overflows")))?;
+    let bins = lo..hi;
     check_profiles(array, profiles, &bins)?;
     let v = array.num_channels();
     if sources == 0 || sources >= v {
