@@ -94,3 +94,22 @@ fn spectra_of_empty_arrays_grids_or_overflowing_bins_are_errors() {
     let bad = FmcwConfig { samples: 0, ..cfg.clone() };
     assert!(rftwin::radar::signal::range_profile(&bad, &[]).is_err());
 }
+
+#[test]
+fn metrics_and_losses_of_inconsistent_inputs_are_errors() {
+    use rftwin::inverse::metrics::mesh_distance;
+    use rftwin::radar::loss::multiscale_mse;
+    // a zero-area mesh gave a one-sided Chamfer distance
+    let flat = Mesh { vertices: vec![DVec3::ZERO, DVec3::X, DVec3::X * 2.0], triangles: vec![[0, 1, 2]] };
+    let plate = Mesh::quad_xy(0.0, 1.0, 0.0, 1.0, 0.0);
+    assert!(mesh_distance(&flat, &plate, 100).is_err() && mesh_distance(&plate, &flat, 100).is_err());
+    assert!(mesh_distance(&plate, &plate, 100).unwrap().chamfer < 1e-9);
+    // dims that disagree with the data indexed out of bounds
+    let good = Spectrum::zeros([2, 2, 2]);
+    let short = Spectrum { dims: [2, 2, 2], data: vec![0.0; 5] };
+    assert!(multiscale_mse(&good, &short, 2).is_err() && multiscale_mse(&short, &good, 2).is_err());
+    assert!(multiscale_mse(&good, &good, 2).is_ok());
+    // an unvalidated mesh with an index past its vertices
+    let broken = Mesh { vertices: vec![DVec3::ZERO, DVec3::X, DVec3::Y], triangles: vec![[0, 1, 2], [0, 1, 7]] };
+    assert_eq!(broken.degenerate_triangles(), 1);
+}

@@ -50,8 +50,11 @@ impl Mesh {
         self.triangles.iter().filter(|t| self.triangle_area(t) == 0.0).count()
     }
 
+    /// Area of triangle `t`; zero when an index is out of range (an unvalidated mesh),
+    /// so such a triangle counts as degenerate instead of panicking.
     fn triangle_area(&self, t: &[u32; 3]) -> f64 {
-        let [a, b, c] = t.map(|i| self.vertices[i as usize]);
+        let v = |i: u32| self.vertices.get(i as usize).copied();
+        let (Some(a), Some(b), Some(c)) = (v(t[0]), v(t[1]), v(t[2])) else { return 0.0 };
         0.5 * (b - a).cross(c - a).length()
     }
 

@@ -95,8 +95,13 @@ pub fn mesh_distance(a: &Mesh, b: &Mesh, samples: usize) -> Result<MeshDistance>
     if samples == 0 {
         return Err(InverseError::invalid("samples", "need at least one surface sample"));
     }
-    let da = distances_to(&sample_surface(a, samples, 11), b);
-    let db = distances_to(&sample_surface(b, samples, 12), a);
+    let (sa, sb) = (sample_surface(a, samples, 11), sample_surface(b, samples, 12));
+    if sa.is_empty() || sb.is_empty() {
+        // a surface of zero area has no samples: the distance would be one-sided
+        return Err(InverseError::invalid("mesh", format!("the {} mesh has zero surface area; the Chamfer distance needs two surfaces", if sa.is_empty() { "first" } else { "second" })));
+    }
+    let da = distances_to(&sa, b);
+    let db = distances_to(&sb, a);
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     let max = |v: &[f64]| v.iter().cloned().fold(0.0, f64::max);
     Ok(MeshDistance { chamfer: 0.5 * (mean(&da) + mean(&db)), hausdorff: max(&da).max(max(&db)) })

@@ -38,6 +38,10 @@ pub fn multiscale_mse(x: &Spectrum, y: &Spectrum, scales: usize) -> Result<(f64,
     if x.dims != y.dims {
         return Err(RadarError::Shape(format!("spectra dims {:?} and {:?}", x.dims, y.dims)));
     }
+    let n: usize = x.dims.iter().product();
+    if x.data.len() != n || y.data.len() != n {
+        return Err(RadarError::Shape(format!("spectra of dims {:?} need {n} values, got {} and {}", x.dims, x.data.len(), y.data.len())));
+    }
     let mut loss = 0.0;
     let mut grad = Spectrum::zeros(x.dims);
     for s in 0..scales.max(1) {
