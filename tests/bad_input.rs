@@ -91,7 +91,7 @@ fn spectra_of_empty_arrays_grids_or_overflowing_bins_are_errors() {
     // a bin at the end of usize overflowed its window
     assert!(music(&cfg, &array, &profiles, &grid, usize::MAX, 2, 1).is_err());
     // the range FFT validates the chirp like the IF synthesis does
-    let bad = FmcwConfig { samples: 0, ..cfg.clone() };
+    let bad = FmcwConfig { samples: 0, ..cfg };
     assert!(rftwin::radar::signal::range_profile(&bad, &[]).is_err());
 }
 
