@@ -89,7 +89,7 @@ pub fn output_dir(args: &Args, default: &str) -> Result<std::path::PathBuf> {
 /// Writes pretty JSON, creating parent directories; atomically (temporary file, then
 /// rename), so an interrupted run never leaves a truncated file.
 pub fn write_json(path: &Path, value: &Value) -> Result<()> {
-    Ok(rftwin::core::io::paths_json::write_json_atomic(path, value)?)
+    Ok(rftwin::core::io::write_json_atomic(path, value)?)
 }
 
 /// Prints the path table.

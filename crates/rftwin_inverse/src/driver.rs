@@ -121,11 +121,8 @@ pub struct Reconstruction {
 }
 
 fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| InverseError::io(path, e))?;
     // write then rename, so an interruption never leaves a half-written file
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, text).map_err(|e| InverseError::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| InverseError::io(path, e))
+    Ok(rftwin_core::io::write_json_atomic(path, value)?)
 }
 
 impl Reconstruction {

@@ -36,6 +36,12 @@ fn extension(path: &Path) -> String {
     path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase()
 }
 
+/// Writes `value` as pretty JSON to `path` ([`write_atomic`]).
+pub fn write_json_atomic(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| Error::InvalidArgument { name: "JSON value", message: e.to_string() })?;
+    write_atomic(path, text.as_bytes())
+}
+
 /// Writes `bytes` to `path`, creating parent folders: the bytes go to `<path>.partial`
 /// beside it, which is then renamed over `path`, so an interrupted run never leaves a
 /// truncated result (a rename within one folder is atomic).

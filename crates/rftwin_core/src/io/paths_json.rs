@@ -9,7 +9,7 @@
 //! ```
 
 use crate::antenna::theta_phi;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::paths::Paths;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -53,13 +53,7 @@ pub fn to_json(paths: &Paths) -> Value {
     })
 }
 
-/// Writes `value` as pretty JSON to `path` ([`crate::io::write_atomic`]).
-pub fn write_json_atomic(path: &Path, value: &Value) -> Result<()> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| Error::InvalidArgument { name: "JSON value", message: e.to_string() })?;
-    crate::io::write_atomic(path, text.as_bytes())
-}
-
-/// Writes the paths ([`to_json`]) to `path` ([`write_json_atomic`]).
+/// Writes the paths ([`to_json`]) to `path` ([`crate::io::write_json_atomic`]).
 pub fn write_paths(path: &Path, paths: &Paths) -> Result<()> {
-    write_json_atomic(path, &to_json(paths))
+    crate::io::write_json_atomic(path, &to_json(paths))
 }

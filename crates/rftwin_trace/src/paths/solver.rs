@@ -141,7 +141,6 @@ impl PathSolver {
                 max_candidates: o.max_candidates,
                 wavelength: lambda,
             },
-            lambda,
         };
         let mut paths = Paths::new(o.frequency_hz, o.max_depth, geom.object_names.clone());
         let mut stats = SolveStats::default();
@@ -188,9 +187,8 @@ struct SolveRun<'a> {
     tx: &'a Radio,
     rx: &'a Radio,
     backend: Backend,
-    /// Settings of the transmitter's candidate search.
+    /// Settings of the transmitter's candidate search (its `wavelength` is the solve's).
     candidates: CandidateOptions,
-    lambda: f64,
 }
 
 impl SolveRun<'_> {
@@ -254,7 +252,7 @@ impl SolveRun<'_> {
                             FieldInteraction { transmission: refr, normal: V3::cst(geom.normals[t as usize]), eta, thickness }
                         })
                         .collect();
-                    path_coefficient(&end_to_end(tx.position, &r.vertices, rx.position), &inters, &tx.antenna, &rx.antenna, self.lambda)
+                    path_coefficient(&end_to_end(tx.position, &r.vertices, rx.position), &inters, &tx.antenna, &rx.antenna, self.candidates.wavelength)
                 })
                 .collect(),
             #[cfg(feature = "gpu")]
@@ -263,7 +261,7 @@ impl SolveRun<'_> {
                     .iter()
                     .map(|r| (r.vertices.as_slice(), r.triangles.iter().zip(&r.refraction).map(|(&t, &refr)| gpu_surface(geom, materials, t, refr)).collect()))
                     .collect();
-                gpu_coefficients(ctx, &gpu_paths, tx, rx, self.lambda)?
+                gpu_coefficients(ctx, &gpu_paths, tx, rx, self.candidates.wavelength)?
             }
         })
     }
@@ -335,7 +333,7 @@ impl SolveRun<'_> {
                         })
                         .collect();
                     let points: Vec<V3<f64>> = end_to_end(tx.position, &d.vertices, rx.position).into_iter().map(V3::cst).collect();
-                    diffracted_path_coefficient(&points, &inters, &tx.antenna, &rx.antenna, self.lambda)
+                    diffracted_path_coefficient(&points, &inters, &tx.antenna, &rx.antenna, self.candidates.wavelength)
                 })
                 .collect(),
             #[cfg(feature = "gpu")]
@@ -353,7 +351,7 @@ impl SolveRun<'_> {
                         (d.vertices.as_slice(), inters)
                     })
                     .collect();
-                gpu_coefficients(ctx, &gpu_paths, tx, rx, self.lambda)?
+                gpu_coefficients(ctx, &gpu_paths, tx, rx, self.candidates.wavelength)?
             }
         })
     }

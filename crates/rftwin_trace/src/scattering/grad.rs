@@ -17,7 +17,7 @@ use crate::error::{Result, TraceError};
 use crate::physics::field::slab_coefficients;
 use crate::scene_geometry::SceneGeometry;
 use crate::paths::gradients::{pose_pivot, GradientParam};
-use crate::scattering::{scattering_density, ScatteringOptions, ScatteringResult};
+use crate::scattering::{scattering_density, ScatteringOptions, ScatteringResult, SurfaceSample};
 use glam::DVec3;
 use num_complex::Complex as C;
 use rayon::prelude::*;
@@ -41,19 +41,10 @@ impl From<(DVec3, Complex)> for EchoCotangent {
     }
 }
 
-/// Where a sample sits on its triangle: barycentric coordinates, its reference area
-/// weight `w₀` and the triangle's reference area `A₀` \[m²\].
-#[derive(Debug, Clone, Copy)]
-struct SamplePlace {
-    bary: [f64; 2],
-    w0: f64,
-    area0: f64,
-}
-
-/// Point and (real) amplitude `f(x) w₀ A/A₀` of a sample on triangle `v` seen from
-/// `center`, for slab material `(η, d)`.
-fn sample_echo<T: Real>(v: [V3<T>; 3], place: SamplePlace, center: V3<T>, (eta, thickness): (C<T>, T), lambda: f64, diffuse: f64) -> (V3<T>, T) {
-    let SamplePlace { bary: [b1, b2], w0, area0 } = place;
+/// Point and (real) amplitude `f(x) w₀ A/A₀` of sample `s` on triangle `v` (reference
+/// area `area0` \[m²\]) seen from `center`, for slab material `(η, d)`.
+fn sample_echo<T: Real>(v: [V3<T>; 3], s: &SurfaceSample, area0: f64, center: V3<T>, (eta, thickness): (C<T>, T), lambda: f64, diffuse: f64) -> (V3<T>, T) {
+    let ([b1, b2], w0) = (s.barycentric, s.area_weight);
     let x = v[0].scale(T::cst(1.0 - b1 - b2)).plus(v[1].scale(T::cst(b1))).plus(v[2].scale(T::cst(b2)));
     let cross = v[1].minus(v[0]).cross(v[2].minus(v[0]));
     let area = cross.length() * T::cst(0.5);
@@ -112,7 +103,7 @@ pub fn reevaluate_samples(scene: &Scene, geom: &SceneGeometry, res: &ScatteringR
             let mesh = &scene.objects()[o].mesh;
             let v = idx.map(|i| V3::<f64>::cst(mesh.vertices[i as usize]));
             let (eta, th) = ctx.materials[geom.material[s.triangle as usize] as usize];
-            let (x, a) = sample_echo(v, SamplePlace { bary: s.barycentric, w0: s.area_weight, area0: a0 }, V3::cst(center), (eta, th), ctx.lambda, opts.diffuse);
+            let (x, a) = sample_echo(v, s, a0, V3::cst(center), (eta, th), ctx.lambda, opts.diffuse);
             Echo { point: x.value(), a: Complex::new(a, 0.0), extra_path_m: 0.0 }
         })
         .collect())
@@ -154,7 +145,7 @@ pub fn vertex_gradients(scene: &Scene, geom: &SceneGeometry, res: &ScatteringRes
             }
             let (eta, th) = ctx.materials[geom.material[s.triangle as usize] as usize];
             let eta = C::new(Dual::constant(eta.re), Dual::constant(eta.im));
-            let (x, a) = sample_echo(v, SamplePlace { bary: s.barycentric, w0: s.area_weight, area0: a0 }, V3::cst(center), (eta, Dual::constant(th)), ctx.lambda, opts.diffuse);
+            let (x, a) = sample_echo(v, s, a0, V3::cst(center), (eta, Dual::constant(th)), ctx.lambda, opts.diffuse);
             let mut gv = [DVec3::ZERO; 3];
             for (k, gk) in gv.iter_mut().enumerate() {
                 for c in 0..3 {
@@ -199,7 +190,7 @@ pub fn sample_tangents(scene: &Scene, geom: &SceneGeometry, res: &ScatteringResu
             });
             let (eta, th) = ctx.materials[geom.material[s.triangle as usize] as usize];
             let eta = C::new(Dual::constant(eta.re), Dual::constant(eta.im));
-            let (x, a) = sample_echo(v, SamplePlace { bary: s.barycentric, w0: s.area_weight, area0: a0 }, V3::cst(center), (eta, Dual::constant(th)), ctx.lambda, opts.diffuse);
+            let (x, a) = sample_echo(v, s, a0, V3::cst(center), (eta, Dual::constant(th)), ctx.lambda, opts.diffuse);
             (DVec3::new(x.0[0].d[0], x.0[1].d[0], x.0[2].d[0]), a.d[0])
         })
         .collect())
@@ -238,7 +229,7 @@ pub fn center_gradient(scene: &Scene, geom: &SceneGeometry, res: &ScatteringResu
         let v = idx.map(|i| V3::<Dual<3>>::cst(mesh.vertices[i as usize]));
         let (eta, th) = ctx.materials[geom.material[s.triangle as usize] as usize];
         let eta = C::new(Dual::constant(eta.re), Dual::constant(eta.im));
-        let (_, a) = sample_echo(v, SamplePlace { bary: s.barycentric, w0: s.area_weight, area0: a0 }, c, (eta, Dual::constant(th)), ctx.lambda, opts.diffuse);
+        let (_, a) = sample_echo(v, s, a0, c, (eta, Dual::constant(th)), ctx.lambda, opts.diffuse);
         g += -ct.point + DVec3::new(a.d[0], a.d[1], a.d[2]) * ct.amplitude.re;
     }
     Ok(g)
@@ -266,7 +257,7 @@ pub fn material_gradient(scene: &Scene, geom: &SceneGeometry, res: &ScatteringRe
         let mesh = &scene.objects()[o].mesh;
         let v = idx.map(|i| V3::<Dual<1>>::cst(mesh.vertices[i as usize]));
         let center = V3::<Dual<1>>::cst(center);
-        let (_, a) = sample_echo(v, SamplePlace { bary: s.barycentric, w0: s.area_weight, area0: a0 }, center, (eta, th), ctx.lambda, opts.diffuse);
+        let (_, a) = sample_echo(v, s, a0, center, (eta, th), ctx.lambda, opts.diffuse);
         total += g.amplitude.re * a.d[0];
     }
     Ok(total)
