@@ -45,9 +45,8 @@ fn main() -> Result<()> {
         boundary_samples: args.parsed("boundary-samples", 0)?,
         backend: if args.flag("gpu") { BackendChoice::Gpu } else { BackendChoice::Cpu },
     };
-    if !(opts.radius > 0.0 && opts.radius.is_finite() && (0.0..=1.0).contains(&opts.diffuse)) {
-        anyhow::bail!("--radius must be > 0 and --diffuse in [0, 1]");
-    }
+    // before any simulation: the case refuses a bad radius or diffuse share by name
+    opts.validate()?;
 
     let truth = target(args.value("mesh"))?;
     println!("observing the target ({} triangles) from 6 radar poses …", truth.triangles.len());

@@ -28,16 +28,19 @@
 //! use rftwin::{BackendChoice, EchoCotangent, Mesh, Scene, SceneGeometry, ScatteringOptions, ScatteringSolver};
 //! use glam::DVec3;
 //!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let mut scene = Scene::new();
-//! scene.add_object("target", Mesh::icosphere(DVec3::ZERO, 0.3, 2), "itu_metal").unwrap();
+//! scene.add_object("target", Mesh::icosphere(DVec3::ZERO, 0.3, 2), "itu_metal")?;
 //! let geom = SceneGeometry::new(&scene);
 //! let solver = ScatteringSolver::new(ScatteringOptions { samples: 5_000, backend: BackendChoice::Cpu, ..Default::default() });
-//! let solve = solver.solve(&scene, &geom, DVec3::new(0.0, -1.5, 0.0)).unwrap();
-//! let echoes = solve.echoes().unwrap();
+//! let solve = solver.solve(&scene, &geom, DVec3::new(0.0, -1.5, 0.0))?;
+//! let echoes = solve.echoes()?;
 //! // L = Σ |x − c|: moving the array away lengthens every echo path
 //! let cot: Vec<EchoCotangent> = echoes.iter().map(|e| EchoCotangent { point: (e.point - solve.center).normalize(), ..Default::default() }).collect();
-//! let per_vertex = solve.vertex_gradients(&cot).unwrap();
+//! let per_vertex = solve.vertex_gradients(&cot)?;
 //! assert_eq!(per_vertex[0].len(), scene.objects()[0].mesh.vertices.len());
+//! # Ok(())
+//! # }
 //! ```
 //!
 //! Shape reconstruction from radar spectra (the `reconstruct` example, as a library call):

@@ -10,9 +10,9 @@ use crate::autodiff::EdgeTerms;
 use crate::error::{InverseError, Result};
 use glam::DVec3;
 use rftwin_core::dual::{Dual, V3};
+use rftwin_core::mesh::edge_map;
 use rftwin_core::Mesh;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// Edge weights of the Laplacian.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,15 +45,10 @@ impl Default for MeshRegularizer {
     }
 }
 
-/// Unique undirected edges `[a, b]` (`a < b`) with the opposite vertex of each adjacent face.
-fn edge_map(triangles: &[[u32; 3]]) -> BTreeMap<[u32; 2], Vec<u32>> {
-    rftwin_core::mesh::edge_map(triangles).into_iter().map(|(e, faces)| (e, faces.iter().map(|f| f.opposite).collect())).collect()
-}
-
 /// Pairs of faces sharing an edge: `(edge a, edge b, opposite of face 1, opposite of face 2)`
 /// for every edge with exactly two faces.
 pub fn face_pairs(triangles: &[[u32; 3]]) -> Vec<[u32; 4]> {
-    edge_map(triangles).into_iter().filter(|(_, o)| o.len() == 2).map(|([a, b], o)| [a, b, o[0], o[1]]).collect()
+    edge_map(triangles).into_iter().filter(|(_, f)| f.len() == 2).map(|([a, b], f)| [a, b, f[0].opposite, f[1].opposite]).collect()
 }
 
 impl MeshRegularizer {
@@ -70,12 +65,12 @@ impl MeshRegularizer {
     pub fn edge_terms(&self, rest: &Mesh) -> Result<EdgeTerms> {
         self.validate()?;
         rest.validate("regularised mesh")?;
-        let edges = edge_map(&rest.triangles);
+        let edges = rest.edges();
         let v = &rest.vertices;
         let ne = edges.len().max(1) as f64;
         let mean_l2 = edges.keys().map(|[a, b]| (v[*a as usize] - v[*b as usize]).length_squared()).sum::<f64>() / ne;
         let mut t = EdgeTerms::default();
-        for ([a, b], opp) in &edges {
+        for ([a, b], faces) in &edges {
             let (pa, pb) = (v[*a as usize], v[*b as usize]);
             let w = match self.kind {
                 LaplacianKind::Uniform => 1.0,
@@ -85,7 +80,7 @@ impl MeshRegularizer {
                         let (e1, e2) = (pa - po, pb - po);
                         e1.dot(e2) / e1.cross(e2).length().max(1e-300)
                     };
-                    (0.5 * opp.iter().map(|&o| cot(o)).sum::<f64>()).max(0.0)
+                    (0.5 * faces.iter().map(|f| cot(f.opposite)).sum::<f64>()).max(0.0)
                 }
             };
             t.i.push(*a as usize);

@@ -20,17 +20,20 @@ use rftwin_core::{Echo, Scene};
 /// use rftwin_core::{Mesh, Scene};
 /// use glam::DVec3;
 ///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let mut scene = Scene::new();
-/// scene.add_object("target", Mesh::icosphere(DVec3::ZERO, 0.3, 2), "itu_metal").unwrap();
+/// scene.add_object("target", Mesh::icosphere(DVec3::ZERO, 0.3, 2), "itu_metal")?;
 /// let geom = SceneGeometry::new(&scene);
 /// let solver = ScatteringSolver::new(ScatteringOptions { samples: 2_000, backend: rftwin_trace::BackendChoice::Cpu, ..Default::default() });
-/// let solve = solver.solve(&scene, &geom, DVec3::new(0.0, -1.5, 0.0)).unwrap();
-/// let echoes = solve.echoes().unwrap();
+/// let solve = solver.solve(&scene, &geom, DVec3::new(0.0, -1.5, 0.0))?;
+/// let echoes = solve.echoes()?;
 /// assert_eq!(echoes.len(), solve.result.samples.len());
 /// // ∂L/∂(array centre) for L = Σ Re(a): cotangent 1 on every echo's amplitude
 /// let cot = vec![EchoCotangent { point: DVec3::ZERO, amplitude: rftwin_core::Complex::new(1.0, 0.0) }; echoes.len()];
-/// let g = solve.center_gradient(&cot).unwrap();
+/// let g = solve.center_gradient(&cot)?;
 /// assert!(g.is_finite());
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ScatteringSolver {
