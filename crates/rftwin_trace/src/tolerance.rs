@@ -39,10 +39,12 @@ pub const PLANE_NORMAL_STEPS: f64 = 1e6;
 /// Plane offsets are rounded to 1/this \[m\] (see [`PLANE_NORMAL_STEPS`]).
 pub const PLANE_OFFSET_STEPS: f64 = 1e5;
 
-/// Step off a surface \[m/m of the scene scale, plus the same in metres\]
-/// ([`crate::SceneGeometry::eps`]): f64 rays ignore hits closer than this, so a ray
-/// leaving a face does not hit it again through rounding.
+/// Step off a surface, relative part \[m/m of the scene scale\]
+/// ([`crate::SceneGeometry::eps`] = this × scale + [`SURFACE_EPS_ABS`]): f64 rays ignore
+/// hits closer than that, so a ray leaving a face does not hit it again through rounding.
 pub const SURFACE_EPS_REL: f64 = 1e-9;
+/// Step off a surface, absolute part \[m\] (keeps the step positive in a tiny scene).
+pub const SURFACE_EPS_ABS: f64 = 1e-9;
 
 /// A convex edge rests on another object's surface (a contact edge, not diffracted)
 /// when that surface lies within this × the scene scale \[m/m\] of its faces.

@@ -151,7 +151,7 @@ impl std::fmt::Debug for CoverageRequest<'_> {
 }
 
 impl<'a> CoverageRequest<'a> {
-    /// The map alone on `grid`, isotropic-by-default receivers given by `rx_antenna`.
+    /// The map alone on `grid`, every receiver with `rx_antenna`.
     pub fn map(grid: &'a CellGrid, rx_antenna: &'a Antenna) -> Self {
         CoverageRequest { grid, rx_antenna, param: None, boundary_term: false, progress: None }
     }

@@ -283,7 +283,7 @@ impl SceneGeometry {
 
     /// Distance tolerance \[m\] used to step off surfaces, relative to the scene size.
     pub fn eps(&self) -> f64 {
-        crate::tolerance::SURFACE_EPS_REL * self.scale.max(1.0) + crate::tolerance::SURFACE_EPS_REL
+        crate::tolerance::SURFACE_EPS_REL * self.scale.max(1.0) + crate::tolerance::SURFACE_EPS_ABS
     }
 }
 
