@@ -6,8 +6,7 @@ use super::scan_line::ScanLine;
 use super::{Context, Family};
 use crate::error::Result;
 use crate::paths::gradients::{path_points, GradientParam, Perturbation};
-use crate::paths::image_method::{source_images, ResolvedChain};
-use crate::scene_geometry::chain::REFRACTION_CODE;
+use crate::paths::image_method::{trace_chain, ChainFailure, ResolvedChain};
 use crate::scene_geometry::SceneGeometry;
 use crate::tolerance;
 use glam::DVec3;
@@ -67,14 +66,11 @@ impl ScanLine<'_, '_> {
 }
 
 impl Context<'_> {
-    /// Which constraint fails at receiver `rx_invalid` just past the crossing (mirrors
-    /// [`crate::paths::image_method::resolve_chain`]'s steps).
+    /// Which constraint fails at receiver `rx_invalid` just past the crossing: the
+    /// failure [`trace_chain`] reports there, read as an edge, plane or grazing constraint.
     pub(super) fn diagnose(&self, family: &Family, valid: &ResolvedChain, rx_valid: DVec3, rx_invalid: DVec3) -> Option<Constraint> {
         let geom = self.geom;
-        let chain = Self::chain(family);
-        let k = chain.len();
-        let images = source_images(geom, &chain, self.tx.position);
-        let eps = geom.eps();
+        let k = family.len();
         // a face sweeping over the receiver (it enters or leaves an object): a face
         // between the receiver just before and just after the crossing
         let step = rx_invalid - rx_valid;
@@ -86,55 +82,51 @@ impl Context<'_> {
                 return Some(Constraint::Plane { point: k + 1, tri: h.triangle as usize });
             }
         }
-        let mut cur = rx_invalid;
-        let mut skip = None;
-        for j in (0..k).rev() {
-            let tri_v = valid.triangles[j] as usize;
-            let (n, off) = geom.planes[family[j].1 as usize];
-            let delta = images[j + 1] - cur;
-            let dist = delta.length();
-            let d = delta / dist;
-            let denom = n.dot(d);
-            let t_plane = if denom.abs() > 1e-15 { (off - n.dot(cur)) / denom } else { f64::INFINITY };
-            let hit = geom.closest_hit(cur, d, eps, dist, skip);
-            let on_face = |h: &crate::scene_geometry::SceneHit| geom.plane[h.triangle as usize] == family[j].1;
-            let tol = tolerance::SAME_HIT_REL * geom.scale;
-            match hit {
-                Some(h) if on_face(&h) => {
-                    cur += d * if chain[j] == REFRACTION_CODE { h.t } else { t_plane };
-                    skip = Some(h.triangle);
-                }
-                Some(h) if (h.t - t_plane).abs() <= tol && geom.normals[h.triangle as usize].dot(n).abs() > 1.0 - tolerance::PARALLEL_COS => {
-                    // another object's face in the same plane covers the point (a
-                    // building's floor on the ground): the point crosses its border
-                    let (a, b) = nearest_edge(geom, h.triangle as usize, cur + d * h.t)?;
-                    return Some(Constraint::Edge { step: j, a, b, tri: h.triangle as usize });
-                }
-                Some(h) if h.t < t_plane => {
-                    // blocked before the face: the segment from vertex j to `cur` (point
-                    // indices j + 1 and j + 2)
-                    let (a, b) = nearest_edge(geom, h.triangle as usize, cur + d * h.t)?;
-                    return Some(Constraint::Grazed { segment: j + 1, a, b, tri: h.triangle as usize });
-                }
-                _ => {
-                    let q = cur + d * t_plane;
-                    if let (true, Some(prev)) = (inside(geom, tri_v, q), skip) {
-                        // still on its face, but the way there passes through the face
-                        // of the next interaction (a corner where two faces meet): the
-                        // point crosses that face's plane
-                        return Some(Constraint::Plane { point: j + 1, tri: prev as usize });
+        let faces: Vec<u32> = family.iter().map(|f| f.1).collect();
+        let failure = trace_chain(geom, &Self::chain(family), Some(&faces), self.tx.position, rx_invalid).err()?;
+        match failure {
+            ChainFailure::Degenerate { .. } => None,
+            ChainFailure::SourceHidden { from, previous } => {
+                let delta = self.tx.position - from;
+                let dist = delta.length();
+                let eps = geom.eps();
+                let h = geom.closest_hit(from, delta / dist, eps, dist - eps, previous)?;
+                let (a, b) = nearest_edge(geom, h.triangle as usize, from + delta / dist * h.t)?;
+                Some(Constraint::Grazed { segment: 0, a, b, tri: h.triangle as usize })
+            }
+            ChainFailure::MissedSurface { step: j, from, dir, hit, plane_t, previous } => {
+                let t_plane = plane_t.unwrap_or(f64::INFINITY);
+                let (n, _) = geom.planes[faces[j] as usize];
+                let tol = tolerance::SAME_HIT_REL * geom.scale;
+                match hit {
+                    Some(h) if (h.t - t_plane).abs() <= tol && geom.normals[h.triangle as usize].dot(n).abs() > 1.0 - tolerance::PARALLEL_COS => {
+                        // another object's face in the same plane covers the point (a
+                        // building's floor on the ground): the point crosses its border
+                        let (a, b) = nearest_edge(geom, h.triangle as usize, from + dir * h.t)?;
+                        Some(Constraint::Edge { step: j, a, b, tri: h.triangle as usize })
                     }
-                    // the point left its face: the edge of its triangle it crossed
-                    let (a, b) = nearest_edge(geom, tri_v, q)?;
-                    return Some(Constraint::Edge { step: j, a, b, tri: tri_v });
+                    Some(h) if h.t < t_plane => {
+                        // blocked before the face: the segment from vertex j to `from`
+                        // (point indices j + 1 and j + 2)
+                        let (a, b) = nearest_edge(geom, h.triangle as usize, from + dir * h.t)?;
+                        Some(Constraint::Grazed { segment: j + 1, a, b, tri: h.triangle as usize })
+                    }
+                    _ => {
+                        let tri_v = valid.triangles[j] as usize;
+                        let q = from + dir * t_plane;
+                        if let (true, Some(prev)) = (inside(geom, tri_v, q), previous) {
+                            // still on its face, but the way there passes through the
+                            // face of the next interaction (a corner where two faces
+                            // meet): the point crosses that face's plane
+                            return Some(Constraint::Plane { point: j + 1, tri: prev as usize });
+                        }
+                        // the point left its face: the edge of its triangle it crossed
+                        let (a, b) = nearest_edge(geom, tri_v, q)?;
+                        Some(Constraint::Edge { step: j, a, b, tri: tri_v })
+                    }
                 }
             }
         }
-        let delta = self.tx.position - cur;
-        let dist = delta.length();
-        let h = geom.closest_hit(cur, delta / dist, eps, dist - eps, skip)?;
-        let (a, b) = nearest_edge(geom, h.triangle as usize, cur + delta / dist * h.t)?;
-        Some(Constraint::Grazed { segment: 0, a, b, tri: h.triangle as usize })
     }
     /// The constraint's value `c` (zero at the crossing) in the perturbation's dual
     /// numbers, along the valid side's interactions.

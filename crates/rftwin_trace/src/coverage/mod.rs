@@ -13,9 +13,9 @@
 //! (constant y, midpoint rule in y): on each line the receivers at `m` points per cell
 //! are solved; wherever a path (its chain of mirror planes) is valid at one point and
 //! not at the next, the crossing `x*` is found by bisection with
-//! [`crate::paths::image_method::resolve_chain`], the constraint that switches there is
-//! identified — a reflection or refraction point on the border edge of its face, or a
-//! segment grazing an occluder's edge — and, with that constraint `c(x, θ) = 0` in dual
+//! [`crate::paths::image_method::trace_chain`], the constraint that switches there is
+//! the one `trace_chain` reports failing just past it — a reflection or refraction
+//! point on the border edge of its face, or a segment grazing an occluder's edge — and, with that constraint `c(x, θ) = 0` in dual
 //! numbers, `∂x*/∂θ = −(∂c/∂θ) / (∂c/∂x)`. The crossing adds
 //! `(P(x*⁻) − P(x*⁺)) ∂x*/∂θ / (m Δx)` to its cell: exact in x, so the term converges
 //! as the midpoint rule does in y. A path born and dead between two neighbouring points
@@ -30,7 +30,7 @@ mod scan_line;
 
 use crate::error::{Result, TraceError};
 use crate::paths::gradients::{reevaluate_path, GradientParam, Perturbation, Reevaluation};
-use crate::paths::image_method::{resolve_chain, ResolvedChain};
+use crate::paths::image_method::{trace_chain, ResolvedChain};
 use crate::paths::solver::PathSolver;
 use crate::physics::field::{path_coefficient, FieldInteraction};
 use crate::scene_geometry::chain::REFRACTION_CODE;
@@ -296,9 +296,9 @@ impl Context<'_> {
     }
     /// The resolved path of `family` at receiver `(x, y, z)`, if valid.
     pub(super) fn valid(&self, family: &Family, x: f64, y: f64, z: f64) -> Option<ResolvedChain> {
-        let r = resolve_chain(self.geom, &Self::chain(family), self.tx.position, DVec3::new(x, y, z))?;
-        // a refraction may pass through any surface; the family names its plane
-        r.triangles.iter().zip(family).all(|(&t, f)| self.geom.plane[t as usize] == f.1).then_some(r)
+        // a family names the plane of every interaction, refractions included
+        let faces: Vec<u32> = family.iter().map(|f| f.1).collect();
+        trace_chain(self.geom, &Self::chain(family), Some(&faces), self.tx.position, DVec3::new(x, y, z)).ok()
     }
     /// `|a|²` of a resolved path to receiver `rx`.
     pub(super) fn power(&self, r: &ResolvedChain, rx: DVec3) -> f64 {

@@ -8,7 +8,7 @@
 //! valid path crosses exactly the surfaces its chain names, no more and no less.
 
 use crate::scene_geometry::chain::REFRACTION_CODE;
-use crate::scene_geometry::SceneGeometry;
+use crate::scene_geometry::{SceneGeometry, SceneHit};
 use crate::tolerance;
 use glam::DVec3;
 use rftwin_core::dual::{Real, V3};
@@ -57,45 +57,103 @@ fn on_plane(geom: &SceneGeometry, tri: usize, plane: u32) -> bool {
     geom.normals[tri].dot(n).abs() > 1.0 - tolerance::PARALLEL_COS && geom.triangles[tri].iter().all(|v| (n.dot(*v) - off).abs() < tol)
 }
 
+/// Why a chain gives no valid path: the first constraint that fails, walking back from
+/// the target as [`trace_chain`] does. Coverage reads it to find the constraint that
+/// switches at a crossing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ChainFailure {
+    /// Interaction `step` coincides with the point traced from, its segment is parallel
+    /// to its plane, or the first vertex coincides with the source.
+    Degenerate {
+        /// The interaction (index into the chain).
+        step: usize,
+    },
+    /// The ray traced back from `from` along `dir` does not reach interaction `step`'s
+    /// surface: it meets `hit` (another surface, or one past the plane) or nothing.
+    MissedSurface {
+        /// The interaction (index into the chain).
+        step: usize,
+        /// Start of the back-traced ray: the target or vertex `step + 1`.
+        from: DVec3,
+        /// Unit direction towards the step's image.
+        dir: DVec3,
+        /// The first surface met before the image, if any.
+        hit: Option<SceneHit>,
+        /// Distance along `dir` to the step's named plane (`None` for a refraction
+        /// whose plane the caller did not name).
+        plane_t: Option<f64>,
+        /// Triangle of interaction `step + 1` (`None` for the last interaction).
+        previous: Option<u32>,
+    },
+    /// The segment from the first vertex `from` (or the target, for an empty chain) to
+    /// the source is blocked; `previous` is that vertex's triangle.
+    SourceHidden {
+        /// The first vertex, or the target.
+        from: DVec3,
+        /// Its triangle, `None` for an empty chain.
+        previous: Option<u32>,
+    },
+}
+
 /// Resolves `chain` between `source` and `target`; `None` if the chain gives no valid path.
 pub fn resolve_chain(geom: &SceneGeometry, chain: &[u32], source: DVec3, target: DVec3) -> Option<ResolvedChain> {
+    trace_chain(geom, chain, None, source, target).ok()
+}
+
+/// Resolves `chain` between `source` and `target`, or says which constraint fails first.
+///
+/// With `faces`, interaction `j` must meet a triangle of plane `faces[j]` exactly (a
+/// refraction through a named wall, not any surface; a reflection on its own plane id,
+/// not a coplanar face of another object): the rule of a path family that coverage
+/// follows along a scan line. Without, a reflection accepts any face coplanar with its
+/// mirror plane and a refraction any surface — the path solver's rule.
+pub fn trace_chain(geom: &SceneGeometry, chain: &[u32], faces: Option<&[u32]>, source: DVec3, target: DVec3) -> Result<ResolvedChain, ChainFailure> {
     let k = chain.len();
     let images = source_images(geom, chain, source);
     let eps = geom.eps();
     let mut vertices = vec![DVec3::ZERO; k];
     let mut triangles = vec![0u32; k];
     let mut cur = target;
-    let mut skip = None;
+    let mut previous = None;
     for j in (0..k).rev() {
-        let aim = images[j + 1];
-        let delta = aim - cur;
+        let delta = images[j + 1] - cur;
         let dist = delta.length();
         if dist <= eps {
-            return None;
+            return Err(ChainFailure::Degenerate { step: j });
         }
-        let d = delta / dist;
-        let hit = geom.closest_hit(cur, d, eps, dist, skip)?;
-        let tri = hit.triangle as usize;
+        let dir = delta / dist;
+        let named_plane = if chain[j] == REFRACTION_CODE { faces.map(|f| f[j]) } else { Some(chain[j]) };
+        let plane_t = named_plane.map(|plane| {
+            let (n, off) = geom.planes[plane as usize];
+            (off - n.dot(cur)) / n.dot(dir)
+        });
+        let hit = geom.closest_hit(cur, dir, eps, dist, previous);
+        let on_surface = |tri: usize| match faces {
+            Some(f) => geom.plane[tri] == f[j],
+            None => chain[j] == REFRACTION_CODE || on_plane(geom, tri, chain[j]),
+        };
+        let Some(h) = hit.filter(|h| on_surface(h.triangle as usize)) else {
+            return Err(ChainFailure::MissedSurface { step: j, from: cur, dir, hit, plane_t, previous });
+        };
         let vertex = if chain[j] == REFRACTION_CODE {
-            cur + d * hit.t
+            cur + dir * h.t
         } else {
-            if !on_plane(geom, tri, chain[j]) {
-                return None;
+            let (n, _) = geom.planes[chain[j] as usize];
+            if n.dot(dir).abs() < 1e-15 {
+                return Err(ChainFailure::Degenerate { step: j });
             }
-            let (n, off) = geom.planes[chain[j] as usize];
-            let denom = n.dot(d);
-            if denom.abs() < 1e-15 {
-                return None;
-            }
-            cur + d * ((off - n.dot(cur)) / denom)
+            cur + dir * plane_t.unwrap_or(f64::INFINITY)
         };
         vertices[j] = vertex;
-        triangles[j] = hit.triangle;
+        triangles[j] = h.triangle;
         cur = vertex;
-        skip = Some(hit.triangle);
+        previous = Some(h.triangle);
     }
-    if (cur - source).length() <= eps || geom.occluded(cur, source, [skip, None], eps) {
-        return None;
+    if (cur - source).length() <= eps {
+        return Err(ChainFailure::Degenerate { step: 0 });
     }
-    Some(ResolvedChain { vertices, triangles, refraction: chain.iter().map(|&c| c == REFRACTION_CODE).collect() })
+    if geom.occluded(cur, source, [previous, None], eps) {
+        return Err(ChainFailure::SourceHidden { from: cur, previous });
+    }
+    Ok(ResolvedChain { vertices, triangles, refraction: chain.iter().map(|&c| c == REFRACTION_CODE).collect() })
 }
