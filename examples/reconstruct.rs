@@ -62,7 +62,7 @@ fn main() -> Result<()> {
     rftwin::core::io::obj::save_obj(&out.join("reconstructed.obj"), &result)?;
     let d_end = mesh_distance(&result, &case.truth, 20_000)?;
     let end_spectra = case.objective.evaluate(999_999)?.spectra;
-    rftwin::inverse::plot::spectra_views(&out, &case.objective, &[("start", &start_spectra), ("reconstructed", &end_spectra)])?;
+    case.objective.plot_views(&out, &[("start", &start_spectra), ("reconstructed", &end_spectra)])?;
 
     // Chamfer vs iteration over both stages
     let hist = &run.history;

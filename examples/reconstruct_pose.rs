@@ -132,7 +132,7 @@ fn main() -> Result<()> {
                 rftwin::core::io::obj::save_obj(&d.join("estimate.obj"), &est)?;
                 problem.objective.set_vertices(&est.vertices)?;
                 let sim = problem.objective.evaluate(999_999)?.spectra;
-                rftwin::inverse::plot::spectra_views(d, &problem.objective, &[("estimate", &sim)])?;
+                problem.objective.plot_views(d, &[("estimate", &sim)])?;
                 let it: Vec<f64> = rec.history.iter().map(|r| r.iteration as f64).collect();
                 let m = |k: &str, s: f64| rec.history.iter().map(|r| r.metrics.get(k).map_or(f64::NAN, |x| x * s)).collect::<Vec<_>>();
                 rftwin::inverse::plot::lines(&d.join("error.png"), "Pose error", "iteration", "log10 error", &it, &[("translation [mm]", m("translation_error_m", 1e3)), ("rotation [deg]", m("rotation_error_deg", 1.0))], true)?;

@@ -156,27 +156,6 @@ pub fn maps(path: &Path, panels: &[(&str, &[f64], Scale)], rows: usize, cols: us
     Ok(())
 }
 
-fn borrowed(v: &[(String, Vec<f64>)]) -> Vec<(&str, &[f64])> {
+pub(crate) fn borrowed(v: &[(String, Vec<f64>)]) -> Vec<(&str, &[f64])> {
     v.iter().map(|(a, b)| (a.as_str(), b.as_slice())).collect()
-}
-
-/// Observed vs simulated spectra of every view of `objective`: one PNG per view and
-/// projection (range × azimuth and elevation × azimuth, each reduced by its maximum),
-/// `spectra_view{k}_range_azimuth.png` and `spectra_view{k}_azimuth_elevation.png` in `dir`.
-pub fn spectra_views(dir: &Path, objective: &crate::objective::SpectrumObjective, simulated: &[(&str, &[rftwin_radar::Spectrum])]) -> Result<()> {
-    use rftwin_radar::Reduce;
-    for (k, view) in objective.views.iter().enumerate() {
-        let (na, ne, nb) = (view.grid.azimuth.len(), view.grid.elevation.len(), view.bins.len());
-        let obs = objective.observed()[k].on_grid(na, ne)?.project(Reduce::Max)?;
-        let mut ra = vec![("observed: range × azimuth".to_string(), obs.0)];
-        let mut ae = vec![("observed: elevation × azimuth".to_string(), obs.1)];
-        for (name, s) in simulated {
-            let p = s[k].on_grid(na, ne)?.project(Reduce::Max)?;
-            ra.push((format!("{name}: range × azimuth"), p.0));
-            ae.push((format!("{name}: elevation × azimuth"), p.1));
-        }
-        heatmaps(&dir.join(format!("spectra_view{k}_range_azimuth.png")), &borrowed(&ra), nb, na)?;
-        heatmaps(&dir.join(format!("spectra_view{k}_azimuth_elevation.png")), &borrowed(&ae), ne, na)?;
-    }
-    Ok(())
 }

@@ -83,6 +83,73 @@ fn used_modules(code: &str, this: &[String], is_mod_rs: bool) -> BTreeSet<Vec<St
     out
 }
 
+type Edges = BTreeMap<Vec<String>, BTreeSet<Vec<String>>>;
+
+/// Every import circle of the module graph `edges`, as `a → b → … → a`.
+fn circles(edges: &Edges) -> Vec<String> {
+    fn visit(n: &Vec<String>, edges: &Edges, state: &mut BTreeMap<Vec<String>, u8>, stack: &mut Vec<Vec<String>>, cycles: &mut Vec<String>) {
+        state.insert(n.clone(), 1);
+        stack.push(n.clone());
+        for m in edges.get(n).into_iter().flatten() {
+            match state.get(m).copied().unwrap_or(0) {
+                0 => visit(m, edges, state, stack, cycles),
+                1 => {
+                    let from = stack.iter().position(|s| s == m).unwrap_or(0);
+                    let names: Vec<String> = stack[from..].iter().chain([m]).map(|p| p.join("::")).collect();
+                    cycles.push(names.join(" → "));
+                }
+                _ => {}
+            }
+        }
+        stack.pop();
+        state.insert(n.clone(), 2);
+    }
+    let mut state = BTreeMap::new();
+    let mut cycles = Vec::new();
+    for n in edges.keys() {
+        if state.get(n).copied().unwrap_or(0) == 0 {
+            visit(n, edges, &mut state, &mut Vec::new(), &mut cycles);
+        }
+    }
+    cycles
+}
+
+/// Module → module imports of the crate whose sources are in `src`.
+fn module_edges(src: &Path) -> Edges {
+    let mut files = Vec::new();
+    sources(src, &mut files);
+    let modules: BTreeSet<Vec<String>> = files.iter().map(|f| module_of(src, f)).collect();
+    let mut edges = Edges::new();
+    for f in &files {
+        let this = module_of(src, f);
+        let code = std::fs::read_to_string(f).expect("readable");
+        let is_mod_rs = f.file_name().is_some_and(|n| n == "mod.rs");
+        for used in used_modules(&code, &this, is_mod_rs) {
+            let target = (1..=used.len()).rev().map(|n| used[..n].to_vec()).find(|p| modules.contains(p));
+            if let Some(target) = target.filter(|t| *t != this && !this.starts_with(t)) {
+                edges.entry(this.clone()).or_default().insert(target);
+            }
+        }
+    }
+    edges
+}
+
+#[test]
+fn no_crate_of_the_workspace_has_an_import_circle() {
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut found = Vec::new();
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&crates).expect("crates/ is readable") {
+        let src = entry.expect("entry").path().join("src");
+        if src.is_dir() {
+            checked += 1;
+            found.extend(circles(&module_edges(&src)).into_iter().map(|c| format!("{}: {c}", src.display())));
+        }
+    }
+    assert!(checked >= 6, "found only {checked} crates");
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
 #[test]
 fn modules_import_only_lower_layers_and_form_no_circle() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
@@ -92,7 +159,7 @@ fn modules_import_only_lower_layers_and_form_no_circle() {
     let modules: BTreeSet<Vec<String>> = files.iter().map(|f| module_of(&src, f)).collect();
     let allowed = allowed();
     let mut violations = Vec::new();
-    let mut edges: BTreeMap<Vec<String>, BTreeSet<Vec<String>>> = BTreeMap::new();
+    let mut edges = Edges::new();
     for f in &files {
         let this = module_of(&src, f);
         let top = this.first().cloned().unwrap_or_else(|| "lib".into());
@@ -115,32 +182,7 @@ fn modules_import_only_lower_layers_and_form_no_circle() {
             }
         }
     }
-    // circles: depth-first search over module → module edges
-    fn visit(n: &Vec<String>, edges: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>, state: &mut BTreeMap<Vec<String>, u8>, stack: &mut Vec<Vec<String>>, cycles: &mut Vec<String>) {
-        state.insert(n.clone(), 1);
-        stack.push(n.clone());
-        for m in edges.get(n).into_iter().flatten() {
-            match state.get(m).copied().unwrap_or(0) {
-                0 => visit(m, edges, state, stack, cycles),
-                1 => {
-                    let from = stack.iter().position(|s| s == m).unwrap_or(0);
-                    let names: Vec<String> = stack[from..].iter().chain([m]).map(|p| p.join("::")).collect();
-                    cycles.push(names.join(" → "));
-                }
-                _ => {}
-            }
-        }
-        stack.pop();
-        state.insert(n.clone(), 2);
-    }
-    let mut state = BTreeMap::new();
-    let mut cycles = Vec::new();
-    for n in edges.keys() {
-        if state.get(n).copied().unwrap_or(0) == 0 {
-            visit(n, &edges, &mut state, &mut Vec::new(), &mut cycles);
-        }
-    }
-    violations.extend(cycles.into_iter().map(|c| format!("import circle: {c}")));
+    violations.extend(circles(&edges).into_iter().map(|c| format!("import circle: {c}")));
     assert!(violations.is_empty(), "{}", violations.join("\n"));
 }
 

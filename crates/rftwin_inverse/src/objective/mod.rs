@@ -102,6 +102,28 @@ pub struct SpectrumObjective {
 }
 
 impl SpectrumObjective {
+    /// Observed vs simulated spectra of every view: one PNG per view and projection
+    /// (range × azimuth and elevation × azimuth, each reduced by its maximum),
+    /// `spectra_view{k}_range_azimuth.png` and `spectra_view{k}_azimuth_elevation.png` in
+    /// `dir`; `simulated` names each set of spectra (one per view).
+    pub fn plot_views(&self, dir: &std::path::Path, simulated: &[(&str, &[Spectrum])]) -> Result<()> {
+        use crate::plot::{borrowed, heatmaps};
+        use rftwin_radar::Reduce;
+        for (k, view) in self.views.iter().enumerate() {
+            let (na, ne, nb) = (view.grid.azimuth.len(), view.grid.elevation.len(), view.bins.len());
+            let obs = self.observed()[k].on_grid(na, ne)?.project(Reduce::Max)?;
+            let mut ra = vec![("observed: range × azimuth".to_string(), obs.0)];
+            let mut ae = vec![("observed: elevation × azimuth".to_string(), obs.1)];
+            for (name, s) in simulated {
+                let p = s[k].on_grid(na, ne)?.project(Reduce::Max)?;
+                ra.push((format!("{name}: range × azimuth"), p.0));
+                ae.push((format!("{name}: elevation × azimuth"), p.1));
+            }
+            heatmaps(&dir.join(format!("spectra_view{k}_range_azimuth.png")), &borrowed(&ra), nb, na)?;
+            heatmaps(&dir.join(format!("spectra_view{k}_azimuth_elevation.png")), &borrowed(&ae), ne, na)?;
+        }
+        Ok(())
+    }
     /// An objective for object `target` of `scene` seen from `views`. Call
     /// [`SpectrumObjective::observe`] (or [`SpectrumObjective::set_observed`]) before
     /// evaluating.
