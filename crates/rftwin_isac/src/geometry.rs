@@ -1,0 +1,93 @@
+//! RIS apertures: planar element grids in a plane of constant x.
+
+use crate::error::{invalid, Result};
+use glam::DVec3;
+use serde::{Deserialize, Serialize};
+
+/// A reconfigurable intelligent surface (or any planar sampling aperture): `M_y × M_z`
+/// elements tiled edge to edge in the plane `x = centre.x`, facing ±x.
+///
+/// Element `(m_y, m_z)` sits at `centre + (0, (m_y − (M_y−1)/2) ξ_y, (m_z − (M_z−1)/2) ξ_z)`
+/// and has the vector index `m = m_y·M_z + m_z` (row-major, y outer) everywhere in this
+/// crate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ris {
+    /// Centre of the surface \[m\].
+    pub centre: DVec3,
+    /// Element counts `[M_y, M_z]`.
+    pub elements: [usize; 2],
+    /// Element size (and spacing) `[ξ_y, ξ_z]` \[m\].
+    pub element_size: [f64; 2],
+}
+
+impl Ris {
+    /// A validated surface.
+    pub fn new(centre: DVec3, elements: [usize; 2], element_size: [f64; 2]) -> Result<Self> {
+        let ris = Ris { centre, elements, element_size };
+        ris.validate()?;
+        Ok(ris)
+    }
+
+    /// Checks counts ≥ 1, positive finite sizes and a finite centre.
+    pub fn validate(&self) -> Result<()> {
+        if self.elements.iter().any(|&n| n == 0) {
+            return Err(invalid("ris.elements", format!("{:?}: need at least one element along each axis", self.elements)));
+        }
+        if !self.element_size.iter().all(|s| s.is_finite() && *s > 0.0) {
+            return Err(invalid("ris.element_size", format!("{:?}: sizes must be positive and finite", self.element_size)));
+        }
+        if !self.centre.is_finite() {
+            return Err(invalid("ris.centre", format!("{:?} is not finite", self.centre)));
+        }
+        Ok(())
+    }
+
+    /// `M = M_y·M_z`.
+    pub fn count(&self) -> usize {
+        self.elements[0] * self.elements[1]
+    }
+
+    /// Side lengths `[L_y, L_z] = [M_y ξ_y, M_z ξ_z]` \[m\].
+    pub fn size(&self) -> [f64; 2] {
+        [self.elements[0] as f64 * self.element_size[0], self.elements[1] as f64 * self.element_size[1]]
+    }
+
+    /// Element offsets from the centre along axis `axis` (0: y, 1: z) \[m\].
+    pub fn offsets(&self, axis: usize) -> Vec<f64> {
+        let n = self.elements[axis];
+        (0..n).map(|i| (i as f64 - (n as f64 - 1.0) / 2.0) * self.element_size[axis]).collect()
+    }
+
+    /// Position of element `m` (vector index) \[m\].
+    pub fn element_position(&self, m: usize) -> DVec3 {
+        let (iy, iz) = (m / self.elements[1], m % self.elements[1]);
+        let off = |i: usize, axis: usize| (i as f64 - (self.elements[axis] as f64 - 1.0) / 2.0) * self.element_size[axis];
+        self.centre + DVec3::new(0.0, off(iy, 0), off(iz, 1))
+    }
+
+    /// Every element position, in vector order.
+    pub fn positions(&self) -> Vec<DVec3> {
+        (0..self.count()).map(|m| self.element_position(m)).collect()
+    }
+
+    /// The grid of `Q_y × Q_z` blocks as a coarser surface (block centres are the means of
+    /// their elements' positions); an error unless `Q_y | M_y` and `Q_z | M_z`.
+    pub fn blocks(&self, q: [usize; 2]) -> Result<Ris> {
+        if q.iter().any(|&n| n == 0) || self.elements[0] % q[0] != 0 || self.elements[1] % q[1] != 0 {
+            return Err(invalid("block", format!("{}×{} blocks do not divide the {}×{} RIS", q[0], q[1], self.elements[0], self.elements[1])));
+        }
+        Ris::new(self.centre, [self.elements[0] / q[0], self.elements[1] / q[1]], [self.element_size[0] * q[0] as f64, self.element_size[1] * q[1] as f64])
+    }
+
+    /// Index of the `q`-block holding element `m` (block grid vector order).
+    pub fn block_of(&self, m: usize, q: [usize; 2]) -> usize {
+        block_index(self.elements, m, q)
+    }
+}
+
+/// Index of the `q`-block holding element `m` of an `elements[0] × elements[1]` grid
+/// (block grid vector order, row-major).
+pub fn block_index(elements: [usize; 2], m: usize, q: [usize; 2]) -> usize {
+    let (iy, iz) = (m / elements[1], m % elements[1]);
+    (iy / q[0]) * (elements[1] / q[1]) + iz / q[1]
+}
