@@ -6,8 +6,10 @@
 //!
 //! This facade re-exports the workspace crates:
 //! [`core`] (scenes, materials, antennas, [`Paths`]), [`bvh`], [`trace`]
-//! (path solvers, channel responses) and [`radar`] (FMCW signal chain, spectra,
-//! differentiable surrogates, losses).
+//! (path solvers, channel responses), [`radar`] (FMCW signal chain, spectra,
+//! differentiable surrogates, losses), [`inverse`] (optimisers, reconstruction) and
+//! [`isac`] (RIS-aided ISAC: RIS codebooks, FT wavenumber-domain and compressed-sensing
+//! imaging).
 //!
 //! ```
 //! use rftwin::{PathSolver, SolverOptions, Scene, Radio, ItuMaterial};
@@ -64,6 +66,7 @@ pub use rftwin_bvh as bvh;
 pub use rftwin_gpu as gpu;
 pub use rftwin_core as core;
 pub use rftwin_inverse as inverse;
+pub use rftwin_isac as isac;
 pub use rftwin_radar as radar;
 pub use rftwin_trace as trace;
 
@@ -86,5 +89,6 @@ pub use rftwin_inverse::shape::{two_stage, Case, CaseOptions};
 // Errors, one per crate.
 pub use rftwin_core::Error as CoreError;
 pub use rftwin_inverse::InverseError;
+pub use rftwin_isac::IsacError;
 pub use rftwin_radar::RadarError;
 pub use rftwin_trace::TraceError;

@@ -51,7 +51,7 @@ pub fn lines(path: &Path, title: &str, x_desc: &str, y_desc: &str, x: &[f64], se
 }
 
 /// Dark blue → yellow-white for `t` in [0, 1].
-fn sequential(t: f64) -> plotters::style::RGBColor {
+pub fn sequential(t: f64) -> plotters::style::RGBColor {
     plotters::style::RGBColor((255.0 * t.sqrt()) as u8, (255.0 * t) as u8, (255.0 * (0.35 + 0.4 * t)) as u8)
 }
 

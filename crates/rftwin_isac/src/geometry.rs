@@ -30,7 +30,7 @@ impl Ris {
 
     /// Checks counts ≥ 1, positive finite sizes and a finite centre.
     pub fn validate(&self) -> Result<()> {
-        if self.elements.iter().any(|&n| n == 0) {
+        if self.elements.contains(&0) {
             return Err(invalid("ris.elements", format!("{:?}: need at least one element along each axis", self.elements)));
         }
         if !self.element_size.iter().all(|s| s.is_finite() && *s > 0.0) {
@@ -73,7 +73,7 @@ impl Ris {
     /// The grid of `Q_y × Q_z` blocks as a coarser surface (block centres are the means of
     /// their elements' positions); an error unless `Q_y | M_y` and `Q_z | M_z`.
     pub fn blocks(&self, q: [usize; 2]) -> Result<Ris> {
-        if q.iter().any(|&n| n == 0) || self.elements[0] % q[0] != 0 || self.elements[1] % q[1] != 0 {
+        if q.contains(&0) || !self.elements[0].is_multiple_of(q[0]) || !self.elements[1].is_multiple_of(q[1]) {
             return Err(invalid("block", format!("{}×{} blocks do not divide the {}×{} RIS", q[0], q[1], self.elements[0], self.elements[1])));
         }
         Ris::new(self.centre, [self.elements[0] / q[0], self.elements[1] / q[1]], [self.element_size[0] * q[0] as f64, self.element_size[1] * q[1] as f64])
