@@ -27,6 +27,11 @@ impl Default for Band {
 }
 
 impl Band {
+    /// SI units: `centre_hz`, `spacing_hz`, `subcarriers`, the speed of light.
+    pub fn si(centre_hz: f64, spacing_hz: f64, subcarriers: usize) -> Self {
+        Band { centre: centre_hz, spacing: spacing_hz, subcarriers, wave_speed: rftwin_core::constants::SPEED_OF_LIGHT }
+    }
+
     /// Checks `I ≥ 1`, positive finite speed and frequencies, `Δf ≥ 0`.
     pub fn validate(&self) -> Result<()> {
         if self.subcarriers == 0 {

@@ -35,6 +35,10 @@ pub enum IsacError {
         /// Bytes allowed.
         budget: u128,
     },
+    /// The ray tracer refused a scene or its options.
+    #[cfg(feature = "trace")]
+    #[error(transparent)]
+    Trace(#[from] rftwin_trace::TraceError),
 }
 
 pub(crate) fn invalid(name: &'static str, message: impl Into<String>) -> IsacError {

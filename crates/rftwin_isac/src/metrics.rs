@@ -80,3 +80,23 @@ pub fn detect(image: &[f64], dims: [usize; 3], targets: &[[usize; 3]], threshold
     let strongest_on_target = maxima.iter().take(targets.len()).filter(|(m, _)| near_target(*m)).count();
     Ok(Detection { detected: found.iter().filter(|f| **f).count(), found, max_offtarget, strongest_on_target })
 }
+
+/// Peak-to-first-null distance of a 1-D profile sampled every `step`, averaged over both
+/// sides of its maximum (the PSF resolution of spec §11). A null is the first local
+/// minimum below half the peak (ripples inside the main lobe are skipped), located to a
+/// fraction of a sample by a parabola through it and its neighbours; `None` if a side
+/// has no null inside the profile.
+pub fn null_distance(profile: &[f64], step: f64) -> Option<f64> {
+    let n = profile.len();
+    let top = (0..n).max_by(|&a, &b| profile[a].total_cmp(&profile[b]))?;
+    let half = 0.5 * profile[top];
+    let is_null = |j: usize| profile[j] <= profile[j - 1] && profile[j] <= profile[j + 1] && profile[j] < half;
+    let right = (top + 1..n.saturating_sub(1)).find(|&j| is_null(j))?;
+    let left = (1..top).rev().find(|&j| is_null(j))?;
+    let refine = |j: usize| {
+        let (a, b, c) = (profile[j - 1], profile[j], profile[j + 1]);
+        let curvature = a - 2.0 * b + c;
+        j as f64 + if curvature > 0.0 { 0.5 * (a - c) / curvature } else { 0.0 }
+    };
+    Some(0.5 * (refine(right) - refine(left)) * step)
+}

@@ -14,7 +14,7 @@ use rftwin_isac::ft::measurement::{measure, Measurements};
 use rftwin_isac::ft::saa::{SaaGrid, SaaImager};
 use rftwin_isac::ft::sparse::SparseOptions;
 use rftwin_isac::ft::{point_ecr, FtSetup, PointTarget};
-use rftwin_isac::metrics::{detect, nmse, normalized_magnitude};
+use rftwin_isac::metrics::{detect, nmse, normalized_magnitude, null_distance};
 use rftwin_isac::IsacError;
 
 fn nine_points() -> Vec<PointTarget> {
@@ -110,15 +110,6 @@ fn t2_point_targets_peak_on_their_voxel() {
     }
 }
 
-/// Distance from the maximum of `profile` (sampled every `step`) to its first local
-/// minimum, the larger of the two sides' first nulls averaged.
-fn first_null(profile: &[f64], step: f64) -> f64 {
-    let top = (0..profile.len()).max_by(|&a, &b| profile[a].total_cmp(&profile[b])).unwrap();
-    let right = (top + 1..profile.len() - 1).find(|&j| profile[j] <= profile[j - 1] && profile[j] <= profile[j + 1]).unwrap();
-    let left = (1..top).rev().find(|&j| profile[j] <= profile[j - 1] && profile[j] <= profile[j + 1]).unwrap();
-    0.5 * ((right - top) + (top - left)) as f64 * step
-}
-
 #[test]
 fn t3_resolution_between_the_limits() {
     let setup = FtSetup::default();
@@ -129,14 +120,14 @@ fn t3_resolution_between_the_limits() {
     let step = 0.05;
     let grid = SaaGrid { slices: (0..=240).map(|j| -6.0 + step * j as f64).collect(), cross_range: [[-0.1, 0.1], [-0.1, 0.1]], ..Default::default() };
     let (_, img) = image(&setup, &grid, &target, 0.0);
-    let range_null = first_null(&img, step);
+    let range_null = null_distance(&img, step).unwrap();
     assert!(range_null >= 0.95 * limits.range && range_null <= 1.05 * limits.range_upper, "range null {range_null} outside [{}, {}]", 0.95 * limits.range, 1.05 * limits.range_upper);
     assert!((range_null - 3.95).abs() <= 0.15, "range null {range_null} vs the prototype's 3.95");
     // cross-range profile along y at x = 0 (O = 8: 1/16 λ steps)
     let grid = SaaGrid { slices: vec![0.0], cross_range: [[-3.0, 3.0], [0.0, 0.0]], oversampling: 8, ..Default::default() };
     let (imager, img) = image(&setup, &grid, &target, 0.0);
     let dy = imager.axes()[1][1] - imager.axes()[1][0];
-    let cross = first_null(&img, dy);
+    let cross = null_distance(&img, dy).unwrap();
     assert!((cross / limits.cross_range[0] - 1.0).abs() <= 0.12, "cross-range null {cross} vs DRL {}", limits.cross_range[0]);
 }
 

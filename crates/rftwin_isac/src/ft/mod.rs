@@ -14,6 +14,8 @@ pub mod limits;
 pub mod measurement;
 pub mod saa;
 pub mod sparse;
+#[cfg(feature = "trace")]
+pub mod traced;
 
 use crate::band::Band;
 use crate::error::{invalid, Result};
