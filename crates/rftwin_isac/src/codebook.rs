@@ -99,15 +99,7 @@ impl Codebook {
                 dft_turns + compensation[m] / (2.0 * PI)
             }
         };
-        match self.bits {
-            None => Complex::from_polar(1.0, 2.0 * PI * phase_fraction),
-            Some(bits) => {
-                let levels = 1u64 << bits;
-                let turns = phase_fraction.rem_euclid(1.0);
-                let q = ((turns * levels as f64 + 0.5).floor() as u64) % levels;
-                Complex::from_polar(1.0, 2.0 * PI * q as f64 / levels as f64)
-            }
-        }
+        quantized_phasor(phase_fraction, self.bits)
     }
 
     /// `e^{j2π n/d}` rounded to the codebook's bits, ties rounded up, from integers.
@@ -171,6 +163,20 @@ impl Codebook {
             CodebookKind::Dft => "DFT",
             CodebookKind::Hadamard => "Hadamard",
             CodebookKind::Block { .. } => "block",
+        }
+    }
+}
+
+/// `e^{j2π·turns}`, or with `bits` the nearest of `e^{j2πq/2^b}`
+/// (`q = ⌊turns·2^b + ½⌋ mod 2^b`, ties rounded up): the one phase quantiser of every
+/// RIS configuration.
+pub fn quantized_phasor(turns: f64, bits: Option<u32>) -> Complex {
+    match bits {
+        None => Complex::from_polar(1.0, 2.0 * PI * turns),
+        Some(bits) => {
+            let levels = 1u64 << bits;
+            let q = ((turns.rem_euclid(1.0) * levels as f64 + 0.5).floor() as u64) % levels;
+            Complex::from_polar(1.0, 2.0 * PI * q as f64 / levels as f64)
         }
     }
 }

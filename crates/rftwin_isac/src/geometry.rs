@@ -91,3 +91,96 @@ pub fn block_index(elements: [usize; 2], m: usize, q: [usize; 2]) -> usize {
     let (iy, iz) = (m / elements[1], m % elements[1]);
     (iy / q[0]) * (elements[1] / q[1]) + iz / q[1]
 }
+
+/// Where a ULA's given position sits on the array.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UlaAnchor {
+    /// The position is element 0; elements follow along +y (the INR reference code).
+    #[default]
+    Start,
+    /// The position is the array's centre (the INR paper's text).
+    Centre,
+}
+
+/// A uniform linear array along +y.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ula {
+    /// Anchor position \[m\].
+    pub position: DVec3,
+    /// Elements.
+    pub elements: usize,
+    /// Element spacing \[m\].
+    pub spacing: f64,
+    /// What `position` is.
+    pub anchor: UlaAnchor,
+}
+
+impl Ula {
+    /// Checks at least one element, a finite position and a positive finite spacing.
+    pub fn validate(&self, name: &'static str) -> Result<()> {
+        if self.elements == 0 {
+            return Err(invalid(name, "a ULA needs at least one element"));
+        }
+        if !self.position.is_finite() || !(self.spacing.is_finite() && self.spacing > 0.0) {
+            return Err(invalid(name, format!("position {:?} and spacing {} must be finite (spacing > 0)", self.position, self.spacing)));
+        }
+        Ok(())
+    }
+
+    /// Element positions, element 0 first.
+    pub fn positions(&self) -> Vec<DVec3> {
+        let first = match self.anchor {
+            UlaAnchor::Start => 0.0,
+            UlaAnchor::Centre => -(self.elements as f64 - 1.0) / 2.0,
+        };
+        (0..self.elements).map(|e| self.position + DVec3::new(0.0, (first + e as f64) * self.spacing, 0.0)).collect()
+    }
+}
+
+/// A voxel grid of the region of interest: `N_x` range slices (x) of `N_z` rows (z, row 0
+/// on top) × `N_y` columns (+y), voxel `m = (ix·N_z + row)·N_y + col` at
+/// `centre + ((ix − (N_x−1)/2) ξ, (col − (N_y−1)/2) ξ, ((N_z−1)/2 − row) ξ)` — the INR
+/// paper's pixel order (one slice: an image, row-major).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VoxelGrid {
+    /// Centre of the grid \[m\].
+    pub centre: DVec3,
+    /// `[N_x, N_z, N_y]`.
+    pub dims: [usize; 3],
+    /// Voxel size `ξ_v` \[m\].
+    pub voxel: f64,
+}
+
+impl VoxelGrid {
+    /// Checks non-zero dimensions, a finite centre and a positive finite voxel size.
+    pub fn validate(&self) -> Result<()> {
+        if self.dims.contains(&0) {
+            return Err(invalid("roi", format!("{:?}: a region of interest needs at least one voxel along each axis", self.dims)));
+        }
+        if !self.centre.is_finite() || !(self.voxel.is_finite() && self.voxel > 0.0) {
+            return Err(invalid("roi", format!("centre {:?} and voxel {} must be finite (voxel > 0)", self.centre, self.voxel)));
+        }
+        Ok(())
+    }
+
+    /// `N_v`.
+    pub fn count(&self) -> usize {
+        self.dims.iter().product()
+    }
+
+    /// Every voxel centre, in voxel order.
+    pub fn positions(&self) -> Vec<DVec3> {
+        let [nx, nz, ny] = self.dims;
+        let half = |n: usize| (n as f64 - 1.0) / 2.0;
+        let mut out = Vec::with_capacity(self.count());
+        for ix in 0..nx {
+            for row in 0..nz {
+                for col in 0..ny {
+                    out.push(self.centre + self.voxel * DVec3::new(ix as f64 - half(nx), col as f64 - half(ny), half(nz) - row as f64));
+                }
+            }
+        }
+        out
+    }
+}

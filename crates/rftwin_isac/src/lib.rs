@@ -7,6 +7,9 @@
 //! - [`fft`] — centred 2-D DFTs (rustfft); [`codebook`] — RIS codebooks (DFT, Hadamard,
 //!   block-controlled; quantised phases; rank checks).
 //! - [`metrics`] — normalised images, NMSE, detection of point targets.
+//! - [`ris_imaging`] — the RIS-ISAC sensing channel of paper 000 (ULAs, RIS
+//!   configurations, ROI voxel grids, four sensing terms) and its affine forward
+//!   operator `y = c + Mσ` with the σ-independent products precomputed.
 //! - [`ft`] — FT wavenumber-domain imaging (paper 001): measurements, ECR recovery, the
 //!   SAA (Algorithm 1), Nyquist and resolution limits, ISTA (Algorithm 2), FT–CS
 //!   (Algorithm 3).
@@ -43,6 +46,7 @@ pub mod fft;
 pub mod ft;
 pub mod geometry;
 pub mod metrics;
+pub mod ris_imaging;
 
 pub use band::Band;
 pub use codebook::Codebook;

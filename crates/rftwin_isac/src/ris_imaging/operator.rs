@@ -1,0 +1,149 @@
+//! The affine forward operator `y = c + Mσ` (spec §3) with every σ-independent product
+//! computed once: `G_k = H_TI diag(g_ris ω_k) H_OIᵀ` and `Q_k = H_OI diag(g_ris ω_k) H_IR`
+//! for all `k` as two real-split GEMMs (the reference recomputes them every epoch), then
+//! `M_k[(t,r), m] = g_vox [(H_TO[t,m] + G_k[t,m]) H_OR[m,r] + H_TO[t,m] Q_k[m,r]]` and
+//! `c_k = H_TI diag(g_ris ω_k) H_IR` (+ `H_TR`).
+
+use super::channel::Hops;
+use super::configurations::ris_configurations;
+use super::RisImagingConfig;
+use crate::error::{invalid, Result};
+use nalgebra::{DMatrix, DVector, Scalar};
+use rayon::prelude::*;
+use rftwin_core::Complex;
+
+/// `a b` for complex matrices by four real GEMMs (nalgebra's blocked f64 kernel).
+fn complex_gemm(a: &DMatrix<Complex>, b: &DMatrix<Complex>) -> DMatrix<Complex> {
+    let (ar, ai) = (a.map(|v| v.re), a.map(|v| v.im));
+    let (br, bi) = (b.map(|v| v.re), b.map(|v| v.im));
+    let re = &ar * &br - &ai * &bi;
+    let im = &ar * &bi + &ai * &br;
+    re.zip_map(&im, Complex::new)
+}
+
+/// `y = c + Mσ` over one real type (`f64` reference, `f32` for speed).
+#[derive(Debug, Clone)]
+pub struct AffineOperator<T: Scalar> {
+    /// `c`, the σ-independent measurements.
+    pub offset: DVector<T>,
+    /// `M`, `N_m × N_v`.
+    pub matrix: DMatrix<T>,
+}
+
+/// The operator in f64.
+pub type ForwardOperator = AffineOperator<f64>;
+
+impl<T: nalgebra::RealField + Copy> AffineOperator<T> {
+    /// `c + Mσ`.
+    pub fn apply(&self, sigma: &[T]) -> Result<Vec<T>> {
+        Ok((&self.offset + self.linear(sigma)?).as_slice().to_vec())
+    }
+
+    fn linear(&self, sigma: &[T]) -> Result<DVector<T>> {
+        if sigma.len() != self.matrix.ncols() {
+            return Err(invalid("image", format!("{} voxels for an operator of {}", sigma.len(), self.matrix.ncols())));
+        }
+        Ok(&self.matrix * DVector::from_column_slice(sigma))
+    }
+
+    /// `Mσ`.
+    pub fn apply_linear(&self, sigma: &[T]) -> Result<Vec<T>> {
+        Ok(self.linear(sigma)?.as_slice().to_vec())
+    }
+
+    /// `Mᵀ r` (the gradient of `⟨r, y⟩` with respect to σ).
+    pub fn adjoint(&self, r: &[T]) -> Result<Vec<T>> {
+        if r.len() != self.matrix.nrows() {
+            return Err(invalid("residual", format!("{} values for an operator of {} rows", r.len(), self.matrix.nrows())));
+        }
+        Ok(self.matrix.tr_mul(&DVector::from_column_slice(r)).as_slice().to_vec())
+    }
+
+    /// Measurements `N_m`.
+    pub fn rows(&self) -> usize {
+        self.matrix.nrows()
+    }
+
+    /// Voxels `N_v`.
+    pub fn voxels(&self) -> usize {
+        self.matrix.ncols()
+    }
+}
+
+impl ForwardOperator {
+    /// Precomputes `c` and `M` for `config` (its configurations from
+    /// [`ris_configurations`]).
+    pub fn new(config: &RisImagingConfig) -> Result<Self> {
+        let omega = ris_configurations(config)?;
+        Self::with_configurations(config, omega.as_deref())
+    }
+
+    /// Precomputes `c` and `M` for explicit configurations `omega` (`K × N_s`; `None`: no RIS).
+    pub fn with_configurations(config: &RisImagingConfig, omega: Option<&[Vec<Complex>]>) -> Result<Self> {
+        config.validate()?;
+        let (nt, nr, nv, ns, k) = (config.tx.elements, config.rx.elements, config.roi.count(), config.ris.count(), config.configurations);
+        if let Some(w) = omega {
+            if w.len() != k || w.iter().any(|row| row.len() != ns) {
+                return Err(invalid("configurations", format!("expected {k} configurations of {ns} phases")));
+            }
+        }
+        let block = config.block_len();
+        let mut matrix = DMatrix::<f64>::zeros(config.measurement_len(), nv);
+        let mut offset = DVector::<f64>::zeros(config.measurement_len());
+        for (i, &wavenumber) in config.band.wavenumbers().iter().enumerate() {
+            let lambda = 2.0 * std::f64::consts::PI / wavenumber;
+            let hops = Hops::new(config, wavenumber);
+            let (g_vox, g_ris) = (config.voxel_gain(lambda), config.ris_gain(lambda));
+            // G (K·N_t × N_v) and Q (N_v × K·N_r) for every configuration at once
+            let (g_all, q_all, c_all) = match omega {
+                Some(w) => {
+                    let tx_w = DMatrix::from_fn(k * nt, ns, |row, n| hops.tx_ris[(row % nt, n)] * w[row / nt][n] * g_ris);
+                    let w_rx = DMatrix::from_fn(ns, k * nr, |n, col| hops.ris_rx[(n, col % nr)] * w[col / nr][n] * g_ris);
+                    (Some(complex_gemm(&tx_w, &hops.roi_ris.transpose())), Some(complex_gemm(&hops.roi_ris, &w_rx)), Some(complex_gemm(&tx_w, &hops.ris_rx)))
+                }
+                None => (None, None, None),
+            };
+            for kk in 0..k {
+                let row0 = (i * k + kk) * block;
+                // one column (voxel) per task: M_k[:, m]
+                let columns: Vec<Vec<Complex>> = (0..nv)
+                    .into_par_iter()
+                    .map(|m| {
+                        let mut col = vec![Complex::new(0.0, 0.0); nt * nr];
+                        for t in 0..nt {
+                            let to = hops.tx_roi[(t, m)];
+                            let left = to + g_all.as_ref().map_or(Complex::new(0.0, 0.0), |g| g[(kk * nt + t, m)]);
+                            for r in 0..nr {
+                                let q = q_all.as_ref().map_or(Complex::new(0.0, 0.0), |q| q[(m, kk * nr + r)]);
+                                col[t * nr + r] = (left * hops.roi_rx[(m, r)] + to * q) * g_vox;
+                            }
+                        }
+                        col
+                    })
+                    .collect();
+                for (m, col) in columns.iter().enumerate() {
+                    for (j, v) in col.iter().enumerate() {
+                        matrix[(row0 + j, m)] = v.re * config.scale;
+                        matrix[(row0 + nt * nr + j, m)] = v.im * config.scale;
+                    }
+                }
+                for t in 0..nt {
+                    for r in 0..nr {
+                        let mut c = c_all.as_ref().map_or(Complex::new(0.0, 0.0), |c| c[(kk * nt + t, r)]);
+                        if config.direct_path {
+                            c += hops.tx_rx[(t, r)];
+                        }
+                        offset[row0 + t * nr + r] = c.re * config.scale;
+                        offset[row0 + nt * nr + t * nr + r] = c.im * config.scale;
+                    }
+                }
+            }
+        }
+        Ok(AffineOperator { offset, matrix })
+    }
+
+    /// The same operator in f32 (half the memory and bandwidth of the f64 reference).
+    pub fn to_f32(&self) -> AffineOperator<f32> {
+        AffineOperator { offset: self.offset.map(|v| v as f32), matrix: self.matrix.map(|v| v as f32) }
+    }
+}
