@@ -122,7 +122,7 @@ impl Ula {
         if self.elements == 0 {
             return Err(invalid(name, "a ULA needs at least one element"));
         }
-        if !self.position.is_finite() || !(self.spacing.is_finite() && self.spacing > 0.0) {
+        if !(self.position.is_finite() && self.spacing.is_finite() && self.spacing > 0.0) {
             return Err(invalid(name, format!("position {:?} and spacing {} must be finite (spacing > 0)", self.position, self.spacing)));
         }
         Ok(())
@@ -158,7 +158,7 @@ impl VoxelGrid {
         if self.dims.contains(&0) {
             return Err(invalid("roi", format!("{:?}: a region of interest needs at least one voxel along each axis", self.dims)));
         }
-        if !self.centre.is_finite() || !(self.voxel.is_finite() && self.voxel > 0.0) {
+        if !(self.centre.is_finite() && self.voxel.is_finite() && self.voxel > 0.0) {
             return Err(invalid("roi", format!("centre {:?} and voxel {} must be finite (voxel > 0)", self.centre, self.voxel)));
         }
         Ok(())

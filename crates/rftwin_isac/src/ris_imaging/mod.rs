@@ -109,7 +109,8 @@ impl RisImagingConfig {
         if !(self.scale.is_finite() && self.scale > 0.0) {
             return Err(invalid("scale", format!("{} must be positive and finite", self.scale)));
         }
-        if !(self.sensing_gain.is_finite() && self.sensing_gain > 0.0) || !self.transmit_power_dbm.is_finite() || self.noise_power_dbm.is_some_and(|p| !p.is_finite()) {
+        let powers_ok = self.sensing_gain.is_finite() && self.sensing_gain > 0.0 && self.transmit_power_dbm.is_finite() && self.noise_power_dbm.is_none_or(f64::is_finite);
+        if !powers_ok {
             return Err(invalid("powers", "gains and powers must be finite (gain > 0)"));
         }
         Ok(())
