@@ -47,6 +47,7 @@ pub mod ft;
 pub mod geometry;
 pub mod metrics;
 pub mod ris_imaging;
+pub mod targets;
 
 pub use band::Band;
 pub use codebook::Codebook;

@@ -100,3 +100,46 @@ pub fn null_distance(profile: &[f64], step: f64) -> Option<f64> {
     };
     Some(0.5 * (refine(right) - refine(left)) * step)
 }
+
+/// `‖a − b‖² / N` (paper 000, eq. 31).
+pub fn mse(a: &[f64], b: &[f64]) -> Result<f64> {
+    if a.len() != b.len() || a.is_empty() {
+        return Err(invalid("image", format!("images of {} and {} pixels", a.len(), b.len())));
+    }
+    Ok(a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>() / a.len() as f64)
+}
+
+/// `10 log10(1 / MSE)` for images in [0, 1] (eq. 32; peak 1).
+pub fn psnr(a: &[f64], b: &[f64]) -> Result<f64> {
+    Ok(-10.0 * mse(a, b)?.log10())
+}
+
+/// SSIM as scikit-image's `structural_similarity(x, y, data_range=1)` defaults (eq. 33):
+/// uniform 7×7 windows, sample (co)variances (×49/48), `C₁ = 0.01²`, `C₂ = 0.03²`, the mean
+/// over the pixels whose window lies inside the image (at least 3 from every border).
+pub fn ssim(x: &[f64], y: &[f64], rows: usize, cols: usize) -> Result<f64> {
+    if x.len() != rows * cols || y.len() != rows * cols {
+        return Err(invalid("image", format!("{} and {} pixels for a {rows} × {cols} image", x.len(), y.len())));
+    }
+    if rows < 7 || cols < 7 {
+        return Err(invalid("image", format!("{rows} × {cols}: SSIM needs at least 7 × 7 pixels")));
+    }
+    let (c1, c2, n) = (1e-4, 9e-4, 49.0);
+    let mut total = 0.0;
+    for r in 3..rows - 3 {
+        for c in 3..cols - 3 {
+            let (mut sx, mut sy, mut sxx, mut syy, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+            for i in r - 3..=r + 3 {
+                for j in c - 3..=c + 3 {
+                    let (a, b) = (x[i * cols + j], y[i * cols + j]);
+                    (sx, sy, sxx, syy, sxy) = (sx + a, sy + b, sxx + a * a, syy + b * b, sxy + a * b);
+                }
+            }
+            let (mx, my) = (sx / n, sy / n);
+            let k = n / (n - 1.0);
+            let (vx, vy, vxy) = (k * (sxx / n - mx * mx), k * (syy / n - my * my), k * (sxy / n - mx * my));
+            total += (2.0 * mx * my + c1) * (2.0 * vxy + c2) / ((mx * mx + my * my + c1) * (vx + vy + c2));
+        }
+    }
+    Ok(total / ((rows - 6) * (cols - 6)) as f64)
+}
