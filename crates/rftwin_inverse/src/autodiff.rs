@@ -1,4 +1,4 @@
-//! The only module of rftwin that names dfdx types.
+//! With `inr`, the only modules of rftwin that name dfdx types.
 //!
 //! Parameters live in dfdx tensors (`Tensor<(usize,), f64, Cpu>`, one per
 //! [`ParamGroup`]). A step works by **gradient injection**: the regularisers that are

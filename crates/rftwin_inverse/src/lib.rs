@@ -10,6 +10,7 @@
 pub mod autodiff;
 pub mod driver;
 pub mod error;
+pub mod inr;
 pub mod loss;
 pub mod metrics;
 pub mod objective;

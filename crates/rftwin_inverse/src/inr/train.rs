@@ -1,0 +1,259 @@
+//! Training of the INR (spec §§4.3–4.4): full batch, one Adam step per epoch on the
+//! mean-form loss `L = mean((ŷ − y)²) + α mean(σ̂)`, global gradient-norm clipping,
+//! learning-rate halving on plateaus and on instability, early stopping, and the best
+//! (pre-step) model kept.
+//!
+//! The Adam update is written here over flat f32 parameters (coupled L2 weight decay as
+//! the reference's `torch.optim.Adam`): `autodiff::ParamGroup` holds f64 groups, and the
+//! network trains in f32.
+
+use super::network::{Network, NetworkOptions};
+use crate::error::{InverseError, Result};
+use rftwin_isac::ris_imaging::operator::AffineOperator;
+use serde::{Deserialize, Serialize};
+
+/// Loss, optimiser and schedule settings, with the reference implementation's defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainOptions {
+    /// The network.
+    pub network: NetworkOptions,
+    /// Weight `α` of the L1 (mean) sparsity term.
+    pub alpha: f64,
+    /// Initial learning rate.
+    pub lr: f64,
+    /// Largest global gradient norm (clipped above).
+    pub clip_norm: f64,
+    /// Coupled L2 weight decay.
+    pub weight_decay: f64,
+    /// Epochs at most.
+    pub epochs: usize,
+    /// Stop after this many epochs without a new best train MSE.
+    pub stop_patience: usize,
+    /// Halve the learning rate after this many epochs without a new best.
+    pub lr_patience: usize,
+    /// Restore the best model and halve the learning rate when the train MSE exceeds this
+    /// multiple of the best.
+    pub instability_factor: f64,
+    /// Seed of the network's initialisation and frequencies.
+    pub seed: u64,
+}
+
+impl Default for TrainOptions {
+    /// α = 0.01, lr = 1e-4, clip 1, weight decay 1e-8, 5000 epochs, patience 200 (stop)
+    /// and 50 (lr), instability ×10.
+    fn default() -> Self {
+        TrainOptions {
+            network: NetworkOptions::default(),
+            alpha: 0.01,
+            lr: 1e-4,
+            clip_norm: 1.0,
+            weight_decay: 1e-8,
+            epochs: 5000,
+            stop_patience: 200,
+            lr_patience: 50,
+            instability_factor: 10.0,
+            seed: 1,
+        }
+    }
+}
+
+/// One epoch, measured before its step.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// Epoch index.
+    pub epoch: usize,
+    /// Data term `mean((ŷ − y)²)` ("train MSE").
+    pub train_mse: f64,
+    /// Full loss.
+    pub loss: f64,
+    /// Learning rate of this epoch's step.
+    pub lr: f64,
+    /// Gradient norm before clipping.
+    pub grad_norm: f64,
+    /// Seconds in the network's forward pass, the physics (operator and adjoint), the
+    /// network's backward pass and the optimiser step.
+    pub seconds: [f64; 4],
+}
+
+/// A finished training.
+#[derive(Debug, Clone)]
+pub struct Training {
+    /// The network with the best model's parameters.
+    pub network: Network,
+    /// Epoch of the best model.
+    pub best_epoch: usize,
+    /// Its train MSE.
+    pub best_train_mse: f64,
+    /// Every epoch.
+    pub history: Vec<EpochRecord>,
+    /// Whether early stopping ended it.
+    pub stopped_early: bool,
+}
+
+/// What the schedule decides after an epoch's train MSE (spec §4.4, in its order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// A new best: keep these (pre-step) parameters; take the step.
+    Improved,
+    /// Take the step.
+    Step,
+    /// Stop: no improvement for more than `stop_patience` epochs.
+    Stop,
+    /// The train MSE exceeds `instability_factor` × the best: restore the best model and
+    /// its optimiser state (the learning rate is already halved).
+    Restore,
+}
+
+/// The learning-rate and stopping schedule, driven by the train MSE alone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    /// Learning rate of the next step.
+    pub lr: f64,
+    /// Best train MSE so far.
+    pub best: f64,
+    since_best_stop: usize,
+    since_best_lr: usize,
+    stop_patience: usize,
+    lr_patience: usize,
+    instability_factor: f64,
+}
+
+impl Schedule {
+    /// A schedule starting at `options.lr` with no best yet.
+    pub fn new(options: &TrainOptions) -> Self {
+        Schedule { lr: options.lr, best: f64::INFINITY, since_best_stop: 0, since_best_lr: 0, stop_patience: options.stop_patience, lr_patience: options.lr_patience, instability_factor: options.instability_factor }
+    }
+
+    /// Applies the rules to this epoch's train MSE: improvement (strictly below the
+    /// best) resets both counters; more than `stop_patience` epochs without one stop;
+    /// above `instability_factor` × best restores and halves; the `lr_patience + 1`-th
+    /// epoch without improvement halves the learning rate.
+    pub fn observe(&mut self, train_mse: f64) -> Decision {
+        if train_mse < self.best {
+            self.best = train_mse;
+            (self.since_best_stop, self.since_best_lr) = (0, 0);
+            return Decision::Improved;
+        }
+        self.since_best_stop += 1;
+        self.since_best_lr += 1;
+        if self.since_best_stop > self.stop_patience {
+            return Decision::Stop;
+        }
+        if train_mse > self.instability_factor * self.best {
+            self.lr /= 2.0;
+            self.since_best_lr = 0;
+            return Decision::Restore;
+        }
+        if self.since_best_lr > self.lr_patience {
+            self.lr /= 2.0;
+            self.since_best_lr = 0;
+        }
+        Decision::Step
+    }
+}
+
+struct Adam {
+    m: Vec<f32>,
+    v: Vec<f32>,
+    steps: i32,
+}
+
+impl Adam {
+    fn step(&mut self, params: &mut [f32], grad: &[f32], lr: f64) {
+        let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8f64);
+        self.steps += 1;
+        let (c1, c2) = (1.0 - b1.powi(self.steps), 1.0 - b2.powi(self.steps));
+        for ((p, &g), (m, v)) in params.iter_mut().zip(grad).zip(self.m.iter_mut().zip(self.v.iter_mut())) {
+            *m = (b1 as f32) * *m + (1.0 - b1 as f32) * g;
+            *v = (b2 as f32) * *v + (1.0 - b2 as f32) * g * g;
+            let update = lr * (*m as f64 / c1) / ((*v as f64 / c2).sqrt() + eps);
+            *p -= update as f32;
+        }
+    }
+}
+
+/// `g ← g · max_norm / (‖g‖ + 1e-6)` when `‖g‖ > max_norm`; returns `‖g‖` before.
+pub fn clip_gradient(g: &mut [f32], max_norm: f64) -> f64 {
+    let norm = g.iter().map(|&v| v as f64 * v as f64).sum::<f64>().sqrt();
+    if norm > max_norm {
+        let s = (max_norm / (norm + 1e-6)) as f32;
+        g.iter_mut().for_each(|v| *v *= s);
+    }
+    norm
+}
+
+/// Trains a network on measurements `y` of `operator` at normalised `points` (one per
+/// voxel, in voxel order; see [`super::grid_points`]). `on_epoch` sees every record and
+/// the epoch's image (for progress bars and logs; an error from it stops training).
+pub fn train(operator: &AffineOperator<f32>, y: &[f32], points: &[f64], options: &TrainOptions, mut on_epoch: impl FnMut(&EpochRecord, &[f32]) -> Result<()>) -> Result<Training> {
+    let voxels = operator.voxels();
+    if y.len() != operator.rows() {
+        return Err(InverseError::invalid("measurements", format!("{} values for an operator of {} rows", y.len(), operator.rows())));
+    }
+    if options.epochs == 0 || !(options.lr.is_finite() && options.lr > 0.0) || !(options.alpha.is_finite() && options.alpha >= 0.0) {
+        return Err(InverseError::invalid("training", "need ≥ 1 epoch, lr > 0 and α ≥ 0"));
+    }
+    let input_dim = points.len() / voxels.max(1);
+    if input_dim * voxels != points.len() {
+        return Err(InverseError::invalid("points", format!("{} coordinates for {voxels} voxels", points.len())));
+    }
+    let mut network = Network::new(input_dim, &options.network, options.seed)?;
+    let encoded = network.encode(points)?;
+    let input = super::kernels::input_matrix(&network, &encoded);
+    let n = network.parameter_count();
+    let mut params = network.parameters();
+    let mut adam = Adam { m: vec![0.0; n], v: vec![0.0; n], steps: 0 };
+    let mut schedule = Schedule::new(options);
+    let (mut best_epoch, mut best_params, mut best_adam) = (0, params.clone(), (adam.m.clone(), adam.v.clone(), 0));
+    let mut history = Vec::new();
+    let mut stopped_early = false;
+    let rows = operator.rows() as f32;
+    for epoch in 0..options.epochs {
+        let mut data_term = 0.0;
+        let (image, mut grad, [forward_s, physics_s, backward_s]) = super::kernels::forward_backward(&network, &input, |sigma| {
+            let y_hat = operator.apply(sigma).map_err(|e| InverseError::invalid("operator", e.to_string()))?;
+            let residual: Vec<f32> = y_hat.iter().zip(y).map(|(a, b)| a - b).collect();
+            data_term = residual.iter().map(|&r| r as f64 * r as f64).sum::<f64>() / rows as f64;
+            let scaled: Vec<f32> = residual.iter().map(|r| 2.0 * r / rows).collect();
+            let back = operator.adjoint(&scaled).map_err(|e| InverseError::invalid("operator", e.to_string()))?;
+            Ok(back.into_iter().map(|g| g + (options.alpha / voxels as f64) as f32).collect())
+        })?;
+        if !data_term.is_finite() {
+            return Err(InverseError::NonFinite { what: format!("train MSE {data_term}"), iteration: epoch });
+        }
+        let loss = data_term + options.alpha * image.iter().map(|&v| v as f64).sum::<f64>() / voxels as f64;
+        let decision = schedule.observe(data_term);
+        for (g, p) in grad.iter_mut().zip(&params) {
+            *g += options.weight_decay as f32 * p;
+        }
+        let grad_norm = clip_gradient(&mut grad, options.clip_norm);
+        let mut record = EpochRecord { epoch, train_mse: data_term, loss, lr: schedule.lr, grad_norm, seconds: [forward_s, physics_s, backward_s, 0.0] };
+        let step_clock = std::time::Instant::now();
+        match decision {
+            Decision::Stop => {
+                history.push(record);
+                on_epoch(&record, &image)?;
+                stopped_early = true;
+                break;
+            }
+            Decision::Restore => {
+                // diverging: back to the best model and its optimiser state, slower
+                params.clone_from(&best_params);
+                (adam.m, adam.v, adam.steps) = (best_adam.0.clone(), best_adam.1.clone(), best_adam.2);
+                network.set_parameters(&params)?;
+                history.push(record);
+                on_epoch(&record, &image)?;
+                continue;
+            }
+            Decision::Improved => (best_epoch, best_params, best_adam) = (epoch, params.clone(), (adam.m.clone(), adam.v.clone(), adam.steps)),
+            Decision::Step => {}
+        }
+        adam.step(&mut params, &grad, schedule.lr);
+        network.set_parameters(&params)?;
+        record.seconds[3] = step_clock.elapsed().as_secs_f64();
+        history.push(record);
+        on_epoch(&record, &image)?;
+    }
+    network.set_parameters(&best_params)?;
+    Ok(Training { network, best_epoch, best_train_mse: schedule.best, history, stopped_early })
+}

@@ -1,0 +1,136 @@
+//! The INR imager: the network facts of spec §4 (T7), its gradient against finite
+//! differences, the schedule, and a small training that images a disk.
+
+#![allow(clippy::unwrap_used)]
+
+use rftwin_inverse::inr::train::clip_gradient;
+use rftwin_inverse::inr::{grid_points, train, Decision, Network, NetworkOptions, Schedule, TrainOptions};
+use rftwin_isac::metrics::psnr;
+use rftwin_isac::ris_imaging::operator::ForwardOperator;
+use rftwin_isac::ris_imaging::RisImagingConfig;
+
+#[test]
+fn the_paper_network_has_its_size_initialisation_and_encoding() {
+    let net = Network::new(2, &NetworkOptions::default(), 1).unwrap();
+    assert_eq!(net.parameter_count(), 394_753);
+    let p = net.parameters();
+    // layer sizes: 512×256, 4 × 256×256, 256×1, then the biases 256 ×5 and 1
+    let w1 = &p[..512 * 256];
+    let later = &p[512 * 256..512 * 256 + 4 * 65_536 + 256];
+    let b1 = &p[394_753 - 1281..394_753 - 1025];
+    let b_rest = &p[394_753 - 1025..];
+    let max = |s: &[f32]| s.iter().fold(0f32, |a, v| a.max(v.abs()));
+    assert!(max(w1) <= 1.0 / 512.0 && max(w1) > 0.9 / 512.0, "L1 weights {}", max(w1));
+    assert!(max(later) <= 0.005_103_1 && max(later) > 0.0049, "L2–L6 weights {}", max(later));
+    assert!(max(b1) <= 0.044_194_2 && max(b1) > 0.04, "L1 biases {}", max(b1));
+    assert!(max(b_rest) <= 0.0625 && max(b_rest) > 0.06, "other biases {}", max(b_rest));
+    // γ(p): 512 values, sin block first
+    let point = [0.3, 0.7];
+    let enc = net.encode(&point).unwrap().as_vec();
+    assert_eq!(enc.len(), 512);
+    let v = 2.0 * std::f64::consts::PI * (net.frequencies[0] as f64 * 0.3 + net.frequencies[1] as f64 * 0.7);
+    assert!((enc[0] as f64 - v.sin()).abs() < 1e-5 && (enc[256] as f64 - v.cos()).abs() < 1e-5);
+    // the initial output is near 0.44 (sigmoid of a small field)
+    let out = net.forward(&net.encode(&grid_points(8, 8)).unwrap());
+    let mean = out.iter().sum::<f32>() / out.len() as f32;
+    assert!(out.iter().all(|&v| v > 0.0 && v < 1.0) && (0.3..0.6).contains(&mean), "initial mean {mean}");
+}
+
+#[test]
+fn network_gradient_matches_finite_differences() {
+    let options = NetworkOptions { features: 8, width: 16, layers: 3, kappa: 3.0, ..Default::default() };
+    let mut net = Network::new(2, &options, 4).unwrap();
+    let enc = net.encode(&grid_points(3, 3)).unwrap();
+    let g: Vec<f32> = (0..9).map(|i| 0.1 * i as f32 - 0.3).collect();
+    let (_, grad) = net.forward_backward(&enc, |_| Ok(g.clone())).unwrap();
+    let params = net.parameters();
+    let objective = |net: &Network| net.forward(&enc).iter().zip(&g).map(|(a, b)| *a as f64 * *b as f64).sum::<f64>();
+    for j in [0, 17, 100, params.len() - 20, params.len() - 1] {
+        let h = 1e-2f32;
+        let (mut up, mut down) = (params.clone(), params.clone());
+        up[j] += h;
+        down[j] -= h;
+        net.set_parameters(&up).unwrap();
+        let f_up = objective(&net);
+        net.set_parameters(&down).unwrap();
+        let f_down = objective(&net);
+        let fd = (f_up - f_down) / (2.0 * h as f64);
+        assert!((grad[j] as f64 - fd).abs() <= 2e-3 * fd.abs().max(1e-2), "parameter {j}: {} vs finite difference {fd}", grad[j]);
+    }
+}
+
+#[test]
+fn the_hand_written_kernels_agree_with_the_dfdx_tape() {
+    for activation in [rftwin_inverse::inr::Activation::Sin, rftwin_inverse::inr::Activation::Relu] {
+        let options = NetworkOptions { features: 16, width: 32, layers: 4, activation, ..Default::default() };
+        let net = Network::new(2, &options, 9).unwrap();
+        let enc = net.encode(&grid_points(5, 7)).unwrap();
+        let g: Vec<f32> = (0..35).map(|i| ((i * 7) % 11) as f32 / 11.0 - 0.4).collect();
+        let (out_ref, grad_ref) = net.forward_backward(&enc, |_| Ok(g.clone())).unwrap();
+        let input = rftwin_inverse::inr::kernels::input_matrix(&net, &enc);
+        let (out, grad, _) = rftwin_inverse::inr::kernels::forward_backward(&net, &input, |_| Ok(g.clone())).unwrap();
+        assert!(out.iter().zip(&out_ref).all(|(a, b)| (a - b).abs() < 1e-5), "{activation:?}: outputs differ");
+        let scale = grad_ref.iter().fold(0f32, |a, v| a.max(v.abs()));
+        let worst = grad.iter().zip(&grad_ref).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        assert!(worst <= 1e-4 * scale, "{activation:?}: gradients differ by {worst} (scale {scale})");
+    }
+}
+
+#[test]
+fn schedule_and_clipping_follow_the_reference() {
+    let mut s = Schedule::new(&TrainOptions::default());
+    let mut halvings = Vec::new();
+    let mut stop = None;
+    for epoch in 0..1000 {
+        let before = s.lr;
+        match s.observe(1.0) {
+            Decision::Stop => {
+                stop = Some(epoch);
+                break;
+            }
+            Decision::Improved => assert_eq!(epoch, 0),
+            _ => {}
+        }
+        if s.lr < before {
+            halvings.push(epoch);
+        }
+    }
+    assert_eq!(halvings, vec![51, 102, 153]);
+    assert_eq!(stop, Some(201));
+    let mut g = vec![1.0f32, 2.0, 2.0];
+    let norm = clip_gradient(&mut g, 1.0);
+    let after = g.iter().map(|v| v * v).sum::<f32>().sqrt();
+    assert!((norm - 3.0).abs() < 1e-12 && (after - 0.99999967).abs() < 1e-6, "{after}");
+    // instability: ten times the best restores and halves
+    let mut s = Schedule::new(&TrainOptions::default());
+    s.observe(1.0);
+    assert_eq!(s.observe(11.0), Decision::Restore);
+    assert!((s.lr - 0.5e-4).abs() < 1e-18);
+}
+
+#[test]
+fn a_small_inr_images_a_disk() {
+    let mut config = RisImagingConfig { configurations: 16, ..Default::default() };
+    config.roi.dims = [1, 16, 16];
+    config.roi.voxel = 0.05;
+    config.ris.elements = [16, 16];
+    let n = 16;
+    let truth: Vec<f64> = (0..n).flat_map(|r| (0..n).map(move |c| if (r as f64 - 7.5).powi(2) + (c as f64 - 7.5).powi(2) <= 20.0 { 1.0 } else { 0.0 })).collect();
+    let op = ForwardOperator::new(&config).unwrap();
+    let y: Vec<f32> = op.apply(&truth).unwrap().iter().map(|&v| v as f32).collect();
+    let op32 = op.to_f32();
+    let options = TrainOptions { network: NetworkOptions { features: 32, width: 64, layers: 4, ..Default::default() }, epochs: 300, lr: 1e-3, ..Default::default() };
+    let mut first = None;
+    let training = train(&op32, &y, &grid_points(n, n), &options, |_, img| {
+        if first.is_none() {
+            first = Some(img.to_vec());
+        }
+        Ok(())
+    })
+    .unwrap();
+    let image: Vec<f64> = training.network.forward(&training.network.encode(&grid_points(n, n)).unwrap()).iter().map(|&v| v as f64).collect();
+    let start: Vec<f64> = first.unwrap().iter().map(|&v| v as f64).collect();
+    let (p0, p1) = (psnr(&start, &truth).unwrap(), psnr(&image, &truth).unwrap());
+    assert!(p1 > 15.0 && p1 > p0 + 8.0, "PSNR {p0:.1} dB at the start, {p1:.1} dB after {} epochs (best {})", training.history.len(), training.best_epoch);
+    assert!(training.history.windows(2).any(|w| w[1].train_mse < w[0].train_mse));
+}
