@@ -16,16 +16,16 @@
 //! `summary: {json}` line.
 
 mod common;
+#[path = "common/ris.rs"]
+mod ris;
 
 use anyhow::{bail, Result};
 use common::Args;
-use rftwin::inverse::inr::{grid_points, train, Activation, TrainOptions};
+use rftwin::inverse::inr::{grid_points, Activation, TrainOptions};
 use rftwin::isac::metrics::{mse, psnr, ssim};
-use rftwin::isac::ris_imaging::operator::ForwardOperator;
 use rftwin::isac::ris_imaging::{RisImagingConfig, RisMode};
 use rftwin::isac::targets::{GrayImage, Pose};
 use serde_json::json;
-use std::time::Instant;
 
 const USAGE: &str = "ris_imaging [--target FILE.png] [--epochs N] [--k N] [--distance-wavelengths D] [--ris random|dft|none] \
 [--activation sin|relu] [--no-encoding] [--alpha A] [--lr LR] [--seed S] [--threads N] [--render N] [--out DIR]";
@@ -58,7 +58,15 @@ fn main() -> Result<()> {
         Some(path) => GrayImage::load(std::path::Path::new(path), rows, cols)?,
         None => Pose::new(0).render(),
     };
-    let mut options = TrainOptions { epochs: args.parsed("epochs", 200)?, alpha: args.parsed("alpha", 0.01)?, lr: args.parsed("lr", 1e-4)?, seed: config.seed, ..Default::default() };
+    // a checkpoint in the output directory: an interrupted run resumes (`--fresh` restarts)
+    let mut options = TrainOptions {
+        epochs: args.parsed("epochs", 200)?,
+        alpha: args.parsed("alpha", 0.01)?,
+        lr: args.parsed("lr", 1e-4)?,
+        seed: config.seed,
+        checkpoint: Some(out.join("checkpoint.json")),
+        ..Default::default()
+    };
     options.network.no_encoding = args.flag("no-encoding");
     options.network.activation = match args.value("activation").unwrap_or("sin") {
         "sin" => Activation::Sin,
@@ -66,13 +74,7 @@ fn main() -> Result<()> {
         other => bail!("--activation {other}: sin or relu"),
     };
 
-    let setup_start = Instant::now();
-    let operator = ForwardOperator::new(&config)?;
-    let clean = operator.apply(&truth.data)?;
-    let noise = (config.noise_variance() / 2.0).sqrt() * config.scale;
-    let y = add_noise(&clean, noise, config.seed);
-    let op32 = operator.to_f32();
-    let setup_s = setup_start.elapsed().as_secs_f64();
+    let (op32, y, setup_s) = ris::measurements(&config, &truth.data)?;
     println!(
         "{}×{} RIS ({:?}), K = {}, ROI {rows}×{cols} of {:.3} m at D = {:.1} m, {} measurements; operator {:.1} MB (f32) built in {setup_s:.2} s",
         config.ris.elements[0],
@@ -81,45 +83,27 @@ fn main() -> Result<()> {
         config.configurations,
         config.roi.voxel,
         config.roi.centre.x,
-        operator.rows(),
+        op32.rows(),
         (op32.matrix.len() * 4) as f64 / 1e6
     );
-
-    let points = grid_points(rows, cols);
-    let bar = indicatif::ProgressBar::new(options.epochs as u64);
-    bar.set_style(indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} [{elapsed_precise}<{eta_precise}] {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
-    let mut epoch_seconds = Vec::new();
-    let mut psnr_curve = Vec::new();
-    let mut last = Instant::now();
-    let training = train(&op32, &y, &points, &options, |record, image| {
-        epoch_seconds.push(last.elapsed().as_secs_f64());
-        last = Instant::now();
-        let image: Vec<f64> = image.iter().map(|&v| v as f64).collect();
-        let p = psnr(&image, &truth.data).unwrap_or(f64::NAN);
-        psnr_curve.push(p);
-        bar.set_message(format!("train MSE {:.2e}  PSNR {p:.2} dB  lr {:.1e}", record.train_mse, record.lr));
-        bar.inc(1);
-        Ok(())
-    })?;
-    bar.finish_and_clear();
-    let image: Vec<f64> = training.network.forward(&training.network.encode(&points)?).iter().map(|&v| v as f64).collect();
-    let (m, p, s) = (mse(&image, &truth.data)?, psnr(&image, &truth.data)?, ssim(&image, &truth.data, rows, cols)?);
-    let mut sorted = epoch_seconds.clone();
-    sorted.sort_by(f64::total_cmp);
-    let seconds_per_epoch = sorted[sorted.len() / 2];
+    let run = ris::train_with_progress("INR", &op32, &y, rows, cols, &truth.data, &options, None)?;
+    let (training, image, psnr_curve, seconds_per_epoch) = (&run.training, &run.image, &run.psnr, run.seconds_per_epoch);
+    let (m, p, s) = (mse(image, &truth.data)?, psnr(image, &truth.data)?, ssim(image, &truth.data, rows, cols)?);
     let median = |k: usize| {
         let mut v: Vec<f64> = training.history.iter().map(|r| r.seconds[k]).collect();
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
+    if training.history.is_empty() {
+        bail!("no epoch was run");
+    }
     let stages = [median(0), median(1), median(2), median(3)];
-
     GrayImage { rows, cols, data: image.clone() }.save(&out.join("image.png"))?;
     let error: Vec<f64> = image.iter().zip(&truth.data).map(|(a, b)| (a - b).abs()).collect();
-    rftwin::inverse::plot::heatmaps(&out.join("truth_image_error.png"), &[("ground truth", &flip(&truth.data, rows, cols)), ("INR image", &flip(&image, rows, cols)), ("|error|", &flip(&error, rows, cols))], rows, cols)?;
+    rftwin::inverse::plot::heatmaps(&out.join("truth_image_error.png"), &[("ground truth", &ris::flip(&truth.data, rows, cols)), ("INR image", &ris::flip(image, rows, cols)), ("|error|", &ris::flip(&error, rows, cols))], rows, cols)?;
     let epochs: Vec<f64> = (0..psnr_curve.len()).map(|e| e as f64).collect();
     let train_psnr: Vec<f64> = training.history.iter().map(|r| -10.0 * r.train_mse.log10()).collect();
-    rftwin::inverse::plot::lines(&out.join("training.png"), "INR training", "epoch", "dB", &epochs, &[("image PSNR", psnr_curve.clone()), ("train PSNR (measurement domain)", train_psnr)], false)?;
+    rftwin::inverse::plot::lines(&out.join("training.png"), "INR training", "epoch", "dB", &epochs, &[("image PSNR", psnr_curve.to_vec()), ("train PSNR (measurement domain)", train_psnr)], false)?;
     if let Some(r) = args.value("render") {
         let r: usize = r.parse().map_err(|e| anyhow::anyhow!("--render {r}: {e}"))?;
         if r < 2 {
@@ -129,10 +113,11 @@ fn main() -> Result<()> {
         GrayImage { rows: r, cols: r, data: rendered }.save(&out.join("render.png"))?;
     }
     println!(
-        "PSNR {p:.2} dB, SSIM {s:.3}, MSE {m:.2e} after {} epochs (best at {}{}); {seconds_per_epoch:.3} s per epoch; wrote {}",
+        "PSNR {p:.2} dB, SSIM {s:.3}, MSE {m:.2e} after {} epochs (best at {}{}); {} s per epoch; wrote {}",
         training.history.len(),
         training.best_epoch,
         if training.stopped_early { ", stopped early" } else { "" },
+        seconds_per_epoch.map_or("— (resumed a finished run)".to_string(), |v| format!("{v:.3}")),
         out.display()
     );
     let summary = json!({
@@ -144,22 +129,4 @@ fn main() -> Result<()> {
     common::write_json(&out.join("summary.json"), &summary)?;
     println!("summary: {summary}");
     Ok(())
-}
-
-/// Gaussian noise of standard deviation `std` per real value, seeded.
-fn add_noise(y: &[f64], std: f64, seed: u64) -> Vec<f32> {
-    use rand::{Rng, SeedableRng};
-    let mut rng = rand_pcg::Pcg64::seed_from_u64(seed ^ 0x5EED);
-    y.iter()
-        .map(|&v| {
-            let (u1, u2): (f64, f64) = (rng.gen::<f64>().max(f64::MIN_POSITIVE), rng.gen());
-            (v + std * (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()) as f32
-        })
-        .collect()
-}
-
-/// Rows flipped so that row 0 (the top of the scene) is drawn at the top of a heat map
-/// whose row axis points up.
-fn flip(data: &[f64], rows: usize, cols: usize) -> Vec<f64> {
-    (0..rows).rev().flat_map(|r| data[r * cols..(r + 1) * cols].iter().copied()).collect()
 }

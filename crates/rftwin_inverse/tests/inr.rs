@@ -134,3 +134,37 @@ fn a_small_inr_images_a_disk() {
     assert!(p1 > 15.0 && p1 > p0 + 8.0, "PSNR {p0:.1} dB at the start, {p1:.1} dB after {} epochs (best {})", training.history.len(), training.best_epoch);
     assert!(training.history.windows(2).any(|w| w[1].train_mse < w[0].train_mse));
 }
+
+#[test]
+fn an_interrupted_training_resumes_to_the_same_result() {
+    let mut config = RisImagingConfig { configurations: 4, ..Default::default() };
+    config.roi.dims = [1, 8, 8];
+    config.roi.voxel = 0.05;
+    config.ris.elements = [8, 8];
+    let truth: Vec<f64> = (0..64).map(|i| if (i / 8 + i % 8) % 3 == 0 { 1.0 } else { 0.0 }).collect();
+    let op = ForwardOperator::new(&config).unwrap();
+    let y: Vec<f32> = op.apply(&truth).unwrap().iter().map(|&v| v as f32).collect();
+    let op32 = op.to_f32();
+    let dir = std::env::temp_dir().join(format!("rftwin_inr_ckpt_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("checkpoint.json");
+    let base = TrainOptions { network: NetworkOptions { features: 8, width: 16, layers: 3, ..Default::default() }, lr: 1e-3, checkpoint_every: 10, ..Default::default() };
+    let points = grid_points(8, 8);
+    let straight = train(&op32, &y, &points, &TrainOptions { epochs: 50, ..base.clone() }, |_, _| Ok(())).unwrap();
+    // "interrupted" after 30 epochs, then resumed to 50
+    let first = TrainOptions { epochs: 30, checkpoint: Some(path.clone()), ..base.clone() };
+    train(&op32, &y, &points, &first, |_, _| Ok(())).unwrap();
+    let mut resumed_epochs = Vec::new();
+    let resumed = train(&op32, &y, &points, &TrainOptions { epochs: 50, ..first.clone() }, |r, _| {
+        resumed_epochs.push(r.epoch);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(resumed_epochs, (30..50).collect::<Vec<_>>(), "only the missing epochs run");
+    assert_eq!(resumed.history.len(), 50);
+    assert_eq!(resumed.network.parameters(), straight.network.parameters(), "resumed training differs from the uninterrupted one");
+    // another configuration refuses the checkpoint
+    let other = TrainOptions { alpha: 0.5, ..first };
+    assert!(train(&op32, &y, &points, &other, |_, _| Ok(())).unwrap_err().to_string().contains("another configuration"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

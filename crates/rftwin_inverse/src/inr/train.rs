@@ -36,6 +36,11 @@ pub struct TrainOptions {
     pub instability_factor: f64,
     /// Seed of the network's initialisation and frequencies.
     pub seed: u64,
+    /// Save the training state here every `checkpoint_every` epochs and at the end, and
+    /// resume from it when it exists (same configuration and data, or an error).
+    pub checkpoint: Option<std::path::PathBuf>,
+    /// Epochs between checkpoints.
+    pub checkpoint_every: usize,
 }
 
 impl Default for TrainOptions {
@@ -53,6 +58,8 @@ impl Default for TrainOptions {
             lr_patience: 50,
             instability_factor: 10.0,
             seed: 1,
+            checkpoint: None,
+            checkpoint_every: 100,
         }
     }
 }
@@ -105,7 +112,7 @@ pub enum Decision {
 }
 
 /// The learning-rate and stopping schedule, driven by the train MSE alone.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Schedule {
     /// Learning rate of the next step.
     pub lr: f64,
@@ -152,10 +159,56 @@ impl Schedule {
     }
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Adam {
     m: Vec<f32>,
     v: Vec<f32>,
     steps: i32,
+}
+
+/// Everything a resumed training needs, written to `TrainOptions::checkpoint`.
+#[derive(Debug, Serialize, Deserialize)]
+struct TrainState {
+    /// What the run was configured with and trained on (a resume must match it).
+    fingerprint: String,
+    /// The next epoch.
+    epoch: usize,
+    params: Vec<f32>,
+    adam: Adam,
+    schedule: Schedule,
+    best_epoch: usize,
+    best_params: Vec<f32>,
+    best_adam: Adam,
+    history: Vec<EpochRecord>,
+    stopped_early: bool,
+}
+
+fn fingerprint(options: &TrainOptions, network: &Network, y: &[f32], voxels: usize) -> String {
+    let data: f64 = y.iter().enumerate().map(|(i, &v)| v as f64 * (1.0 + (i % 97) as f64)).sum();
+    format!(
+        "{}|α={}|lr={}|clip={}|wd={}|seed={}|inputs={}|params={}|voxels={voxels}|data={}:{data:e}",
+        serde_json::to_string(&options.network).unwrap_or_default(),
+        options.alpha,
+        options.lr,
+        options.clip_norm,
+        options.weight_decay,
+        options.seed,
+        network.input_dim,
+        network.parameter_count(),
+        y.len()
+    )
+}
+
+fn load_state(path: &std::path::Path, fingerprint: &str) -> Result<Option<TrainState>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| InverseError::io(path, e))?;
+    let state: TrainState = serde_json::from_str(&text).map_err(|e| InverseError::io(path, format!("not an INR checkpoint: {e}")))?;
+    if state.fingerprint != fingerprint {
+        return Err(InverseError::invalid("checkpoint", format!("{} was written by a training with another configuration or data; remove it or choose another path", path.display())));
+    }
+    Ok(Some(state))
 }
 
 impl Adam {
@@ -182,10 +235,24 @@ pub fn clip_gradient(g: &mut [f32], max_norm: f64) -> f64 {
     norm
 }
 
-/// Trains a network on measurements `y` of `operator` at normalised `points` (one per
-/// voxel, in voxel order; see [`super::grid_points`]). `on_epoch` sees every record and
-/// the epoch's image (for progress bars and logs; an error from it stops training).
-pub fn train(operator: &AffineOperator<f32>, y: &[f32], points: &[f64], options: &TrainOptions, mut on_epoch: impl FnMut(&EpochRecord, &[f32]) -> Result<()>) -> Result<Training> {
+/// Trains a new network (seeded by `options.seed`) on measurements `y` of `operator` at
+/// normalised `points` (one per voxel, in voxel order; see [`super::grid_points`]).
+/// `on_epoch` sees every record and the epoch's image (for progress bars and logs; an
+/// error from it stops training).
+pub fn train(operator: &AffineOperator<f32>, y: &[f32], points: &[f64], options: &TrainOptions, on_epoch: impl FnMut(&EpochRecord, &[f32]) -> Result<()>) -> Result<Training> {
+    let voxels = operator.voxels().max(1);
+    let input_dim = points.len() / voxels;
+    if input_dim * voxels != points.len() {
+        return Err(InverseError::invalid("points", format!("{} coordinates for {voxels} voxels", points.len())));
+    }
+    let network = Network::new(input_dim, &options.network, options.seed)?;
+    train_from(network, operator, y, points, options, on_epoch)
+}
+
+/// Trains starting from `network` — a prior, e.g. the previous frame's best model (same
+/// frequencies `B`) — with a fresh optimiser state, the initial learning rate and reset
+/// counters (successive imaging, Sec. IV-B). `options.network` is ignored.
+pub fn train_from(mut network: Network, operator: &AffineOperator<f32>, y: &[f32], points: &[f64], options: &TrainOptions, mut on_epoch: impl FnMut(&EpochRecord, &[f32]) -> Result<()>) -> Result<Training> {
     let voxels = operator.voxels();
     if y.len() != operator.rows() {
         return Err(InverseError::invalid("measurements", format!("{} values for an operator of {} rows", y.len(), operator.rows())));
@@ -193,11 +260,9 @@ pub fn train(operator: &AffineOperator<f32>, y: &[f32], points: &[f64], options:
     if options.epochs == 0 || !(options.lr.is_finite() && options.lr > 0.0) || !(options.alpha.is_finite() && options.alpha >= 0.0) {
         return Err(InverseError::invalid("training", "need ≥ 1 epoch, lr > 0 and α ≥ 0"));
     }
-    let input_dim = points.len() / voxels.max(1);
-    if input_dim * voxels != points.len() {
-        return Err(InverseError::invalid("points", format!("{} coordinates for {voxels} voxels", points.len())));
+    if points.len() != voxels * network.input_dim {
+        return Err(InverseError::invalid("points", format!("{} coordinates for {voxels} voxels of dimension {}", points.len(), network.input_dim)));
     }
-    let mut network = Network::new(input_dim, &options.network, options.seed)?;
     let encoded = network.encode(points)?;
     let input = super::kernels::input_matrix(&network, &encoded);
     let n = network.parameter_count();
@@ -207,8 +272,35 @@ pub fn train(operator: &AffineOperator<f32>, y: &[f32], points: &[f64], options:
     let (mut best_epoch, mut best_params, mut best_adam) = (0, params.clone(), (adam.m.clone(), adam.v.clone(), 0));
     let mut history = Vec::new();
     let mut stopped_early = false;
+    let mut start = 0;
+    let print = fingerprint(options, &network, y, voxels);
+    if let Some(path) = &options.checkpoint {
+        if let Some(state) = load_state(path, &print)? {
+            (start, params, adam, schedule, best_epoch, best_params) = (state.epoch, state.params, state.adam, state.schedule, state.best_epoch, state.best_params);
+            best_adam = (state.best_adam.m, state.best_adam.v, state.best_adam.steps);
+            (history, stopped_early) = (state.history, state.stopped_early);
+            network.set_parameters(&params)?;
+        }
+    }
+    let save = |epoch: usize, params: &[f32], adam: &Adam, schedule: &Schedule, best: (usize, &[f32], &(Vec<f32>, Vec<f32>, i32)), history: &[EpochRecord], stopped_early: bool| -> Result<()> {
+        let Some(path) = &options.checkpoint else { return Ok(()) };
+        let state = TrainState {
+            fingerprint: print.clone(),
+            epoch,
+            params: params.to_vec(),
+            adam: adam.clone(),
+            schedule: schedule.clone(),
+            best_epoch: best.0,
+            best_params: best.1.to_vec(),
+            best_adam: Adam { m: best.2 .0.clone(), v: best.2 .1.clone(), steps: best.2 .2 },
+            history: history.to_vec(),
+            stopped_early,
+        };
+        Ok(rftwin_core::io::write_json_atomic(path, &state)?)
+    };
     let rows = operator.rows() as f32;
-    for epoch in 0..options.epochs {
+    let end = if stopped_early { start } else { options.epochs };
+    for epoch in start..end {
         let mut data_term = 0.0;
         let (image, mut grad, [forward_s, physics_s, backward_s]) = super::kernels::forward_backward(&network, &input, |sigma| {
             let y_hat = operator.apply(sigma).map_err(|e| InverseError::invalid("operator", e.to_string()))?;
@@ -253,7 +345,12 @@ pub fn train(operator: &AffineOperator<f32>, y: &[f32], points: &[f64], options:
         record.seconds[3] = step_clock.elapsed().as_secs_f64();
         history.push(record);
         on_epoch(&record, &image)?;
+        if options.checkpoint_every > 0 && (epoch + 1) % options.checkpoint_every == 0 {
+            save(epoch + 1, &params, &adam, &schedule, (best_epoch, &best_params, &best_adam), &history, false)?;
+        }
     }
+    let next = history.last().map_or(start, |r| r.epoch + 1);
+    save(next, &params, &adam, &schedule, (best_epoch, &best_params, &best_adam), &history, stopped_early)?;
     network.set_parameters(&best_params)?;
     Ok(Training { network, best_epoch, best_train_mse: schedule.best, history, stopped_early })
 }

@@ -1,0 +1,83 @@
+//! What the RIS-imaging examples share: measurements of a target through the sensing
+//! operator, and INR training with a progress bar.
+#![allow(dead_code)]
+
+use anyhow::Result;
+use rftwin::inverse::inr::{grid_points, train, train_from, Network, TrainOptions, Training};
+use rftwin::isac::metrics::psnr;
+use rftwin::isac::ris_imaging::operator::{AffineOperator, ForwardOperator};
+use rftwin::isac::ris_imaging::RisImagingConfig;
+use std::time::Instant;
+
+/// The f32 operator and the noisy measurements of image `truth`, with the seconds the
+/// operator's precomputation took.
+pub fn measurements(config: &RisImagingConfig, truth: &[f64]) -> Result<(AffineOperator<f32>, Vec<f32>, f64)> {
+    let started = Instant::now();
+    let operator = ForwardOperator::new(config)?;
+    let clean = operator.apply(truth)?;
+    let std = (config.noise_variance() / 2.0).sqrt() * config.scale;
+    let y = add_noise(&clean, std, config.seed);
+    Ok((operator.to_f32(), y, started.elapsed().as_secs_f64()))
+}
+
+/// Gaussian noise of standard deviation `std` per real value, seeded.
+pub fn add_noise(y: &[f64], std: f64, seed: u64) -> Vec<f32> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(seed ^ 0x5EED);
+    y.iter()
+        .map(|&v| {
+            let (u1, u2): (f64, f64) = (rng.gen::<f64>().max(f64::MIN_POSITIVE), rng.gen());
+            (v + std * (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()) as f32
+        })
+        .collect()
+}
+
+/// A training and what the progress bar saw.
+pub struct Run {
+    /// The training.
+    pub training: Training,
+    /// Image PSNR per epoch \[dB\].
+    pub psnr: Vec<f64>,
+    /// Median wall time per epoch \[s\] (`None` when no epoch ran: a finished run
+    /// resumed from its checkpoint).
+    pub seconds_per_epoch: Option<f64>,
+    /// The best model's image.
+    pub image: Vec<f64>,
+}
+
+/// Trains (from `prior` if given) with a progress bar showing train MSE, PSNR against
+/// `truth` and the learning rate.
+pub fn train_with_progress(label: &str, operator: &AffineOperator<f32>, y: &[f32], rows: usize, cols: usize, truth: &[f64], options: &TrainOptions, prior: Option<Network>) -> Result<Run> {
+    let points = grid_points(rows, cols);
+    let bar = indicatif::ProgressBar::new(options.epochs as u64);
+    bar.set_style(indicatif::ProgressStyle::with_template("{prefix} {bar:30} {pos}/{len} [{elapsed_precise}<{eta_precise}] {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+    bar.set_prefix(label.to_string());
+    let mut seconds = Vec::new();
+    let mut curve = Vec::new();
+    let mut last = Instant::now();
+    let on_epoch = |record: &rftwin::inverse::inr::EpochRecord, image: &[f32]| {
+        seconds.push(last.elapsed().as_secs_f64());
+        last = Instant::now();
+        let image: Vec<f64> = image.iter().map(|&v| v as f64).collect();
+        let p = psnr(&image, truth).unwrap_or(f64::NAN);
+        curve.push(p);
+        bar.set_message(format!("train MSE {:.2e}  PSNR {p:.2} dB  lr {:.1e}", record.train_mse, record.lr));
+        bar.inc(1);
+        Ok(())
+    };
+    let training = match prior {
+        Some(net) => train_from(net, operator, y, &points, options, on_epoch)?,
+        None => train(operator, y, &points, options, on_epoch)?,
+    };
+    bar.finish_and_clear();
+    let image = training.network.forward(&training.network.encode(&points)?).iter().map(|&v| v as f64).collect();
+    seconds.sort_by(f64::total_cmp);
+    let seconds_per_epoch = (!seconds.is_empty()).then(|| seconds[seconds.len() / 2]);
+    Ok(Run { training, psnr: curve, seconds_per_epoch, image })
+}
+
+/// Rows flipped so that row 0 (the top of the scene) is drawn at the top of a heat map
+/// whose row axis points up.
+pub fn flip(data: &[f64], rows: usize, cols: usize) -> Vec<f64> {
+    (0..rows).rev().flat_map(|r| data[r * cols..(r + 1) * cols].iter().copied()).collect()
+}
