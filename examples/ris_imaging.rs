@@ -86,7 +86,7 @@ fn main() -> Result<()> {
         op32.rows(),
         (op32.matrix.len() * 4) as f64 / 1e6
     );
-    let run = ris::train_with_progress("INR", &op32, &y, rows, cols, &truth.data, &options, None)?;
+    let run = ris::train_with_progress("INR", &op32, &y, &truth, &options, None)?;
     let (training, image, psnr_curve, seconds_per_epoch) = (&run.training, &run.image, &run.psnr, run.seconds_per_epoch);
     let (m, p, s) = (mse(image, &truth.data)?, psnr(image, &truth.data)?, ssim(image, &truth.data, rows, cols)?);
     let median = |k: usize| {

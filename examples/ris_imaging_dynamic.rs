@@ -42,7 +42,7 @@ fn main() -> Result<()> {
 
     let truth0 = frame(0.0)?;
     let (op, y, setup_s) = ris::measurements(&config, &truth0.data)?;
-    let first = ris::train_with_progress("frame 0", &op, &y, rows, cols, &truth0.data, &options, None)?;
+    let first = ris::train_with_progress("frame 0", &op, &y, &truth0, &options, None)?;
     let (p0, s0) = (psnr(&first.image, &truth0.data)?, ssim(&first.image, &truth0.data, rows, cols)?);
     println!("frame 0 from scratch, {} epochs: PSNR {p0:.2} dB, SSIM {s0:.3}", first.training.history.len());
     let mut rows_out = vec![json!({"frame": 0, "epochs": first.training.history.len(), "psnr_db": p0, "ssim": s0})];
@@ -52,8 +52,8 @@ fn main() -> Result<()> {
     for t in 1..3 {
         let truth = frame(t as f64)?;
         let y = ris::measurements(&config, &truth.data)?.1;
-        let scratch = ris::train_with_progress(&format!("frame {t} scratch"), &op, &y, rows, cols, &truth.data, &short, None)?;
-        let warm = ris::train_with_progress(&format!("frame {t} prior"), &op, &y, rows, cols, &truth.data, &short, Some(prior.clone()))?;
+        let scratch = ris::train_with_progress(&format!("frame {t} scratch"), &op, &y, &truth, &short, None)?;
+        let warm = ris::train_with_progress(&format!("frame {t} prior"), &op, &y, &truth, &short, Some(prior.clone()))?;
         let (ps, ss) = (psnr(&scratch.image, &truth.data)?, ssim(&scratch.image, &truth.data, rows, cols)?);
         let (pp, sp) = (psnr(&warm.image, &truth.data)?, ssim(&warm.image, &truth.data, rows, cols)?);
         let similarity = ssim(&truth.data, &frame(t as f64 - 1.0)?.data, rows, cols)?;

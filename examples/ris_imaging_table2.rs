@@ -62,7 +62,7 @@ fn main() -> Result<()> {
             let mut options = TrainOptions { epochs, alpha, seed, ..Default::default() };
             options.network.activation = activation;
             options.network.no_encoding = !encoding;
-            let run = ris::train_with_progress(name, &op, &y, rows, cols, &truth.data, &options, None)?;
+            let run = ris::train_with_progress(name, &op, &y, &truth, &options, None)?;
             let (m, p, s) = (mse(&run.image, &truth.data)?, psnr(&run.image, &truth.data)?, ssim(&run.image, &truth.data, rows, cols)?);
             println!("{name:<28} {epochs:>5} epochs: MSE {m:.4}, PSNR {p:6.2} dB, SSIM {s:.3}");
             table += &format!("| {name} | {epochs} | {m:.4} | {p:.2} | {s:.3} | {:.3} |\n", run.seconds_per_epoch.unwrap_or(0.0));

@@ -7,6 +7,7 @@ use rftwin::inverse::inr::{grid_points, train, train_from, Network, TrainOptions
 use rftwin::isac::metrics::psnr;
 use rftwin::isac::ris_imaging::operator::{AffineOperator, ForwardOperator};
 use rftwin::isac::ris_imaging::RisImagingConfig;
+use rftwin::isac::targets::GrayImage;
 use std::time::Instant;
 
 /// The f32 operator and the noisy measurements of image `truth`, with the seconds the
@@ -47,8 +48,8 @@ pub struct Run {
 
 /// Trains (from `prior` if given) with a progress bar showing train MSE, PSNR against
 /// `truth` and the learning rate.
-pub fn train_with_progress(label: &str, operator: &AffineOperator<f32>, y: &[f32], rows: usize, cols: usize, truth: &[f64], options: &TrainOptions, prior: Option<Network>) -> Result<Run> {
-    let points = grid_points(rows, cols);
+pub fn train_with_progress(label: &str, operator: &AffineOperator<f32>, y: &[f32], truth: &GrayImage, options: &TrainOptions, prior: Option<Network>) -> Result<Run> {
+    let points = grid_points(truth.rows, truth.cols);
     let bar = indicatif::ProgressBar::new(options.epochs as u64);
     bar.set_style(indicatif::ProgressStyle::with_template("{prefix} {bar:30} {pos}/{len} [{elapsed_precise}<{eta_precise}] {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
     bar.set_prefix(label.to_string());
@@ -59,7 +60,7 @@ pub fn train_with_progress(label: &str, operator: &AffineOperator<f32>, y: &[f32
         seconds.push(last.elapsed().as_secs_f64());
         last = Instant::now();
         let image: Vec<f64> = image.iter().map(|&v| v as f64).collect();
-        let p = psnr(&image, truth).unwrap_or(f64::NAN);
+        let p = psnr(&image, &truth.data).unwrap_or(f64::NAN);
         curve.push(p);
         bar.set_message(format!("train MSE {:.2e}  PSNR {p:.2} dB  lr {:.1e}", record.train_mse, record.lr));
         bar.inc(1);

@@ -269,20 +269,19 @@ pub fn train_from(mut network: Network, operator: &AffineOperator<f32>, y: &[f32
     let mut params = network.parameters();
     let mut adam = Adam { m: vec![0.0; n], v: vec![0.0; n], steps: 0 };
     let mut schedule = Schedule::new(options);
-    let (mut best_epoch, mut best_params, mut best_adam) = (0, params.clone(), (adam.m.clone(), adam.v.clone(), 0));
+    let (mut best_epoch, mut best_params, mut best_adam) = (0, params.clone(), adam.clone());
     let mut history = Vec::new();
     let mut stopped_early = false;
     let mut start = 0;
     let print = fingerprint(options, &network, y, voxels);
     if let Some(path) = &options.checkpoint {
         if let Some(state) = load_state(path, &print)? {
-            (start, params, adam, schedule, best_epoch, best_params) = (state.epoch, state.params, state.adam, state.schedule, state.best_epoch, state.best_params);
-            best_adam = (state.best_adam.m, state.best_adam.v, state.best_adam.steps);
+            (start, params, adam, schedule, best_epoch, best_params, best_adam) = (state.epoch, state.params, state.adam, state.schedule, state.best_epoch, state.best_params, state.best_adam);
             (history, stopped_early) = (state.history, state.stopped_early);
             network.set_parameters(&params)?;
         }
     }
-    let save = |epoch: usize, params: &[f32], adam: &Adam, schedule: &Schedule, best: (usize, &[f32], &(Vec<f32>, Vec<f32>, i32)), history: &[EpochRecord], stopped_early: bool| -> Result<()> {
+    let save = |epoch: usize, params: &[f32], adam: &Adam, schedule: &Schedule, best: (usize, &[f32], &Adam), history: &[EpochRecord], stopped_early: bool| -> Result<()> {
         let Some(path) = &options.checkpoint else { return Ok(()) };
         let state = TrainState {
             fingerprint: print.clone(),
@@ -292,7 +291,7 @@ pub fn train_from(mut network: Network, operator: &AffineOperator<f32>, y: &[f32
             schedule: schedule.clone(),
             best_epoch: best.0,
             best_params: best.1.to_vec(),
-            best_adam: Adam { m: best.2 .0.clone(), v: best.2 .1.clone(), steps: best.2 .2 },
+            best_adam: best.2.clone(),
             history: history.to_vec(),
             stopped_early,
         };
@@ -331,13 +330,13 @@ pub fn train_from(mut network: Network, operator: &AffineOperator<f32>, y: &[f32
             Decision::Restore => {
                 // diverging: back to the best model and its optimiser state, slower
                 params.clone_from(&best_params);
-                (adam.m, adam.v, adam.steps) = (best_adam.0.clone(), best_adam.1.clone(), best_adam.2);
+                adam = best_adam.clone();
                 network.set_parameters(&params)?;
                 history.push(record);
                 on_epoch(&record, &image)?;
                 continue;
             }
-            Decision::Improved => (best_epoch, best_params, best_adam) = (epoch, params.clone(), (adam.m.clone(), adam.v.clone(), adam.steps)),
+            Decision::Improved => (best_epoch, best_params, best_adam) = (epoch, params.clone(), adam.clone()),
             Decision::Step => {}
         }
         adam.step(&mut params, &grad, schedule.lr);
