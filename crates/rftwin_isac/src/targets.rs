@@ -28,6 +28,17 @@ impl GrayImage {
         Ok(GrayImage { rows, cols, data: gray.pixels().map(|p| p.0[0] as f64 / 255.0).collect() })
     }
 
+    /// The image resized to `rows × cols` (triangle filter, values kept in [0, 1]).
+    pub fn resized(&self, rows: usize, cols: usize) -> Result<Self> {
+        if rows == 0 || cols == 0 {
+            return Err(invalid("image size", format!("{rows} × {cols}")));
+        }
+        let pixels: Vec<f32> = self.data.iter().map(|&v| v as f32).collect();
+        let buffer = image::ImageBuffer::<image::Luma<f32>, Vec<f32>>::from_raw(self.cols as u32, self.rows as u32, pixels).ok_or_else(|| invalid("image", "pixel count does not match the size"))?;
+        let resized = image::imageops::resize(&buffer, cols as u32, rows as u32, image::imageops::FilterType::Triangle);
+        Ok(GrayImage { rows, cols, data: resized.pixels().map(|p| (p.0[0] as f64).clamp(0.0, 1.0)).collect() })
+    }
+
     /// Writes an 8-bit grayscale PNG (values clamped to [0, 1]), through a temporary file
     /// renamed into place.
     pub fn save(&self, path: &Path) -> Result<()> {

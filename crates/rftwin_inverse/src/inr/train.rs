@@ -7,6 +7,7 @@
 //! the reference's `torch.optim.Adam`): `autodiff::ParamGroup` holds f64 groups, and the
 //! network trains in f32.
 
+use super::interference;
 use super::network::{Network, NetworkOptions};
 use crate::error::{InverseError, Result};
 use rftwin_isac::ris_imaging::operator::AffineOperator;
@@ -41,6 +42,10 @@ pub struct TrainOptions {
     pub checkpoint: Option<std::path::PathBuf>,
     /// Epochs between checkpoints.
     pub checkpoint_every: usize,
+    /// Learn an interference matrix `Â` (P3, eq. 27) over this many antenna pairs
+    /// `N_t N_r`, jointly with the network: initialised to 0, the same Adam and learning
+    /// rate, no weight decay. `None`: the model is the operator alone.
+    pub interference_pairs: Option<usize>,
 }
 
 impl Default for TrainOptions {
@@ -60,6 +65,7 @@ impl Default for TrainOptions {
             seed: 1,
             checkpoint: None,
             checkpoint_every: 100,
+            interference_pairs: None,
         }
     }
 }
@@ -95,6 +101,8 @@ pub struct Training {
     pub history: Vec<EpochRecord>,
     /// Whether early stopping ended it.
     pub stopped_early: bool,
+    /// The best model's interference matrix `[Re Â; Im Â]` when it was learnt.
+    pub interference: Option<Vec<f32>>,
 }
 
 /// What the schedule decides after an epoch's train MSE (spec §4.4, in its order).
@@ -186,7 +194,7 @@ struct TrainState {
 fn fingerprint(options: &TrainOptions, network: &Network, y: &[f32], voxels: usize) -> String {
     let data: f64 = y.iter().enumerate().map(|(i, &v)| v as f64 * (1.0 + (i % 97) as f64)).sum();
     format!(
-        "{}|α={}|lr={}|clip={}|wd={}|seed={}|inputs={}|params={}|voxels={voxels}|data={}:{data:e}",
+        "{}|α={}|lr={}|clip={}|wd={}|seed={}|inputs={}|params={}|voxels={voxels}|interference={:?}|data={}:{data:e}",
         serde_json::to_string(&options.network).unwrap_or_default(),
         options.alpha,
         options.lr,
@@ -195,6 +203,7 @@ fn fingerprint(options: &TrainOptions, network: &Network, y: &[f32], voxels: usi
         options.seed,
         network.input_dim,
         network.parameter_count(),
+        options.interference_pairs,
         y.len()
     )
 }
@@ -265,8 +274,17 @@ pub fn train_from(mut network: Network, operator: &AffineOperator<f32>, y: &[f32
     }
     let encoded = network.encode(points)?;
     let input = super::kernels::input_matrix(&network, &encoded);
-    let n = network.parameter_count();
+    let n_net = network.parameter_count();
+    let pairs = options.interference_pairs;
+    if let Some(p) = pairs {
+        if p == 0 || !operator.rows().is_multiple_of(2 * p) {
+            return Err(InverseError::invalid("interference_pairs", format!("{p} antenna pairs do not tile {} measurements into [Re; Im] blocks", operator.rows())));
+        }
+    }
+    // the network's parameters, then Â's (zero) when it is learnt
     let mut params = network.parameters();
+    params.resize(n_net + pairs.map_or(0, |p| 2 * p * voxels), 0.0);
+    let n = params.len();
     let mut adam = Adam { m: vec![0.0; n], v: vec![0.0; n], steps: 0 };
     let mut schedule = Schedule::new(options);
     let (mut best_epoch, mut best_params, mut best_adam) = (0, params.clone(), adam.clone());
@@ -278,7 +296,7 @@ pub fn train_from(mut network: Network, operator: &AffineOperator<f32>, y: &[f32
         if let Some(state) = load_state(path, &print)? {
             (start, params, adam, schedule, best_epoch, best_params, best_adam) = (state.epoch, state.params, state.adam, state.schedule, state.best_epoch, state.best_params, state.best_adam);
             (history, stopped_early) = (state.history, state.stopped_early);
-            network.set_parameters(&params)?;
+            network.set_parameters(&params[..n_net])?;
         }
     }
     let save = |epoch: usize, params: &[f32], adam: &Adam, schedule: &Schedule, best: (usize, &[f32], &Adam), history: &[EpochRecord], stopped_early: bool| -> Result<()> {
@@ -301,20 +319,32 @@ pub fn train_from(mut network: Network, operator: &AffineOperator<f32>, y: &[f32
     let end = if stopped_early { start } else { options.epochs };
     for epoch in start..end {
         let mut data_term = 0.0;
+        let mut folded = Vec::new();
+        let a_hat = &params[n_net..];
         let (image, mut grad, [forward_s, physics_s, backward_s]) = super::kernels::forward_backward(&network, &input, |sigma| {
-            let y_hat = operator.apply(sigma).map_err(|e| InverseError::invalid("operator", e.to_string()))?;
+            let mut y_hat = operator.apply(sigma).map_err(|e| InverseError::invalid("operator", e.to_string()))?;
+            if let Some(p) = pairs {
+                interference::add_to_blocks(&mut y_hat, &interference::block(a_hat, p, sigma));
+            }
             let residual: Vec<f32> = y_hat.iter().zip(y).map(|(a, b)| a - b).collect();
             data_term = residual.iter().map(|&r| r as f64 * r as f64).sum::<f64>() / rows as f64;
             let scaled: Vec<f32> = residual.iter().map(|r| 2.0 * r / rows).collect();
-            let back = operator.adjoint(&scaled).map_err(|e| InverseError::invalid("operator", e.to_string()))?;
+            let mut back = operator.adjoint(&scaled).map_err(|e| InverseError::invalid("operator", e.to_string()))?;
+            if let Some(p) = pairs {
+                folded = interference::fold_blocks(&scaled, p);
+                interference::add_sigma_gradient(a_hat, &folded, &mut back);
+            }
             Ok(back.into_iter().map(|g| g + (options.alpha / voxels as f64) as f32).collect())
         })?;
+        if pairs.is_some() {
+            grad.extend(interference::parameter_gradient(&folded, &image));
+        }
         if !data_term.is_finite() {
             return Err(InverseError::NonFinite { what: format!("train MSE {data_term}"), iteration: epoch });
         }
         let loss = data_term + options.alpha * image.iter().map(|&v| v as f64).sum::<f64>() / voxels as f64;
         let decision = schedule.observe(data_term);
-        for (g, p) in grad.iter_mut().zip(&params) {
+        for (g, p) in grad.iter_mut().zip(&params[..n_net]) {
             *g += options.weight_decay as f32 * p;
         }
         let grad_norm = clip_gradient(&mut grad, options.clip_norm);
@@ -331,7 +361,7 @@ pub fn train_from(mut network: Network, operator: &AffineOperator<f32>, y: &[f32
                 // diverging: back to the best model and its optimiser state, slower
                 params.clone_from(&best_params);
                 adam = best_adam.clone();
-                network.set_parameters(&params)?;
+                network.set_parameters(&params[..n_net])?;
                 history.push(record);
                 on_epoch(&record, &image)?;
                 continue;
@@ -340,7 +370,7 @@ pub fn train_from(mut network: Network, operator: &AffineOperator<f32>, y: &[f32
             Decision::Step => {}
         }
         adam.step(&mut params, &grad, schedule.lr);
-        network.set_parameters(&params)?;
+        network.set_parameters(&params[..n_net])?;
         record.seconds[3] = step_clock.elapsed().as_secs_f64();
         history.push(record);
         on_epoch(&record, &image)?;
@@ -350,6 +380,7 @@ pub fn train_from(mut network: Network, operator: &AffineOperator<f32>, y: &[f32
     }
     let next = history.last().map_or(start, |r| r.epoch + 1);
     save(next, &params, &adam, &schedule, (best_epoch, &best_params, &best_adam), &history, stopped_early)?;
-    network.set_parameters(&best_params)?;
-    Ok(Training { network, best_epoch, best_train_mse: schedule.best, history, stopped_early })
+    network.set_parameters(&best_params[..n_net])?;
+    let interference = pairs.map(|_| best_params[n_net..].to_vec());
+    Ok(Training { network, best_epoch, best_train_mse: schedule.best, history, stopped_early, interference })
 }

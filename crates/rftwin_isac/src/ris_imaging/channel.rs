@@ -67,7 +67,7 @@ impl SensingTerms {
     }
 }
 
-/// The four terms (and the direct path) for image `sigma` (reflectivity per voxel, in
+/// The four terms (and the direct path; terms `config.paths` leaves out are zero) for image `sigma` (reflectivity per voxel, in
 /// voxel order) and configuration `omega` (`None`: no RIS, its terms zero).
 pub fn sensing_terms(config: &RisImagingConfig, hops: &Hops, lambda: f64, sigma: &[f64], omega: Option<&[Complex]>) -> Result<SensingTerms> {
     let (nt, nr, nv, ns) = (hops.tx_roi.nrows(), hops.roi_rx.ncols(), hops.tx_roi.ncols(), hops.tx_ris.ncols());
@@ -80,6 +80,7 @@ pub fn sensing_terms(config: &RisImagingConfig, hops: &Hops, lambda: f64, sigma:
     let zero = DMatrix::from_element(nt, nr, Complex::new(0.0, 0.0));
     let direct = if config.direct_path { hops.tx_rx.clone() } else { zero.clone() };
     let Some(omega) = omega else {
+        let tx_roi_rx = if config.paths.tx_roi_rx { tx_roi_rx } else { zero.clone() };
         return Ok(SensingTerms { tx_roi_rx, tx_ris_rx: zero.clone(), tx_ris_roi_rx: zero.clone(), tx_roi_ris_rx: zero, direct });
     };
     let g_ris = config.ris_gain(lambda);
@@ -89,7 +90,15 @@ pub fn sensing_terms(config: &RisImagingConfig, hops: &Hops, lambda: f64, sigma:
     let w_ris_rx = DMatrix::from_fn(ns, nr, |n, r| hops.ris_rx[(n, r)] * omega[n] * g_ris);
     let tx_roi_sigma = DMatrix::from_fn(nt, nv, |t, m| hops.tx_roi[(t, m)] * (g_vox * sigma[m]));
     let tx_roi_ris_rx = &tx_roi_sigma * (&hops.roi_ris * &w_ris_rx);
-    Ok(SensingTerms { tx_roi_rx, tx_ris_rx, tx_ris_roi_rx, tx_roi_ris_rx, direct })
+    let paths = config.paths;
+    let keep = |on: bool, term: DMatrix<Complex>| if on { term } else { zero.clone() };
+    Ok(SensingTerms {
+        tx_roi_rx: keep(paths.tx_roi_rx, tx_roi_rx),
+        tx_ris_rx: keep(paths.tx_ris_rx, tx_ris_rx),
+        tx_ris_roi_rx: keep(paths.tx_ris_roi_rx, tx_ris_roi_rx),
+        tx_roi_ris_rx: keep(paths.tx_roi_ris_rx, tx_roi_ris_rx),
+        direct,
+    })
 }
 
 /// `s [Re vec Y; Im vec Y]`, `vec` row-major (`t·N_r + r`).

@@ -7,8 +7,10 @@
 //! measurements are real-stacked, `y_k = s [Re vec Y_k; Im vec Y_k]` with `vec` row-major
 //! (`t·N_r + r`), ordered (subcarrier, configuration, Re|Im, t, r).
 
+pub mod baselines;
 pub mod channel;
 pub mod configurations;
+pub mod multipath;
 pub mod operator;
 
 use crate::band::Band;
@@ -29,6 +31,34 @@ pub enum RisMode {
     Dft,
     /// No RIS: every term through the RIS is dropped.
     None,
+}
+
+/// Which sensing terms the model contains (all four by default). Paper 000's Table IV
+/// keeps only TX–ROI–RIS–RX to compare the INR with FT and CS imagers on one channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SensingPaths {
+    /// TX → ROI → RX.
+    pub tx_roi_rx: bool,
+    /// TX → RIS → RX (σ-independent).
+    pub tx_ris_rx: bool,
+    /// TX → RIS → ROI → RX.
+    pub tx_ris_roi_rx: bool,
+    /// TX → ROI → RIS → RX.
+    pub tx_roi_ris_rx: bool,
+}
+
+impl Default for SensingPaths {
+    fn default() -> Self {
+        SensingPaths { tx_roi_rx: true, tx_ris_rx: true, tx_ris_roi_rx: true, tx_roi_ris_rx: true }
+    }
+}
+
+impl SensingPaths {
+    /// Only TX → ROI → RIS → RX (paper 000, Table IV).
+    pub fn roi_ris_only() -> Self {
+        SensingPaths { tx_roi_rx: false, tx_ris_rx: false, tx_ris_roi_rx: false, tx_roi_ris_rx: true }
+    }
 }
 
 /// The imaging system, with the paper's defaults (Sec. VI-A); loadable from JSON.
@@ -53,6 +83,8 @@ pub struct RisImagingConfig {
     pub phase_bits: Option<u32>,
     /// Add the direct TX–RX path (σ-independent).
     pub direct_path: bool,
+    /// The sensing terms modelled.
+    pub paths: SensingPaths,
     /// Data scale `s` applied to every measurement (reference: 110).
     pub scale: f64,
     /// Transmit power \[dBm\].
@@ -81,6 +113,7 @@ impl Default for RisImagingConfig {
             ris_mode: RisMode::Random,
             phase_bits: None,
             direct_path: false,
+            paths: SensingPaths::default(),
             scale: 110.0,
             transmit_power_dbm: 20.0,
             noise_power_dbm: Some(-110.0),
@@ -105,6 +138,9 @@ impl RisImagingConfig {
             if !(1..=8).contains(&b) {
                 return Err(invalid("phase_bits", format!("{b}: 1 to 8 bits")));
             }
+        }
+        if !(self.paths.tx_roi_rx || self.paths.tx_ris_roi_rx || self.paths.tx_roi_ris_rx) {
+            return Err(invalid("paths", "no σ-dependent sensing term is on: the image would not be observed"));
         }
         if !(self.scale.is_finite() && self.scale > 0.0) {
             return Err(invalid("scale", format!("{} must be positive and finite", self.scale)));

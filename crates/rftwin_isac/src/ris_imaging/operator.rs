@@ -2,7 +2,8 @@
 //! computed once: `G_k = H_TI diag(g_ris ω_k) H_OIᵀ` and `Q_k = H_OI diag(g_ris ω_k) H_IR`
 //! for all `k` as two real-split GEMMs (the reference recomputes them every epoch), then
 //! `M_k[(t,r), m] = g_vox [(H_TO[t,m] + G_k[t,m]) H_OR[m,r] + H_TO[t,m] Q_k[m,r]]` and
-//! `c_k = H_TI diag(g_ris ω_k) H_IR` (+ `H_TR`).
+//! `c_k = H_TI diag(g_ris ω_k) H_IR` (+ `H_TR`); terms the configuration's
+//! [`SensingPaths`](super::SensingPaths) leave out drop from `M` and `c`.
 
 use super::channel::Hops;
 use super::configurations::ris_configurations;
@@ -59,6 +60,13 @@ impl<T: nalgebra::RealField + Copy> AffineOperator<T> {
         Ok(self.matrix.tr_mul(&DVector::from_column_slice(r)).as_slice().to_vec())
     }
 
+    /// The operator of background-calibrated data (eq. 24): the empty-ROI measurement,
+    /// and with it every σ-independent term `c`, is subtracted.
+    pub fn without_offset(mut self) -> Self {
+        self.offset.fill(T::zero());
+        self
+    }
+
     /// Measurements `N_m`.
     pub fn rows(&self) -> usize {
         self.matrix.nrows()
@@ -95,14 +103,20 @@ impl ForwardOperator {
             let hops = Hops::new(config, wavenumber);
             let (g_vox, g_ris) = (config.voxel_gain(lambda), config.ris_gain(lambda));
             // G (K·N_t × N_v) and Q (N_v × K·N_r) for every configuration at once
+            // (the products of terms `config.paths` leaves out are not formed)
+            let paths = config.paths;
             let (g_all, q_all, c_all) = match omega {
                 Some(w) => {
                     let tx_w = DMatrix::from_fn(k * nt, ns, |row, n| hops.tx_ris[(row % nt, n)] * w[row / nt][n] * g_ris);
                     let w_rx = DMatrix::from_fn(ns, k * nr, |n, col| hops.ris_rx[(n, col % nr)] * w[col / nr][n] * g_ris);
-                    (Some(complex_gemm(&tx_w, &hops.roi_ris.transpose())), Some(complex_gemm(&hops.roi_ris, &w_rx)), Some(complex_gemm(&tx_w, &hops.ris_rx)))
+                    let g = paths.tx_ris_roi_rx.then(|| complex_gemm(&tx_w, &hops.roi_ris.transpose()));
+                    let q = paths.tx_roi_ris_rx.then(|| complex_gemm(&hops.roi_ris, &w_rx));
+                    let c = paths.tx_ris_rx.then(|| complex_gemm(&tx_w, &hops.ris_rx));
+                    (g, q, c)
                 }
                 None => (None, None, None),
             };
+            let zero = Complex::new(0.0, 0.0);
             for kk in 0..k {
                 let row0 = (i * k + kk) * block;
                 // one column (voxel) per task: M_k[:, m]
@@ -112,9 +126,10 @@ impl ForwardOperator {
                         let mut col = vec![Complex::new(0.0, 0.0); nt * nr];
                         for t in 0..nt {
                             let to = hops.tx_roi[(t, m)];
-                            let left = to + g_all.as_ref().map_or(Complex::new(0.0, 0.0), |g| g[(kk * nt + t, m)]);
+                            let direct = if paths.tx_roi_rx { to } else { zero };
+                            let left = direct + g_all.as_ref().map_or(zero, |g| g[(kk * nt + t, m)]);
                             for r in 0..nr {
-                                let q = q_all.as_ref().map_or(Complex::new(0.0, 0.0), |q| q[(m, kk * nr + r)]);
+                                let q = q_all.as_ref().map_or(zero, |q| q[(m, kk * nr + r)]);
                                 col[t * nr + r] = (left * hops.roi_rx[(m, r)] + to * q) * g_vox;
                             }
                         }
@@ -129,7 +144,7 @@ impl ForwardOperator {
                 }
                 for t in 0..nt {
                     for r in 0..nr {
-                        let mut c = c_all.as_ref().map_or(Complex::new(0.0, 0.0), |c| c[(kk * nt + t, r)]);
+                        let mut c = c_all.as_ref().map_or(zero, |c| c[(kk * nt + t, r)]);
                         if config.direct_path {
                             c += hops.tx_rx[(t, r)];
                         }
