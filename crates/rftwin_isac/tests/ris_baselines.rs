@@ -32,6 +32,11 @@ fn small() -> RisImagingConfig {
     }
 }
 
+/// The index of the largest value.
+fn brightest(image: &[f64]) -> usize {
+    (0..image.len()).max_by(|&a, &b| image[a].total_cmp(&image[b])).unwrap()
+}
+
 fn one_hot(n: usize, m: usize) -> Vec<f64> {
     let mut v = vec![0.0; n];
     v[m] = 1.0;
@@ -67,7 +72,7 @@ fn the_ft_imager_puts_a_single_voxel_at_its_place() {
     let operator = ForwardOperator::new(&config).unwrap();
     let m = 3 * 8 + 5;
     let image = view.ft_image(&operator.apply(&one_hot(config.roi.count(), m)).unwrap()).unwrap();
-    let peak = (0..image.image.len()).max_by(|&a, &b| image.image[a].total_cmp(&image.image[b])).unwrap();
+    let peak = brightest(&image.image);
     let (pr, pc) = (peak / 8, peak % 8);
     assert!(pr.abs_diff(3) <= 1 && pc.abs_diff(5) <= 1, "peak at ({pr}, {pc}), voxel at (3, 5)");
     assert!((image.image[peak] - 1.0).abs() < 1e-12);
@@ -81,7 +86,7 @@ fn cs_with_sparsity_one_recovers_a_single_voxel() {
     let m = 6 * 8 + 1;
     let options = SparseOptions { sparsity: 1, iterations: 40, ..Default::default() };
     let image = view.cs_image(&operator.apply(&one_hot(config.roi.count(), m)).unwrap(), &options, 1 << 30).unwrap();
-    let peak = (0..image.image.len()).max_by(|&a, &b| image.image[a].total_cmp(&image.image[b])).unwrap();
+    let peak = brightest(&image.image);
     assert_eq!(peak, m);
     assert_eq!(image.largest_allocation_bytes, 16 * 64 * 2 * 64);
 }

@@ -79,17 +79,16 @@ pub fn sensing_terms(config: &RisImagingConfig, hops: &Hops, lambda: f64, sigma:
     let tx_roi_rx = &hops.tx_roi * &scaled_sigma;
     let zero = DMatrix::from_element(nt, nr, Complex::new(0.0, 0.0));
     let direct = if config.direct_path { hops.tx_rx.clone() } else { zero.clone() };
-    let Some(omega) = omega else {
-        let tx_roi_rx = if config.paths.tx_roi_rx { tx_roi_rx } else { zero.clone() };
-        return Ok(SensingTerms { tx_roi_rx, tx_ris_rx: zero.clone(), tx_ris_roi_rx: zero.clone(), tx_roi_ris_rx: zero, direct });
+    let (tx_ris_rx, tx_ris_roi_rx, tx_roi_ris_rx) = match omega {
+        None => (zero.clone(), zero.clone(), zero.clone()),
+        Some(omega) => {
+            let g_ris = config.ris_gain(lambda);
+            let tx_ris_w = DMatrix::from_fn(nt, ns, |t, n| hops.tx_ris[(t, n)] * omega[n] * g_ris);
+            let w_ris_rx = DMatrix::from_fn(ns, nr, |n, r| hops.ris_rx[(n, r)] * omega[n] * g_ris);
+            let tx_roi_sigma = DMatrix::from_fn(nt, nv, |t, m| hops.tx_roi[(t, m)] * (g_vox * sigma[m]));
+            (&tx_ris_w * &hops.ris_rx, (&tx_ris_w * hops.roi_ris.transpose()) * &scaled_sigma, &tx_roi_sigma * (&hops.roi_ris * &w_ris_rx))
+        }
     };
-    let g_ris = config.ris_gain(lambda);
-    let tx_ris_w = DMatrix::from_fn(nt, ns, |t, n| hops.tx_ris[(t, n)] * omega[n] * g_ris);
-    let tx_ris_rx = &tx_ris_w * &hops.ris_rx;
-    let tx_ris_roi_rx = (&tx_ris_w * hops.roi_ris.transpose()) * &scaled_sigma;
-    let w_ris_rx = DMatrix::from_fn(ns, nr, |n, r| hops.ris_rx[(n, r)] * omega[n] * g_ris);
-    let tx_roi_sigma = DMatrix::from_fn(nt, nv, |t, m| hops.tx_roi[(t, m)] * (g_vox * sigma[m]));
-    let tx_roi_ris_rx = &tx_roi_sigma * (&hops.roi_ris * &w_ris_rx);
     let paths = config.paths;
     let keep = |on: bool, term: DMatrix<Complex>| if on { term } else { zero.clone() };
     Ok(SensingTerms {

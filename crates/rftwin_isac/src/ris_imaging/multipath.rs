@@ -85,7 +85,8 @@ pub fn response(a: &DMatrix<Complex>, sigma: &[f64]) -> Result<Vec<Complex>> {
     if sigma.len() != a.ncols() {
         return Err(invalid("image", format!("{} voxels for an interference matrix of {}", sigma.len(), a.ncols())));
     }
-    Ok((0..a.nrows()).map(|j| (0..a.ncols()).map(|m| a[(j, m)] * sigma[m]).sum()).collect())
+    let sigma = nalgebra::DVector::from_iterator(sigma.len(), sigma.iter().map(|&v| Complex::new(v, 0.0)));
+    Ok((a * sigma).as_slice().to_vec())
 }
 
 /// SIR (eq. 34, aggregated over configurations and subcarriers) \[dB\]:

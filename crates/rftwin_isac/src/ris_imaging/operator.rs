@@ -126,8 +126,8 @@ impl ForwardOperator {
                         let mut col = vec![Complex::new(0.0, 0.0); nt * nr];
                         for t in 0..nt {
                             let to = hops.tx_roi[(t, m)];
-                            let direct = if paths.tx_roi_rx { to } else { zero };
-                            let left = direct + g_all.as_ref().map_or(zero, |g| g[(kk * nt + t, m)]);
+                            let roi_rx = if paths.tx_roi_rx { to } else { zero };
+                            let left = roi_rx + g_all.as_ref().map_or(zero, |g| g[(kk * nt + t, m)]);
                             for r in 0..nr {
                                 let q = q_all.as_ref().map_or(zero, |q| q[(m, kk * nr + r)]);
                                 col[t * nr + r] = (left * hops.roi_rx[(m, r)] + to * q) * g_vox;
