@@ -7,6 +7,7 @@
 //! ```text
 //! cargo run --release --example ris_imaging                        # built-in silhouette, 200 epochs
 //! cargo run --release --example ris_imaging -- --epochs 1000 --target my.png
+//! cargo run --release --example ris_imaging -- --target phantom    # the built-in second target
 //! cargo run --release --example ris_imaging -- --ris none          # Table II ablations
 //! cargo run --release --example ris_imaging -- --activation relu --no-encoding
 //! ```
@@ -24,10 +25,10 @@ use common::Args;
 use rftwin::inverse::inr::{grid_points, Activation, TrainOptions};
 use rftwin::isac::metrics::{mse, psnr, ssim};
 use rftwin::isac::ris_imaging::{RisImagingConfig, RisMode};
-use rftwin::isac::targets::{GrayImage, Pose};
+use rftwin::isac::targets::GrayImage;
 use serde_json::json;
 
-const USAGE: &str = "ris_imaging [--target FILE.png] [--epochs N] [--k N] [--distance-wavelengths D] [--ris random|dft|none] \
+const USAGE: &str = "ris_imaging [--target FILE.png|phantom|silhouette:S] [--epochs N] [--k N] [--distance-wavelengths D] [--ris random|dft|none] \
 [--activation sin|relu] [--no-encoding] [--alpha A] [--lr LR] [--seed S] [--threads N] [--render N] [--out DIR]";
 
 fn main() -> Result<()> {
@@ -54,10 +55,7 @@ fn main() -> Result<()> {
         other => bail!("--ris {other}: random, dft or none"),
     };
     let [_, rows, cols] = config.roi.dims;
-    let truth = match args.value("target") {
-        Some(path) => GrayImage::load(std::path::Path::new(path), rows, cols)?,
-        None => Pose::new(0).render(),
-    };
+    let truth = ris::target(args.value("target"), rows, cols)?;
     // a checkpoint in the output directory: an interrupted run resumes (`--fresh` restarts)
     let mut options = TrainOptions {
         epochs: args.parsed("epochs", 200)?,
@@ -123,7 +121,7 @@ fn main() -> Result<()> {
     let summary = json!({
         "psnr_db": p, "ssim": s, "mse": m, "epochs": training.history.len(), "best_epoch": training.best_epoch,
         "seconds_per_epoch": seconds_per_epoch, "setup_s": setup_s,
-        "stage_seconds": {"mlp_forward": stages[0], "physics": stages[1], "mlp_backward": stages[2], "optimiser": stages[3]}, "backend": "cpu", "threads": rayon::current_num_threads(),
+        "stage_seconds": {"mlp_forward": stages[0], "physics": stages[1], "mlp_backward": stages[2], "optimiser": stages[3]}, "backend": "cpu", "threads": rayon::current_num_threads(), "peak_memory_mb": common::peak_memory_mb(),
         "ris": format!("{:?}", config.ris_mode).to_lowercase(), "k": config.configurations,
     });
     common::write_json(&out.join("summary.json"), &summary)?;

@@ -9,7 +9,7 @@
 //! cargo run --release --example ris_imaging_baselines -- --epochs 1000 --pixels 5
 //! ```
 //!
-//! Flags: `--target FILE.png` (else the built-in silhouette), `--epochs N`, `--pixels
+//! Flags: `--target FILE.png|phantom` (else the built-in silhouette), `--epochs N`, `--pixels
 //! "5,2.5,1"` (λ/ξ_v), `--k-inr "500,2500"`, `--sparsity F` (fraction of voxels CS keeps,
 //! default 0.15), `--iterations N` (CS), `--seed S`, `--out DIR`. Writes
 //! `table4_<λ/ξ>.png` (truth | INR… | FT | CS), `table4.md` and `summary.json` to `--out`
@@ -27,11 +27,10 @@ use rftwin::isac::metrics::{psnr, ssim};
 use rftwin::isac::ris_imaging::baselines::TableIvView;
 use rftwin::isac::ris_imaging::operator::ForwardOperator;
 use rftwin::isac::ris_imaging::{RisImagingConfig, RisMode, SensingPaths};
-use rftwin::isac::targets::{GrayImage, Pose};
 use serde_json::json;
 use std::time::Instant;
 
-const USAGE: &str = "ris_imaging_baselines [--target FILE.png] [--epochs N] [--pixels \"5,2.5,1\"] [--k-inr \"500,2500\"] [--sparsity F] [--iterations N] [--seed S] [--out DIR]";
+const USAGE: &str = "ris_imaging_baselines [--target FILE.png|phantom|silhouette:S] [--epochs N] [--pixels \"5,2.5,1\"] [--k-inr \"500,2500\"] [--sparsity F] [--iterations N] [--seed S] [--out DIR]";
 
 fn list(args: &Args, name: &str, default: &str) -> Result<Vec<f64>> {
     let text = args.value(name).unwrap_or(default);
@@ -70,10 +69,7 @@ fn main() -> Result<()> {
         bail!("--sparsity {sparsity_fraction}: a fraction of the voxels in (0, 1]");
     }
     let iterations: usize = args.parsed("iterations", 50)?;
-    let full = match args.value("target") {
-        Some(path) => GrayImage::load(std::path::Path::new(path), 100, 100)?,
-        None => Pose::new(0).render(),
-    };
+    let full = ris::target(args.value("target"), 100, 100)?;
     let mut table = String::from("| pixel | algorithm | K | PSNR [dB] | SSIM | seconds |\n|---|---|---|---|---|---|\n");
     let mut rows_json = Vec::new();
     for &per_wavelength in &pixels {

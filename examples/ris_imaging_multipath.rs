@@ -26,10 +26,9 @@ use rftwin::isac::metrics::{psnr, ssim};
 use rftwin::isac::ris_imaging::multipath::{calibrated_noise_std, interference_measurements, ira_db, response, scaled_to_sir, sir_db, Background};
 use rftwin::isac::ris_imaging::operator::ForwardOperator;
 use rftwin::isac::ris_imaging::RisImagingConfig;
-use rftwin::isac::targets::{GrayImage, Pose};
 use serde_json::json;
 
-const USAGE: &str = "ris_imaging_multipath [--sir \"-10,0,10\"] [--epochs N] [--calibration L] [--scatterers P] [--target FILE.png] [--seed S] [--out DIR]";
+const USAGE: &str = "ris_imaging_multipath [--sir \"-10,0,10\"] [--epochs N] [--calibration L] [--scatterers P] [--target FILE.png|phantom|silhouette:S] [--seed S] [--out DIR]";
 
 fn main() -> Result<()> {
     let args = Args::parse(&["help", "fresh"])?;
@@ -48,10 +47,7 @@ fn main() -> Result<()> {
     let (repeats, scatterers): (usize, usize) = (args.parsed("calibration", 10)?, args.parsed("scatterers", 4)?);
     let config = RisImagingConfig { seed, ..Default::default() };
     let [_, rows, cols] = config.roi.dims;
-    let truth = match args.value("target") {
-        Some(path) => GrayImage::load(std::path::Path::new(path), rows, cols)?,
-        None => Pose::new(0).render(),
-    };
+    let truth = ris::target(args.value("target"), rows, cols)?;
     let operator = ForwardOperator::new(&config)?;
     let signal = operator.apply_linear(&truth.data)?;
     let model = operator.to_f32().without_offset();

@@ -19,13 +19,12 @@ use common::Args;
 use rftwin::inverse::inr::{Activation, TrainOptions};
 use rftwin::isac::metrics::{mse, psnr, ssim};
 use rftwin::isac::ris_imaging::{RisImagingConfig, RisMode};
-use rftwin::isac::targets::{GrayImage, Pose};
 use serde_json::json;
 
 fn main() -> Result<()> {
     let args = Args::parse(&["help", "fresh"])?;
     if args.flag("help") {
-        println!("ris_imaging_table2 [--epochs N] [--target FILE.png] [--seed S] [--out DIR]");
+        println!("ris_imaging_table2 [--epochs N] [--target FILE.png|phantom|silhouette:S] [--seed S] [--out DIR]");
         return Ok(());
     }
     args.check_known(&["help", "fresh", "epochs", "target", "seed", "out"])?;
@@ -40,10 +39,7 @@ fn main() -> Result<()> {
     }
     let base = RisImagingConfig { seed, ..Default::default() };
     let [_, rows, cols] = base.roi.dims;
-    let truth = match args.value("target") {
-        Some(p) => GrayImage::load(std::path::Path::new(p), rows, cols)?,
-        None => Pose::new(0).render(),
-    };
+    let truth = ris::target(args.value("target"), rows, cols)?;
     // (column, RIS mode, activation, encoding, α)
     let columns = [
         ("random + sin + PE, α = 0.01", RisMode::Random, Activation::Sin, true, 0.01),

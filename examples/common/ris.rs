@@ -7,7 +7,7 @@ use rftwin::inverse::inr::{grid_points, train, train_from, Network, TrainOptions
 use rftwin::isac::metrics::psnr;
 use rftwin::isac::ris_imaging::operator::{AffineOperator, ForwardOperator};
 use rftwin::isac::ris_imaging::RisImagingConfig;
-use rftwin::isac::targets::GrayImage;
+use rftwin::isac::targets::{phantom, GrayImage, Pose};
 use std::time::Instant;
 
 /// The f32 operator and the noisy measurements of image `truth`, with the seconds the
@@ -19,6 +19,25 @@ pub fn measurements(config: &RisImagingConfig, truth: &[f64]) -> Result<(AffineO
     let std = (config.noise_variance() / 2.0).sqrt() * config.scale;
     let y = add_noise(&clean, std, config.seed);
     Ok((operator.to_f32(), y, started.elapsed().as_secs_f64()))
+}
+
+/// The target named by `--target`: a PNG file, `phantom` (the built-in ellipse phantom),
+/// `silhouette:S` (the built-in silhouette of seed S) or, without the flag, the
+/// silhouette of seed 0 — at `rows × cols`.
+pub fn target(name: Option<&str>, rows: usize, cols: usize) -> Result<GrayImage> {
+    let image = match name {
+        None | Some("silhouette") => Pose::new(0).render(),
+        Some("phantom") => phantom(rows.max(cols))?,
+        Some(s) if s.starts_with("silhouette:") => {
+            let seed = &s["silhouette:".len()..];
+            Pose::new(seed.parse().map_err(|e| anyhow::anyhow!("--target {s}: seed {seed}: {e}"))?).render()
+        }
+        Some(path) => return Ok(GrayImage::load(std::path::Path::new(path), rows, cols)?),
+    };
+    if (image.rows, image.cols) == (rows, cols) {
+        return Ok(image);
+    }
+    Ok(image.resized(rows, cols)?)
 }
 
 /// Gaussian noise of standard deviation `std` per real value, seeded.
@@ -49,7 +68,12 @@ pub struct Run {
 /// Trains (from `prior` if given) with a progress bar showing train MSE, PSNR against
 /// `truth` and the learning rate.
 pub fn train_with_progress(label: &str, operator: &AffineOperator<f32>, y: &[f32], truth: &GrayImage, options: &TrainOptions, prior: Option<Network>) -> Result<Run> {
-    let points = grid_points(truth.rows, truth.cols);
+    train_on_points(label, operator, y, &grid_points(truth.rows, truth.cols), &truth.data, options, prior)
+}
+
+/// [`train_with_progress`] for any voxel grid: `points` are the normalised voxel
+/// coordinates (see `voxel_points`), `truth` the voxel values in voxel order.
+pub fn train_on_points(label: &str, operator: &AffineOperator<f32>, y: &[f32], points: &[f64], truth: &[f64], options: &TrainOptions, prior: Option<Network>) -> Result<Run> {
     let bar = indicatif::ProgressBar::new(options.epochs as u64);
     bar.set_style(indicatif::ProgressStyle::with_template("{prefix} {bar:30} {pos}/{len} [{elapsed_precise}<{eta_precise}] {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
     bar.set_prefix(label.to_string());
@@ -60,21 +84,32 @@ pub fn train_with_progress(label: &str, operator: &AffineOperator<f32>, y: &[f32
         seconds.push(last.elapsed().as_secs_f64());
         last = Instant::now();
         let image: Vec<f64> = image.iter().map(|&v| v as f64).collect();
-        let p = psnr(&image, &truth.data).unwrap_or(f64::NAN);
+        let p = psnr(&image, truth).unwrap_or(f64::NAN);
         curve.push(p);
         bar.set_message(format!("train MSE {:.2e}  PSNR {p:.2} dB  lr {:.1e}", record.train_mse, record.lr));
         bar.inc(1);
         Ok(())
     };
     let training = match prior {
-        Some(net) => train_from(net, operator, y, &points, options, on_epoch)?,
-        None => train(operator, y, &points, options, on_epoch)?,
+        Some(net) => train_from(net, operator, y, points, options, on_epoch)?,
+        None => train(operator, y, points, options, on_epoch)?,
     };
     bar.finish_and_clear();
-    let image = training.network.forward(&training.network.encode(&points)?).iter().map(|&v| v as f64).collect();
+    let image = render(&training.network, points)?;
     seconds.sort_by(f64::total_cmp);
     let seconds_per_epoch = (!seconds.is_empty()).then(|| seconds[seconds.len() / 2]);
     Ok(Run { training, psnr: curve, seconds_per_epoch, image })
+}
+
+/// The trained field at normalised `points` (any grid, on or off the training grid), in
+/// chunks of 16 384 points so that large renders stay within a few hundred MB.
+pub fn render(network: &Network, points: &[f64]) -> Result<Vec<f64>> {
+    let chunk = 16_384 * network.input_dim;
+    let mut out = Vec::with_capacity(points.len() / network.input_dim.max(1));
+    for part in points.chunks(chunk) {
+        out.extend(network.forward(&network.encode(part)?).iter().map(|&v| v as f64));
+    }
+    Ok(out)
 }
 
 /// Rows flipped so that row 0 (the top of the scene) is drawn at the top of a heat map

@@ -208,3 +208,30 @@ fn interference_gradients_match_finite_differences() {
         assert!((fd - f64::from(grad_a[k])).abs() < 1e-3, "Â_{k}: fd {fd} vs {}", grad_a[k]);
     }
 }
+
+/// The field renders off the training grid: on `R = 3N − 2` points per axis over the same
+/// box, every third point is a training voxel, so that subsampled render equals the
+/// image on the grid; in 3-D the normalised coordinates are `(ix, row, col)/(n − 1)`.
+#[test]
+fn renders_at_3n_minus_2_contain_the_training_grid() {
+    use rftwin_inverse::inr::voxel_points;
+    let net = Network::new(2, &NetworkOptions { features: 16, width: 32, layers: 3, ..Default::default() }, 5).unwrap();
+    let n = 6;
+    let r = 3 * n - 2;
+    let on_grid = net.forward(&net.encode(&grid_points(n, n)).unwrap());
+    let fine = net.forward(&net.encode(&grid_points(r, r)).unwrap());
+    for row in 0..n {
+        for col in 0..n {
+            let (a, b) = (on_grid[row * n + col], fine[3 * row * r + 3 * col]);
+            assert!((a - b).abs() <= 1e-6 * a.abs().max(1.0), "pixel ({row}, {col}): {a} vs {b}");
+        }
+    }
+    // off-grid values lie between neighbours' scale, not garbage: finite and in (0, 1)
+    assert!(fine.iter().all(|v| v.is_finite() && *v > 0.0 && *v < 1.0));
+    assert_eq!(voxel_points([1, 3, 4]), grid_points(3, 4));
+    let p = voxel_points([3, 2, 5]);
+    assert_eq!(p.len(), 3 * 30);
+    // voxel (ix 2, row 1, col 3) = index (2·2 + 1)·5 + 3 = 28
+    assert_eq!(&p[28 * 3..29 * 3], &[1.0, 1.0, 0.75]);
+    assert!(Network::new(3, &NetworkOptions { features: 8, width: 16, layers: 2, ..Default::default() }, 1).unwrap().encode(&p).is_ok());
+}

@@ -14,6 +14,9 @@
 //!   SAA (Algorithm 1), Nyquist and resolution limits, ISTA (Algorithm 2), FT–CS
 //!   (Algorithm 3).
 //!
+//! - [`targets`] — grayscale images (PNG), procedural silhouettes and a phantom;
+//!   [`volume`] — 3-D targets and their grid checks.
+//!
 //! This crate knows no optimiser (the INR imager's training lives in `rftwin_inverse`).
 //!
 //! ```
@@ -48,6 +51,7 @@ pub mod geometry;
 pub mod metrics;
 pub mod ris_imaging;
 pub mod targets;
+pub mod volume;
 
 pub use band::Band;
 pub use codebook::Codebook;

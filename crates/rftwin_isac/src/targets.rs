@@ -187,3 +187,52 @@ pub fn pixel_max(a: &GrayImage, b: &GrayImage) -> Result<GrayImage> {
     }
     Ok(GrayImage { rows: a.rows, cols: a.cols, data: a.data.iter().zip(&b.data).map(|(x, y)| x.max(*y)).collect() })
 }
+
+/// A Shepp–Logan-style phantom on an `n × n` canvas: ten ellipses (an outer shell of
+/// reflectivity 1, a 0.4 interior, two dark lobes, a bright region and five small spots
+/// down to 2.3 % of the width) whose contributions add, clamped to [0, 1]. It is the
+/// second target family next to the silhouettes: extended grey levels and fine detail
+/// instead of one binary body. Each pixel averages 4×4 subsamples.
+pub fn phantom(n: usize) -> Result<GrayImage> {
+    if n < 2 {
+        return Err(invalid("phantom size", format!("{n}: at least 2 pixels")));
+    }
+    // (centre x, centre y, half-axis x, half-axis y, rotation [deg], added value), in
+    // [−1, 1]² with y up
+    const ELLIPSES: [(f64, f64, f64, f64, f64, f64); 10] = [
+        (0.0, 0.0, 0.69, 0.92, 0.0, 1.0),
+        (0.0, -0.0184, 0.6624, 0.874, 0.0, -0.6),
+        (0.22, 0.0, 0.11, 0.31, -18.0, -0.3),
+        (-0.22, 0.0, 0.16, 0.41, 18.0, -0.3),
+        (0.0, 0.35, 0.21, 0.25, 0.0, 0.4),
+        (0.0, 0.1, 0.046, 0.046, 0.0, 0.5),
+        (0.0, -0.1, 0.046, 0.046, 0.0, 0.5),
+        (-0.08, -0.605, 0.046, 0.023, 0.0, 0.5),
+        (0.0, -0.605, 0.023, 0.023, 0.0, 0.5),
+        (0.06, -0.605, 0.023, 0.046, 0.0, 0.5),
+    ];
+    let mut data = vec![0.0; n * n];
+    for row in 0..n {
+        for col in 0..n {
+            let mut sum = 0.0;
+            for a in 0..4 {
+                for b in 0..4 {
+                    let x = 2.0 * (col as f64 + (b as f64 + 0.5) / 4.0) / n as f64 - 1.0;
+                    let y = 1.0 - 2.0 * (row as f64 + (a as f64 + 0.5) / 4.0) / n as f64;
+                    let value: f64 = ELLIPSES
+                        .iter()
+                        .filter(|&&(cx, cy, hx, hy, deg, _)| {
+                            let (s, c) = deg.to_radians().sin_cos();
+                            let (dx, dy) = (x - cx, y - cy);
+                            ((c * dx + s * dy) / hx).powi(2) + ((-s * dx + c * dy) / hy).powi(2) <= 1.0
+                        })
+                        .map(|e| e.5)
+                        .sum();
+                    sum += value.clamp(0.0, 1.0);
+                }
+            }
+            data[row * n + col] = sum / 16.0;
+        }
+    }
+    Ok(GrayImage { rows: n, cols: n, data })
+}

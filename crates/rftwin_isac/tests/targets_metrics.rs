@@ -55,3 +55,52 @@ fn png_round_trip_and_bad_files() {
     assert!(GrayImage::load(&dir.join("missing.png"), 10, 10).is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_phantom_has_its_ellipse_levels() {
+    use rftwin_isac::targets::phantom;
+    let p = phantom(200).unwrap();
+    let at = |x: f64, y: f64| {
+        // pixel whose centre is nearest to (x, y) in [−1, 1]², y up
+        let col = ((x + 1.0) / 2.0 * 200.0 - 0.5).round() as usize;
+        let row = ((1.0 - y) / 2.0 * 200.0 - 0.5).round() as usize;
+        p.data[row * 200 + col]
+    };
+    // outside every ellipse; the outer shell only (1); shell + interior (1 − 0.6);
+    // a dark lobe (0.4 − 0.3); the bright region (0.4 + 0.4)
+    assert_eq!(at(-0.95, 0.95), 0.0);
+    assert!((at(0.0, 0.91) - 1.0).abs() < 1e-12, "{}", at(0.0, 0.91));
+    assert!((at(0.5, -0.5) - 0.4).abs() < 1e-12);
+    assert!((at(0.22, 0.0) - 0.1).abs() < 1e-12);
+    assert!((at(0.0, 0.4) - 0.8).abs() < 1e-12);
+    assert!(p.data.iter().all(|v| (0.0..=1.0).contains(v)));
+    assert!(phantom(1).is_err());
+}
+
+#[test]
+fn volumes_and_images_refuse_the_wrong_grid() {
+    use glam::DVec3;
+    use rftwin_isac::geometry::VoxelGrid;
+    use rftwin_isac::volume::Volume;
+    let disk = GrayImage { rows: 4, cols: 6, data: (0..24).map(|i| (i % 6) as f64 / 5.0).collect() };
+    let v = Volume::extruded(&disk, [5, 4, 6], 2).unwrap();
+    // slices 1 and 2 of 5 hold the image, the rest are empty
+    assert_eq!(v.slice(1).unwrap().data, disk.data);
+    assert_eq!(v.slice(2).unwrap().data, disk.data);
+    assert!(v.slice(0).unwrap().data.iter().chain(&v.slice(3).unwrap().data).all(|&x| x == 0.0));
+    assert_eq!(v.max_projection().data, disk.data);
+    let grid3 = VoxelGrid { centre: DVec3::new(4.0, 0.0, 0.0), dims: [5, 4, 6], voxel: 0.05 };
+    let grid2 = VoxelGrid { dims: [1, 4, 6], ..grid3.clone() };
+    assert_eq!(v.on_grid(&grid3).unwrap().len(), 120);
+    let e = v.on_grid(&grid2).unwrap_err().to_string();
+    assert!(e.contains("3-D target of 5 range slices") && e.contains("2-D grid"), "{e}");
+    let e = v.on_grid(&VoxelGrid { dims: [5, 4, 7], ..grid3.clone() }).unwrap_err().to_string();
+    assert!(e.contains("does not match"), "{e}");
+    let e = disk.on_grid(&grid3).unwrap_err().to_string();
+    assert!(e.contains("2-D image cannot be imaged on a 3-D grid"), "{e}");
+    assert_eq!(disk.on_grid(&grid2).unwrap(), disk);
+    assert!(Volume::extruded(&disk, [2, 4, 6], 3).is_err());
+    assert!(Volume::extruded(&disk, [2, 0, 6], 1).is_err());
+    let broken = Volume { dims: [5, 4, 6], data: vec![f64::NAN; 120] };
+    assert!(broken.on_grid(&grid3).is_err());
+}

@@ -21,3 +21,16 @@ pub fn grid_points(rows: usize, cols: usize) -> Vec<f64> {
     let norm = |i: usize, n: usize| if n > 1 { i as f64 / (n - 1) as f64 } else { 0.0 };
     (0..rows).flat_map(|r| (0..cols).flat_map(move |c| [norm(r, rows), norm(c, cols)])).collect()
 }
+
+/// Normalised coordinates of an `[N_x, N_z, N_y]` voxel grid in voxel order (spec §4.1):
+/// `(ix/(N_x−1), row/(N_z−1), col/(N_y−1))` per voxel; a single range slice gives the
+/// 2-D points of [`grid_points`]. Rendering at another resolution over the same box is the
+/// same call with more points per axis.
+pub fn voxel_points(dims: [usize; 3]) -> Vec<f64> {
+    let [nx, nz, ny] = dims;
+    if nx == 1 {
+        return grid_points(nz, ny);
+    }
+    let norm = |i: usize, n: usize| if n > 1 { i as f64 / (n - 1) as f64 } else { 0.0 };
+    (0..nx).flat_map(|ix| (0..nz).flat_map(move |r| (0..ny).flat_map(move |c| [norm(ix, nx), norm(r, nz), norm(c, ny)]))).collect()
+}
