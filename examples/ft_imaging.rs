@@ -234,7 +234,7 @@ fn transpose(data: &[f64], rows: usize, cols: usize) -> Vec<f64> {
 fn plot_map(path: &Path, title: &str, data: &[f64], rows: usize, cols: usize, row_range: [f64; 2], col_range: [f64; 2]) -> Result<()> {
     use plotters::prelude::*;
     common::register_font();
-    let root = BitMapBackend::new(path, (620, 560)).into_drawing_area();
+    let root = BitMapBackend::new(&rftwin::inverse::plot::partial_path(path), (620, 560)).into_drawing_area();
     root.fill(&WHITE)?;
     let step = |r: [f64; 2], n: usize| if n > 1 { (r[1] - r[0]) / (n - 1) as f64 } else { 1.0 };
     let (dr, dc) = (step(row_range, rows), step(col_range, cols));
@@ -250,7 +250,7 @@ fn plot_map(path: &Path, title: &str, data: &[f64], rows: usize, cols: usize, ro
         Rectangle::new([(x - dc / 2.0, y - dr / 2.0), (x + dc / 2.0, y + dr / 2.0)], rftwin::inverse::plot::sequential(data[r * cols + c].clamp(0.0, 1.0)).filled())
     }))?;
     root.present().with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    Ok(rftwin::inverse::plot::commit(path)?)
 }
 
 /// Point-spread function of a point at the origin: range null (profile along x) and

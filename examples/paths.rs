@@ -19,6 +19,8 @@
 //! `material/<name>/sigma`.
 //! `--backend cpu|gpu|auto` picks where the candidate search runs (default auto: the GPU
 //! when an adapter exists).
+//! Exact duplicate triangles within an object (CAD/OSM export artefacts) are removed on
+//! load and counted (`--keep-duplicates` keeps them).
 //! `--repeat N` solves N times and reports the median solve time (a benchmark).
 //! Antennas are single isotropic V-polarised elements; `a` follows Sionna RT's
 //! convention (no propagation phase). The last line is `summary: {json}`.
@@ -28,15 +30,15 @@ mod common;
 
 use anyhow::{Context, Result};
 use common::*;
-use rftwin::core::io::load_scene;
+use rftwin::core::io::{load_scene_with, LoadOptions};
 use rftwin::{path_gradients, GradientParam, PathSolver, Radio, SceneGeometry, SolverOptions};
 use std::path::PathBuf;
 use std::time::Instant;
 
-const USAGE: &str = "usage: paths <scene.xml|scene.json> --freq <Hz> --tx x,y,z --rx x,y,z --max-depth N [--refraction] [--diffraction] [--edge-diffraction] [--shadow-only] [--samples N] [--seed N] [--threads N] [--repeat N] [--backend cpu|gpu|auto] [--translate obj:dx,dy,dz]... [--grad param]... --out paths.json";
+const USAGE: &str = "usage: paths <scene.xml|scene.json> --freq <Hz> --tx x,y,z --rx x,y,z --max-depth N [--refraction] [--diffraction] [--edge-diffraction] [--shadow-only] [--samples N] [--seed N] [--threads N] [--repeat N] [--backend cpu|gpu|auto] [--translate obj:dx,dy,dz]... [--grad param]... [--keep-duplicates] --out paths.json";
 
 fn main() -> Result<()> {
-    let args = Args::parse(&["refraction", "diffraction", "edge-diffraction", "shadow-only", "no-los", "help"])?;
+    let args = Args::parse(&["refraction", "diffraction", "edge-diffraction", "shadow-only", "no-los", "help", "keep-duplicates"])?;
     if args.flag("help") || args.positional.len() != 1 {
         println!("{USAGE}");
         if args.flag("help") {
@@ -44,7 +46,7 @@ fn main() -> Result<()> {
         }
         anyhow::bail!("expected exactly one scene file");
     }
-    args.check_known(&["freq", "tx", "rx", "max-depth", "refraction", "samples", "seed", "out", "threads", "no-los", "help", "repeat", "translate", "grad", "backend", "diffraction", "edge-diffraction", "shadow-only"])?;
+    args.check_known(&["freq", "tx", "rx", "max-depth", "refraction", "samples", "seed", "out", "threads", "no-los", "help", "repeat", "translate", "grad", "backend", "diffraction", "edge-diffraction", "shadow-only", "keep-duplicates"])?;
     let threads: usize = args.parsed("threads", 0)?;
     if threads > 0 {
         rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().context("setting the thread count")?;
@@ -71,7 +73,11 @@ fn main() -> Result<()> {
     let out = PathBuf::from(args.value("out").unwrap_or("paths.json"));
 
     let t = Instant::now();
-    let mut scene = load_scene(&scene_path).with_context(|| format!("loading {}", scene_path.display()))?;
+    let load_options = LoadOptions { keep_duplicate_triangles: args.flag("keep-duplicates") };
+    let (mut scene, report) = load_scene_with(&scene_path, &load_options).with_context(|| format!("loading {}", scene_path.display()))?;
+    for line in report.lines(load_options.keep_duplicate_triangles) {
+        eprintln!("note: {line}");
+    }
     for t in args.values("translate") {
         let (name, offset) = t.split_once(':').with_context(|| format!("--translate expects <object>:dx,dy,dz, got '{t}'"))?;
         scene.translate_object(name, parse_vec3(offset, "--translate")?)?;
@@ -119,6 +125,8 @@ fn main() -> Result<()> {
         "scene_load_s": load_s,
         "bvh_build_s": bvh_build_s,
         "triangles": geom.num_triangles(),
+        "duplicate_triangles": report.duplicate_triangles.iter().map(|(_, n)| n).sum::<usize>(),
+        "duplicates_kept": load_options.keep_duplicate_triangles,
         "threads": rayon::current_num_threads(),
         "backend": backend_name,
     });

@@ -113,3 +113,136 @@ fn metrics_and_losses_of_inconsistent_inputs_are_errors() {
     let broken = Mesh { vertices: vec![DVec3::ZERO, DVec3::X, DVec3::Y], triangles: vec![[0, 1, 2], [0, 1, 7]] };
     assert_eq!(broken.degenerate_triangles(), 1);
 }
+
+/// The canyon written as XML + OBJ files, `box_a`'s first triangle repeated `copies` times.
+fn canyon_files(dir: &std::path::Path, copies: usize) -> std::path::PathBuf {
+    let canyon = Scene::canyon(ItuMaterial::Metal);
+    std::fs::create_dir_all(dir).unwrap();
+    let mut shapes = String::new();
+    for o in canyon.objects() {
+        let mut mesh = o.mesh.clone();
+        if o.name == "box_a" {
+            let first = mesh.triangles[0];
+            // the same corners in another order and orientation are the same triangle
+            mesh.triangles.extend((0..copies).map(|i| if i % 2 == 0 { first } else { [first[2], first[1], first[0]] }));
+        }
+        rftwin::core::io::obj::save_obj(&dir.join(format!("{}.obj", o.name)), &mesh).unwrap();
+        let material = &canyon.materials()[o.material].name;
+        shapes.push_str(&format!("<shape type=\"obj\" id=\"mesh-{0}\"><string name=\"filename\" value=\"{0}.obj\"/><ref id=\"mat-{1}\" name=\"bsdf\"/></shape>\n", o.name, material));
+    }
+    let xml = format!(
+        "<scene version=\"2.1.0\">\n<bsdf type=\"itu-radio-material\" id=\"mat-itu_concrete\"><string name=\"type\" value=\"concrete\"/><float name=\"thickness\" value=\"0.1\"/></bsdf>\n\
+         <bsdf type=\"itu-radio-material\" id=\"mat-itu_metal\"><string name=\"type\" value=\"metal\"/><float name=\"thickness\" value=\"0.1\"/></bsdf>\n{shapes}</scene>\n"
+    );
+    let path = dir.join("canyon.xml");
+    std::fs::write(&path, xml).unwrap();
+    path
+}
+
+/// Repeated triangles (CAD/OSM exports) made every ray that reached them test every copy:
+/// 10⁵ copies of one face never finished. The loader removes exact duplicates within an
+/// object and counts them; the solve then sees the clean scene.
+#[test]
+fn duplicate_triangles_are_removed_on_load_and_counted() {
+    use rftwin::core::io::{load_scene_with, LoadOptions};
+    let dir = std::env::temp_dir().join(format!("rftwin_duplicates_{}", std::process::id()));
+    let path = canyon_files(&dir, 100_000);
+    let (scene, report) = load_scene_with(&path, &LoadOptions::default()).unwrap();
+    assert_eq!(report.duplicate_triangles, vec![("box_a".to_string(), 100_000)]);
+    assert_eq!(scene.num_triangles(), 26, "the canyon's own triangle count");
+    let (kept, report) = load_scene_with(&path, &LoadOptions { keep_duplicate_triangles: true }).unwrap();
+    assert_eq!(report.duplicate_triangles, vec![("box_a".to_string(), 100_000)]);
+    assert_eq!(kept.num_triangles(), 100_026);
+    assert!(report.lines(true)[0].contains("100000 exact duplicate triangle(s) kept"));
+    // the cleaned scene traces exactly like the built-in one
+    let (tx, rx) = radios();
+    let solver = PathSolver::new(SolverOptions { max_depth: 2, samples: 20_000, backend: rftwin::BackendChoice::Cpu, ..Default::default() });
+    let canyon = Scene::canyon(ItuMaterial::Metal);
+    let clean = solver.solve(&scene, &SceneGeometry::new(&scene), &tx, &rx).unwrap();
+    let reference = solver.solve(&canyon, &SceneGeometry::new(&canyon), &tx, &rx).unwrap();
+    assert_eq!(clean.num_paths(), reference.num_paths());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn xml_include_and_duplicate_bsdf_ids_are_refused_by_name() {
+    let dir = std::env::temp_dir().join(format!("rftwin_xml_refusals_{}", std::process::id()));
+    let path = canyon_files(&dir, 0);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let include = dir.join("include.xml");
+    std::fs::write(&include, "<scene version=\"2.1.0\"><include filename=\"canyon.xml\"/></scene>").unwrap();
+    let e = rftwin::core::io::load_scene(&include).unwrap_err().to_string();
+    assert!(e.contains("<include filename=\"canyon.xml\"> is not supported"), "{e}");
+    let twice = dir.join("twice.xml");
+    let metal = "<bsdf type=\"itu-radio-material\" id=\"mat-itu_metal\"><string name=\"type\" value=\"wood\"/></bsdf>\n";
+    std::fs::write(&twice, text.replacen("<shape", &format!("{metal}<shape"), 1)).unwrap();
+    let e = rftwin::core::io::load_scene(&twice).unwrap_err().to_string();
+    assert!(e.contains("two bsdfs define material 'itu_metal'"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Transmission through ITU metal underflows to a coefficient of exactly 0: such paths
+/// are dropped and counted (Sionna RT omits them), never returned as zero-power paths.
+#[test]
+fn paths_with_a_zero_coefficient_are_dropped_and_counted() {
+    let canyon = Scene::canyon(ItuMaterial::Metal);
+    // the receiver behind box_a: the straight line crosses the metal box
+    let (tx, rx) = (Radio::isotropic(DVec3::new(0.0, 1.0, 6.0)), Radio::isotropic(DVec3::new(0.0, 25.0, 6.0)));
+    let solver = PathSolver::new(SolverOptions { max_depth: 2, samples: 20_000, refraction: true, backend: rftwin::BackendChoice::Cpu, ..Default::default() });
+    let paths = solver.solve(&canyon, &SceneGeometry::new(&canyon), &tx, &rx).unwrap();
+    assert!(paths.stats.zero_paths >= 1, "{:?}", paths.stats);
+    assert!(paths.a.iter().all(|a| a.norm() > 0.0 && a.is_finite()));
+}
+
+/// Material values far beyond any real material used to overflow into NaN amplitudes
+/// written as `null`; they are refused where the material is made.
+#[test]
+fn extreme_material_values_are_refused_with_the_range() {
+    use rftwin::core::material::{MaterialModel, RadioMaterial};
+    let mut scene = Scene::new();
+    for (eps_r, sigma, thickness) in [(1e200, 0.0, 0.1), (4.0, 1e200, 0.1), (4.0, 0.0, 1e201)] {
+        let m = RadioMaterial { name: "odd".into(), model: MaterialModel::Custom { eps_r, sigma }, thickness };
+        let e = scene.add_material(m).unwrap_err().to_string();
+        assert!(e.contains("must be in"), "{e}");
+    }
+    let dir = std::env::temp_dir().join(format!("rftwin_extreme_material_{}", std::process::id()));
+    let path = canyon_files(&dir, 0);
+    let text = std::fs::read_to_string(&path).unwrap().replacen(
+        "<bsdf type=\"itu-radio-material\" id=\"mat-itu_metal\"><string name=\"type\" value=\"metal\"/><float name=\"thickness\" value=\"0.1\"/></bsdf>",
+        "<bsdf type=\"radio-material\" id=\"mat-itu_metal\"><float name=\"relative_permittivity\" value=\"1e200\"/></bsdf>",
+        1,
+    );
+    std::fs::write(&path, text).unwrap();
+    let e = rftwin::core::io::load_scene(&path).unwrap_err().to_string();
+    assert!(e.contains("relative permittivity must be in"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_absurd_ray_count_is_refused_before_any_work() {
+    let canyon = Scene::canyon(ItuMaterial::Metal);
+    let (tx, rx) = radios();
+    for samples in [usize::MAX, rftwin::trace::paths::solver::MAX_SAMPLES + 1] {
+        let solver = PathSolver::new(SolverOptions { max_depth: 2, samples, backend: rftwin::BackendChoice::Cpu, ..Default::default() });
+        let e = solver.solve(&canyon, &SceneGeometry::new(&canyon), &tx, &rx).unwrap_err().to_string();
+        assert!(e.contains("above the limit"), "{e}");
+    }
+}
+
+/// An object scaled or moved to 10⁸–10⁹ m used to remove unrelated paths (line of sight
+/// included) with exit 0; such a scene is refused, naming the object.
+#[test]
+fn a_scene_beyond_the_resolvable_extent_is_refused_by_name() {
+    let (tx, rx) = radios();
+    let solver = PathSolver::new(SolverOptions { max_depth: 1, samples: 1000, backend: rftwin::BackendChoice::Cpu, ..Default::default() });
+    let mut far = Scene::canyon(ItuMaterial::Metal);
+    far.translate_object("box_b", DVec3::new(1e9, 0.0, 0.0)).unwrap();
+    let e = solver.solve(&far, &SceneGeometry::new(&far), &tx, &rx).unwrap_err().to_string();
+    assert!(e.contains("farthest object 'box_b'") && e.contains("above the"), "{e}");
+    let mut huge = Scene::canyon(ItuMaterial::Metal);
+    for v in &mut huge.object_mut("box_a").unwrap().mesh.vertices {
+        *v *= 1e8;
+    }
+    let e = solver.solve(&huge, &SceneGeometry::new(&huge), &tx, &rx).unwrap_err().to_string();
+    assert!(e.contains("largest object 'box_a'"), "{e}");
+}

@@ -119,7 +119,7 @@ pub fn register_font() {
 pub fn plot_cir(path: &Path, title: &str, taus_ns: &[f64], mags_db: &[f64]) -> Result<()> {
     use plotters::prelude::*;
     register_font();
-    let root = BitMapBackend::new(path, (900, 500)).into_drawing_area();
+    let root = BitMapBackend::new(&rftwin::inverse::plot::partial_path(path), (900, 500)).into_drawing_area();
     root.fill(&WHITE)?;
     let (t0, t1) = taus_ns.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &t| (a.min(t), b.max(t)));
     let (m0, m1) = mags_db.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &t| (a.min(t), b.max(t)));
@@ -137,7 +137,7 @@ pub fn plot_cir(path: &Path, title: &str, taus_ns: &[f64], mags_db: &[f64]) -> R
         chart.draw_series(std::iter::once(Circle::new((t, m), 4, BLUE.filled())))?;
     }
     root.present().with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    Ok(rftwin::inverse::plot::commit(path)?)
 }
 
 /// Line plot of several named series over a shared x axis ([`rftwin::inverse::plot::lines`]).

@@ -10,6 +10,13 @@ use crate::error::{Error, Result};
 use crate::Complex;
 use std::f64::consts::PI;
 
+/// Largest slab thickness a material may have \[m\].
+pub const MAX_THICKNESS: f64 = 1e4;
+/// Largest relative permittivity a custom material may have.
+pub const MAX_EPS_R: f64 = 1e6;
+/// Largest conductivity a custom material may have \[S/m\].
+pub const MAX_SIGMA: f64 = 1e10;
+
 /// Default slab thickness \[m\] (Sionna RT's default as well).
 pub const DEFAULT_THICKNESS: f64 = 0.1;
 
@@ -209,15 +216,17 @@ impl RadioMaterial {
     /// Checks the parameter ranges.
     pub fn validate(&self) -> Result<()> {
         let bad = |message: String| Err(Error::InvalidMaterial { material: self.name.clone(), message });
-        if !(self.thickness.is_finite() && self.thickness > 0.0) {
-            return bad(format!("slab thickness must be > 0 m, got {}", self.thickness));
+        // Upper bounds far beyond any physical material (copper: σ = 6e7 S/m) catch unit
+        // errors before they overflow the slab coefficients into NaN.
+        if !(self.thickness.is_finite() && self.thickness > 0.0 && self.thickness <= MAX_THICKNESS) {
+            return bad(format!("slab thickness must be in (0, {MAX_THICKNESS}] m, got {}", self.thickness));
         }
         if let MaterialModel::Custom { eps_r, sigma } = self.model {
-            if !(eps_r.is_finite() && eps_r >= 1.0) {
-                return bad(format!("relative permittivity must be ≥ 1, got {eps_r}"));
+            if !(eps_r.is_finite() && (1.0..=MAX_EPS_R).contains(&eps_r)) {
+                return bad(format!("relative permittivity must be in [1, {MAX_EPS_R:e}], got {eps_r}"));
             }
-            if !(sigma.is_finite() && sigma >= 0.0) {
-                return bad(format!("conductivity must be ≥ 0 S/m, got {sigma}"));
+            if !(sigma.is_finite() && (0.0..=MAX_SIGMA).contains(&sigma)) {
+                return bad(format!("conductivity must be in [0, {MAX_SIGMA:e}] S/m, got {sigma}"));
             }
         }
         Ok(())

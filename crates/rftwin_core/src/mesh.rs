@@ -50,6 +50,42 @@ impl Mesh {
         self.triangles.iter().filter(|t| self.triangle_area(t) == 0.0).count()
     }
 
+    /// Indices of the triangles that repeat an earlier triangle of this mesh: the same
+    /// three vertex positions in any order (orientation and vertex indices ignored), as
+    /// CAD and OSM exports produce. Out-of-range triangles of an unvalidated mesh are
+    /// never duplicates.
+    pub fn duplicate_triangles(&self) -> Vec<usize> {
+        // −0.0 + 0.0 = +0.0: positions equal as numbers get equal keys
+        let key = |v: DVec3| [(v.x + 0.0).to_bits(), (v.y + 0.0).to_bits(), (v.z + 0.0).to_bits()];
+        let mut seen = std::collections::HashSet::with_capacity(self.triangles.len());
+        let mut duplicates = Vec::new();
+        for (i, t) in self.triangles.iter().enumerate() {
+            let Some(mut corners) = t.iter().map(|&v| self.vertices.get(v as usize).map(|p| key(*p))).collect::<Option<Vec<_>>>() else { continue };
+            corners.sort_unstable();
+            if !seen.insert(corners) {
+                duplicates.push(i);
+            }
+        }
+        duplicates
+    }
+
+    /// Removes the triangles of [`Mesh::duplicate_triangles`] (the first copy stays, later
+    /// triangles move down) and returns how many were removed.
+    pub fn drop_duplicate_triangles(&mut self) -> usize {
+        let duplicates = self.duplicate_triangles();
+        if duplicates.is_empty() {
+            return 0;
+        }
+        let mut drop = vec![false; self.triangles.len()];
+        duplicates.iter().for_each(|&i| drop[i] = true);
+        let mut index = 0;
+        self.triangles.retain(|_| {
+            index += 1;
+            !drop[index - 1]
+        });
+        duplicates.len()
+    }
+
     /// Area of triangle `t`; zero when an index is out of range (an unvalidated mesh),
     /// so such a triangle counts as degenerate instead of panicking.
     fn triangle_area(&self, t: &[u32; 3]) -> f64 {
@@ -247,6 +283,18 @@ pub fn edge_map(triangles: &[[u32; 3]]) -> EdgeMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn duplicates_are_the_same_corners_in_any_order() {
+        // vertices 3..5 repeat 0..2 (one with −0.0): triangle 1 is a copy of triangle 0
+        // through other indices, triangle 2 the same corners reversed; triangle 3 differs
+        let v = vec![DVec3::ZERO, DVec3::X, DVec3::Y, DVec3::new(-0.0, 0.0, 0.0), DVec3::X, DVec3::Y, DVec3::Z];
+        let mut m = Mesh { vertices: v, triangles: vec![[0, 1, 2], [3, 4, 5], [2, 1, 0], [0, 1, 6], [0, 1, 9]] };
+        assert_eq!(m.duplicate_triangles(), vec![1, 2]);
+        assert_eq!(m.drop_duplicate_triangles(), 2);
+        assert_eq!(m.triangles, vec![[0, 1, 2], [0, 1, 6], [0, 1, 9]]);
+        assert_eq!(m.drop_duplicate_triangles(), 0);
+    }
 
     #[test]
     fn cuboid_normals_point_outwards() {

@@ -57,6 +57,13 @@ pub struct SolveStats {
     /// Of those, rejected by visibility, the lit-region setting or a non-finite UTD
     /// coefficient (a ray grazing along the edge).
     pub rejected_diffraction_candidates: u64,
+    /// Geometrically valid specular or refracted paths dropped because their coefficient
+    /// is not finite (material values that overflow the slab formulas), never returned
+    /// as NaN.
+    pub non_finite_paths: u64,
+    /// Geometrically valid paths dropped because their coefficient is exactly zero
+    /// (transmission through ITU metal underflows), as Sionna RT omits them.
+    pub zero_paths: u64,
 }
 
 /// Propagation paths between one transmitter and one receiver antenna.

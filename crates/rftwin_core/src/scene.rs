@@ -115,6 +115,17 @@ impl Scene {
         Ok(self.objects.len() - 1)
     }
 
+    /// Removes exactly repeated triangles within each object ([`Mesh::duplicate_triangles`]):
+    /// a copy adds a second coincident surface (a doubled transmission loss) and makes
+    /// every ray that reaches it test every copy. Returns `(object, triangles removed)`
+    /// for each object that had any.
+    pub fn drop_duplicate_triangles(&mut self) -> Vec<(String, usize)> {
+        self.objects.iter_mut().filter_map(|o| {
+            let n = o.mesh.drop_duplicate_triangles();
+            (n > 0).then(|| (o.name.clone(), n))
+        }).collect()
+    }
+
     /// Index of the object called `name`.
     pub fn object_index(&self, name: &str) -> Result<usize> {
         self.objects.iter().position(|o| o.name == name).ok_or_else(|| {

@@ -3,6 +3,19 @@
 use crate::error::{InverseError, Result};
 use std::path::Path;
 
+/// Where a plot is drawn before [`commit`] renames it to `path`: the same folder,
+/// `<stem>.partial.png` (plotters picks the encoder from the extension), so an
+/// interrupted run never leaves a truncated PNG under the final name.
+pub fn partial_path(path: &Path) -> std::path::PathBuf {
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!("{stem}.partial.png"))
+}
+
+/// Renames the finished [`partial_path`] of `path` into place.
+pub fn commit(path: &Path) -> Result<()> {
+    std::fs::rename(partial_path(path), path).map_err(|e| InverseError::io(path, &e))
+}
+
 /// Registers the bundled font for plotters' text (so plots render without system fonts).
 pub fn register_font() {
     static ONCE: std::sync::Once = std::sync::Once::new();
@@ -26,7 +39,7 @@ pub fn lines(path: &Path, title: &str, x_desc: &str, y_desc: &str, x: &[f64], se
     }
     let pad = ((y1 - y0) * 0.05).max(1e-9);
     let (x0, x1) = (x.first().copied().unwrap_or(0.0), x.last().copied().unwrap_or(1.0).max(x.first().copied().unwrap_or(0.0) + 1.0));
-    let root = BitMapBackend::new(path, (900, 500)).into_drawing_area();
+    let root = BitMapBackend::new(&partial_path(path), (900, 500)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(&e))?;
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 22))
@@ -47,7 +60,7 @@ pub fn lines(path: &Path, title: &str, x_desc: &str, y_desc: &str, x: &[f64], se
     }
     chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw().map_err(|e| err(&e))?;
     root.present().map_err(|e| err(&e))?;
-    Ok(())
+    commit(path)
 }
 
 /// Dark blue → yellow-white for `t` in [0, 1].
@@ -65,7 +78,7 @@ pub fn heatmaps(path: &Path, panels: &[(&str, &[f64])], rows: usize, cols: usize
         return Err(InverseError::invalid("heat map", format!("panels must hold {rows} × {cols} values")));
     }
     let hi = panels.iter().flat_map(|(_, d)| d.iter()).cloned().fold(f64::MIN_POSITIVE, f64::max);
-    let root = BitMapBackend::new(path, (420 * panels.len() as u32, 420)).into_drawing_area();
+    let root = BitMapBackend::new(&partial_path(path), (420 * panels.len() as u32, 420)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(&e))?;
     for (area, (title, data)) in root.split_evenly((1, panels.len())).iter().zip(panels) {
         let mut chart = ChartBuilder::on(area).caption(*title, ("sans-serif", 18)).margin(10).build_cartesian_2d(0..cols, 0..rows).map_err(|e| err(&e))?;
@@ -77,7 +90,7 @@ pub fn heatmaps(path: &Path, panels: &[(&str, &[f64])], rows: usize, cols: usize
             .map_err(|e| err(&e))?;
     }
     root.present().map_err(|e| err(&e))?;
-    Ok(())
+    commit(path)
 }
 
 /// Colour scale of a [`maps`] panel.
@@ -112,7 +125,7 @@ pub fn maps(path: &Path, panels: &[(&str, &[f64], Scale)], rows: usize, cols: us
     }
     let (x0, x1, y0, y1) = extent;
     let (dx, dy) = ((x1 - x0) / cols as f64, (y1 - y0) / rows as f64);
-    let root = BitMapBackend::new(path, (520 * panels.len() as u32, 500)).into_drawing_area();
+    let root = BitMapBackend::new(&partial_path(path), (520 * panels.len() as u32, 500)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(&e))?;
     for (area, (title, data, scale)) in root.split_evenly((1, panels.len())).iter().zip(panels) {
         let mut chart = ChartBuilder::on(area)
@@ -153,7 +166,7 @@ pub fn maps(path: &Path, panels: &[(&str, &[f64], Scale)], rows: usize, cols: us
             .map_err(|e| err(&e))?;
     }
     root.present().map_err(|e| err(&e))?;
-    Ok(())
+    commit(path)
 }
 
 pub(crate) fn borrowed(v: &[(String, Vec<f64>)]) -> Vec<(&str, &[f64])> {

@@ -82,3 +82,8 @@ pub const STATIONARY_CONSTRAINT_REL: f64 = 1e-12;
 /// A point is inside a triangle, clear of its edges, when every barycentric coordinate
 /// exceeds this (dimensionless).
 pub const INSIDE_BARYCENTRIC: f64 = 1e-6;
+
+/// Largest scene extent (bounding-box diagonal) a solve accepts \[m\]: 1000 km, far beyond
+/// any ray-traced radio scene, where the surface tolerance is still 1 mm and f32 bounds
+/// resolve 6 cm.
+pub const MAX_SCENE_EXTENT: f64 = 1e6;

@@ -22,14 +22,56 @@ pub fn load_mesh(path: impl AsRef<Path>) -> Result<Mesh> {
     }
 }
 
-/// Loads a scene, choosing the reader from the file extension (`.xml` or `.json`).
+/// Loads a scene, choosing the reader from the file extension (`.xml` or `.json`), with
+/// the default [`LoadOptions`] (exact duplicate triangles removed; see
+/// [`load_scene_with`] for the report).
 pub fn load_scene(path: impl AsRef<Path>) -> Result<Scene> {
+    Ok(load_scene_with(path, &LoadOptions::default())?.0)
+}
+
+/// How a scene file is cleaned on load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LoadOptions {
+    /// Keep triangles that exactly repeat another triangle of the same object (default:
+    /// remove them, see [`Scene::drop_duplicate_triangles`]).
+    pub keep_duplicate_triangles: bool,
+}
+
+/// What loading changed or found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoadReport {
+    /// `(object, count)` of exact duplicate triangles — removed unless
+    /// [`LoadOptions::keep_duplicate_triangles`], in which case they are only counted.
+    pub duplicate_triangles: Vec<(String, usize)>,
+}
+
+impl LoadReport {
+    /// One line per finding, for a command-line tool to print; empty when clean.
+    pub fn lines(&self, kept: bool) -> Vec<String> {
+        self.duplicate_triangles
+            .iter()
+            .map(|(o, n)| format!("object '{o}': {n} exact duplicate triangle(s) {}", if kept { "kept (every ray reaching them tests each copy)" } else { "removed" }))
+            .collect()
+    }
+}
+
+/// [`load_scene`] with options, returning what the cleaning found.
+pub fn load_scene_with(path: impl AsRef<Path>, options: &LoadOptions) -> Result<(Scene, LoadReport)> {
     let path = path.as_ref();
-    match extension(path).as_str() {
+    let mut scene = match extension(path).as_str() {
         "xml" => xml::load_xml_scene(path),
         "json" => json::load_json_scene(path),
         other => Err(Error::parse(path, "scene", format!("unsupported scene extension '.{other}' (use .xml or .json)"))),
-    }
+    }?;
+    let duplicate_triangles = if options.keep_duplicate_triangles {
+        scene.objects().iter().filter_map(|o| {
+            let n = o.mesh.duplicate_triangles().len();
+            (n > 0).then(|| (o.name.clone(), n))
+        }).collect()
+    } else {
+        scene.drop_duplicate_triangles()
+    };
+    Ok((scene, LoadReport { duplicate_triangles }))
 }
 
 fn extension(path: &Path) -> String {

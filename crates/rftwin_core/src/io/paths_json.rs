@@ -48,6 +48,8 @@ pub fn to_json(paths: &Paths) -> Value {
             "contact_edges": s.contact_edges,
             "diffraction_candidates": s.diffraction_candidates,
             "rejected_diffraction_candidates": s.rejected_diffraction_candidates,
+            "non_finite_paths": s.non_finite_paths,
+            "zero_paths": s.zero_paths,
         },
         "paths": list,
     })

@@ -6,7 +6,8 @@
 //! `ply` or `obj` with a `filename`, a material by `<ref name="bsdf">` or nested
 //! `<bsdf>`, and an optional `<transform name="to_world">` made of `translate`,
 //! `scale`, `rotate` and `matrix`. Object names are the shape ids without `mesh-`;
-//! material names the bsdf ids without `mat-` (as Sionna RT names them).
+//! material names the bsdf ids without `mat-` (as Sionna RT names them). Refused with
+//! the reason: `<include>` (not followed), two bsdfs of the same id or material name.
 
 use crate::error::{Error, Result};
 use crate::io::load_mesh;
@@ -132,11 +133,19 @@ pub fn parse_xml_scene(text: &str, base: &Path, path: &Path) -> Result<Scene> {
     if !root.has_tag_name("scene") {
         return Err(perr(path, Some(root), format!("root element is <{}>, expected <scene>", root.tag_name().name())));
     }
+    // an <include> would silently drop the included shapes and materials
+    if let Some(node) = root.descendants().find(|c| c.has_tag_name("include")) {
+        let file = node.attribute("filename").unwrap_or("?");
+        return Err(perr(path, Some(node), format!("<include filename=\"{file}\"> is not supported: copy the included file's <bsdf> and <shape> elements into this scene")));
+    }
     let mut scene = Scene::new();
     let mut bsdf_ids = std::collections::HashMap::new();
     for node in root.children().filter(|c| c.has_tag_name("bsdf")) {
         let id = node.attribute("id").ok_or_else(|| perr(path, Some(node), "top-level bsdf without id".into()))?;
         let name = id.strip_prefix("mat-").unwrap_or(id);
+        if bsdf_ids.contains_key(id) || scene.materials().iter().any(|m| m.name == name) {
+            return Err(perr(path, Some(node), format!("two bsdfs define material '{name}' (id '{id}'); the second would replace the first")));
+        }
         let material = parse_material(path, node, name)?;
         let index = scene.add_material(material)?;
         bsdf_ids.insert(id.to_string(), index);

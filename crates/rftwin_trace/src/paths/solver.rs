@@ -92,6 +92,10 @@ fn check_finite(name: &'static str, v: DVec3) -> Result<()> {
     }
 }
 
+/// Most rays one solve may shoot: beyond this the cost is hours, with no gain in paths
+/// found (an unbounded count also aborted on allocation).
+pub const MAX_SAMPLES: usize = 1_000_000_000;
+
 impl PathSolver {
     /// A solver with `options`.
     pub fn new(options: SolverOptions) -> Self {
@@ -112,6 +116,12 @@ impl PathSolver {
         if o.edge_diffraction && !o.diffraction {
             return Err(TraceError::InvalidInput { name: "edge_diffraction", message: "needs diffraction = true".into() });
         }
+        if o.samples > MAX_SAMPLES {
+            return Err(TraceError::InvalidInput {
+                name: "samples",
+                message: format!("{} rays is above the limit of {MAX_SAMPLES:e} (at ~10⁷ rays/s per core that is hours of shooting; candidates saturate long before)", o.samples),
+            });
+        }
         if o.max_depth > 64 {
             return Err(TraceError::InvalidInput { name: "max_depth", message: format!("must be ≤ 64, got {}", o.max_depth) });
         }
@@ -123,6 +133,7 @@ impl PathSolver {
     pub fn solve(&self, scene: &Scene, geom: &SceneGeometry, tx: &Radio, rx: &Radio) -> Result<Paths> {
         self.validate(tx, rx)?;
         geom.check_matches(scene)?;
+        geom.check_extent(scene)?;
         let o = self.options;
         let lambda = wavelength(o.frequency_hz);
         let run = SolveRun {
@@ -229,6 +240,14 @@ impl SolveRun<'_> {
             }
         }
         for (r, a) in unique.iter().zip(self.specular_coefficients(&unique)?) {
+            if !(a.re.is_finite() && a.im.is_finite()) {
+                stats.non_finite_paths += 1;
+                continue;
+            }
+            if a == Complex::new(0.0, 0.0) {
+                stats.zero_paths += 1;
+                continue;
+            }
             let types: Vec<InteractionType> =
                 r.refraction.iter().map(|&t| if t { InteractionType::Refraction } else { InteractionType::Specular }).collect();
             self.push(paths, a, Chain { types: &types, triangles: &r.triangles, vertices: &r.vertices });
@@ -300,6 +319,10 @@ impl SolveRun<'_> {
             // path is counted as rejected, not returned as NaN
             if !(a.re.is_finite() && a.im.is_finite()) {
                 stats.rejected_diffraction_candidates += 1;
+                continue;
+            }
+            if a == Complex::new(0.0, 0.0) {
+                stats.zero_paths += 1;
                 continue;
             }
             let types: Vec<InteractionType> =

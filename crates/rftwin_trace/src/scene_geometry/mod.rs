@@ -133,6 +133,31 @@ impl SceneGeometry {
         self.scale = if self.triangles.is_empty() { 1.0 } else { (hi - lo).length().max(1.0) };
     }
 
+    /// Refuses a scene larger than [`crate::tolerance::MAX_SCENE_EXTENT`], naming its
+    /// largest object: the surface tolerance grows with the extent and the BVH bounds are
+    /// f32, so in a scene of 10⁸ m, paths at building scale — line of sight included —
+    /// were silently lost.
+    pub fn check_extent(&self, scene: &Scene) -> crate::error::Result<()> {
+        let max = crate::tolerance::MAX_SCENE_EXTENT;
+        if self.scale <= max {
+            return Ok(());
+        }
+        let size = |o: &rftwin_core::SceneObject| o.mesh.bounds().map_or(0.0, |(lo, hi)| (hi - lo).length());
+        let largest = scene.objects().iter().max_by(|a, b| size(a).total_cmp(&size(b)));
+        let far = scene.objects().iter().filter_map(|o| o.mesh.bounds().map(|(lo, hi)| (o, lo.abs().max(hi.abs()).max_element()))).max_by(|a, b| a.1.total_cmp(&b.1));
+        Err(crate::error::TraceError::InvalidInput {
+            name: "scene",
+            message: format!(
+                "it spans {:.3e} m, above the {max:e} m that the surface tolerance and the f32 BVH resolve (largest object '{}', {:.3e} m; farthest object '{}', {:.3e} m from the origin): rescale or remove it",
+                self.scale,
+                largest.map_or("?", |o| o.name.as_str()),
+                largest.map_or(0.0, size),
+                far.map_or("?", |(o, _)| o.name.as_str()),
+                far.map_or(0.0, |(_, d)| d)
+            ),
+        })
+    }
+
     /// Checks that this geometry was built from `scene` (same objects, names, triangle
     /// counts and materials); a geometry of another scene would index the wrong
     /// triangles and materials. Moved vertices are not detected: after moving a mesh,
