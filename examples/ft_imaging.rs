@@ -234,7 +234,8 @@ fn transpose(data: &[f64], rows: usize, cols: usize) -> Vec<f64> {
 fn plot_map(path: &Path, title: &str, data: &[f64], rows: usize, cols: usize, row_range: [f64; 2], col_range: [f64; 2]) -> Result<()> {
     use plotters::prelude::*;
     common::register_font();
-    let root = BitMapBackend::new(&rftwin::inverse::plot::partial_path(path), (620, 560)).into_drawing_area();
+    let partial = rftwin::inverse::plot::partial_path(path);
+    let root = BitMapBackend::new(&partial, (620, 560)).into_drawing_area();
     root.fill(&WHITE)?;
     let step = |r: [f64; 2], n: usize| if n > 1 { (r[1] - r[0]) / (n - 1) as f64 } else { 1.0 };
     let (dr, dc) = (step(row_range, rows), step(col_range, cols));

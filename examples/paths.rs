@@ -100,6 +100,11 @@ fn main() -> Result<()> {
     times.sort_by(f64::total_cmp);
     let solve_s = times[times.len() / 2];
 
+    for (who, inside) in [("transmitter", paths.stats.tx_inside), ("receiver", paths.stats.rx_inside)] {
+        if let Some(o) = inside.and_then(|o| paths.object_names.get(o as usize)) {
+            eprintln!("warning: the {who} is inside the closed object '{o}': only paths through its walls can reach it");
+        }
+    }
     print_path_table(&paths);
     let mut doc = rftwin::core::io::paths_json::to_json(&paths);
     if !grad_params.is_empty() {

@@ -186,12 +186,17 @@ fn xml_include_and_duplicate_bsdf_ids_are_refused_by_name() {
 #[test]
 fn paths_with_a_zero_coefficient_are_dropped_and_counted() {
     let canyon = Scene::canyon(ItuMaterial::Metal);
-    // the receiver behind box_a: the straight line crosses the metal box
+    // refraction only, the receiver behind box_a: the one candidate crosses the metal box
     let (tx, rx) = (Radio::isotropic(DVec3::new(0.0, 1.0, 6.0)), Radio::isotropic(DVec3::new(0.0, 25.0, 6.0)));
-    let solver = PathSolver::new(SolverOptions { max_depth: 2, samples: 20_000, refraction: true, backend: rftwin::BackendChoice::Cpu, ..Default::default() });
+    let solver = PathSolver::new(SolverOptions { max_depth: 2, samples: 50_000, specular_reflection: false, refraction: true, backend: rftwin::BackendChoice::Cpu, ..Default::default() });
     let paths = solver.solve(&canyon, &SceneGeometry::new(&canyon), &tx, &rx).unwrap();
     assert!(paths.stats.zero_paths >= 1, "{:?}", paths.stats);
     assert!(paths.a.iter().all(|a| a.norm() > 0.0 && a.is_finite()));
+    // through wood the same path carries power and is kept
+    let wood = Scene::canyon(ItuMaterial::Wood);
+    let paths = solver.solve(&wood, &SceneGeometry::new(&wood), &tx, &rx).unwrap();
+    assert_eq!(paths.stats.zero_paths, 0);
+    assert!(paths.num_paths() >= 1);
 }
 
 /// Material values far beyond any real material used to overflow into NaN amplitudes
@@ -245,4 +250,43 @@ fn a_scene_beyond_the_resolvable_extent_is_refused_by_name() {
     }
     let e = solver.solve(&huge, &SceneGeometry::new(&huge), &tx, &rx).unwrap_err().to_string();
     assert!(e.contains("largest object 'box_a'"), "{e}");
+}
+
+/// A radio inside a closed object found no paths with no hint why; the solve now names
+/// the enclosing object.
+#[test]
+fn a_radio_inside_a_closed_object_is_reported() {
+    let canyon = Scene::canyon(ItuMaterial::Metal);
+    let solver = PathSolver::new(SolverOptions { max_depth: 2, samples: 5000, backend: rftwin::BackendChoice::Cpu, ..Default::default() });
+    let inside = Radio::isotropic(DVec3::new(0.0, 13.0, 6.0));
+    let (tx, rx) = radios();
+    let paths = solver.solve(&canyon, &SceneGeometry::new(&canyon), &inside, &rx).unwrap();
+    let box_a = canyon.object_index("box_a").unwrap() as u32;
+    assert_eq!((paths.stats.tx_inside, paths.stats.rx_inside), (Some(box_a), None));
+    let json = rftwin::core::io::paths_json::to_json(&paths);
+    assert_eq!(json["stats"]["tx_inside_object"], "box_a");
+    let outside = solver.solve(&canyon, &SceneGeometry::new(&canyon), &tx, &rx).unwrap();
+    assert_eq!((outside.stats.tx_inside, outside.stats.rx_inside), (None, None));
+    // the open ground plane encloses nothing
+    assert_eq!(canyon.object("ground").unwrap().mesh.contains_point(DVec3::new(0.0, 0.0, -1.0)), None);
+}
+
+/// A material on no path has a zero gradient: estimating it used to return the starting
+/// values as the estimate. The objective now says why it cannot be estimated.
+#[test]
+fn a_material_on_no_path_cannot_be_estimated_and_says_why() {
+    use rftwin::core::material::RadioMaterial;
+    use rftwin::inverse::driver::Problem;
+    use rftwin::inverse::objective::CfrObjective;
+    let mut scene = Scene::canyon(ItuMaterial::Metal);
+    scene.add_material(RadioMaterial::custom("hidden", 4.0, 0.1, 0.1).unwrap()).unwrap();
+    // a plate under the ground, seen by nobody
+    scene.add_object("buried", Mesh::quad_xy(-1.0, 1.0, -1.0, 1.0, -30.0), "hidden").unwrap();
+    let geom = SceneGeometry::new(&scene);
+    let (tx, rx) = radios();
+    let solver = PathSolver::new(SolverOptions { max_depth: 1, samples: 5000, backend: rftwin::BackendChoice::Cpu, ..Default::default() });
+    let freqs = vec![3.5e9, 3.6e9];
+    let mut problem = CfrObjective { base: scene, geom, material: "hidden".into(), thickness: 0.1, solver, tx, rx: vec![rx], freqs, observed: vec![vec![rftwin::Complex::new(1e-6, 0.0); 2]], truth: None };
+    let e = problem.evaluate(0, &[vec![4f64.ln(), 0.1f64.ln()]]).unwrap_err().to_string();
+    assert!(e.contains("'hidden' lies on none of the paths"), "{e}");
 }

@@ -119,7 +119,8 @@ pub fn register_font() {
 pub fn plot_cir(path: &Path, title: &str, taus_ns: &[f64], mags_db: &[f64]) -> Result<()> {
     use plotters::prelude::*;
     register_font();
-    let root = BitMapBackend::new(&rftwin::inverse::plot::partial_path(path), (900, 500)).into_drawing_area();
+    let partial = rftwin::inverse::plot::partial_path(path);
+    let root = BitMapBackend::new(&partial, (900, 500)).into_drawing_area();
     root.fill(&WHITE)?;
     let (t0, t1) = taus_ns.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &t| (a.min(t), b.max(t)));
     let (m0, m1) = mags_db.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &t| (a.min(t), b.max(t)));

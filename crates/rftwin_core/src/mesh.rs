@@ -86,6 +86,45 @@ impl Mesh {
         duplicates.len()
     }
 
+    /// Whether the mesh is closed: every edge shared by exactly two triangles (by vertex
+    /// index; a mesh whose seams repeat vertices counts as open).
+    pub fn is_closed(&self) -> bool {
+        !self.triangles.is_empty() && self.edges().values().all(|faces| faces.len() == 2)
+    }
+
+    /// Whether `p` lies inside the mesh, by the parity of a ray's crossings; `None` for an
+    /// open mesh, whose inside is undefined.
+    pub fn contains_point(&self, p: DVec3) -> Option<bool> {
+        if !self.is_closed() {
+            return None;
+        }
+        let (lo, hi) = self.bounds()?;
+        if p.cmplt(lo).any() || p.cmpgt(hi).any() {
+            return Some(false);
+        }
+        // a direction along no axis or diagonal, so that the ray misses edges of
+        // axis-aligned meshes
+        let d = DVec3::new(0.123_456_7, 0.371_904_3, 0.919_801_1).normalize();
+        let mut crossings = 0usize;
+        for t in &self.triangles {
+            let [Some(a), Some(b), Some(c)] = t.map(|i| self.vertices.get(i as usize).copied()) else { continue };
+            let (e1, e2) = (b - a, c - a);
+            let q = d.cross(e2);
+            let det = e1.dot(q);
+            if det == 0.0 {
+                continue;
+            }
+            let s = p - a;
+            let u = s.dot(q) / det;
+            let r = s.cross(e1);
+            let v = d.dot(r) / det;
+            if (0.0..=1.0).contains(&u) && v >= 0.0 && u + v <= 1.0 && e2.dot(r) / det > 0.0 {
+                crossings += 1;
+            }
+        }
+        Some(crossings % 2 == 1)
+    }
+
     /// Area of triangle `t`; zero when an index is out of range (an unvalidated mesh),
     /// so such a triangle counts as degenerate instead of panicking.
     fn triangle_area(&self, t: &[u32; 3]) -> f64 {
@@ -283,6 +322,22 @@ pub fn edge_map(triangles: &[[u32; 3]]) -> EdgeMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inside_a_closed_mesh_by_ray_parity() {
+        let cube = Mesh::cuboid(DVec3::ZERO, DVec3::new(1.0, 2.0, 3.0));
+        assert!(cube.is_closed());
+        assert_eq!(cube.contains_point(DVec3::new(0.5, 1.0, 1.5)), Some(true));
+        assert_eq!(cube.contains_point(DVec3::new(0.999, 0.001, 2.99)), Some(true));
+        assert_eq!(cube.contains_point(DVec3::new(1.5, 1.0, 1.5)), Some(false));
+        assert_eq!(cube.contains_point(DVec3::new(0.5, 1.0, -0.1)), Some(false));
+        let ball = Mesh::icosphere(DVec3::new(1.0, 2.0, 3.0), 2.0, 2);
+        assert_eq!(ball.contains_point(DVec3::new(1.0, 2.0, 3.0)), Some(true));
+        assert_eq!(ball.contains_point(DVec3::new(2.45, 3.45, 3.0)), Some(false), "inside the box, outside the sphere");
+        let plate = Mesh::quad_xy(0.0, 1.0, 0.0, 1.0, 0.0);
+        assert!(!plate.is_closed());
+        assert_eq!(plate.contains_point(DVec3::new(0.5, 0.5, 0.0)), None);
+    }
 
     #[test]
     fn duplicates_are_the_same_corners_in_any_order() {

@@ -64,6 +64,11 @@ pub struct SolveStats {
     /// Geometrically valid paths dropped because their coefficient is exactly zero
     /// (transmission through ITU metal underflows), as Sionna RT omits them.
     pub zero_paths: u64,
+    /// The closed object (index) that encloses the transmitter, if any: a likely
+    /// placement error when a solve finds few or no paths.
+    pub tx_inside: Option<u32>,
+    /// The closed object that encloses the receiver, if any.
+    pub rx_inside: Option<u32>,
 }
 
 /// Propagation paths between one transmitter and one receiver antenna.

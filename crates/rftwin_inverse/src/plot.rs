@@ -39,7 +39,8 @@ pub fn lines(path: &Path, title: &str, x_desc: &str, y_desc: &str, x: &[f64], se
     }
     let pad = ((y1 - y0) * 0.05).max(1e-9);
     let (x0, x1) = (x.first().copied().unwrap_or(0.0), x.last().copied().unwrap_or(1.0).max(x.first().copied().unwrap_or(0.0) + 1.0));
-    let root = BitMapBackend::new(&partial_path(path), (900, 500)).into_drawing_area();
+    let partial = partial_path(path);
+    let root = BitMapBackend::new(&partial, (900, 500)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(&e))?;
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 22))
@@ -78,7 +79,8 @@ pub fn heatmaps(path: &Path, panels: &[(&str, &[f64])], rows: usize, cols: usize
         return Err(InverseError::invalid("heat map", format!("panels must hold {rows} × {cols} values")));
     }
     let hi = panels.iter().flat_map(|(_, d)| d.iter()).cloned().fold(f64::MIN_POSITIVE, f64::max);
-    let root = BitMapBackend::new(&partial_path(path), (420 * panels.len() as u32, 420)).into_drawing_area();
+    let partial = partial_path(path);
+    let root = BitMapBackend::new(&partial, (420 * panels.len() as u32, 420)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(&e))?;
     for (area, (title, data)) in root.split_evenly((1, panels.len())).iter().zip(panels) {
         let mut chart = ChartBuilder::on(area).caption(*title, ("sans-serif", 18)).margin(10).build_cartesian_2d(0..cols, 0..rows).map_err(|e| err(&e))?;
@@ -125,7 +127,8 @@ pub fn maps(path: &Path, panels: &[(&str, &[f64], Scale)], rows: usize, cols: us
     }
     let (x0, x1, y0, y1) = extent;
     let (dx, dy) = ((x1 - x0) / cols as f64, (y1 - y0) / rows as f64);
-    let root = BitMapBackend::new(&partial_path(path), (520 * panels.len() as u32, 500)).into_drawing_area();
+    let partial = partial_path(path);
+    let root = BitMapBackend::new(&partial, (520 * panels.len() as u32, 500)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(&e))?;
     for (area, (title, data, scale)) in root.split_evenly((1, panels.len())).iter().zip(panels) {
         let mut chart = ChartBuilder::on(area)

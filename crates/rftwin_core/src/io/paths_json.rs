@@ -50,6 +50,8 @@ pub fn to_json(paths: &Paths) -> Value {
             "rejected_diffraction_candidates": s.rejected_diffraction_candidates,
             "non_finite_paths": s.non_finite_paths,
             "zero_paths": s.zero_paths,
+            "tx_inside_object": s.tx_inside.and_then(|o| paths.object_names.get(o as usize)),
+            "rx_inside_object": s.rx_inside.and_then(|o| paths.object_names.get(o as usize)),
         },
         "paths": list,
     })

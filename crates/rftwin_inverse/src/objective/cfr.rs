@@ -2,7 +2,7 @@
 //! receivers as a function of one material's `(εr, σ)`, optimised in log space.
 
 use crate::driver::{Evaluation, Problem};
-use crate::error::Result;
+use crate::error::{InverseError, Result};
 use crate::loss::{cfr_misfit, chain};
 use rftwin_core::{Complex, Radio, RadioMaterial, Scene};
 use rftwin_trace::paths::channel::{cfr, cfr_gradient};
@@ -22,6 +22,8 @@ pub struct Channels {
     pub solve_s: f64,
     /// Seconds in the path gradients.
     pub grad_s: f64,
+    /// Paths (over all receivers) with an interaction on an object of the material.
+    pub material_paths: usize,
 }
 
 /// The misfit `Σ |H(f; εr, σ) − H_obs(f)|²` over receivers and frequencies (normalised
@@ -64,6 +66,8 @@ impl CfrObjective {
         for rx in &self.rx {
             let t0 = Instant::now();
             let paths = self.solver.solve(&scene, geom, &self.tx, rx)?;
+            let material = scene.find_material(&self.material)?;
+            out.material_paths += (0..paths.num_paths()).filter(|&i| paths.path(i).objects.iter().any(|&o| scene.objects().get(o as usize).is_some_and(|ob| ob.material == material))).count();
             out.h.push(cfr(&paths, &self.freqs));
             let t1 = Instant::now();
             out.solve_s += (t1 - t0).as_secs_f64();
@@ -83,6 +87,14 @@ impl Problem for CfrObjective {
     fn evaluate(&mut self, _it: usize, v: &[Vec<f64>]) -> Result<Evaluation> {
         let (eps_r, sigma) = (v[0][0].exp(), v[0][1].exp());
         let ch = self.channels(eps_r, sigma, true)?;
+        if ch.material_paths == 0 {
+            // the CFR does not depend on the material: its gradient is exactly zero and
+            // the optimiser would return the starting values as the estimate
+            return Err(InverseError::invalid(
+                "material",
+                format!("'{}' lies on none of the paths to the {} receiver(s): the channel does not depend on it, so it cannot be estimated (move the radios so that paths reflect on or pass through it)", self.material, self.rx.len()),
+            ));
+        }
         let (simulate_s, backward_s) = (ch.solve_s, ch.grad_s);
         let (loss, dl) = cfr_misfit(&ch.h, &self.observed)?;
         let g = [chain(&dl, &ch.dh[0]), chain(&dl, &ch.dh[1])];

@@ -155,6 +155,8 @@ impl PathSolver {
         };
         let mut paths = Paths::new(o.frequency_hz, o.max_depth, geom.object_names.clone());
         let mut stats = SolveStats::default();
+        let enclosing = |p: DVec3| scene.objects().iter().position(|o| o.mesh.contains_point(p) == Some(true)).map(|i| i as u32);
+        (stats.tx_inside, stats.rx_inside) = (enclosing(tx.position), enclosing(rx.position));
         let eps = geom.eps();
         if o.los && (rx.position - tx.position).length() > eps && !geom.occluded(tx.position, rx.position, [None, None], eps) {
             let a = path_coefficient(&[tx.position, rx.position], &[], &tx.antenna, &rx.antenna, lambda);
