@@ -290,3 +290,17 @@ fn a_material_on_no_path_cannot_be_estimated_and_says_why() {
     let e = problem.evaluate(0, &[vec![4f64.ln(), 0.1f64.ln()]]).unwrap_err().to_string();
     assert!(e.contains("'hidden' lies on none of the paths"), "{e}");
 }
+
+#[test]
+fn a_non_finite_ply_vertex_is_named() {
+    let dir = std::env::temp_dir().join(format!("rftwin_ply_nan_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for bad in ["nan", "inf", "1e999", "-NaN"] {
+        let path = dir.join("bad.ply");
+        let ply = format!("ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nproperty float y\nproperty float z\nelement face 1\nproperty list uchar int vertex_indices\nend_header\n0 0 0\n1 0 0\n0 {bad} 0\n3 0 1 2\n");
+        std::fs::write(&path, ply).unwrap();
+        let e = rftwin::core::io::load_mesh(&path).unwrap_err().to_string();
+        assert!(e.contains("vertex 2") && e.contains("not finite"), "{bad}: {e}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

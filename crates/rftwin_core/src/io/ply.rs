@@ -38,7 +38,9 @@ fn index_list(p: &Property) -> Option<Vec<i64>> {
 pub fn load_ply(path: &Path) -> Result<Mesh> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut reader = std::io::BufReader::new(file);
-    let ply = Parser::<DefaultElement>::new().read_ply(&mut reader).map_err(|e| Error::parse(path, "PLY", e.to_string()))?;
+    let ply = Parser::<DefaultElement>::new()
+        .read_ply(&mut reader)
+        .map_err(|e| Error::parse(path, "PLY", ascii_vertex_problem(path).unwrap_or_else(|| e.to_string())))?;
     let err = |m: String| Error::parse(path, "PLY", m);
     let vertex_elems = ply.payload.get("vertex").ok_or_else(|| err("no 'vertex' element".into()))?;
     let mut vertices = Vec::with_capacity(vertex_elems.len());
@@ -69,4 +71,20 @@ pub fn load_ply(path: &Path) -> Result<Mesh> {
     let mesh = Mesh { vertices, triangles };
     mesh.validate(&path.display().to_string())?;
     Ok(mesh)
+}
+
+/// For an ASCII PLY the parser refused: the first vertex line holding a value that is
+/// not a finite number (`nan` stops the parser with a dump of the line), named by index.
+fn ascii_vertex_problem(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let (header, body) = text.split_once("end_header")?;
+    if !header.lines().any(|l| l.trim().starts_with("format ascii")) {
+        return None;
+    }
+    let count: usize = header.lines().find_map(|l| l.trim().strip_prefix("element vertex ")).and_then(|n| n.trim().parse().ok())?;
+    body.lines().skip(1).take(count).enumerate().find_map(|(i, line)| {
+        line.split_whitespace()
+            .find(|tok| !tok.parse::<f64>().is_ok_and(f64::is_finite))
+            .map(|tok| format!("vertex {i} is not finite: '{tok}'"))
+    })
 }
