@@ -11,7 +11,7 @@
 #![allow(clippy::unwrap_used)]
 
 use glam::DVec3;
-use rftwin::core::{Antenna, Complex, InteractionType, Mesh, Polarization, RadioMaterial};
+use rftwin::core::{Antenna, Complex, InteractionType, ItuMaterial, Mesh, Polarization, RadioMaterial};
 use rftwin::{BackendChoice, PathSolver, Paths, Radio, Scene, SolverOptions};
 use std::f64::consts::PI;
 
@@ -106,6 +106,47 @@ fn total_field_is_continuous_across_a_lossy_face_reflection_boundary() {
         println!("RSB {pol:?}: GO jump {go:.3e}, total jump {total:.3e}, |a_refl| {a_refl:.3e}");
         assert!((go - a_refl).abs() < 0.05 * a_refl, "the reflection must disappear across the boundary");
         assert!(total < 0.01 * go, "{pol:?}: total field jumps by {:.2} % of the lost reflection", 100.0 * total / go);
+    }
+}
+
+/// A block 40 m tall (z ∈ [−20, 20]) of `material`, so that the diffraction point of a
+/// transmitter high above the receiver still lies on the edge.
+fn tall_block(material: RadioMaterial) -> Scene {
+    let mut s = Scene::new();
+    let name = material.name.clone();
+    s.add_material(material).unwrap();
+    s.add_object("block", Mesh::cuboid(DVec3::new(0.0, 0.0, -20.0), DVec3::new(4.0, 4.0, 20.0)), &name).unwrap();
+    s
+}
+
+/// Oblique incidence on the edge, β₀ from 90° down to 45°, on a lossy and a metal wedge:
+/// the total field stays continuous across the face's reflection boundary and the
+/// incident shadow boundary to < 1 % of the lost ray. With Luebbers' face angles
+/// (|sin φ'|, exact only at β₀ = 90°) the lossy face's reflection boundary jumped by
+/// ≈ 3 % at β₀ = 60°.
+#[test]
+fn total_field_is_continuous_at_oblique_incidence_on_lossy_and_metal_wedges() {
+    let materials = [RadioMaterial::custom("wood_like", 1.99, 0.0047, 0.3).unwrap(), RadioMaterial::custom("lossy", 5.24, 0.3, 0.3).unwrap(), RadioMaterial::itu(ItuMaterial::Metal)];
+    let tx_xy = DVec3::new(-6.0, -2.0, 0.0);
+    // horizontal distances of the transmitter and the receivers from the edge: the
+    // diffraction point divides the height in their ratio, cot β₀ = h / (ρ_t + ρ_r)
+    let rho = (tx_xy - DVec3::new(4.0, 0.0, 0.0)).length() + 6.0;
+    let boundary = (2.0f64).atan2(10.0);
+    for material in materials {
+        let scene = tall_block(material.clone());
+        for beta_deg in [90.0f64, 75.0, 60.0, 45.0] {
+            let tx = tx_xy + DVec3::Z * rho / beta_deg.to_radians().tan();
+            for pol in [Polarization::V, Polarization::H] {
+                // the face's reflection boundary (lost: the reflection off the south face)
+                let (total_r, go_r) = jumps(&scene, tx, -boundary, pol);
+                assert!(go_r > 0.0);
+                assert!(total_r < 0.01 * go_r, "{} β₀ = {beta_deg}° {pol:?}: reflection boundary jump {:.3} % of the lost field", material.name, 100.0 * total_r / go_r);
+                // the incident shadow boundary (lost: the line of sight)
+                let (total_s, go_s) = jumps(&scene, tx, boundary, pol);
+                assert!(total_s < 0.01 * go_s, "{} β₀ = {beta_deg}° {pol:?}: shadow boundary jump {:.3} % of the lost field", material.name, 100.0 * total_s / go_s);
+                println!("{} β₀ = {beta_deg}° {pol:?}: jumps {:.4} % (reflection), {:.4} % (shadow) of the lost field", material.name, 100.0 * total_r / go_r, 100.0 * total_s / go_s);
+            }
+        }
     }
 }
 

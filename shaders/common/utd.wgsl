@@ -168,8 +168,9 @@ fn utd_apply_labelled(e: CVec, k_i: vec3<f32>, k_o: vec3<f32>, edge: vec3<f32>, 
     let phi_hat_out = -normalize(cross(k_o, edge));
     let s0 = normalize(cross(k_i, n0));
     let sn = normalize(cross(k_i, nn));
-    let c0 = slab_coefficients(eta, thickness, lambda, abs(sin(phi_in)));
-    let cn = slab_coefficients(eta, thickness, lambda, abs(sin(n * UTD_PI - phi_out)));
+    // each face at the true incidence angle of k_i on it (twin of the CPU's |k̂ᵢ·n̂|)
+    let c0 = slab_coefficients(eta, thickness, lambda, abs(dot(k_i, n0)));
+    let cn = slab_coefficients(eta, thickness, lambda, abs(dot(k_i, nn)));
     let r0 = utd_face_term(utd_rotator(k_i, phi_hat_in, s0), utd_rotator(k_o, s0, phi_hat_out), c0.r_te, c0.r_tm, d4);
     let rn = utd_face_term(utd_rotator(k_i, phi_hat_in, sn), utd_rotator(k_o, sn, phi_hat_out), cn.r_te, cn.r_tm, d3);
     let d12 = -(d1 + d2);

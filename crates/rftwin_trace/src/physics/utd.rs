@@ -1,13 +1,14 @@
 //! Uniform theory of diffraction (UTD) for a wedge: Fresnel integrals, the
 //! Kouyoumjian–Pathak transition function and the wedge diffraction operator.
 //!
-//! The variant implemented is the one Sionna RT 2.x uses (so the two agree path by
-//! path): Kouyoumjian–Pathak's four-term coefficient for a wedge of exterior angle
-//! `nπ`, with Luebbers' heuristic for lossy (here: ITU slab) faces — the two
-//! reflection-boundary terms are weighted by the slab's TE/TM reflection coefficients of
-//! face 0 (at grazing angle `φ'`) and face n (at `nπ − φ`), each applied in the TE/TM
-//! basis of its face, face 0 being the lit face (blended where both are lit, see
-//! [`apply_diffraction`]) — and the spherical-wave distance parameter
+//! The variant implemented is Kouyoumjian–Pathak's four-term coefficient for a wedge of
+//! exterior angle `nπ` with a Luebbers-type heuristic for lossy (here: ITU slab) faces:
+//! the two reflection-boundary terms are weighted by the slab's TE/TM reflection
+//! coefficients of face 0 and face n, each at the true 3-D incidence angle of the
+//! incident ray on that face (`cos θ = |k̂ᵢ·n̂|`; Luebbers' `|sin φ'|`, `|sin(nπ − φ)|`
+//! are exact only at normal incidence) and applied in the TE/TM basis of its face, face 0
+//! being the lit face (blended where both are lit, see [`apply_diffraction`]) — and the
+//! spherical-wave distance parameter
 //! `L = s s' sin²β₀ / (s + s')`. A diffracted path's coefficient is
 //! `a = (λ/4π) · D / √(s' s (s + s'))` (times the reflections before and after), `s'`
 //! and `s` being the unfolded path lengths from the transmitter to the edge and from
@@ -285,9 +286,7 @@ pub struct Legs<T> {
 /// factor. `s_in`, `s_out`: unfolded distances from the source to the edge and from the
 /// edge to the observer \[m\]; `lambda` \[m\].
 ///
-/// Luebbers' face terms are not symmetric in the two faces (face 0's reflection
-/// coefficient is taken at the incidence angle, face n's at the diffraction angle), so
-/// face 0 is the lit face, as in Luebbers and in Sionna RT; where both faces are lit the
+/// Face 0 is the lit face, as in Luebbers and in Sionna RT; where both faces are lit the
 /// two labellings are blended by [`lit_face_weight`]. The result does not depend on
 /// which face `wedge` calls face 0.
 pub fn apply_diffraction<T: Real>(e: CVec3<T>, legs: &Legs<T>, wedge: &WedgeFrame<T>, material: &WedgeMaterial<T>, lambda: f64) -> CVec3<T> {
@@ -339,8 +338,12 @@ fn apply_diffraction_labelled<T: Real>(e: CVec3<T>, legs: &Legs<T>, wedge: &Wedg
         let r = [[c.r_te * d * factor, zero], [zero, c.r_tm * d * factor]];
         mat_mul(&w_out, &mat_mul(&r, &w_in))
     };
-    let r0 = face_term(wedge.n0, phi_in.sin().abs(), d4);
-    let rn = face_term(wedge.nn, (n * T::cst(PI) - phi_out).sin().abs(), d3);
+    // Each face's coefficient at the true 3-D incidence angle of the incident ray on that
+    // face, cos θ = |k̂ᵢ·n̂| = sin β₀ |sin(angle from the face)|. Luebbers' |sin φ'| and
+    // |sin(nπ − φ)| drop the sin β₀ and are exact only at normal incidence: at β₀ = 60°
+    // the total field jumped by 3 % of the lost reflection at a lossy face's boundary.
+    let r0 = face_term(wedge.n0, k_i.dot(wedge.n0).abs(), d4);
+    let rn = face_term(wedge.nn, k_i.dot(wedge.nn).abs(), d3);
     let d12 = -((d1 + d2) * factor);
     let m = [[d12 + r0[0][0] + rn[0][0], r0[0][1] + rn[0][1]], [r0[1][0] + rn[1][0], d12 + r0[1][1] + rn[1][1]]];
     let u1 = e.dot_real(phi_hat_in);
