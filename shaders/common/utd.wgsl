@@ -120,35 +120,10 @@ fn utd_face_term(w_in: vec2<f32>, w_out: vec2<f32>, r_te: vec2<f32>, r_tm: vec2<
     );
 }
 
-// Weight of the labelling with face 0 lit: 1 while only face 0 is lit (φ' ≤ (n − 1)π),
-// 0 while only face n is (φ' ≥ π), a smoothstep where both are.
-fn utd_lit_face_weight(phi_in: f32, n: f32) -> f32 {
-    let width = UTD_PI * (2.0 - n);
-    if (width <= 1e-6) {
-        return select(0.0, 1.0, phi_in <= UTD_PI);
-    }
-    let t = clamp((phi_in - UTD_PI * (n - 1.0)) / width, 0.0, 1.0);
-    return 1.0 - t * t * (3.0 - 2.0 * t);
-}
-
-// UTD diffraction of field phasor `e` (⊥ k_i) into direction k_o, without spreading:
-// face 0 the lit face, the two labellings blended where both faces are lit.
+// UTD diffraction of field phasor `e` (⊥ k_i) into direction k_o, without spreading.
+// Each face's coefficient is taken at the incidence angle of k_i on that face, so the
+// result does not depend on which face is called face 0.
 fn utd_apply(e: CVec, k_i: vec3<f32>, k_o: vec3<f32>, edge: vec3<f32>, n0: vec3<f32>, nn: vec3<f32>, n: f32,
-             eta: vec2<f32>, thickness: f32, s_in: f32, s_out: f32, lambda: f32) -> CVec {
-    let w = utd_lit_face_weight(utd_angle(-k_i, n0, cross(n0, edge)), n);
-    if (w >= 1.0) {
-        return utd_apply_labelled(e, k_i, k_o, edge, n0, nn, n, eta, thickness, s_in, s_out, lambda);
-    }
-    let b = utd_apply_labelled(e, k_i, k_o, -edge, nn, n0, n, eta, thickness, s_in, s_out, lambda);
-    if (w <= 0.0) {
-        return b;
-    }
-    let a = utd_apply_labelled(e, k_i, k_o, edge, n0, nn, n, eta, thickness, s_in, s_out, lambda);
-    return CVec(a.x * w + b.x * (1.0 - w), a.y * w + b.y * (1.0 - w), a.z * w + b.z * (1.0 - w));
-}
-
-// utd_apply with face 0 as given.
-fn utd_apply_labelled(e: CVec, k_i: vec3<f32>, k_o: vec3<f32>, edge: vec3<f32>, n0: vec3<f32>, nn: vec3<f32>, n: f32,
              eta: vec2<f32>, thickness: f32, s_in: f32, s_out: f32, lambda: f32) -> CVec {
     let k = 2.0 * UTD_PI / lambda;
     let cos_b = abs(dot(k_i, edge));
