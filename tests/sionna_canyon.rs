@@ -66,9 +66,10 @@ fn canyon_xml_import_gives_the_same_paths() {
 /// First-order UTD diffraction (with reflections and refraction, depth 2) against
 /// Sionna RT 2.2.0: the same nine paths, τ within 1e-6 and vertices within 1 mm; the
 /// refraction path's coefficient within 1e-3; the total diffracted power within 5 %.
-/// The individual diffracted coefficients are printed but not asserted: several differ
-/// from Sionna's (see docs/physics.md, "Edge diffraction"); this implementation's are
-/// checked by the continuity tests in tests/diffraction.rs instead.
+/// The individual diffracted coefficients are printed but not asserted: Sionna 2.2.0's
+/// rule flips the sign of the reflection-boundary terms (tests/sionna_diffraction_model.rs
+/// reproduces the reference with that rule on our geometry); ours are checked by the
+/// continuity tests in tests/diffraction.rs instead.
 #[test]
 fn canyon_diffraction_matches_sionna_geometry() {
     let (paths, refs) = solve_config("nlos_wood_d2_spec_refr_diff", &Scene::canyon(ItuMaterial::Wood), rftwin::BackendChoice::Cpu);
@@ -88,8 +89,8 @@ fn canyon_diffraction_matches_sionna_geometry() {
     assert!((ours / theirs - 1.0).abs() < 0.05, "diffracted power {ours:e} vs {theirs:e}");
 }
 
-/// Luebbers' face terms are not symmetric in a wedge's two faces, so face 0 must come
-/// from the geometry: the canyon with every object's triangles (and each triangle's
+/// Which face of a wedge is stored as face 0 depends on the triangle order; the
+/// coefficient must not: the canyon with every object's triangles (and each triangle's
 /// vertices) listed in reverse order gives the same diffracted paths and coefficients.
 #[test]
 fn diffraction_does_not_depend_on_triangle_order() {
