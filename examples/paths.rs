@@ -91,10 +91,23 @@ fn main() -> Result<()> {
     let solver = PathSolver::new(options);
     let mut times = Vec::with_capacity(repeat);
     let mut paths = None;
+    // a stated cost before a long solve, and a spinner with the elapsed time during it
+    let bounces = options.samples as f64 * options.max_depth.max(1) as f64;
+    let spinner = (bounces > 2e7).then(|| {
+        let per_s = 5e6 * rayon::current_num_threads() as f64;
+        println!("shooting {} rays to depth {}: about {:.0} s at ~5·10⁶ ray-bounces/s per thread", options.samples, options.max_depth, bounces / per_s);
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_message("solving");
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        bar
+    });
     for _ in 0..repeat {
         let t = Instant::now();
         paths = Some(solver.solve(&scene, &geom, &Radio::isotropic(tx), &Radio::isotropic(rx))?);
         times.push(t.elapsed().as_secs_f64());
+    }
+    if let Some(bar) = spinner {
+        bar.finish_and_clear();
     }
     let paths = paths.context("no solve ran")?;
     times.sort_by(f64::total_cmp);

@@ -304,3 +304,29 @@ fn a_non_finite_ply_vertex_is_named() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Coplanar faces of two objects (a pad's top face in the ground plane): the reflection
+/// is attributed by the stated rule — the object listed first wins — not by rounding.
+#[test]
+fn a_reflection_on_coincident_faces_goes_to_the_object_listed_first() {
+    let build = |pad_first: bool| {
+        let mut s = Scene::new();
+        s.add_material(rftwin::core::material::RadioMaterial::itu(ItuMaterial::Concrete)).unwrap();
+        let ground = Mesh::quad_xy(-50.0, 50.0, -50.0, 50.0, 0.0);
+        let pad = Mesh::cuboid(DVec3::new(-5.0, -4.0, -1.0), DVec3::new(6.0, 5.0, 0.0));
+        let objects = if pad_first { [("pad", pad), ("ground", ground)] } else { [("ground", ground), ("pad", pad)] };
+        for (name, mesh) in objects {
+            s.add_object(name, mesh, "itu_concrete").unwrap();
+        }
+        s
+    };
+    let solver = PathSolver::new(SolverOptions { max_depth: 1, samples: 20_000, backend: rftwin::BackendChoice::Cpu, ..Default::default() });
+    for (tx, rx) in [(DVec3::new(-3.0, 0.5, 5.0), DVec3::new(3.0, -0.5, 2.0)), (DVec3::new(-2.0, 3.0, 1.0), DVec3::new(4.0, -2.0, 7.0))] {
+        for pad_first in [false, true] {
+            let scene = build(pad_first);
+            let paths = solver.solve(&scene, &SceneGeometry::new(&scene), &Radio::isotropic(tx), &Radio::isotropic(rx)).unwrap();
+            let reflected: Vec<&str> = (0..paths.num_paths()).filter(|&i| paths.path(i).interactions.len() == 1).map(|i| paths.object_names_of(i)[0]).collect();
+            assert_eq!(reflected, [if pad_first { "pad" } else { "ground" }], "pad listed first: {pad_first}");
+        }
+    }
+}

@@ -242,17 +242,29 @@ impl SceneGeometry {
 
     /// [`Self::closest_hit`] ignoring every triangle in `skip` (e.g. both faces of an edge
     /// the ray starts on).
+    ///
+    /// Coincident surfaces (a building's bottom face in the ground plane, two objects
+    /// sharing a wall) are decided by a stated rule: hits within [`Self::eps`] of each
+    /// other are the same point, and the triangle of lower index — the object listed
+    /// first in the scene — wins, whatever the traversal order or rounding.
     pub fn closest_hit_skipping(&self, o: DVec3, d: DVec3, t_min: f64, t_max: f64, skip: &[u32]) -> Option<SceneHit> {
         let ray = Self::ray32(o, d, t_max);
+        let tie = self.eps();
         let mut best: Option<SceneHit> = None;
-        let mut best_t = t_max;
         self.wide.traverse(&ray, |tri, tmax32| {
             if !skip.contains(&tri.id) {
                 if let Some(t) = self.intersect(tri.id as usize, o, d) {
-                    if t > t_min && t < best_t {
-                        best_t = t;
+                    let better = t > t_min
+                        && t < t_max
+                        && match best {
+                            None => true,
+                            Some(b) => t < b.t - tie || ((t - b.t).abs() <= tie && tri.id < b.triangle),
+                        };
+                    if better {
+                        let nearest = best.map_or(t, |b| b.t.min(t));
                         best = Some(SceneHit { triangle: tri.id, t });
-                        *tmax32 = (t as f32).next_up();
+                        // keep visiting boxes up to the tie distance beyond the nearest hit
+                        *tmax32 = ((nearest + tie) as f32).next_up();
                     }
                 }
             }
