@@ -45,8 +45,10 @@ fn main() -> Result<()> {
         boundary_samples: args.parsed("boundary-samples", 0)?,
         backend: if args.flag("gpu") { BackendChoice::Gpu } else { BackendChoice::Cpu },
     };
-    // before any simulation: the case refuses a bad radius or diffuse share by name
+    // before any simulation: the case refuses a bad radius or diffuse share by name, the
+    // vertex stage a bad smoothing weight
     opts.validate()?;
+    rftwin::inverse::reparam::SmoothVertices::check_lambda(lambda)?;
 
     let truth = target(args.value("mesh"))?;
     println!("observing the target ({} triangles) from 6 radar poses …", truth.triangles.len());

@@ -24,12 +24,19 @@ pub struct SmoothVertices {
 }
 
 impl SmoothVertices {
-    /// The parameterisation for `mesh`'s connectivity with smoothing weight `lambda`
-    /// (≥ 0; 0 is the identity; Nicolet et al. use 10–100).
-    pub fn new(mesh: &Mesh, lambda: f64) -> Result<Self> {
+    /// Refuses a smoothing weight `λ` that is negative or not finite (callers check it
+    /// before expensive work that precedes [`SmoothVertices::new`]).
+    pub fn check_lambda(lambda: f64) -> Result<()> {
         if !(lambda.is_finite() && lambda >= 0.0) {
             return Err(InverseError::invalid("lambda", format!("must be finite and ≥ 0, got {lambda}")));
         }
+        Ok(())
+    }
+
+    /// The parameterisation for `mesh`'s connectivity with smoothing weight `lambda`
+    /// (≥ 0; 0 is the identity; Nicolet et al. use 10–100).
+    pub fn new(mesh: &Mesh, lambda: f64) -> Result<Self> {
+        Self::check_lambda(lambda)?;
         let n = mesh.vertices.len();
         if let Some(t) = mesh.triangles.iter().find(|t| t.iter().any(|&v| v as usize >= n)) {
             return Err(InverseError::invalid("mesh", format!("triangle {t:?} indexes beyond {n} vertices")));

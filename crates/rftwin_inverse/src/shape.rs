@@ -119,7 +119,13 @@ impl Case {
         // the default MIMO array spans 16 half-wavelengths per axis: aperture radius 4λ
         let surrogate = SurrogateOptions { sigma_m: cfg.range_resolution(), kernel: RangeKernel::Gaussian, aperture_radius_m: 4.0 * lambda, wavelength: lambda, random_phase_seed: Some(7) };
         let boundary = (o.boundary_samples > 0).then_some(BoundaryOptions { samples: o.boundary_samples, seed: 3, backend: o.backend });
-        let mut objective = SpectrumObjective::new(start_scene, "target", six_views(&cfg)?, scattering, surrogate, GradientTerms { interior: true, boundary })?;
+        let views = six_views(&cfg)?;
+        // before any simulation: both meshes must lie where every view's bins can see them
+        for view in &views {
+            view.check_in_range(&truth, "target")?;
+            view.check_in_range(&start, "start mesh")?;
+        }
+        let mut objective = SpectrumObjective::new(start_scene, "target", views, scattering, surrogate, GradientTerms { interior: true, boundary })?;
         objective.observe(&truth_scene, o.observe_samples, 999)?;
         let sum = |m: &Mesh| m.vertices.iter().enumerate().map(|(k, v)| (k as f64 + 1.0) * (v.x + 2.0 * v.y + 3.0 * v.z)).sum::<f64>();
         let fingerprint = format!("samples {}, observed {}, k_d {}, boundary {}, {:?}, truth {} v / {:.9e}, start {} v / {:.9e}", o.samples, o.observe_samples, o.diffuse, o.boundary_samples, o.backend, truth.vertices.len(), sum(&truth), start.vertices.len(), sum(&start));
@@ -250,4 +256,31 @@ pub fn prior_stage(case: &mut Case, prior: ShapePrior, out: &Path, iterations: u
 /// Chamfer distances logged in a history: (iteration, metres).
 pub fn chamfer_series(history: &[Record]) -> (Vec<f64>, Vec<f64>) {
     history.iter().enumerate().filter_map(|(k, r)| r.metrics.get("chamfer_m").map(|c| (k as f64, *c))).unzip()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shapes::CarBody;
+
+    #[test]
+    fn the_car_fits_every_view_and_a_moved_one_is_refused_with_the_window() {
+        let cfg = FmcwConfig::default();
+        let views = six_views(&cfg).unwrap();
+        let car = CarBody::default().mesh(DVec3::ZERO, SUBDIVISIONS);
+        let sphere = Mesh::icosphere(DVec3::ZERO, CaseOptions::default().radius, SUBDIVISIONS);
+        for v in &views {
+            v.check_in_range(&car, "target").unwrap();
+            v.check_in_range(&sphere, "start mesh").unwrap();
+        }
+        // 3 m away (beyond every view's window) and twice too large
+        let mut far = car.clone();
+        far.translate(DVec3::new(3.0, 0.0, 0.0));
+        let mut big = car.clone();
+        big.vertices.iter_mut().for_each(|v| *v *= 3.0);
+        for mesh in [&far, &big] {
+            let e = views[0].check_in_range(mesh, "target").unwrap_err().to_string();
+            assert!(e.contains("outside its range window") && e.contains("target"), "{e}");
+        }
+    }
 }

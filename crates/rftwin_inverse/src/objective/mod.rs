@@ -11,7 +11,7 @@ pub use cfr::CfrObjective;
 use crate::error::{InverseError, Result};
 use glam::{DMat3, DVec3};
 use rftwin_core::dual::{Dual, Real};
-use rftwin_core::{Echo, Scene};
+use rftwin_core::{Echo, Mesh, Scene};
 use rftwin_radar::loss::multiscale_mse;
 use rftwin_radar::spectrum::{AngleGrid, Spectrum};
 use rftwin_radar::surrogate::{EchoGradient, spatial_power_surrogate, spatial_power_surrogate_vjp, spatial_surrogate, spatial_surrogate_vjp, SurrogateEcho, SurrogateOptions};
@@ -50,6 +50,31 @@ impl RadarView {
         (grid.forward, grid.right, grid.up) = (forward, right, up);
         let first = dist - spacing * (bins as f64 - 1.0) / 2.0;
         Ok(RadarView { center, grid, bins: (0..bins).map(|k| first + spacing * k as f64).collect() })
+    }
+
+    /// Ranges `(near, far)` \[m\] the view's bins cover (half a bin beyond the outer
+    /// bin centres).
+    pub fn range_window(&self) -> (f64, f64) {
+        let (first, last) = (self.bins.first().copied().unwrap_or(0.0), self.bins.last().copied().unwrap_or(0.0));
+        let half = if self.bins.len() > 1 { (last - first) / (self.bins.len() - 1) as f64 / 2.0 } else { 0.0 };
+        (first - half, last + half)
+    }
+
+    /// Refuses a mesh whose range extent lies mostly (more than half) outside the range
+    /// window: its echoes would fall off the spectra, and a reconstruction would fail
+    /// late with no hint why. A slight overhang (the default car reaches 9 mm past the
+    /// far edge) is allowed.
+    pub fn check_in_range(&self, mesh: &Mesh, what: &str) -> Result<()> {
+        let (near, far) = self.range_window();
+        let (lo, hi) = mesh.vertices.iter().map(|v| v.distance(self.center)).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), d| (a.min(d), b.max(d)));
+        let inside = (hi.min(far) - lo.max(near)).max(0.0);
+        if !(inside > 0.5 * (hi - lo)) {
+            return Err(InverseError::invalid(
+                "mesh",
+                format!("the {what} spans ranges {lo:.3}–{hi:.3} m from the radar at {:.3?}, outside its range window {near:.3}–{far:.3} m ({} bins): scale or move the mesh", self.center, self.bins.len()),
+            ));
+        }
+        Ok(())
     }
 }
 
