@@ -21,56 +21,99 @@ mod common;
 mod ris;
 
 use anyhow::{bail, Result};
-use common::Args;
+use clap::Parser;
 use rftwin::inverse::inr::{grid_points, Activation, TrainOptions};
 use rftwin::isac::metrics::{mse, psnr, ssim};
 use rftwin::isac::ris_imaging::{RisImagingConfig, RisMode};
 use rftwin::isac::targets::GrayImage;
 use serde_json::json;
 
-const USAGE: &str = "ris_imaging [--target FILE.png|phantom|silhouette:S] [--epochs N] [--k N] [--distance-wavelengths D] [--ris random|dft|none] \
-[--activation sin|relu] [--no-encoding] [--alpha A] [--lr LR] [--seed S] [--threads N] [--render N] [--out DIR]";
+/// RIS-ISAC imaging with a physics-informed INR (paper 000, Table II configuration):
+/// K random RIS configurations image a 100×100 region of λ/5 pixels; writes PNGs and
+/// summary.json to --out and ends with a `summary: {json}` line.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Cli {
+    /// Target: a PNG file, `phantom`, or `silhouette:S` (default: the silhouette of seed 0)
+    #[arg(long)]
+    target: Option<String>,
+    /// Training epochs
+    #[arg(long, default_value_t = 200)]
+    epochs: usize,
+    /// RIS configurations K
+    #[arg(long, default_value_t = 40)]
+    k: usize,
+    /// ROI distance from the RIS [wavelengths]
+    #[arg(long, default_value_t = 40.0)]
+    distance_wavelengths: f64,
+    /// RIS configuration family
+    #[arg(long, value_enum, default_value_t = RisChoice::Random)]
+    ris: RisChoice,
+    /// SIREN activation
+    #[arg(long, value_enum, default_value_t = ActivationChoice::Sin)]
+    activation: ActivationChoice,
+    /// No Fourier-feature encoding (Table II ablation)
+    #[arg(long)]
+    no_encoding: bool,
+    /// Weight α of the sparsity term
+    #[arg(long, default_value_t = 0.01)]
+    alpha: f64,
+    /// Initial learning rate
+    #[arg(long, default_value_t = 1e-4)]
+    lr: f64,
+    /// Seed of the RIS phases, the noise and the network
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Worker threads (default: all cores)
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Also render the trained field on an N×N grid (render.png)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(2..))]
+    render: Option<u32>,
+    /// Output directory
+    #[arg(long, default_value = "out/ris_imaging")]
+    out: std::path::PathBuf,
+    /// Start over instead of resuming from the checkpoint in --out
+    #[arg(long)]
+    fresh: bool,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum RisChoice {
+    Random,
+    Dft,
+    None,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum ActivationChoice {
+    Sin,
+    Relu,
+}
 
 fn main() -> Result<()> {
-    let args = Args::parse(&["help", "no-encoding", "fresh"])?;
-    if args.flag("help") {
-        println!("{USAGE}");
-        return Ok(());
-    }
-    args.check_known(&["help", "no-encoding", "fresh", "target", "epochs", "k", "distance-wavelengths", "ris", "activation", "alpha", "lr", "seed", "threads", "render", "out"])?;
-    if let Some(t) = args.value("threads") {
-        let threads: usize = t.parse().map_err(|e| anyhow::anyhow!("--threads {t}: {e}"))?;
-        rayon::ThreadPoolBuilder::new().num_threads(threads).build_global()?;
-        // the GEMMs' own thread pool (matrixmultiply) reads this before its first use
-        std::env::set_var("MATMUL_NUM_THREADS", threads.to_string());
-    }
-    let out = common::output_dir(&args, "out/ris_imaging")?;
-    let mut config = RisImagingConfig { configurations: args.parsed("k", 40)?, seed: args.parsed("seed", 1)?, ..Default::default() };
+    let cli = Cli::parse();
+    common::set_threads(cli.threads)?;
+    let out = common::prepare_output(Some(&cli.out), cli.fresh, "out/ris_imaging")?;
+    let mut config = RisImagingConfig { configurations: cli.k, seed: cli.seed, ..Default::default() };
     let lambda = config.wavelength();
-    config.roi.centre.x = args.parsed("distance-wavelengths", 40.0)? * lambda;
-    config.ris_mode = match args.value("ris").unwrap_or("random") {
-        "random" => RisMode::Random,
-        "dft" => RisMode::Dft,
-        "none" => RisMode::None,
-        other => bail!("--ris {other}: random, dft or none"),
+    config.roi.centre.x = cli.distance_wavelengths * lambda;
+    config.ris_mode = match cli.ris {
+        RisChoice::Random => RisMode::Random,
+        RisChoice::Dft => RisMode::Dft,
+        RisChoice::None => RisMode::None,
     };
+    config.validate()?;
     let [_, rows, cols] = config.roi.dims;
-    let truth = ris::target(args.value("target"), rows, cols)?;
+    let truth = ris::target(cli.target.as_deref(), rows, cols)?;
     // a checkpoint in the output directory: an interrupted run resumes (`--fresh` restarts)
-    let mut options = TrainOptions {
-        epochs: args.parsed("epochs", 200)?,
-        alpha: args.parsed("alpha", 0.01)?,
-        lr: args.parsed("lr", 1e-4)?,
-        seed: config.seed,
-        checkpoint: Some(out.join("checkpoint.json")),
-        ..Default::default()
+    let mut options = TrainOptions { epochs: cli.epochs, alpha: cli.alpha, lr: cli.lr, seed: config.seed, checkpoint: Some(out.join("checkpoint.json")), ..Default::default() };
+    options.network.no_encoding = cli.no_encoding;
+    options.network.activation = match cli.activation {
+        ActivationChoice::Sin => Activation::Sin,
+        ActivationChoice::Relu => Activation::Relu,
     };
-    options.network.no_encoding = args.flag("no-encoding");
-    options.network.activation = match args.value("activation").unwrap_or("sin") {
-        "sin" => Activation::Sin,
-        "relu" => Activation::Relu,
-        other => bail!("--activation {other}: sin or relu"),
-    };
+    options.validate()?;
 
     let (op32, y, setup_s) = ris::measurements(&config, &truth.data)?;
     println!(
@@ -102,11 +145,8 @@ fn main() -> Result<()> {
     let epochs: Vec<f64> = (0..psnr_curve.len()).map(|e| e as f64).collect();
     let train_psnr: Vec<f64> = training.history.iter().map(|r| -10.0 * r.train_mse.log10()).collect();
     rftwin::inverse::plot::lines(&out.join("training.png"), "INR training", "epoch", "dB", &epochs, &[("image PSNR", psnr_curve.to_vec()), ("train PSNR (measurement domain)", train_psnr)], false)?;
-    if let Some(r) = args.value("render") {
-        let r: usize = r.parse().map_err(|e| anyhow::anyhow!("--render {r}: {e}"))?;
-        if r < 2 {
-            bail!("--render {r}: at least 2");
-        }
+    if let Some(r) = cli.render {
+        let r = r as usize;
         let rendered: Vec<f64> = training.network.forward(&training.network.encode(&grid_points(r, r))?).iter().map(|&v| v as f64).collect();
         GrayImage { rows: r, cols: r, data: rendered }.save(&out.join("render.png"))?;
     }

@@ -26,7 +26,7 @@ mod common;
 mod ris;
 
 use anyhow::{bail, Result};
-use common::Args;
+use clap::Parser;
 use rftwin::inverse::inr::{voxel_points, TrainOptions};
 use rftwin::isac::metrics::{mse, psnr, ssim};
 use rftwin::isac::ris_imaging::RisImagingConfig;
@@ -35,30 +35,53 @@ use rftwin::isac::volume::Volume;
 use rftwin::isac::Band;
 use serde_json::json;
 
-const USAGE: &str = "ris_imaging_3d [--epochs N] [--k N] [--ris-elements N] [--subcarriers I] [--depth SLICES] [--target FILE.png|phantom|silhouette:S] [--seed S] [--out DIR]";
-
 /// Points per axis when the span between the first and last voxel centres, `(n − 1)·from`,
 /// is sampled every `to`.
 fn resampled(n: usize, from: f64, to: f64) -> usize {
     ((n - 1) as f64 * from / to).round() as usize + 1
 }
 
+/// Fig. 13 of paper 000: a 3-D target on a λ/2 voxel grid with 10 subcarriers, rendered
+/// from the trained field at λ/5 (whole box) and λ/20 (central range slice).
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Cli {
+    /// Training epochs
+    #[arg(long, default_value_t = 300)]
+    epochs: usize,
+    /// RIS configurations K
+    #[arg(long, default_value_t = 40)]
+    k: usize,
+    /// RIS elements per side (the paper: 100)
+    #[arg(long, default_value_t = 50)]
+    ris_elements: usize,
+    /// Subcarriers over 400 MHz
+    #[arg(long, default_value_t = 10)]
+    subcarriers: usize,
+    /// Target depth in λ/2 range slices
+    #[arg(long, default_value_t = 4)]
+    depth: usize,
+    /// Target: a PNG file, `phantom`, or `silhouette:S`, extruded (default: the silhouette of seed 0)
+    #[arg(long)]
+    target: Option<String>,
+    /// Seed of the RIS phases, the noise and the network
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output directory
+    #[arg(long, default_value = "out/ris_imaging_3d")]
+    out: std::path::PathBuf,
+    /// Start over instead of resuming from the checkpoint in --out
+    #[arg(long)]
+    fresh: bool,
+}
+
 fn main() -> Result<()> {
-    let args = Args::parse(&["help", "fresh"])?;
-    if args.flag("help") {
-        println!("{USAGE}");
-        return Ok(());
-    }
-    args.check_known(&["help", "fresh", "epochs", "k", "ris-elements", "subcarriers", "depth", "target", "seed", "out"])?;
-    let epochs: usize = args.parsed("epochs", 300)?;
-    let seed: u64 = args.parsed("seed", 1)?;
-    let ris_n: usize = args.parsed("ris-elements", 50)?;
-    let subcarriers: usize = args.parsed("subcarriers", 10)?;
-    let depth: usize = args.parsed("depth", 4)?;
+    let cli = Cli::parse();
+    let (epochs, seed, ris_n, subcarriers, depth) = (cli.epochs, cli.seed, cli.ris_elements, cli.subcarriers, cli.depth);
     if subcarriers == 0 {
         bail!("--subcarriers 0: at least one subcarrier");
     }
-    let mut config = RisImagingConfig { configurations: args.parsed("k", 40)?, seed, ..Default::default() };
+    let mut config = RisImagingConfig { configurations: cli.k, seed, ..Default::default() };
     let lambda = config.wavelength();
     // 400 MHz between the outer subcarriers (B = (I − 1)Δf)
     let spacing = if subcarriers > 1 { 400e6 / (subcarriers - 1) as f64 } else { 0.0 };
@@ -67,9 +90,11 @@ fn main() -> Result<()> {
     config.roi.dims = [8, 40, 32];
     config.roi.voxel = lambda / 2.0;
     config.validate()?;
-    let out = common::output_dir(&args, "out/ris_imaging_3d")?;
+    let options = TrainOptions { epochs, seed, ..Default::default() };
+    options.validate()?;
+    let out = common::prepare_output(Some(&cli.out), cli.fresh, "out/ris_imaging_3d")?;
     let [nx, nz, ny] = config.roi.dims;
-    let silhouette = ris::target(args.value("target"), nz, ny)?;
+    let silhouette = ris::target(cli.target.as_deref(), nz, ny)?;
     let truth = Volume::extruded(&silhouette, config.roi.dims, depth)?;
     let truth_data = truth.on_grid(&config.roi)?.to_vec();
 
@@ -82,7 +107,7 @@ fn main() -> Result<()> {
         (op.matrix.len() * 4) as f64 / 1e6
     );
     let points = voxel_points(config.roi.dims);
-    let options = TrainOptions { epochs, seed, checkpoint: Some(out.join("checkpoint.json")), ..Default::default() };
+    let options = TrainOptions { checkpoint: Some(out.join("checkpoint.json")), ..options };
     let run = ris::train_on_points("INR 3-D", &op, &y, &points, &truth_data, &options, None)?;
     let image = Volume { dims: config.roi.dims, data: run.image.clone() };
     let (m, p) = (mse(&image.data, &truth_data)?, psnr(&image.data, &truth_data)?);

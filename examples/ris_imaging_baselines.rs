@@ -20,7 +20,7 @@ mod common;
 mod ris;
 
 use anyhow::{bail, Result};
-use common::Args;
+use clap::Parser;
 use rftwin::inverse::inr::TrainOptions;
 use rftwin::isac::ft::sparse::SparseOptions;
 use rftwin::isac::metrics::{psnr, ssim};
@@ -30,11 +30,39 @@ use rftwin::isac::ris_imaging::{RisImagingConfig, RisMode, SensingPaths};
 use serde_json::json;
 use std::time::Instant;
 
-const USAGE: &str = "ris_imaging_baselines [--target FILE.png|phantom|silhouette:S] [--epochs N] [--pixels \"5,2.5,1\"] [--k-inr \"500,2500\"] [--sparsity F] [--iterations N] [--seed S] [--out DIR]";
-
-fn list(args: &Args, name: &str, default: &str) -> Result<Vec<f64>> {
-    let text = args.value(name).unwrap_or(default);
-    text.split(',').map(|v| v.trim().parse::<f64>().map_err(|e| anyhow::anyhow!("--{name} {text}: {e}"))).collect()
+/// Table IV of paper 000: the INR imager against the FT and CS imagers on the
+/// TX–ROI–RIS–RX channel (one TX and one RX antenna, DFT RIS phases) at several pixel
+/// sizes over the same 20λ × 20λ region.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Cli {
+    /// Target: a PNG file, `phantom`, or `silhouette:S` (default: the silhouette of seed 0)
+    #[arg(long)]
+    target: Option<String>,
+    /// INR training epochs
+    #[arg(long, default_value_t = 300)]
+    epochs: usize,
+    /// Pixel sizes as λ/ξ_v, comma-separated
+    #[arg(long, value_delimiter = ',', default_values_t = vec![5.0, 2.5, 1.0])]
+    pixels: Vec<f64>,
+    /// Configurations K the INR sees, comma-separated (FT and CS see K = N_s)
+    #[arg(long, value_delimiter = ',', default_values_t = vec![500, 2500])]
+    k_inr: Vec<usize>,
+    /// Fraction of the voxels CS keeps
+    #[arg(long, default_value_t = 0.15)]
+    sparsity: f64,
+    /// CS (ISTA) iterations
+    #[arg(long, default_value_t = 50)]
+    iterations: usize,
+    /// Seed of the noise and the networks
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output directory
+    #[arg(long, default_value = "out/ris_imaging_baselines")]
+    out: std::path::PathBuf,
+    /// Empty the output directory first
+    #[arg(long)]
+    fresh: bool,
 }
 
 /// The Table IV channel at pixel size `λ / per_wavelength` with `k` DFT configurations.
@@ -54,22 +82,19 @@ fn table_iv(per_wavelength: f64, k: usize, seed: u64) -> Result<RisImagingConfig
 }
 
 fn main() -> Result<()> {
-    let args = Args::parse(&["help", "fresh"])?;
-    if args.flag("help") {
-        println!("{USAGE}");
-        return Ok(());
-    }
-    args.check_known(&["help", "fresh", "target", "epochs", "pixels", "k-inr", "sparsity", "iterations", "seed", "out"])?;
-    let out = common::output_dir(&args, "out/ris_imaging_baselines")?;
-    let (epochs, seed): (usize, u64) = (args.parsed("epochs", 300)?, args.parsed("seed", 1)?);
-    let pixels = list(&args, "pixels", "5,2.5,1")?;
-    let k_inr: Vec<usize> = list(&args, "k-inr", "500,2500")?.iter().map(|&k| k as usize).collect();
-    let sparsity_fraction: f64 = args.parsed("sparsity", 0.15)?;
+    let cli = Cli::parse();
+    let (epochs, seed, pixels, k_inr, sparsity_fraction, iterations) = (cli.epochs, cli.seed, cli.pixels.clone(), cli.k_inr.clone(), cli.sparsity, cli.iterations);
     if !(sparsity_fraction > 0.0 && sparsity_fraction <= 1.0) {
         bail!("--sparsity {sparsity_fraction}: a fraction of the voxels in (0, 1]");
     }
-    let iterations: usize = args.parsed("iterations", 50)?;
-    let full = ris::target(args.value("target"), 100, 100)?;
+    if epochs == 0 || iterations == 0 || pixels.is_empty() || k_inr.contains(&0) {
+        bail!("--epochs and --iterations must be ≥ 1, --pixels non-empty and every --k-inr ≥ 1");
+    }
+    for &p in &pixels {
+        table_iv(p, 1, seed)?;
+    }
+    let out = common::prepare_output(Some(&cli.out), cli.fresh, "out/ris_imaging_baselines")?;
+    let full = ris::target(cli.target.as_deref(), 100, 100)?;
     let mut table = String::from("| pixel | algorithm | K | PSNR [dB] | SSIM | seconds |\n|---|---|---|---|---|---|\n");
     let mut rows_json = Vec::new();
     for &per_wavelength in &pixels {

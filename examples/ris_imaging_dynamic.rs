@@ -15,26 +15,49 @@ mod common;
 mod ris;
 
 use anyhow::Result;
-use common::Args;
+use clap::Parser;
 use rftwin::inverse::inr::TrainOptions;
 use rftwin::isac::metrics::{psnr, ssim};
 use rftwin::isac::ris_imaging::RisImagingConfig;
 use rftwin::isac::targets::{pixel_max, GrayImage, Pose};
 use serde_json::json;
 
+/// Table VI of paper 000: three frames of a moving person imaged from scratch and from
+/// the previous frame's network (successive imaging with priors).
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Cli {
+    /// Epochs of the first frame (from scratch)
+    #[arg(long, default_value_t = 1000)]
+    first_epochs: usize,
+    /// Epochs of frames 2 and 3 (scratch and prior)
+    #[arg(long, default_value_t = 200)]
+    epochs: usize,
+    /// Two people in the scene
+    #[arg(long)]
+    two_people: bool,
+    /// Seed of the motion, RIS phases, noise and networks
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output directory
+    #[arg(long, default_value = "out/ris_imaging_dynamic")]
+    out: std::path::PathBuf,
+    /// Start over instead of resuming from the checkpoints in --out
+    #[arg(long)]
+    fresh: bool,
+}
+
 fn main() -> Result<()> {
-    let args = Args::parse(&["help", "two-people", "fresh"])?;
-    if args.flag("help") {
-        println!("ris_imaging_dynamic [--first-epochs N] [--epochs N] [--two-people] [--seed S] [--out DIR]");
-        return Ok(());
+    let cli = Cli::parse();
+    let out = common::prepare_output(Some(&cli.out), cli.fresh, "out/ris_imaging_dynamic")?;
+    let seed = cli.seed;
+    let (first_epochs, epochs) = (cli.first_epochs, cli.epochs);
+    if first_epochs == 0 || epochs == 0 {
+        anyhow::bail!("--first-epochs and --epochs must be ≥ 1");
     }
-    args.check_known(&["help", "two-people", "fresh", "first-epochs", "epochs", "seed", "out"])?;
-    let out = common::output_dir(&args, "out/ris_imaging_dynamic")?;
-    let seed: u64 = args.parsed("seed", 1)?;
-    let (first_epochs, epochs): (usize, usize) = (args.parsed("first-epochs", 1000)?, args.parsed("epochs", 200)?);
     let frame = |t: f64| -> Result<GrayImage> {
         let one = Pose::at(seed, t).render();
-        Ok(if args.flag("two-people") { pixel_max(&one, &Pose::at(seed + 10, t).render())? } else { one })
+        Ok(if cli.two_people { pixel_max(&one, &Pose::at(seed + 10, t).render())? } else { one })
     };
     let config = RisImagingConfig { seed, ..Default::default() };
     let [_, rows, cols] = config.roi.dims;

@@ -20,7 +20,7 @@ mod common;
 mod ris;
 
 use anyhow::{bail, Result};
-use common::Args;
+use clap::Parser;
 use rftwin::inverse::inr::{interference, TrainOptions};
 use rftwin::isac::metrics::{psnr, ssim};
 use rftwin::isac::ris_imaging::multipath::{calibrated_noise_std, interference_measurements, ira_db, response, scaled_to_sir, sir_db, Background};
@@ -28,26 +28,51 @@ use rftwin::isac::ris_imaging::operator::ForwardOperator;
 use rftwin::isac::ris_imaging::RisImagingConfig;
 use serde_json::json;
 
-const USAGE: &str = "ris_imaging_multipath [--sir \"-10,0,10\"] [--epochs N] [--calibration L] [--scatterers P] [--target FILE.png|phantom|silhouette:S] [--seed S] [--out DIR]";
+/// Fig. 14 of paper 000: imaging under background multipath — learning the interference
+/// matrix jointly (P3) vs no interference learning vs interference-free, over SIR.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Cli {
+    /// Signal-to-interference ratios [dB], comma-separated
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true, default_values_t = vec![-10.0, 0.0, 10.0])]
+    sir: Vec<f64>,
+    /// Training epochs
+    #[arg(long, default_value_t = 200)]
+    epochs: usize,
+    /// Empty-ROI acquisitions averaged by the background calibration
+    #[arg(long, default_value_t = 10)]
+    calibration: usize,
+    /// Background scatterers
+    #[arg(long, default_value_t = 4)]
+    scatterers: usize,
+    /// Target: a PNG file, `phantom`, or `silhouette:S` (default: the silhouette of seed 0)
+    #[arg(long)]
+    target: Option<String>,
+    /// Seed of the RIS phases, background, noise and networks
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output directory
+    #[arg(long, default_value = "out/ris_imaging_multipath")]
+    out: std::path::PathBuf,
+    /// Empty the output directory first
+    #[arg(long)]
+    fresh: bool,
+}
 
 fn main() -> Result<()> {
-    let args = Args::parse(&["help", "fresh"])?;
-    if args.flag("help") {
-        println!("{USAGE}");
-        return Ok(());
+    let cli = Cli::parse();
+    let sirs = cli.sir.clone();
+    if sirs.is_empty() || sirs.iter().any(|s| !s.is_finite()) {
+        bail!("--sir: give at least one finite value");
     }
-    args.check_known(&["help", "fresh", "sir", "epochs", "calibration", "scatterers", "target", "seed", "out"])?;
-    let out = common::output_dir(&args, "out/ris_imaging_multipath")?;
-    let sir_text = args.value("sir").unwrap_or("-10,0,10");
-    let sirs: Vec<f64> = sir_text.split(',').map(|v| v.trim().parse::<f64>().map_err(|e| anyhow::anyhow!("--sir {sir_text}: {e}"))).collect::<Result<_>>()?;
-    if sirs.is_empty() {
-        bail!("--sir: give at least one value");
+    let (epochs, seed, repeats, scatterers) = (cli.epochs, cli.seed, cli.calibration, cli.scatterers);
+    if epochs == 0 || repeats == 0 || scatterers == 0 {
+        bail!("--epochs, --calibration and --scatterers must be ≥ 1");
     }
-    let (epochs, seed): (usize, u64) = (args.parsed("epochs", 200)?, args.parsed("seed", 1)?);
-    let (repeats, scatterers): (usize, usize) = (args.parsed("calibration", 10)?, args.parsed("scatterers", 4)?);
+    let out = common::prepare_output(Some(&cli.out), cli.fresh, "out/ris_imaging_multipath")?;
     let config = RisImagingConfig { seed, ..Default::default() };
     let [_, rows, cols] = config.roi.dims;
-    let truth = ris::target(args.value("target"), rows, cols)?;
+    let truth = ris::target(cli.target.as_deref(), rows, cols)?;
     let operator = ForwardOperator::new(&config)?;
     let signal = operator.apply_linear(&truth.data)?;
     let model = operator.to_f32().without_offset();

@@ -18,52 +18,60 @@ mod common;
 mod ris;
 
 use anyhow::{bail, Result};
-use common::Args;
+use clap::Parser;
 use rftwin::inverse::inr::TrainOptions;
 use rftwin::inverse::plot::{maps, Scale};
 use rftwin::isac::metrics::{psnr, ssim};
 use rftwin::isac::ris_imaging::RisImagingConfig;
 use serde_json::json;
 
-const USAGE: &str = "ris_imaging_sweep [--full] [--distances \"20,40,80\"] (λ) [--ks \"5,20,40\"] [--epochs N] [--target FILE.png|phantom|silhouette:S] [--seed S] [--out DIR]";
-
-fn list<T: std::str::FromStr>(args: &Args, name: &str, default: &str) -> Result<Vec<T>>
-where
-    T::Err: std::fmt::Display,
-{
-    let text = args.value(name).unwrap_or(default);
-    let values: Vec<T> = text.split(',').map(|v| v.trim().parse::<T>().map_err(|e| anyhow::anyhow!("--{name} {text}: {e}"))).collect::<Result<_>>()?;
-    if values.is_empty() {
-        bail!("--{name}: give at least one value");
-    }
-    Ok(values)
+/// Figs. 9/10 of paper 000: INR image quality over the ROI distance D and the number of
+/// RIS configurations K; heat maps, a markdown table and summary.json.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Cli {
+    /// The paper's 7 × 5 grid (D ∈ {20…200}λ, K ∈ {5…80}) instead of the reduced 3 × 3
+    #[arg(long)]
+    full: bool,
+    /// Distances [λ], comma-separated (overrides the grid's)
+    #[arg(long, value_delimiter = ',')]
+    distances: Vec<f64>,
+    /// Numbers of configurations K, comma-separated (overrides the grid's)
+    #[arg(long, value_delimiter = ',')]
+    ks: Vec<usize>,
+    /// Training epochs per cell
+    #[arg(long, default_value_t = 200)]
+    epochs: usize,
+    /// Target: a PNG file, `phantom`, or `silhouette:S` (default: the silhouette of seed 0)
+    #[arg(long)]
+    target: Option<String>,
+    /// Seed of the RIS phases, the noise and the networks
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output directory
+    #[arg(long, default_value = "out/ris_imaging_sweep")]
+    out: std::path::PathBuf,
 }
 
 fn main() -> Result<()> {
-    let args = Args::parse(&["help", "full"])?;
-    if args.flag("help") {
-        println!("{USAGE}");
-        return Ok(());
-    }
-    args.check_known(&["help", "full", "distances", "ks", "epochs", "target", "seed", "out"])?;
-    let (default_d, default_k) = if args.flag("full") { ("20,40,60,80,100,150,200", "5,10,20,40,80") } else { ("20,40,80", "5,20,40") };
-    let distances: Vec<f64> = list(&args, "distances", default_d)?;
-    let ks: Vec<usize> = list(&args, "ks", default_k)?;
+    let cli = Cli::parse();
+    let (grid_d, grid_k): (Vec<f64>, Vec<usize>) = if cli.full { (vec![20.0, 40.0, 60.0, 80.0, 100.0, 150.0, 200.0], vec![5, 10, 20, 40, 80]) } else { (vec![20.0, 40.0, 80.0], vec![5, 20, 40]) };
+    let distances = if cli.distances.is_empty() { grid_d } else { cli.distances.clone() };
+    let ks = if cli.ks.is_empty() { grid_k } else { cli.ks.clone() };
     if let Some(d) = distances.iter().find(|d| !(d.is_finite() && **d > 0.0)) {
         bail!("--distances: {d} λ is not a positive distance");
     }
     if ks.contains(&0) {
         bail!("--ks: K = 0 gives no measurement; use K ≥ 1");
     }
-    let epochs: usize = args.parsed("epochs", 200)?;
-    let seed: u64 = args.parsed("seed", 1)?;
+    let (epochs, seed) = (cli.epochs, cli.seed);
     if epochs == 0 {
         bail!("--epochs 0: train at least one epoch");
     }
-    let out = common::output_dir(&args, "out/ris_imaging_sweep")?;
+    let out = common::prepare_output(Some(&cli.out), false, "out/ris_imaging_sweep")?;
     let base = RisImagingConfig { seed, ..Default::default() };
     let [_, rows, cols] = base.roi.dims;
-    let truth = ris::target(args.value("target"), rows, cols)?;
+    let truth = ris::target(cli.target.as_deref(), rows, cols)?;
     let lambda = base.wavelength();
 
     let (mut psnr_map, mut ssim_map) = (vec![0.0; distances.len() * ks.len()], vec![0.0; distances.len() * ks.len()]);

@@ -86,6 +86,29 @@ pub fn output_dir(args: &Args, default: &str) -> Result<std::path::PathBuf> {
     Ok(out)
 }
 
+/// The output directory `out` (or `default`), emptied first when `fresh`, and created.
+pub fn prepare_output(out: Option<&Path>, fresh: bool, default: &str) -> Result<std::path::PathBuf> {
+    let out = out.map(Path::to_path_buf).unwrap_or_else(|| std::path::PathBuf::from(default));
+    if fresh {
+        let _ = std::fs::remove_dir_all(&out);
+    }
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    Ok(out)
+}
+
+/// Sets the number of worker threads (rayon and the GEMMs' own pool) before any work.
+pub fn set_threads(threads: Option<usize>) -> Result<()> {
+    if let Some(t) = threads {
+        if t == 0 {
+            anyhow::bail!("--threads 0: at least one thread");
+        }
+        rayon::ThreadPoolBuilder::new().num_threads(t).build_global()?;
+        // matrixmultiply reads this before its first use
+        std::env::set_var("MATMUL_NUM_THREADS", t.to_string());
+    }
+    Ok(())
+}
+
 /// Writes pretty JSON, creating parent directories; atomically (temporary file, then
 /// rename), so an interrupted run never leaves a truncated file.
 pub fn write_json(path: &Path, value: &Value) -> Result<()> {

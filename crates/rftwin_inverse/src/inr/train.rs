@@ -70,6 +70,20 @@ impl Default for TrainOptions {
     }
 }
 
+impl TrainOptions {
+    /// Checks the settings that would otherwise fail only at the first epoch (callers run
+    /// it before building the operator).
+    pub fn validate(&self) -> Result<()> {
+        if self.epochs == 0 || !(self.lr.is_finite() && self.lr > 0.0) || !(self.alpha.is_finite() && self.alpha >= 0.0) {
+            return Err(InverseError::invalid("training", format!("need ≥ 1 epoch, lr > 0 and α ≥ 0 (got {} epochs, lr {}, α {})", self.epochs, self.lr, self.alpha)));
+        }
+        if !(self.clip_norm.is_finite() && self.clip_norm > 0.0) || !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return Err(InverseError::invalid("training", format!("clip norm {} must be > 0 and weight decay {} ≥ 0", self.clip_norm, self.weight_decay)));
+        }
+        self.network.validate()
+    }
+}
+
 /// One epoch, measured before its step.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct EpochRecord {
@@ -266,9 +280,7 @@ pub fn train_from(mut network: Network, operator: &AffineOperator<f32>, y: &[f32
     if y.len() != operator.rows() {
         return Err(InverseError::invalid("measurements", format!("{} values for an operator of {} rows", y.len(), operator.rows())));
     }
-    if options.epochs == 0 || !(options.lr.is_finite() && options.lr > 0.0) || !(options.alpha.is_finite() && options.alpha >= 0.0) {
-        return Err(InverseError::invalid("training", "need ≥ 1 epoch, lr > 0 and α ≥ 0"));
-    }
+    options.validate()?;
     if points.len() != voxels * network.input_dim {
         return Err(InverseError::invalid("points", format!("{} coordinates for {voxels} voxels of dimension {}", points.len(), network.input_dim)));
     }
