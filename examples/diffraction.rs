@@ -28,6 +28,7 @@
 mod common;
 
 use anyhow::{bail, Context, Result};
+use clap::Parser;
 use common::*;
 use glam::DVec3;
 use rayon::prelude::*;
@@ -43,17 +44,39 @@ struct Sample {
     dp: f64,
 }
 
+/// Edge diffraction at a building corner: received power along an arc, geometrical
+/// optics vs GO + UTD diffraction, and ∂P/∂ψ from interior gradients vs finite
+/// differences.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Cli {
+    /// Carrier frequency [Hz]
+    #[arg(long, default_value_t = 3.5e9)]
+    freq: f64,
+    /// Receivers on the arc (10 to 100000)
+    #[arg(long, default_value_t = 4000)]
+    points: usize,
+    /// Arc radius around the corner [m] (> 1)
+    #[arg(long, default_value_t = 30.0)]
+    radius: f64,
+    /// Material of the building
+    #[arg(long, default_value = "itu_concrete")]
+    material: String,
+    /// Output directory
+    #[arg(long, default_value = "out/diffraction")]
+    out: std::path::PathBuf,
+    /// Empty the output directory first
+    #[arg(long)]
+    fresh: bool,
+}
+
 fn main() -> Result<()> {
-    let args = Args::parse(&["fresh"])?;
-    args.check_known(&["freq", "points", "radius", "material", "out", "fresh"])?;
-    let out = output_dir(&args, "out/diffraction")?;
-    let f: f64 = args.parsed("freq", 3.5e9)?;
-    let n: usize = args.parsed("points", 4000)?;
-    let radius: f64 = args.parsed("radius", 30.0)?;
-    let material = args.value("material").unwrap_or("itu_concrete").to_string();
+    let cli = Cli::parse();
+    let (f, n, radius, material) = (cli.freq, cli.points, cli.radius, cli.material.clone());
     if !(f > 0.0 && f.is_finite() && (10..=100_000).contains(&n) && radius > 1.0 && radius.is_finite()) {
         bail!("--freq must be > 0, --points in 10..=100000, --radius > 1 m");
     }
+    let out = prepare_output(Some(&cli.out), cli.fresh, "out/diffraction")?;
     let mut scene = Scene::new();
     scene
         .add_object("building", Mesh::cuboid(DVec3::new(0.0, 0.0, 0.0), DVec3::new(20.0, 20.0, 30.0)), &material)

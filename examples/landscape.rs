@@ -19,6 +19,7 @@
 mod common;
 
 use anyhow::{Context, Result};
+use clap::Parser;
 use common::*;
 use glam::DVec3;
 use rftwin::radar::loss::multiscale_mse;
@@ -31,13 +32,27 @@ use rftwin::{Mesh, Scene, SceneGeometry};
 use std::io::Write;
 use std::path::PathBuf;
 
+/// InverTwin Fig. 4: loss versus translation of a letter along the line of sight for the
+/// raw FFT pipeline and the surrogate; writes landscape.png and landscape.csv.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Cli {
+    /// Output directory
+    #[arg(long, default_value = "out/landscape")]
+    out: PathBuf,
+    /// Translation steps over ±5 wavelengths (at least 3)
+    #[arg(long, default_value_t = 201, value_parser = clap::value_parser!(u32).range(3..))]
+    steps: u32,
+    /// Surface samples of solver (B)
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..))]
+    samples: u32,
+}
+
 fn main() -> Result<()> {
-    let args = Args::parse(&[])?;
-    args.check_known(&["out", "steps", "samples"])?;
-    let out = PathBuf::from(args.value("out").unwrap_or("out/landscape"));
+    let cli = Cli::parse();
+    let (steps, samples) = (cli.steps as usize, cli.samples as usize);
+    let out = cli.out.clone();
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let steps: usize = args.parsed("steps", 201)?.max(3);
-    let samples: usize = args.parsed("samples", 20_000)?;
 
     let cfg = FmcwConfig::default();
     let lambda = cfg.wavelength();

@@ -10,6 +10,7 @@
 mod common;
 
 use anyhow::{Context, Result};
+use clap::Parser;
 use common::*;
 use glam::DVec3;
 use rftwin::trace::paths::channel;
@@ -17,16 +18,34 @@ use rftwin::{ItuMaterial, PathSolver, Radio, Scene, SolverOptions};
 use std::path::PathBuf;
 use std::time::Instant;
 
+/// Traces the built-in street-canyon scene, prints the path table and writes paths.json
+/// and a CIR plot.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Cli {
+    /// Output directory
+    #[arg(long, default_value = "out/quickstart")]
+    out: PathBuf,
+    /// Most interactions per path
+    #[arg(long, default_value_t = 3)]
+    max_depth: usize,
+    /// ITU material of box_a (metal, wood, concrete, …)
+    #[arg(long, default_value = "metal")]
+    material: String,
+    /// Rays shot from the transmitter
+    #[arg(long, default_value_t = 1_000_000)]
+    samples: usize,
+}
+
 fn main() -> Result<()> {
-    let args = Args::parse(&[])?;
-    args.check_known(&["out", "max-depth", "material", "samples"])?;
-    let out = PathBuf::from(args.value("out").unwrap_or("out/quickstart"));
+    let cli = Cli::parse();
+    let material = ItuMaterial::from_name(&cli.material)?;
+    let out = cli.out.clone();
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let material = ItuMaterial::from_name(args.value("material").unwrap_or("metal"))?;
     let options = SolverOptions {
         frequency_hz: 28e9,
-        max_depth: args.parsed("max-depth", 3)?,
-        samples: args.parsed("samples", 1_000_000)?,
+        max_depth: cli.max_depth,
+        samples: cli.samples,
         refraction: true,
         ..Default::default()
     };

@@ -13,6 +13,7 @@
 mod common;
 
 use anyhow::{Context, Result};
+use clap::Parser;
 use common::*;
 use rftwin::inverse::plot::{maps, Scale};
 use glam::DVec3;
@@ -30,18 +31,33 @@ fn db(v: &[f64]) -> Vec<f64> {
     v.iter().map(|x| 10.0 * (x / m).max(1e-6).log10()).collect()
 }
 
+/// A letter "A" (or --mesh) in front of the default 77 GHz MIMO radar: range profile,
+/// range–azimuth and 3-D spectrum slices from the FFT pipeline and the surrogate.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Cli {
+    /// Output directory
+    #[arg(long, default_value = "out/radar_scene")]
+    out: PathBuf,
+    /// Surface samples of solver (B)
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..))]
+    samples: u32,
+    /// A target mesh (OBJ or PLY), centred 1 m in front of the radar (default: a letter A)
+    #[arg(long)]
+    mesh: Option<PathBuf>,
+}
+
 fn main() -> Result<()> {
-    let args = Args::parse(&[])?;
-    args.check_known(&["out", "samples", "mesh"])?;
-    let out = PathBuf::from(args.value("out").unwrap_or("out/radar_scene"));
+    let cli = Cli::parse();
+    let samples = cli.samples as usize;
+    let out = cli.out.clone();
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let samples: usize = args.parsed("samples", 20_000)?;
     let cfg = FmcwConfig::default();
     let lambda = cfg.wavelength();
     let center = DVec3::ZERO;
     let array = MimoArray::default_upa(center, lambda);
     let mut scene = Scene::new();
-    let mesh = match args.value("mesh") {
+    let mesh = match &cli.mesh {
         Some(p) => {
             let mut m = rftwin::core::io::load_mesh(p)?;
             // centre the user's mesh 1 m in front of the radar
