@@ -13,27 +13,46 @@
 mod common;
 
 use anyhow::{bail, Context, Result};
+use clap::Parser;
 use common::*;
 use rayon::prelude::*;
 use rftwin::bvh::{Bvh, Bvh4, Ray, Traversal};
 use rftwin::core::io::load_mesh;
 use std::time::Instant;
 
+/// Closest-hit throughput on a raybench workload: a mesh and a binary ray file (6
+/// little-endian f32 per ray).
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Cli {
+    /// The mesh (OBJ or PLY)
+    mesh: String,
+    /// The rays (6 little-endian f32 per ray: origin, direction)
+    rays: String,
+    /// Worker threads (0: all cores)
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Timed runs (median reported)
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    runs: u32,
+    /// Use the binary BVH instead of the 4-wide one
+    #[arg(long)]
+    binary: bool,
+    /// One ray at a time instead of interleaved batches
+    #[arg(long)]
+    single_ray: bool,
+}
+
 fn main() -> Result<()> {
-    let args = Args::parse(&["binary", "single-ray"])?;
-    args.check_known(&["threads", "runs", "binary", "single-ray"])?;
-    if args.positional.len() != 2 {
-        bail!("usage: bvh_bench <mesh.obj> <rays.bin> [--threads N] [--runs N]");
-    }
-    let threads: usize = args.parsed("threads", 0)?;
-    let runs: usize = args.parsed("runs", 5)?.max(1);
+    let cli = Cli::parse();
+    let (threads, runs) = (cli.threads, cli.runs as usize);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().context("thread pool")?;
 
-    let mesh = load_mesh(&args.positional[0]).with_context(|| format!("loading {}", args.positional[0]))?;
+    let mesh = load_mesh(&cli.mesh).with_context(|| format!("loading {}", cli.mesh))?;
     let tris: Vec<[glam::DVec3; 3]> = mesh.triangles.iter().map(|t| t.map(|i| mesh.vertices[i as usize])).collect();
-    let bytes = std::fs::read(&args.positional[1]).with_context(|| format!("reading {}", args.positional[1]))?;
+    let bytes = std::fs::read(&cli.rays).with_context(|| format!("reading {}", cli.rays))?;
     if bytes.len() % 24 != 0 {
-        bail!("{}: size {} is not a multiple of 24 bytes (6 little-endian f32 per ray)", args.positional[1], bytes.len());
+        bail!("{}: size {} is not a multiple of 24 bytes (6 little-endian f32 per ray)", cli.rays, bytes.len());
     }
     let rays: Vec<Ray> = bytes
         .chunks_exact(24)
@@ -55,8 +74,8 @@ fn main() -> Result<()> {
     let wide = Bvh4::from_bvh(&bvh);
     let collapse_s = t.elapsed().as_secs_f64();
     let build_s = median(build_times) + collapse_s;
-    let use_binary = args.flag("binary");
-    let single_ray = args.flag("single-ray");
+    let use_binary = cli.binary;
+    let single_ray = cli.single_ray;
 
     let mut trace_times = Vec::new();
     let mut hits = 0usize;
@@ -84,8 +103,8 @@ fn main() -> Result<()> {
     }
     let trace_s = median(trace_times);
     let mrays = rays.len() as f64 / trace_s / 1e6;
-    println!("mesh      {} ({} triangles, {} BVH nodes)", args.positional[0], tris.len(), bvh.nodes.len());
-    println!("rays      {} ({})", args.positional[1], rays.len());
+    println!("mesh      {} ({} triangles, {} BVH nodes)", cli.mesh, tris.len(), bvh.nodes.len());
+    println!("rays      {} ({})", cli.rays, rays.len());
     println!("threads   {}", pool.current_num_threads());
     println!(
         "tree      {}",

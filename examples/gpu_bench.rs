@@ -13,6 +13,7 @@
 mod common;
 
 use anyhow::{Context, Result};
+use clap::Parser;
 use common::*;
 use glam::DVec3;
 use rayon::prelude::*;
@@ -23,21 +24,38 @@ use rftwin::{BackendChoice, PathSolver, Radio, SceneGeometry, SolverOptions};
 use std::path::PathBuf;
 use std::time::Instant;
 
+/// GPU against CPU: closest-hit throughput on the raybench workloads and the Munich path
+/// solve, with the adapter's name.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Cli {
+    /// The raybench folder (meshes/ and rays/) for the throughput rows
+    #[arg(long)]
+    raybench: Option<PathBuf>,
+    /// Rays per workload at most
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u32).range(1..))]
+    rays: u32,
+    /// Also time one GPU call of N rays (0: off)
+    #[arg(long, default_value_t = 0)]
+    gpu_batch: usize,
+    /// The Munich scene XML (default: ../shared/reference/sionna/scenes/munich/munich.xml)
+    #[arg(long)]
+    munich: Option<PathBuf>,
+}
+
 fn main() -> Result<()> {
-    let args = Args::parse(&[])?;
-    args.check_known(&["raybench", "rays", "gpu-batch", "munich"])?;
+    let cli = Cli::parse();
+    if let Some(m) = &cli.munich {
+        anyhow::ensure!(m.exists(), "--munich {}: no such file", m.display());
+    }
     let ctx = rftwin::gpu::context::shared().context("the GPU benchmark needs an adapter")?;
     println!("adapter: {}", ctx.describe());
-    let max_rays: usize = args.parsed("rays", 1_000_000)?;
-    let gpu_batch: usize = args.parsed("gpu-batch", 0)?;
-    if let Some(m) = args.value("munich") {
-        anyhow::ensure!(std::path::Path::new(m).exists(), "--munich {m}: no such file");
-    }
+    let max_rays = cli.rays as usize;
+    let gpu_batch = cli.gpu_batch;
     let mut rows = Vec::new();
     let mut summary = serde_json::Map::new();
     summary.insert("adapter".into(), ctx.describe().into());
-    if let Some(dir) = args.value("raybench") {
-        let dir = PathBuf::from(dir);
+    if let Some(dir) = cli.raybench.clone() {
         for (mesh, rays) in [("terrain_100k", "w1_incoherent"), ("terrain_1m", "w3_incoherent")] {
             let m = rftwin::core::io::load_mesh(dir.join(format!("meshes/{mesh}.obj")))?;
             let tris: Vec<[DVec3; 3]> = m.triangles.iter().map(|t| t.map(|i| m.vertices[i as usize])).collect();
@@ -96,7 +114,7 @@ fn main() -> Result<()> {
             }
         }
     }
-    let munich = args.value("munich").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("../shared/reference/sionna/scenes/munich/munich.xml"));
+    let munich = cli.munich.clone().unwrap_or_else(|| PathBuf::from("../shared/reference/sionna/scenes/munich/munich.xml"));
     if munich.exists() {
         let scene = rftwin::core::io::load_scene(&munich)?;
         let geom = SceneGeometry::new(&scene);

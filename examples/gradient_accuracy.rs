@@ -27,6 +27,7 @@
 mod common;
 
 use anyhow::{bail, Context, Result};
+use clap::Parser;
 use common::*;
 use glam::DVec3;
 use rftwin::inverse::plot::{maps, Scale};
@@ -97,25 +98,51 @@ fn mae(est: &[f64], fd: &[f64]) -> f64 {
     est.iter().zip(fd).map(|(a, b)| (a - b).abs()).sum::<f64>() / n.max(f64::MIN_POSITIVE)
 }
 
+/// InverTwin Fig. 8: per-voxel derivatives of the 3-D spectrum w.r.t. a translation —
+/// finite differences vs interior only vs interior + boundary — on three cases.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Cli {
+    /// Cases, comma-separated: letter, plate, cube
+    #[arg(long, value_delimiter = ',', default_values_t = vec!["letter".to_string(), "plate".to_string(), "cube".to_string()])]
+    cases: Vec<String>,
+    /// Surface samples of the gradient evaluation
+    #[arg(long, default_value_t = 200_000)]
+    samples: usize,
+    /// Boundary (silhouette) samples
+    #[arg(long, default_value_t = 20_000)]
+    boundary_samples: usize,
+    /// Surface samples of each finite-difference spectrum
+    #[arg(long, default_value_t = 4_000_000)]
+    fd_samples: usize,
+    /// Finite-difference step [m]
+    #[arg(long, default_value_t = 0.002)]
+    fd_step: f64,
+    /// Diffuse share of the scattering (0 to 1)
+    #[arg(long, default_value_t = 0.0)]
+    diffuse: f64,
+    /// Output directory
+    #[arg(long, default_value = "out/gradient_accuracy")]
+    out: std::path::PathBuf,
+}
+
 fn main() -> Result<()> {
-    let args = Args::parse(&[])?;
-    args.check_known(&["cases", "samples", "boundary-samples", "fd-samples", "fd-step", "diffuse", "out"])?;
-    let out = output_dir(&args, "out/gradient_accuracy")?;
-    let samples: usize = args.parsed("samples", 200_000)?;
-    let nb_samples: usize = args.parsed("boundary-samples", 20_000)?;
-    let fd_samples: usize = args.parsed("fd-samples", 4_000_000)?;
-    let h: f64 = args.parsed("fd-step", 0.002)?;
-    let diffuse: f64 = args.parsed("diffuse", 0.0)?;
+    let cli = Cli::parse();
+    let (samples, nb_samples, fd_samples, h, diffuse) = (cli.samples, cli.boundary_samples, cli.fd_samples, cli.fd_step, cli.diffuse);
     if samples == 0 || nb_samples == 0 || fd_samples == 0 || h.is_nan() || h <= 0.0 || !(0.0..=1.0).contains(&diffuse) {
         bail!("sample counts must be > 0, --fd-step > 0 and --diffuse in [0, 1]");
     }
+    for name in &cli.cases {
+        case(name.trim())?;
+    }
+    let out = prepare_output(Some(&cli.out), false, "out/gradient_accuracy")?;
     let cfg = FmcwConfig::default();
     let lambda = cfg.wavelength();
     let surrogate = SurrogateOptions { sigma_m: cfg.range_resolution(), kernel: RangeKernel::Gaussian, aperture_radius_m: 4.0 * lambda, wavelength: lambda, random_phase_seed: None };
     let center = DVec3::ZERO;
     let opts = |n: usize, seed: u64| ScatteringOptions { frequency_hz: cfg.carrier_hz, samples: n, seed, diffuse, backend: BackendChoice::Cpu, ..Default::default() };
     let mut rows = Vec::new();
-    for name in args.value("cases").unwrap_or("letter,plate,cube").split(',') {
+    for name in &cli.cases {
         let c = case(name.trim())?;
         let view = RadarView::looking_at(center, c.look_at, 0.35, 9, 40, 0.5 * cfg.range_resolution())?;
         let dirs = view.grid.directions();

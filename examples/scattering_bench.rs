@@ -16,6 +16,7 @@
 mod common;
 
 use anyhow::Result;
+use clap::Parser;
 use common::*;
 use glam::DVec3;
 use rftwin::radar::loss::multiscale_mse;
@@ -27,13 +28,30 @@ use rftwin::trace::scattering::grad::{object_gradient, vertex_gradients, EchoCot
 use rftwin::{GradientParam, Mesh, Scene, SceneGeometry};
 use std::time::Instant;
 
+/// Cost of solver (B)'s backward pass against its forward pass on a subdivided target.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Cli {
+    /// Surface samples (rays)
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..))]
+    samples: u32,
+    /// Icosphere subdivisions of the target (0 to 7)
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=7))]
+    subdivisions: u32,
+    /// Timed runs (median reported)
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    runs: u32,
+    /// Backend: cpu, gpu or auto
+    #[arg(long, default_value = "cpu")]
+    backend: String,
+}
+
 fn main() -> Result<()> {
-    let args = Args::parse(&[])?;
-    args.check_known(&["samples", "subdivisions", "runs", "backend"])?;
-    let backend = rftwin::BackendChoice::parse(args.value("backend").unwrap_or("cpu"))?;
-    let samples: usize = args.parsed("samples", 100_000)?;
-    let subdiv: u32 = args.parsed("subdivisions", 5)?.min(7);
-    let runs: usize = args.parsed("runs", 5)?.max(1);
+    let cli = Cli::parse();
+    let backend = rftwin::BackendChoice::parse(&cli.backend)?;
+    let samples = cli.samples as usize;
+    let subdiv = cli.subdivisions;
+    let runs = cli.runs as usize;
     let mut scene = Scene::new();
     scene.add_object("target", Mesh::icosphere(DVec3::new(0.0, 1.2, 0.0), 0.25, subdiv), "itu_metal")?;
     let geom = SceneGeometry::new(&scene);
