@@ -25,6 +25,7 @@
 mod common;
 
 use anyhow::{bail, Context, Result};
+use clap::Parser;
 use common::*;
 use glam::DVec3;
 use rftwin::inverse::plot::{maps, Scale};
@@ -43,34 +44,83 @@ fn scene() -> rftwin::core::Result<Scene> {
     Ok(s)
 }
 
+/// A cell-averaged coverage map and its gradient w.r.t. an object's translation —
+/// interior term, interior + boundary term, finite differences (InverTwin Fig. 6).
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Cli {
+    /// Cells per side of the map (2 to 512)
+    #[arg(long, default_value_t = 48)]
+    cells: usize,
+    /// Receivers per cell and side (1 to 32)
+    #[arg(long, default_value_t = 3)]
+    per_cell: usize,
+    /// The object whose translation the gradient is taken with respect to
+    #[arg(long, default_value = "vehicle")]
+    object: String,
+    /// Translation axis
+    #[arg(long, value_enum, default_value_t = Axis::X)]
+    axis: Axis,
+    /// Finite-difference step [m]
+    #[arg(long, default_value_t = 1e-4)]
+    delta: f64,
+    /// Carrier frequency [Hz]
+    #[arg(long, default_value_t = 3.5e9)]
+    freq: f64,
+    /// Most interactions per path
+    #[arg(long, default_value_t = 2)]
+    max_depth: usize,
+    /// Rays shot per solve
+    #[arg(long, default_value_t = 20_000)]
+    samples: usize,
+    /// A scene file (default: the built-in street with a vehicle)
+    #[arg(long)]
+    scene: Option<String>,
+    /// Transmitter position x,y,z [m]
+    #[arg(long, allow_hyphen_values = true, default_value = "-10,-3,6")]
+    tx: String,
+    /// Half the side of the mapped square [m]
+    #[arg(long, default_value_t = 14.0)]
+    half_size: f64,
+    /// Height of the map [m]
+    #[arg(long, allow_hyphen_values = true, default_value_t = 1.5)]
+    height: f64,
+    /// Output directory
+    #[arg(long, default_value = "out/coverage_gradient")]
+    out: std::path::PathBuf,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum Axis {
+    X,
+    Y,
+    Z,
+}
+
 fn main() -> Result<()> {
-    let args = Args::parse(&[])?;
-    args.check_known(&["cells", "per-cell", "object", "axis", "delta", "freq", "max-depth", "out", "samples", "scene", "tx", "half-size", "height"])?;
-    let out = output_dir(&args, "out/coverage_gradient")?;
-    let n: usize = args.parsed("cells", 48)?;
-    let per_cell: usize = args.parsed("per-cell", 3)?;
-    let object = args.value("object").unwrap_or("vehicle").to_string();
-    let axis = match args.value("axis").unwrap_or("x") {
-        "x" => 0,
-        "y" => 1,
-        "z" => 2,
-        a => bail!("--axis must be x, y or z, got {a}"),
-    };
-    let delta: f64 = args.parsed("delta", 1e-4)?;
+    let cli = Cli::parse();
+    let (n, per_cell, object, delta) = (cli.cells, cli.per_cell, cli.object.clone(), cli.delta);
+    let axis = cli.axis as usize;
     if !((2..=512).contains(&n) && (1..=32).contains(&per_cell) && delta > 0.0 && delta.is_finite()) {
         bail!("--cells must be in 2..=512, --per-cell in 1..=32 and --delta > 0");
     }
+    let (half, height) = (cli.half_size, cli.height);
+    if !(half > 0.0 && half.is_finite() && height.is_finite()) {
+        bail!("--half-size must be > 0 and --height finite");
+    }
+    let tx_position = parse_vec3(&cli.tx, "--tx")?;
+    let out = prepare_output(Some(&cli.out), false, "out/coverage_gradient")?;
     let options = SolverOptions {
-        frequency_hz: args.parsed("freq", 3.5e9)?,
-        max_depth: args.parsed("max-depth", 2)?,
-        samples: args.parsed("samples", 20_000)?,
+        frequency_hz: cli.freq,
+        max_depth: cli.max_depth,
+        samples: cli.samples,
         refraction: false,
         backend: BackendChoice::Cpu,
         ..Default::default()
     };
     let solver = PathSolver::new(options);
     // the built-in street, or a scene file with --object, --tx, --half-size and --height
-    let base = match args.value("scene") {
+    let base = match cli.scene.as_deref() {
         Some(p) => rftwin::core::io::load_scene(p).with_context(|| format!("loading {p}"))?,
         None => scene()?,
     };
@@ -83,15 +133,7 @@ fn main() -> Result<()> {
         Ok(s)
     };
     let (plus, minus) = (shifted(1.0)?, shifted(-1.0)?);
-    let tx = Radio::isotropic(match args.value("tx") {
-        Some(t) => parse_vec3(t, "--tx")?,
-        None => DVec3::new(-10.0, -3.0, 6.0),
-    });
-    let half: f64 = args.parsed("half-size", 14.0)?;
-    let height: f64 = args.parsed("height", 1.5)?;
-    if !(half > 0.0 && half.is_finite() && height.is_finite()) {
-        bail!("--half-size must be > 0 and --height finite");
-    }
+    let tx = Radio::isotropic(tx_position);
     let grid = CellGrid { x: [-half, half], y: [-half, half], z: height, cells: [n, n], per_cell };
     let param = GradientParam::ObjectTranslation(object.clone());
     let antenna = Antenna::default();

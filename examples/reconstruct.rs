@@ -22,6 +22,7 @@ mod common;
 mod shape;
 
 use anyhow::Result;
+use clap::Parser;
 use common::*;
 use rftwin::inverse::driver::Record;
 use rftwin::inverse::metrics::mesh_distance;
@@ -29,28 +30,68 @@ use rftwin::BackendChoice;
 use rftwin::inverse::shape::*;
 use shape::target;
 
+/// The main job: reconstruct a target mesh (the built-in car body or --mesh) from six
+/// radar poses — a coarse affine stage, then free vertices in the large-steps
+/// parameterisation; resumable from the checkpoints in --out.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Cli {
+    /// Target mesh (OBJ or PLY), centred at the origin (default: the built-in car body)
+    #[arg(long)]
+    mesh: Option<String>,
+    /// Iterations of the affine stage
+    #[arg(long, default_value_t = 40)]
+    coarse: usize,
+    /// Iterations of the vertex stage
+    #[arg(long, default_value_t = 160)]
+    iterations: usize,
+    /// Surface samples per evaluation
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    samples: u32,
+    /// Large-steps smoothing weight λ (≥ 0)
+    #[arg(long, default_value_t = 30.0)]
+    lambda: f64,
+    /// Radius of the starting sphere [m]
+    #[arg(long, default_value_t = 0.3)]
+    radius: f64,
+    /// Diffuse share of the scattering (0 to 1)
+    #[arg(long, default_value_t = 0.0)]
+    diffuse: f64,
+    /// Boundary (silhouette) samples per evaluation (0: interior gradients only)
+    #[arg(long, default_value_t = 0)]
+    boundary_samples: usize,
+    /// Sample and trace on the GPU
+    #[arg(long)]
+    gpu: bool,
+    /// Output directory
+    #[arg(long, default_value = "out/reconstruct")]
+    out: std::path::PathBuf,
+    /// Start over instead of resuming from the checkpoints in --out
+    #[arg(long)]
+    fresh: bool,
+    /// No progress bars
+    #[arg(long)]
+    quiet: bool,
+}
+
 fn main() -> Result<()> {
-    let args = Args::parse(&["quiet", "fresh", "gpu"])?;
-    args.check_known(&["mesh", "coarse", "iterations", "samples", "lambda", "radius", "diffuse", "boundary-samples", "gpu", "out", "fresh", "quiet"])?;
-    let out = output_dir(&args, "out/reconstruct")?;
-    let coarse: usize = args.parsed("coarse", 40)?;
-    let iterations: usize = args.parsed("iterations", 160)?;
-    let lambda: f64 = args.parsed("lambda", 30.0)?;
-    let quiet = args.flag("quiet");
+    let cli = Cli::parse();
+    let (coarse, iterations, lambda, quiet) = (cli.coarse, cli.iterations, cli.lambda, cli.quiet);
     let opts = CaseOptions {
-        samples: args.parsed("samples", 10_000)?,
+        samples: cli.samples as usize,
         observe_samples: 200_000,
-        diffuse: args.parsed("diffuse", 0.0)?,
-        radius: args.parsed("radius", 0.3)?,
-        boundary_samples: args.parsed("boundary-samples", 0)?,
-        backend: if args.flag("gpu") { BackendChoice::Gpu } else { BackendChoice::Cpu },
+        diffuse: cli.diffuse,
+        radius: cli.radius,
+        boundary_samples: cli.boundary_samples,
+        backend: if cli.gpu { BackendChoice::Gpu } else { BackendChoice::Cpu },
     };
     // before any simulation: the case refuses a bad radius or diffuse share by name, the
     // vertex stage a bad smoothing weight
     opts.validate()?;
     rftwin::inverse::reparam::SmoothVertices::check_lambda(lambda)?;
+    let out = prepare_output(Some(&cli.out), cli.fresh, "out/reconstruct")?;
 
-    let truth = target(args.value("mesh"))?;
+    let truth = target(cli.mesh.as_deref())?;
     println!("observing the target ({} triangles) from 6 radar poses …", truth.triangles.len());
     let mut case = Case::new(truth, &opts)?;
     rftwin::core::io::obj::save_obj(&out.join("target.obj"), &case.truth)?;

@@ -17,6 +17,7 @@
 mod common;
 
 use anyhow::{Context, Result};
+use clap::Parser;
 use common::*;
 use glam::DVec3;
 use rand::{Rng, SeedableRng};
@@ -49,26 +50,58 @@ impl Problem for PoseProblem {
     }
 }
 
+/// Translation and rotation of a known letter "A" (or --mesh) from random 10 cm / 10°
+/// starts, with full (interior + boundary) and interior-only gradients.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Cli {
+    /// Target mesh (OBJ or PLY), centred 1 m in front of the radar (default: a letter A)
+    #[arg(long)]
+    mesh: Option<String>,
+    /// Random starts per gradient kind
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    runs: u32,
+    /// Iterations per run
+    #[arg(long, default_value_t = 150, value_parser = clap::value_parser!(u32).range(1..))]
+    iterations: u32,
+    /// Surface samples per evaluation
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..))]
+    samples: u32,
+    /// Seed of the starts
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Gradient kinds to run
+    #[arg(long, value_enum, default_value_t = Terms::Both)]
+    terms: Terms,
+    /// Output directory
+    #[arg(long, default_value = "out/reconstruct_pose")]
+    out: std::path::PathBuf,
+    /// No progress bars
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum Terms {
+    Both,
+    Full,
+    Interior,
+}
+
 fn main() -> Result<()> {
-    let args = Args::parse(&["quiet"])?;
-    args.check_known(&["mesh", "runs", "iterations", "samples", "out", "quiet", "seed", "terms"])?;
-    let labels: &[&str] = match args.value("terms").unwrap_or("both") {
-        "both" => &["full", "interior"],
-        "full" => &["full"],
-        "interior" => &["interior"],
-        t => anyhow::bail!("--terms must be both, full or interior, got {t}"),
+    let cli = Cli::parse();
+    let labels: &[&str] = match cli.terms {
+        Terms::Both => &["full", "interior"],
+        Terms::Full => &["full"],
+        Terms::Interior => &["interior"],
     };
-    let out = output_dir(&args, "out/reconstruct_pose")?;
-    let runs: usize = args.parsed("runs", 10)?;
-    let iterations: usize = args.parsed("iterations", 150)?;
-    let samples: usize = args.parsed("samples", 20_000)?;
-    let seed: u64 = args.parsed("seed", 1)?;
-    let quiet = args.flag("quiet");
+    let out = prepare_output(Some(&cli.out), false, "out/reconstruct_pose")?;
+    let (runs, iterations, samples, seed, quiet) = (cli.runs as usize, cli.iterations as usize, cli.samples as usize, cli.seed, cli.quiet);
 
     let cfg = FmcwConfig::default();
     let lambda = cfg.wavelength();
     let target_at = DVec3::new(0.0, 1.0, 0.0);
-    let mesh = match args.value("mesh") {
+    let mesh = match cli.mesh.as_deref() {
         Some(p) => {
             let mut m = rftwin::core::io::load_mesh(p).with_context(|| format!("loading {p}"))?;
             let (lo, hi) = m.bounds().context("empty mesh")?;

@@ -21,6 +21,7 @@ mod common;
 mod shape;
 
 use anyhow::{Context, Result};
+use clap::Parser;
 use common::*;
 use glam::DVec3;
 use rftwin::inverse::driver::Record;
@@ -60,17 +61,44 @@ fn first_reaching(history: &[Record], target: f64) -> Option<usize> {
     })
 }
 
-fn main() -> Result<()> {
-    let args = Args::parse(&["quiet", "fresh"])?;
-    args.check_known(&["components", "coarse", "iterations", "samples", "out", "fresh", "quiet", "family"])?;
-    let out = output_dir(&args, "out/shape_prior")?;
-    let coarse: usize = args.parsed("coarse", 40)?;
-    let iterations: usize = args.parsed("iterations", 160)?;
-    let components: usize = args.parsed("components", 6)?;
-    let quiet = args.flag("quiet");
-    let opts = CaseOptions { samples: args.parsed("samples", 10_000)?, observe_samples: 200_000, diffuse: 0.0, radius: 0.3, boundary_samples: 0, backend: BackendChoice::Cpu };
+/// InverTwin Fig. 9: `reconstruct` with a PCA shape prior fitted to a car family against
+/// without it.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Cli {
+    /// PCA components of the prior
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..))]
+    components: u32,
+    /// Iterations of the affine stage
+    #[arg(long, default_value_t = 40)]
+    coarse: usize,
+    /// Iterations of the shape stage
+    #[arg(long, default_value_t = 160)]
+    iterations: usize,
+    /// Surface samples per evaluation
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    samples: u32,
+    /// A folder of OBJ meshes of one topology (default: assets/shapes)
+    #[arg(long)]
+    family: Option<String>,
+    /// Output directory
+    #[arg(long, default_value = "out/shape_prior")]
+    out: std::path::PathBuf,
+    /// Start over instead of resuming from the checkpoints in --out
+    #[arg(long)]
+    fresh: bool,
+    /// No progress bars
+    #[arg(long)]
+    quiet: bool,
+}
 
-    let (meshes, truth, source) = family(args.value("family"))?;
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let out = prepare_output(Some(&cli.out), cli.fresh, "out/shape_prior")?;
+    let (coarse, iterations, components, quiet) = (cli.coarse, cli.iterations, cli.components as usize, cli.quiet);
+    let opts = CaseOptions { samples: cli.samples as usize, observe_samples: 200_000, diffuse: 0.0, radius: 0.3, boundary_samples: 0, backend: BackendChoice::Cpu };
+
+    let (meshes, truth, source) = family(cli.family.as_deref())?;
     let prior = ShapePrior::fit(&meshes, components)?;
     if prior.triangles != truth.triangles {
         anyhow::bail!("the family ({source}) and the target do not share one topology");
