@@ -19,6 +19,7 @@
 mod common;
 
 use anyhow::{Context, Result};
+use clap::Parser;
 use common::*;
 use glam::DVec3;
 use rand::{Rng, SeedableRng};
@@ -56,17 +57,66 @@ fn room() -> rftwin::core::Result<Scene> {
     Ok(s)
 }
 
+/// εr and σ of a wall from noisy CFRs at several receivers (the built-in room, or
+/// --scene with --object, --tx and repeated --rx).
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Cli {
+    /// True relative permittivity of the unknown wall (simulated observation)
+    #[arg(long, default_value_t = 6.5)]
+    eps_r: f64,
+    /// True conductivity [S/m]
+    #[arg(long, default_value_t = 0.2)]
+    sigma: f64,
+    /// Starting relative permittivity
+    #[arg(long, default_value_t = 4.0)]
+    start_eps_r: f64,
+    /// Starting conductivity [S/m]
+    #[arg(long, default_value_t = 0.05)]
+    start_sigma: f64,
+    /// SNR of the observed CFRs [dB]
+    #[arg(long, allow_hyphen_values = true, default_value_t = 40.0)]
+    snr_db: f64,
+    /// Optimiser iterations
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
+    iterations: u32,
+    /// Seed of the noise
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Carrier frequency [Hz]
+    #[arg(long, default_value_t = 3.5e9)]
+    freq: f64,
+    /// Bandwidth of the 128 subcarriers [Hz]
+    #[arg(long, default_value_t = 100e6)]
+    bandwidth: f64,
+    /// Slab thickness of the unknown material [m]
+    #[arg(long, default_value_t = THICKNESS)]
+    thickness: f64,
+    /// A scene file instead of the built-in room
+    #[arg(long, requires_all = ["object", "tx", "rx"])]
+    scene: Option<String>,
+    /// The object of unknown material (with --scene)
+    #[arg(long)]
+    object: Option<String>,
+    /// Transmitter x,y,z [m] (with --scene)
+    #[arg(long, allow_hyphen_values = true)]
+    tx: Option<String>,
+    /// Receiver x,y,z [m], repeatable (with --scene)
+    #[arg(long, allow_hyphen_values = true)]
+    rx: Vec<String>,
+    /// Output directory
+    #[arg(long, default_value = "out/estimate_material")]
+    out: PathBuf,
+    /// No progress bar
+    #[arg(long)]
+    quiet: bool,
+}
+
 fn main() -> Result<()> {
-    let args = Args::parse(&["quiet"])?;
-    args.check_known(&["eps-r", "sigma", "start-eps-r", "start-sigma", "snr-db", "iterations", "out", "quiet", "seed", "scene", "object", "tx", "rx", "freq", "bandwidth", "thickness"])?;
-    let out = PathBuf::from(args.value("out").unwrap_or("out/estimate_material"));
-    let _ = std::fs::remove_dir_all(out.join("run"));
-    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let truth: (f64, f64) = (args.parsed("eps-r", 6.5)?, args.parsed("sigma", 0.2)?);
-    let start: (f64, f64) = (args.parsed("start-eps-r", 4.0)?, args.parsed("start-sigma", 0.05)?);
-    let snr_db: f64 = args.parsed("snr-db", 40.0)?;
-    let iterations: usize = args.parsed("iterations", 200)?;
-    let seed: u64 = args.parsed("seed", 1)?;
+    let cli = Cli::parse();
+    let truth: (f64, f64) = (cli.eps_r, cli.sigma);
+    let start: (f64, f64) = (cli.start_eps_r, cli.start_sigma);
+    let (snr_db, iterations, seed) = (cli.snr_db, cli.iterations as usize, cli.seed);
     for (name, v) in [("--eps-r", truth.0), ("--start-eps-r", start.0)] {
         if !(v.is_finite() && v >= 1.0) {
             anyhow::bail!("{name} must be ≥ 1, got {v}");
@@ -78,17 +128,18 @@ fn main() -> Result<()> {
         }
     }
 
-    let f0: f64 = args.parsed("freq", 3.5e9)?;
-    let bw: f64 = args.parsed("bandwidth", 100e6)?;
-    let thickness: f64 = args.parsed("thickness", THICKNESS)?;
+    let (f0, bw, thickness) = (cli.freq, cli.bandwidth, cli.thickness);
     if !(f0 > 0.0 && f0.is_finite() && bw > 0.0 && bw < f0 && thickness > 0.0) {
         anyhow::bail!("--freq, --bandwidth (< freq) and --thickness must be > 0");
     }
+    let out = cli.out.clone();
+    let _ = std::fs::remove_dir_all(out.join("run"));
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let freqs: Vec<f64> = (0..128).map(|k| f0 - 0.5 * bw + bw * k as f64 / 127.0).collect();
     let solver = PathSolver::new(SolverOptions { frequency_hz: f0, max_depth: 2, samples: 100_000, refraction: false, backend: BackendChoice::Cpu, ..Default::default() });
     // the built-in room, or a scene file with the unknown object named by --object and
     // the radios given by --tx and (repeated) --rx
-    let (mut base, tx, rx, object) = match args.value("scene") {
+    let (mut base, tx, rx, object) = match cli.scene.as_deref() {
         None => {
             // a 4 × 4 grid of receivers in the half of the room next to the unknown wall
             let rx = (0..16).map(|k| Radio::isotropic(DVec3::new(3.2 + 0.75 * (k % 4) as f64, 0.9 + 1.05 * (k / 4) as f64, 1.0 + 0.15 * (k % 3) as f64))).collect();
@@ -96,9 +147,9 @@ fn main() -> Result<()> {
         }
         Some(path) => {
             let scene = rftwin::core::io::load_scene(path).with_context(|| format!("loading {path}"))?;
-            let object = args.value("object").context("--scene needs --object NAME (the object of unknown material)")?.to_string();
-            let tx = parse_vec3(args.value("tx").context("--scene needs --tx x,y,z")?, "--tx")?;
-            let rx = args.values("rx").iter().map(|r| parse_vec3(r, "--rx").map(Radio::isotropic)).collect::<Result<Vec<_>>>()?;
+            let object = cli.object.clone().context("--scene needs --object NAME (the object of unknown material)")?.to_string();
+            let tx = parse_vec3(cli.tx.as_deref().context("--scene needs --tx x,y,z")?, "--tx")?;
+            let rx = cli.rx.iter().map(|r| parse_vec3(r, "--rx").map(Radio::isotropic)).collect::<Result<Vec<_>>>()?;
             if rx.is_empty() {
                 anyhow::bail!("--scene needs at least one --rx x,y,z");
             }
@@ -126,7 +177,7 @@ fn main() -> Result<()> {
     println!("truth εr = {}, σ = {} S/m; start εr = {}, σ = {} S/m", truth.0, truth.1, start.0, start.1);
 
     let group = ParamGroup::new("material", &[start.0.ln(), start.1.ln()], 0.1, OptimizerKind::adam())?.with_schedule(Schedule::Cosine { iterations, floor: 0.01 });
-    let settings = Settings { iterations, out_dir: Some(out.join("run")), progress: !args.flag("quiet"), resume: false, ..Default::default() };
+    let settings = Settings { iterations, out_dir: Some(out.join("run")), progress: !cli.quiet, resume: false, ..Default::default() };
     let mut rec = Reconstruction::new(vec![group], settings)?;
     rec.run(&mut problem)?;
     let v = rec.values();
