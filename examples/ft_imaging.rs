@@ -22,7 +22,7 @@
 mod common;
 
 use anyhow::{bail, Context, Result};
-use common::Args;
+use clap::Parser;
 use glam::DVec3;
 use rftwin::isac::codebook::Codebook;
 use rftwin::isac::ft::ecr::{EcrRecovery, Recovery};
@@ -39,30 +39,91 @@ use serde_json::json;
 use std::path::Path;
 use std::time::Instant;
 
-const USAGE: &str = "ft_imaging [--figure image|resolution|cost|mesh] [--samples N] [--points \"x,y,z;…\"|E] [--ris MyxMz] [--bits 0|1|2] \
-[--pilots FRACTION] [--blocks QyxQz] [--algorithm saa|ista|ftcs] [--iterations N] [--sparsity K] [--noise VAR] [--seed S] \
-[--oversampling O] [--slices a:step:b] [--memory-gb G] [--out DIR]";
+/// FT wavenumber-domain 3-D imaging through a RIS (paper 001): point targets imaged by
+/// subimage accumulation (SAA), ISTA or the integrated FT–CS imager; figures for the
+/// resolution limits, the cost of Algorithms 1–3 and a ray-traced mesh target.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Cli {
+    /// Which figure
+    #[arg(long, value_enum, default_value_t = Figure::Image)]
+    figure: Figure,
+    /// Targets "x,y,z;x,y,z;…" in wavelengths, or `E` (a letter of 27 points) (default: nine points)
+    #[arg(long, allow_hyphen_values = true)]
+    points: Option<String>,
+    /// RIS elements MyxMz
+    #[arg(long, default_value = "32x32")]
+    ris: String,
+    /// Phase bits: 0 (continuous), 1 or 2
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=2))]
+    bits: u32,
+    /// Fraction of the pilots (DFT rows) sent
+    #[arg(long, default_value_t = 1.0)]
+    pilots: f64,
+    /// Block-controlled RIS with QyxQz blocks
+    #[arg(long)]
+    blocks: Option<String>,
+    /// Imaging algorithm
+    #[arg(long, value_enum, default_value_t = Algorithm::Saa)]
+    algorithm: Algorithm,
+    /// ISTA / FT–CS iterations
+    #[arg(long, default_value_t = 50)]
+    iterations: usize,
+    /// Coefficients kept by ISTA / FT–CS (default: twice the number of points)
+    #[arg(long)]
+    sparsity: Option<usize>,
+    /// Noise variance
+    #[arg(long, default_value_t = 0.01)]
+    noise: f64,
+    /// Seed of the noise
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Spatial oversampling of the SAA (default: 2, or the block size)
+    #[arg(long)]
+    oversampling: Option<usize>,
+    /// Range slices a:step:b in wavelengths (default: the points' range ± 3 in steps of 0.25)
+    #[arg(long, allow_hyphen_values = true)]
+    slices: Option<String>,
+    /// Memory budget of ISTA's explicit sensing matrix [GB]
+    #[arg(long, default_value_t = 4.0)]
+    memory_gb: f64,
+    /// Surface samples of the mesh figure
+    #[arg(long, default_value_t = 200_000)]
+    samples: usize,
+    /// Output directory
+    #[arg(long, default_value = "out/ft_imaging")]
+    out: std::path::PathBuf,
+    /// Empty the output directory first
+    #[arg(long)]
+    fresh: bool,
+}
 
-const KNOWN: [&str; 18] =
-    ["samples", "help", "fresh", "figure", "points", "ris", "bits", "pilots", "blocks", "algorithm", "iterations", "sparsity", "noise", "seed", "oversampling", "slices", "memory-gb", "out"];
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
+enum Figure {
+    Image,
+    Resolution,
+    Cost,
+    Mesh,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
+enum Algorithm {
+    Saa,
+    Ista,
+    Ftcs,
+}
 
 /// The cross-range half-width of the imaged box \[λ\].
 const ROI_HALF: f64 = 8.0;
 
 fn main() -> Result<()> {
-    let args = Args::parse(&["help", "fresh"])?;
-    if args.flag("help") {
-        println!("{USAGE}");
-        return Ok(());
-    }
-    args.check_known(&KNOWN)?;
-    let out = common::output_dir(&args, "out/ft_imaging")?;
-    let summary = match args.value("figure").unwrap_or("image") {
-        "image" => image(&args, &out)?,
-        "resolution" => resolution(&out)?,
-        "cost" => cost(&out)?,
-        "mesh" => mesh(&args, &out)?,
-        other => bail!("--figure {other}: expected image, resolution, cost or mesh"),
+    let cli = Cli::parse();
+    let out = common::prepare_output(Some(&cli.out), cli.fresh, "out/ft_imaging")?;
+    let summary = match cli.figure {
+        Figure::Image => image(&cli, &out)?,
+        Figure::Resolution => resolution(&out)?,
+        Figure::Cost => cost(&out)?,
+        Figure::Mesh => mesh(&cli, &out)?,
     };
     common::write_json(&out.join("summary.json"), &summary)?;
     println!("summary: {summary}");
@@ -104,10 +165,10 @@ fn nine_points() -> Vec<PointTarget> {
 }
 
 /// One imaging run with the flags' configuration.
-fn image(args: &Args, out: &Path) -> Result<serde_json::Value> {
+fn image(args: &Cli, out: &Path) -> Result<serde_json::Value> {
     let mut setup = FtSetup::default();
-    setup.ris.elements = parse_pair(args.value("ris").unwrap_or("32x32"), "ris")?;
-    let targets = match args.value("points") {
+    setup.ris.elements = parse_pair(&args.ris, "ris")?;
+    let targets = match args.points.as_deref() {
         Some("E") => letter_e(),
         Some(p) => parse_points(p)?,
         None => nine_points(),
@@ -115,9 +176,9 @@ fn image(args: &Args, out: &Path) -> Result<serde_json::Value> {
     if targets.is_empty() {
         bail!("--points: no point given");
     }
-    let blocks = args.value("blocks").map(|b| parse_pair(b, "blocks")).transpose()?;
-    let bits: u32 = args.parsed("bits", 0)?;
-    let pilots_fraction: f64 = args.parsed("pilots", 1.0)?;
+    let blocks = args.blocks.as_deref().map(|b| parse_pair(b, "blocks")).transpose()?;
+    let bits = args.bits;
+    let pilots_fraction = args.pilots;
     if !(pilots_fraction > 0.0 && pilots_fraction <= 1.0) {
         bail!("--pilots {pilots_fraction}: a fraction in (0, 1]");
     }
@@ -133,7 +194,7 @@ fn image(args: &Args, out: &Path) -> Result<serde_json::Value> {
     }
     let xs: Vec<f64> = targets.iter().map(|t| t.position.x).collect();
     let (x_lo, x_hi) = xs.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
-    let slices = match args.value("slices") {
+    let slices = match args.slices.as_deref() {
         Some(s) => parse_slices(s)?,
         None if x_hi - x_lo < 1e-12 => vec![x_lo],
         None => parse_slices(&format!("{}:0.25:{}", x_lo - 3.0, x_hi + 3.0))?,
@@ -144,11 +205,10 @@ fn image(args: &Args, out: &Path) -> Result<serde_json::Value> {
             bail!("--points: {p:?} is outside the ROI (|y|, |z| ≤ {ROI_HALF}, x in the slices [{}, {}])", slices[0], slices[slices.len() - 1]);
         }
     }
-    let oversampling = args.parsed("oversampling", blocks.map_or(2, |q| q[0].max(q[1])))?;
-    let noise: f64 = args.parsed("noise", 0.01)?;
-    let seed: u64 = args.parsed("seed", 1)?;
-    let algorithm = args.value("algorithm").unwrap_or("saa").to_string();
-    let options = SparseOptions { sparsity: args.parsed("sparsity", 2 * targets.len())?, iterations: args.parsed("iterations", 50)?, ..Default::default() };
+    let oversampling = args.oversampling.unwrap_or_else(|| blocks.map_or(2, |q| q[0].max(q[1])));
+    let (noise, seed) = (args.noise, args.seed);
+    let algorithm = format!("{:?}", args.algorithm).to_lowercase();
+    let options = SparseOptions { sparsity: args.sparsity.unwrap_or(2 * targets.len()), iterations: args.iterations, ..Default::default() };
 
     let started = Instant::now();
     let meas = measure(&setup, &codebook, &targets, noise, seed)?;
@@ -175,7 +235,7 @@ fn image(args: &Args, out: &Path) -> Result<serde_json::Value> {
     let (img, peak_bytes, iterations) = match algorithm.as_str() {
         "saa" => (imager.image(&recovery.recover_all(&meas)?)?, imager.largest_buffer_bytes(), 1),
         "ista" => {
-            let budget = (args.parsed::<f64>("memory-gb", 4.0)? * 1e9) as u128;
+            let budget = (args.memory_gb * 1e9) as u128;
             let a = SensingMatrix::new(&setup, &codebook, &imager.voxel_positions(), budget)?;
             let r = ista(&a, &stack(&meas), &options, 0.9)?;
             (r.image, r.largest_allocation_bytes, r.iterations)
@@ -387,7 +447,7 @@ fn back_projection(imager: &SaaImager, aperture: &rftwin::isac::Ris, ue: DVec3, 
 /// A metal letter "A" (1 m high, in the plane x = 0, facing the RIS) at 3 GHz, sampled by
 /// solver (B) from the UE ([`rftwin::isac::ft::traced`]) and imaged by the SAA: the
 /// spec's geometry in metres (λ ≈ 0.1 m, 32×32 RIS of λ/2 at D = 1 m).
-fn mesh(args: &Args, out: &Path) -> Result<serde_json::Value> {
+fn mesh(args: &Cli, out: &Path) -> Result<serde_json::Value> {
     use rftwin::isac::ft::traced::traced_targets;
     use rftwin::isac::{Band, Ris};
     let band = Band::si(3e9, 3e7, 11);
@@ -400,11 +460,11 @@ fn mesh(args: &Args, out: &Path) -> Result<serde_json::Value> {
     let mut scene = rftwin::Scene::new();
     scene.add_object("letter", letter, "itu_metal")?;
     let started = Instant::now();
-    let options = rftwin::ScatteringOptions { samples: args.parsed("samples", 200_000)?, diffuse: 0.3, ..Default::default() };
+    let options = rftwin::ScatteringOptions { samples: args.samples, diffuse: 0.3, ..Default::default() };
     let traced = traced_targets(&scene, &setup, &options)?;
     let front: Vec<&PointTarget> = traced.targets.iter().filter(|t| t.position.x > -1e-6).collect();
     let codebook = Codebook::dft(&setup.ris, setup.ris.count())?;
-    let meas = measure(&setup, &codebook, &traced.targets, args.parsed("noise", 0.01)?, args.parsed("seed", 1)?)?;
+    let meas = measure(&setup, &codebook, &traced.targets, args.noise, args.seed)?;
     let recovery = EcrRecovery::new(&setup, &codebook, Recovery::Fast)?;
     let grid = SaaGrid { slices: vec![0.0], cross_range: [[-8.0 * l, 8.0 * l]; 2], oversampling: 2, ..Default::default() };
     let imager = SaaImager::new(recovery.aperture(), setup.ue, &setup.band.wavenumbers(), &grid)?;
