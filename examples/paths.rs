@@ -29,65 +29,117 @@
 mod common;
 
 use anyhow::{Context, Result};
+use clap::Parser;
 use common::*;
 use rftwin::core::io::{load_scene_with, LoadOptions};
 use rftwin::{path_gradients, GradientParam, PathSolver, Radio, SceneGeometry, SolverOptions};
 use std::path::PathBuf;
 use std::time::Instant;
 
-const USAGE: &str = "usage: paths <scene.xml|scene.json> --freq <Hz> --tx x,y,z --rx x,y,z --max-depth N [--refraction] [--diffraction] [--edge-diffraction] [--shadow-only] [--samples N] [--seed N] [--threads N] [--repeat N] [--backend cpu|gpu|auto] [--translate obj:dx,dy,dz]... [--grad param]... [--keep-duplicates] --out paths.json";
+/// A scene file (Sionna/Mitsuba XML or rftwin JSON) to propagation paths: delays,
+/// coefficients, directions and interactions as JSON, with optional interior gradients.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Cli {
+    /// The scene (.xml or .json)
+    scene: PathBuf,
+    /// Carrier frequency [Hz]
+    #[arg(long, default_value_t = 28e9)]
+    freq: f64,
+    /// Transmitter position x,y,z [m]
+    #[arg(long, allow_hyphen_values = true)]
+    tx: String,
+    /// Receiver position x,y,z [m]
+    #[arg(long, allow_hyphen_values = true)]
+    rx: String,
+    /// Most interactions per path
+    #[arg(long, default_value_t = 3)]
+    max_depth: usize,
+    /// Rays shot from the transmitter
+    #[arg(long, default_value_t = 1_000_000)]
+    samples: usize,
+    /// Seed of the ray directions and reflect/refract choices
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Worker threads (default: all cores)
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Solve N times and report the median time
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    repeat: u32,
+    /// Where the candidate search runs
+    #[arg(long, default_value = "auto")]
+    backend: String,
+    /// Thin-slab refraction
+    #[arg(long)]
+    refraction: bool,
+    /// First-order UTD wedge diffraction
+    #[arg(long)]
+    diffraction: bool,
+    /// Also diffract at open mesh borders (implies --diffraction)
+    #[arg(long)]
+    edge_diffraction: bool,
+    /// Keep diffracted paths only in the incident field's shadow region
+    #[arg(long)]
+    shadow_only: bool,
+    /// No line-of-sight path
+    #[arg(long)]
+    no_los: bool,
+    /// Move an object before solving: <object>:dx,dy,dz (repeatable)
+    #[arg(long, allow_hyphen_values = true)]
+    translate: Vec<String>,
+    /// Add interior gradients for a parameter (repeatable), e.g. object/box_a/translation
+    #[arg(long)]
+    grad: Vec<String>,
+    /// Keep exact duplicate triangles instead of removing them
+    #[arg(long)]
+    keep_duplicates: bool,
+    /// The paths JSON
+    #[arg(long, default_value = "paths.json")]
+    out: PathBuf,
+}
 
 fn main() -> Result<()> {
-    let args = Args::parse(&["refraction", "diffraction", "edge-diffraction", "shadow-only", "no-los", "help", "keep-duplicates"])?;
-    if args.flag("help") || args.positional.len() != 1 {
-        println!("{USAGE}");
-        if args.flag("help") {
-            return Ok(());
-        }
-        anyhow::bail!("expected exactly one scene file");
-    }
-    args.check_known(&["freq", "tx", "rx", "max-depth", "refraction", "samples", "seed", "out", "threads", "no-los", "help", "repeat", "translate", "grad", "backend", "diffraction", "edge-diffraction", "shadow-only", "keep-duplicates"])?;
-    let threads: usize = args.parsed("threads", 0)?;
-    if threads > 0 {
-        rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().context("setting the thread count")?;
-    }
-    let scene_path = PathBuf::from(&args.positional[0]);
-    let tx = parse_vec3(args.value("tx").context("--tx x,y,z is required")?, "--tx")?;
-    let rx = parse_vec3(args.value("rx").context("--rx x,y,z is required")?, "--rx")?;
+    let cli = Cli::parse();
+    set_threads(cli.threads)?;
+    let scene_path = cli.scene.clone();
+    let tx = parse_vec3(&cli.tx, "--tx")?;
+    let rx = parse_vec3(&cli.rx, "--rx")?;
     let options = SolverOptions {
-        frequency_hz: args.parsed("freq", 28e9)?,
-        max_depth: args.parsed("max-depth", 3)?,
-        samples: args.parsed("samples", 1_000_000)?,
-        los: !args.flag("no-los"),
+        frequency_hz: cli.freq,
+        max_depth: cli.max_depth,
+        samples: cli.samples,
+        los: !cli.no_los,
         specular_reflection: true,
-        refraction: args.flag("refraction"),
-        diffraction: args.flag("diffraction") || args.flag("edge-diffraction"),
-        edge_diffraction: args.flag("edge-diffraction"),
-        diffraction_lit_region: !args.flag("shadow-only"),
-        seed: args.parsed("seed", 42)?,
-        backend: rftwin::BackendChoice::parse(args.value("backend").unwrap_or("auto"))?,
+        refraction: cli.refraction,
+        diffraction: cli.diffraction || cli.edge_diffraction,
+        edge_diffraction: cli.edge_diffraction,
+        diffraction_lit_region: !cli.shadow_only,
+        seed: cli.seed,
+        backend: rftwin::BackendChoice::parse(&cli.backend)?,
         ..Default::default()
     };
+    // parameters are checked before the scene is loaded
+    let grad_params: Vec<GradientParam> = cli.grad.iter().map(|g| GradientParam::parse(g)).collect::<Result<_, _>>()?;
     let backend_name = rftwin::trace::backend::resolve(options.backend)?.name();
     println!("backend: {backend_name}");
-    let out = PathBuf::from(args.value("out").unwrap_or("paths.json"));
+    let out = cli.out.clone();
 
     let t = Instant::now();
-    let load_options = LoadOptions { keep_duplicate_triangles: args.flag("keep-duplicates") };
+    let load_options = LoadOptions { keep_duplicate_triangles: cli.keep_duplicates };
     let (mut scene, report) = load_scene_with(&scene_path, &load_options).with_context(|| format!("loading {}", scene_path.display()))?;
     for line in report.lines(load_options.keep_duplicate_triangles) {
         eprintln!("note: {line}");
     }
-    for t in args.values("translate") {
+    for t in &cli.translate {
         let (name, offset) = t.split_once(':').with_context(|| format!("--translate expects <object>:dx,dy,dz, got '{t}'"))?;
         scene.translate_object(name, parse_vec3(offset, "--translate")?)?;
     }
-    let grad_params: Vec<GradientParam> = args.values("grad").iter().map(|g| GradientParam::parse(g)).collect::<Result<_, _>>()?;
     let load_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let geom = SceneGeometry::new(&scene);
     let bvh_build_s = t.elapsed().as_secs_f64();
-    let repeat: usize = args.parsed("repeat", 1)?.max(1);
+    let repeat = cli.repeat as usize;
     let solver = PathSolver::new(options);
     let mut times = Vec::with_capacity(repeat);
     let mut paths = None;

@@ -1,7 +1,8 @@
-//! Helpers shared by the examples: argument parsing, JSON output of paths, plots.
+//! Helpers shared by the examples: vectors from the command line, output folders, JSON
+//! output of paths, plots.
 #![allow(dead_code)]
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use glam::DVec3;
 use rftwin::Paths;
 use serde_json::Value;
@@ -14,76 +15,10 @@ pub fn parse_vec3(s: &str, what: &str) -> Result<DVec3> {
         .map(|p| p.trim().parse::<f64>())
         .collect::<Result<_, _>>()
         .with_context(|| format!("{what}: expected x,y,z, got '{s}'"))?;
-    if parts.len() != 3 {
-        bail!("{what}: expected 3 comma-separated numbers, got '{s}'");
+    if parts.len() != 3 || parts.iter().any(|v| !v.is_finite()) {
+        bail!("{what}: expected 3 comma-separated finite numbers, got '{s}'");
     }
     Ok(DVec3::new(parts[0], parts[1], parts[2]))
-}
-
-/// A tiny `--flag value` parser over the process arguments.
-pub struct Args {
-    pub positional: Vec<String>,
-    pairs: Vec<(String, Option<String>)>,
-}
-
-impl Args {
-    /// Parses the arguments; `switches` lists flags that take no value.
-    pub fn parse(switches: &[&str]) -> Result<Args> {
-        let mut positional = Vec::new();
-        let mut pairs = Vec::new();
-        let mut it = std::env::args().skip(1);
-        while let Some(a) = it.next() {
-            if let Some(name) = a.strip_prefix("--") {
-                if switches.contains(&name) {
-                    pairs.push((name.to_string(), None));
-                } else {
-                    let v = it.next().ok_or_else(|| anyhow!("--{name} needs a value"))?;
-                    pairs.push((name.to_string(), Some(v)));
-                }
-            } else {
-                positional.push(a);
-            }
-        }
-        Ok(Args { positional, pairs })
-    }
-    pub fn flag(&self, name: &str) -> bool {
-        self.pairs.iter().any(|(n, _)| n == name)
-    }
-    pub fn value(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().rev().find(|(n, _)| n == name).and_then(|(_, v)| v.as_deref())
-    }
-    pub fn values(&self, name: &str) -> Vec<&str> {
-        self.pairs.iter().filter(|(n, _)| n == name).filter_map(|(_, v)| v.as_deref()).collect()
-    }
-    pub fn parsed<T: std::str::FromStr>(&self, name: &str, default: T) -> Result<T>
-    where
-        T::Err: std::fmt::Display,
-    {
-        match self.value(name) {
-            None => Ok(default),
-            Some(v) => v.parse::<T>().map_err(|e| anyhow!("--{name} {v}: {e}")),
-        }
-    }
-    /// Fails on flags not in `known`.
-    pub fn check_known(&self, known: &[&str]) -> Result<()> {
-        for (n, _) in &self.pairs {
-            if !known.contains(&n.as_str()) {
-                bail!("unknown option --{n} (known: {})", known.iter().map(|k| format!("--{k}")).collect::<Vec<_>>().join(", "));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// The output directory: `--out` or `default`, emptied first when `--fresh` is given,
-/// and created.
-pub fn output_dir(args: &Args, default: &str) -> Result<std::path::PathBuf> {
-    let out = std::path::PathBuf::from(args.value("out").unwrap_or(default));
-    if args.flag("fresh") {
-        let _ = std::fs::remove_dir_all(&out);
-    }
-    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    Ok(out)
 }
 
 /// The output directory `out` (or `default`), emptied first when `fresh`, and created.
