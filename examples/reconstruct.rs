@@ -49,7 +49,7 @@ struct Cli {
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
     samples: u32,
     /// Large-steps smoothing weight λ (≥ 0)
-    #[arg(long, default_value_t = 30.0)]
+    #[arg(long, allow_hyphen_values = true, default_value_t = 30.0)]
     lambda: f64,
     /// Radius of the starting sphere [m]
     #[arg(long, default_value_t = 0.3)]
