@@ -330,3 +330,27 @@ fn a_reflection_on_coincident_faces_goes_to_the_object_listed_first() {
         }
     }
 }
+
+/// An echo at the array centre has no direction: the surrogate spectra were NaN; the IF
+/// signal skipped the chirp's validation.
+#[test]
+fn surrogates_refuse_an_echo_at_the_array_centre_and_if_signal_validates_the_chirp() {
+    use rftwin::radar::surrogate::{range_surrogate, spatial_power_surrogate, spatial_surrogate, RangeKernel, SurrogateEcho, SurrogateOptions};
+    use rftwin::radar::FmcwConfig;
+    let cfg = FmcwConfig::default();
+    let lambda = cfg.wavelength();
+    let opts = SurrogateOptions { sigma_m: cfg.range_resolution(), kernel: RangeKernel::Gaussian, aperture_radius_m: 4.0 * lambda, wavelength: lambda, random_phase_seed: None };
+    let centre = DVec3::new(0.0, 0.0, 0.0);
+    let echoes = [rftwin::Echo { point: DVec3::new(0.0, 1.0, 0.0), a: rftwin::Complex::new(1.0, 0.0), extra_path_m: 0.0 }, rftwin::Echo { point: centre, a: rftwin::Complex::new(1.0, 0.0), extra_path_m: 0.0 }];
+    let se: Vec<SurrogateEcho> = echoes.iter().map(|e| SurrogateEcho::from_echo(e, centre)).collect();
+    let bins = [0.9, 1.0, 1.1];
+    let dirs = [DVec3::Y];
+    for e in [range_surrogate(&se, &bins, &opts).err(), spatial_surrogate(&se, &bins, &dirs, &opts).err(), spatial_power_surrogate(&se, &bins, &dirs, &opts).err()] {
+        let e = e.expect("an echo at the array centre must be refused").to_string();
+        assert!(e.contains("echo 1") && e.contains("array centre"), "{e}");
+    }
+    assert!(range_surrogate(&se[..1], &bins, &opts).is_ok());
+    let bad = FmcwConfig { samples: 0, ..cfg };
+    assert!(rftwin::radar::signal::if_signal(&bad, &[(1e-8, rftwin::Complex::new(1.0, 0.0))]).is_err());
+    assert!(rftwin::radar::signal::if_signal(&cfg, &[(f64::NAN, rftwin::Complex::new(1.0, 0.0))]).is_err());
+}

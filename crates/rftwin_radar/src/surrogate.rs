@@ -142,9 +142,25 @@ fn kernel_row(echoes: &[SurrogateEcho], d: f64, sigma: f64, kernel: RangeKernel,
     }
 }
 
+/// Refuses echoes whose range, direction or weight is not finite — an echo at the array
+/// centre has no direction (`0/0`) and would turn the whole spectrum into NaN.
+fn check_echoes(echoes: &[SurrogateEcho]) -> Result<()> {
+    for (i, e) in echoes.iter().enumerate() {
+        let unit = (e.direction.length() - 1.0).abs() < 1e-6;
+        if !(e.range.is_finite() && e.direction.is_finite() && unit && e.weight.re.is_finite() && e.weight.im.is_finite()) {
+            return Err(RadarError::InvalidSetting {
+                name: "echoes",
+                message: format!("echo {i} (range {} m, direction {:?}, weight {}) is not finite: an echo at the array centre has no direction", e.range, e.direction, e.weight),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Eq. (17): the surrogate range profile at bin ranges `bin_ranges`.
 pub fn range_surrogate(echoes: &[SurrogateEcho], bin_ranges: &[f64], opts: &SurrogateOptions) -> Result<Vec<Complex>> {
     opts.validate()?;
+    check_echoes(echoes)?;
     let n = echoes.len();
     Ok(bin_ranges
         .par_iter()
@@ -161,6 +177,7 @@ pub fn range_surrogate(echoes: &[SurrogateEcho], bin_ranges: &[f64], opts: &Surr
 /// VJP of [`range_surrogate`]: `grad[k] = ∂L/∂Re R_k + j ∂L/∂Im R_k` → per-echo gradients.
 pub fn range_surrogate_vjp(echoes: &[SurrogateEcho], bin_ranges: &[f64], opts: &SurrogateOptions, grad: &[Complex]) -> Result<Vec<EchoGradient>> {
     opts.validate()?;
+    check_echoes(echoes)?;
     if grad.len() != bin_ranges.len() {
         return Err(RadarError::Shape(format!("{} gradients for {} bins", grad.len(), bin_ranges.len())));
     }
@@ -209,6 +226,7 @@ pub fn airy_kernel(u: DVec3, d: DVec3, kr: f64) -> (f64, DVec3) {
 /// bin ranges × look directions (dims `[bins, directions, 1]`).
 pub fn spatial_surrogate(echoes: &[SurrogateEcho], bin_ranges: &[f64], directions: &[DVec3], opts: &SurrogateOptions) -> Result<Spectrum> {
     opts.validate()?;
+    check_echoes(echoes)?;
     let n = echoes.len();
     let kr = 2.0 * PI / opts.wavelength * opts.aperture_radius_m;
     let phases = phase_factors(n, opts.random_phase_seed);
@@ -231,6 +249,7 @@ pub fn spatial_surrogate(echoes: &[SurrogateEcho], bin_ranges: &[f64], direction
 /// VJP of [`spatial_surrogate`]: `grad` holds `∂L/∂S` with the spectrum's dims.
 pub fn spatial_surrogate_vjp(echoes: &[SurrogateEcho], bin_ranges: &[f64], directions: &[DVec3], opts: &SurrogateOptions, grad: &Spectrum) -> Result<Vec<EchoGradient>> {
     opts.validate()?;
+    check_echoes(echoes)?;
     let nd = directions.len();
     if grad.dims != [bin_ranges.len(), nd, 1] {
         return Err(RadarError::Shape(format!("gradient dims {:?}, spectrum dims {:?}", grad.dims, [bin_ranges.len(), nd, 1])));
@@ -299,7 +318,7 @@ pub fn spatial_surrogate_vjp(echoes: &[SurrogateEcho], bin_ranges: &[f64], direc
 /// fully developed speckle whatever N — so S̄ is the one to fit when samples are drawn
 /// afresh every iteration. Gaussian range kernel only (dims `[bins, directions, 1]`).
 pub fn spatial_power_surrogate(echoes: &[SurrogateEcho], bin_ranges: &[f64], directions: &[DVec3], opts: &SurrogateOptions) -> Result<Spectrum> {
-    power_check(opts)?;
+    power_check(opts, echoes)?;
     let kr = 2.0 * PI / opts.wavelength * opts.aperture_radius_m;
     let s2 = opts.sigma_m * opts.sigma_m;
     let nd = directions.len();
@@ -347,7 +366,7 @@ impl EchoTangent {
 /// echo of zero weight with a power tangent is a probe: it adds `ṗ K²` (the boundary
 /// term's contribution at a point).
 pub fn spatial_power_surrogate_jvp(echoes: &[SurrogateEcho], tangents: &[EchoTangent], bin_ranges: &[f64], directions: &[DVec3], opts: &SurrogateOptions) -> Result<Spectrum> {
-    power_check(opts)?;
+    power_check(opts, echoes)?;
     if tangents.len() != echoes.len() {
         return Err(RadarError::Shape(format!("{} tangents for {} echoes", tangents.len(), echoes.len())));
     }
@@ -387,8 +406,9 @@ pub fn spatial_power_surrogate_jvp(echoes: &[SurrogateEcho], tangents: &[EchoTan
     Ok(out)
 }
 
-fn power_check(opts: &SurrogateOptions) -> Result<()> {
+fn power_check(opts: &SurrogateOptions, echoes: &[SurrogateEcho]) -> Result<()> {
     opts.validate()?;
+    check_echoes(echoes)?;
     if opts.kernel != RangeKernel::Gaussian {
         return Err(RadarError::InvalidSetting { name: "kernel", message: "the phase-averaged surrogate supports the Gaussian range kernel only".into() });
     }
@@ -397,7 +417,7 @@ fn power_check(opts: &SurrogateOptions) -> Result<()> {
 
 /// VJP of [`spatial_power_surrogate`].
 pub fn spatial_power_surrogate_vjp(echoes: &[SurrogateEcho], bin_ranges: &[f64], directions: &[DVec3], opts: &SurrogateOptions, grad: &Spectrum) -> Result<Vec<EchoGradient>> {
-    power_check(opts)?;
+    power_check(opts, echoes)?;
     let nd = directions.len();
     if grad.dims != [bin_ranges.len(), nd, 1] {
         return Err(RadarError::Shape(format!("gradient dims {:?}, spectrum has {:?}", grad.dims, [bin_ranges.len(), nd, 1])));
