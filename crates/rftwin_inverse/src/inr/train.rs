@@ -77,7 +77,7 @@ impl TrainOptions {
         if self.epochs == 0 || !(self.lr.is_finite() && self.lr > 0.0) || !(self.alpha.is_finite() && self.alpha >= 0.0) {
             return Err(InverseError::invalid("training", format!("need ≥ 1 epoch, lr > 0 and α ≥ 0 (got {} epochs, lr {}, α {})", self.epochs, self.lr, self.alpha)));
         }
-        if !(self.clip_norm.is_finite() && self.clip_norm > 0.0) || !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+        if !(self.clip_norm.is_finite() && self.clip_norm > 0.0 && self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
             return Err(InverseError::invalid("training", format!("clip norm {} must be > 0 and weight decay {} ≥ 0", self.clip_norm, self.weight_decay)));
         }
         self.network.validate()

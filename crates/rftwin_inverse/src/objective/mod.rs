@@ -68,7 +68,8 @@ impl RadarView {
         let (near, far) = self.range_window();
         let (lo, hi) = mesh.vertices.iter().map(|v| v.distance(self.center)).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), d| (a.min(d), b.max(d)));
         let inside = (hi.min(far) - lo.max(near)).max(0.0);
-        if !(inside > 0.5 * (hi - lo)) {
+        // NaN ranges (an empty mesh) fail too
+        if inside.is_nan() || inside <= 0.5 * (hi - lo) || !(lo.is_finite() && hi.is_finite()) {
             return Err(InverseError::invalid(
                 "mesh",
                 format!("the {what} spans ranges {lo:.3}–{hi:.3} m from the radar at {:.3?}, outside its range window {near:.3}–{far:.3} m ({} bins): scale or move the mesh", self.center, self.bins.len()),
