@@ -137,21 +137,7 @@ impl Pose {
     pub fn render(&self) -> GrayImage {
         let (shapes, _) = self.limbs();
         let n = 100;
-        let mut data = vec![0.0; n * n];
-        for row in 0..n {
-            for col in 0..n {
-                let mut inside = 0;
-                for a in 0..4 {
-                    for b in 0..4 {
-                        let q = [row as f64 - 0.5 + (a as f64 + 0.5) / 4.0, col as f64 - 0.5 + (b as f64 + 0.5) / 4.0];
-                        if shapes.iter().any(|s| s.contains(q)) {
-                            inside += 1;
-                        }
-                    }
-                }
-                data[row * n + col] = inside as f64 / 16.0;
-            }
-        }
+        let data = supersampled(n, |q| if shapes.iter().any(|s| s.contains(q)) { 1.0 } else { 0.0 });
         GrayImage { rows: n, cols: n, data }
     }
 }
@@ -211,28 +197,26 @@ pub fn phantom(n: usize) -> Result<GrayImage> {
         (0.0, -0.605, 0.023, 0.023, 0.0, 0.5),
         (0.06, -0.605, 0.023, 0.046, 0.0, 0.5),
     ];
-    let mut data = vec![0.0; n * n];
-    for row in 0..n {
-        for col in 0..n {
-            let mut sum = 0.0;
-            for a in 0..4 {
-                for b in 0..4 {
-                    let x = 2.0 * (col as f64 + (b as f64 + 0.5) / 4.0) / n as f64 - 1.0;
-                    let y = 1.0 - 2.0 * (row as f64 + (a as f64 + 0.5) / 4.0) / n as f64;
-                    let value: f64 = ELLIPSES
-                        .iter()
-                        .filter(|&&(cx, cy, hx, hy, deg, _)| {
-                            let (s, c) = deg.to_radians().sin_cos();
-                            let (dx, dy) = (x - cx, y - cy);
-                            ((c * dx + s * dy) / hx).powi(2) + ((-s * dx + c * dy) / hy).powi(2) <= 1.0
-                        })
-                        .map(|e| e.5)
-                        .sum();
-                    sum += value.clamp(0.0, 1.0);
-                }
-            }
-            data[row * n + col] = sum / 16.0;
-        }
-    }
+    // pixel coordinates (centres at integers) to [−1, 1]², y up
+    let data = supersampled(n, |[r, c]| {
+        let (x, y) = (2.0 * (c + 0.5) / n as f64 - 1.0, 1.0 - 2.0 * (r + 0.5) / n as f64);
+        let value: f64 = ELLIPSES
+            .iter()
+            .filter(|&&(cx, cy, hx, hy, deg, _)| {
+                let (s, c) = deg.to_radians().sin_cos();
+                let (dx, dy) = (x - cx, y - cy);
+                ((c * dx + s * dy) / hx).powi(2) + ((-s * dx + c * dy) / hy).powi(2) <= 1.0
+            })
+            .map(|e| e.5)
+            .sum();
+        value.clamp(0.0, 1.0)
+    });
     Ok(GrayImage { rows: n, cols: n, data })
+}
+
+/// An `n × n` canvas, each pixel the mean of `value` at its 4×4 subsample points, given in
+/// pixel coordinates `[row, col]` (pixel centres at integers).
+fn supersampled(n: usize, value: impl Fn([f64; 2]) -> f64) -> Vec<f64> {
+    let sub = |i: usize, k: usize| i as f64 - 0.5 + (k as f64 + 0.5) / 4.0;
+    (0..n * n).map(|p| (0..16).map(|k| value([sub(p / n, k / 4), sub(p % n, k % 4)])).sum::<f64>() / 16.0).collect()
 }
