@@ -147,6 +147,9 @@ fn main() -> Result<()> {
     let t0 = Instant::now();
     let cov = cell_coverage(&solver, &base, &SceneGeometry::new(&base), &tx, &CoverageRequest { grid: &grid, rx_antenna: &antenna, param: Some(&param), boundary_term: true, progress: Some(&tick) })?;
     let seconds = t0.elapsed().as_secs_f64();
+    if let Some(o) = &cov.tx_inside {
+        eprintln!("warning: the transmitter is inside the closed object '{o}': only paths through its walls leave it");
+    }
     let pp = cell_coverage(&solver, &plus, &SceneGeometry::new(&plus), &tx, &CoverageRequest { grid: &grid, rx_antenna: &antenna, param: None, boundary_term: false, progress: Some(&tick) })?;
     let pm = cell_coverage(&solver, &minus, &SceneGeometry::new(&minus), &tx, &CoverageRequest { grid: &grid, rx_antenna: &antenna, param: None, boundary_term: false, progress: Some(&tick) })?;
     bar.finish_and_clear();

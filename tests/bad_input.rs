@@ -268,7 +268,7 @@ fn a_radio_inside_a_closed_object_is_reported() {
     let outside = solver.solve(&canyon, &SceneGeometry::new(&canyon), &tx, &rx).unwrap();
     assert_eq!((outside.stats.tx_inside, outside.stats.rx_inside), (None, None));
     // the open ground plane encloses nothing
-    assert_eq!(canyon.object("ground").unwrap().mesh.contains_point(DVec3::new(0.0, 0.0, -1.0)), None);
+    assert_eq!(canyon.object("ground").unwrap().mesh.contains_point(DVec3::new(0.0, 0.0, 0.0)), None);
 }
 
 /// A material on no path has a zero gradient: estimating it used to return the starting
@@ -353,4 +353,19 @@ fn surrogates_refuse_an_echo_at_the_array_centre_and_if_signal_validates_the_chi
     let bad = FmcwConfig { samples: 0, ..cfg };
     assert!(rftwin::radar::signal::if_signal(&bad, &[(1e-8, rftwin::Complex::new(1.0, 0.0))]).is_err());
     assert!(rftwin::radar::signal::if_signal(&cfg, &[(f64::NAN, rftwin::Complex::new(1.0, 0.0))]).is_err());
+}
+
+#[test]
+fn a_coverage_map_names_the_object_enclosing_its_transmitter() {
+    use rftwin::{cell_coverage, CellGrid, CoverageRequest};
+    let canyon = Scene::canyon(ItuMaterial::Metal);
+    let solver = PathSolver::new(SolverOptions { max_depth: 1, samples: 2000, backend: rftwin::BackendChoice::Cpu, ..Default::default() });
+    let grid = CellGrid { x: [-5.0, 5.0], y: [-5.0, 5.0], z: 1.5, cells: [2, 2], per_cell: 1 };
+    let antenna = rftwin::Antenna::isotropic(rftwin::Polarization::V);
+    let request = CoverageRequest { grid: &grid, rx_antenna: &antenna, param: None, boundary_term: false, progress: None };
+    let geom = SceneGeometry::new(&canyon);
+    let inside = cell_coverage(&solver, &canyon, &geom, &Radio::isotropic(DVec3::new(0.0, 13.0, 6.0)), &request).unwrap();
+    assert_eq!(inside.tx_inside.as_deref(), Some("box_a"));
+    let outside = cell_coverage(&solver, &canyon, &geom, &Radio::isotropic(DVec3::new(0.0, 0.0, 6.0)), &request).unwrap();
+    assert_eq!(outside.tx_inside, None);
 }

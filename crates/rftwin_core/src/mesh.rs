@@ -92,15 +92,16 @@ impl Mesh {
         !self.triangles.is_empty() && self.edges().values().all(|faces| faces.len() == 2)
     }
 
-    /// Whether `p` lies inside the mesh, by the parity of a ray's crossings; `None` for an
-    /// open mesh, whose inside is undefined.
+    /// Whether `p` lies inside the mesh, by the parity of a ray's crossings: `Some(false)`
+    /// outside the bounding box (checked first, so that asking is cheap for far objects),
+    /// `None` for an open mesh whose box holds `p` (its inside is undefined).
     pub fn contains_point(&self, p: DVec3) -> Option<bool> {
-        if !self.is_closed() {
-            return None;
-        }
         let (lo, hi) = self.bounds()?;
         if p.cmplt(lo).any() || p.cmpgt(hi).any() {
             return Some(false);
+        }
+        if !self.is_closed() {
+            return None;
         }
         // a direction along no axis or diagonal, so that the ray misses edges of
         // axis-aligned meshes

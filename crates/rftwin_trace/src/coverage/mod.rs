@@ -109,6 +109,8 @@ pub struct CellCoverage {
     /// Crossings whose switching constraint could not be identified, or whose constraint
     /// does not move with the receiver: left out of the boundary term.
     pub unidentified: u64,
+    /// The closed object enclosing the transmitter, if any: why a map is (nearly) empty.
+    pub tx_inside: Option<String>,
 }
 
 impl CellCoverage {
@@ -210,6 +212,7 @@ pub fn cell_coverage(solver: &PathSolver, scene: &Scene, geom: &SceneGeometry, t
         components: nc,
         interior: if nc > 0 { vec![vec![0.0; nc]; nx * ny] } else { Vec::new() },
         boundary: if nc > 0 { vec![vec![0.0; nc]; nx * ny] } else { Vec::new() },
+        tx_inside: scene.objects().iter().find(|o| o.mesh.contains_point(tx.position) == Some(true)).map(|o| o.name.clone()),
         ..Default::default()
     };
     let scale = 1.0 / (m as f64 * dx);
