@@ -109,7 +109,7 @@ fn main() -> Result<()> {
         bail!("--half-size must be > 0 and --height finite");
     }
     let tx_position = parse_vec3(&cli.tx, "--tx")?;
-    let out = prepare_output(Some(&cli.out), false, "out/coverage_gradient")?;
+    let out = prepare_output(&cli.out, false)?;
     let options = SolverOptions {
         frequency_hz: cli.freq,
         max_depth: cli.max_depth,

@@ -76,7 +76,7 @@ fn main() -> Result<()> {
     if !(f > 0.0 && f.is_finite() && (10..=100_000).contains(&n) && radius > 1.0 && radius.is_finite()) {
         bail!("--freq must be > 0, --points in 10..=100000, --radius > 1 m");
     }
-    let out = prepare_output(Some(&cli.out), cli.fresh, "out/diffraction")?;
+    let out = prepare_output(&cli.out, cli.fresh)?;
     let mut scene = Scene::new();
     scene
         .add_object("building", Mesh::cuboid(DVec3::new(0.0, 0.0, 0.0), DVec3::new(20.0, 20.0, 30.0)), &material)

@@ -118,7 +118,7 @@ const ROI_HALF: f64 = 8.0;
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    let out = common::prepare_output(Some(&cli.out), cli.fresh, "out/ft_imaging")?;
+    let out = common::prepare_output(&cli.out, cli.fresh)?;
     let summary = match cli.figure {
         Figure::Image => image(&cli, &out)?,
         Figure::Resolution => resolution(&out)?,

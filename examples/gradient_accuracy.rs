@@ -135,7 +135,7 @@ fn main() -> Result<()> {
     for name in &cli.cases {
         case(name.trim())?;
     }
-    let out = prepare_output(Some(&cli.out), false, "out/gradient_accuracy")?;
+    let out = prepare_output(&cli.out, false)?;
     let cfg = FmcwConfig::default();
     let lambda = cfg.wavelength();
     let surrogate = SurrogateOptions { sigma_m: cfg.range_resolution(), kernel: RangeKernel::Gaussian, aperture_radius_m: 4.0 * lambda, wavelength: lambda, random_phase_seed: None };

@@ -128,7 +128,7 @@ fn main() -> Result<()> {
     let t = Instant::now();
     let load_options = LoadOptions { keep_duplicate_triangles: cli.keep_duplicates };
     let (mut scene, report) = load_scene_with(&scene_path, &load_options).with_context(|| format!("loading {}", scene_path.display()))?;
-    for line in report.lines(load_options.keep_duplicate_triangles) {
+    for line in report.lines() {
         eprintln!("note: {line}");
     }
     for t in &cli.translate {
@@ -196,7 +196,7 @@ fn main() -> Result<()> {
         "bvh_build_s": bvh_build_s,
         "triangles": geom.num_triangles(),
         "duplicate_triangles": report.duplicate_triangles.iter().map(|(_, n)| n).sum::<usize>(),
-        "duplicates_kept": load_options.keep_duplicate_triangles,
+        "duplicates_kept": report.duplicates_kept,
         "threads": rayon::current_num_threads(),
         "backend": backend_name,
     });

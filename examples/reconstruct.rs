@@ -39,15 +39,8 @@ struct Cli {
     /// Target mesh (OBJ or PLY), centred at the origin (default: the built-in car body)
     #[arg(long)]
     mesh: Option<String>,
-    /// Iterations of the affine stage
-    #[arg(long, default_value_t = 40)]
-    coarse: usize,
-    /// Iterations of the vertex stage
-    #[arg(long, default_value_t = 160)]
-    iterations: usize,
-    /// Surface samples per evaluation
-    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
-    samples: u32,
+    #[command(flatten)]
+    stages: StageArgs,
     /// Large-steps smoothing weight λ (≥ 0)
     #[arg(long, allow_hyphen_values = true, default_value_t = 30.0)]
     lambda: f64,
@@ -76,9 +69,9 @@ struct Cli {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    let (coarse, iterations, lambda, quiet) = (cli.coarse, cli.iterations, cli.lambda, cli.quiet);
+    let (coarse, iterations, lambda, quiet) = (cli.stages.coarse, cli.stages.iterations, cli.lambda, cli.quiet);
     let opts = CaseOptions {
-        samples: cli.samples as usize,
+        samples: cli.stages.samples as usize,
         observe_samples: 200_000,
         diffuse: cli.diffuse,
         radius: cli.radius,
@@ -89,7 +82,7 @@ fn main() -> Result<()> {
     // vertex stage a bad smoothing weight
     opts.validate()?;
     rftwin::inverse::reparam::SmoothVertices::check_lambda(lambda)?;
-    let out = prepare_output(Some(&cli.out), cli.fresh, "out/reconstruct")?;
+    let out = prepare_output(&cli.out, cli.fresh)?;
 
     let truth = target(cli.mesh.as_deref())?;
     println!("observing the target ({} triangles) from 6 radar poses …", truth.triangles.len());

@@ -95,7 +95,7 @@ fn main() -> Result<()> {
         Terms::Full => &["full"],
         Terms::Interior => &["interior"],
     };
-    let out = prepare_output(Some(&cli.out), false, "out/reconstruct_pose")?;
+    let out = prepare_output(&cli.out, false)?;
     let (runs, iterations, samples, seed, quiet) = (cli.runs as usize, cli.iterations as usize, cli.samples as usize, cli.seed, cli.quiet);
 
     let cfg = FmcwConfig::default();

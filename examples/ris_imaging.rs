@@ -94,7 +94,7 @@ enum ActivationChoice {
 fn main() -> Result<()> {
     let cli = Cli::parse();
     common::set_threads(cli.threads)?;
-    let out = common::prepare_output(Some(&cli.out), cli.fresh, "out/ris_imaging")?;
+    let out = common::prepare_output(&cli.out, cli.fresh)?;
     let mut config = RisImagingConfig { configurations: cli.k, seed: cli.seed, ..Default::default() };
     let lambda = config.wavelength();
     config.roi.centre.x = cli.distance_wavelengths * lambda;

@@ -92,7 +92,7 @@ fn main() -> Result<()> {
     config.validate()?;
     let options = TrainOptions { epochs, seed, ..Default::default() };
     options.validate()?;
-    let out = common::prepare_output(Some(&cli.out), cli.fresh, "out/ris_imaging_3d")?;
+    let out = common::prepare_output(&cli.out, cli.fresh)?;
     let [nx, nz, ny] = config.roi.dims;
     let silhouette = ris::target(cli.target.as_deref(), nz, ny)?;
     let truth = Volume::extruded(&silhouette, config.roi.dims, depth)?;

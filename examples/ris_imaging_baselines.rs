@@ -93,7 +93,7 @@ fn main() -> Result<()> {
     for &p in &pixels {
         table_iv(p, 1, seed)?;
     }
-    let out = common::prepare_output(Some(&cli.out), cli.fresh, "out/ris_imaging_baselines")?;
+    let out = common::prepare_output(&cli.out, cli.fresh)?;
     let full = ris::target(cli.target.as_deref(), 100, 100)?;
     let mut table = String::from("| pixel | algorithm | K | PSNR [dB] | SSIM | seconds |\n|---|---|---|---|---|---|\n");
     let mut rows_json = Vec::new();

@@ -49,7 +49,7 @@ struct Cli {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    let out = common::prepare_output(Some(&cli.out), cli.fresh, "out/ris_imaging_dynamic")?;
+    let out = common::prepare_output(&cli.out, cli.fresh)?;
     let seed = cli.seed;
     let (first_epochs, epochs) = (cli.first_epochs, cli.epochs);
     if first_epochs == 0 || epochs == 0 {

@@ -69,7 +69,7 @@ fn main() -> Result<()> {
     if epochs == 0 || repeats == 0 || scatterers == 0 {
         bail!("--epochs, --calibration and --scatterers must be ≥ 1");
     }
-    let out = common::prepare_output(Some(&cli.out), cli.fresh, "out/ris_imaging_multipath")?;
+    let out = common::prepare_output(&cli.out, cli.fresh)?;
     let config = RisImagingConfig { seed, ..Default::default() };
     let [_, rows, cols] = config.roi.dims;
     let truth = ris::target(cli.target.as_deref(), rows, cols)?;

@@ -68,7 +68,7 @@ fn main() -> Result<()> {
     if epochs == 0 {
         bail!("--epochs 0: train at least one epoch");
     }
-    let out = common::prepare_output(Some(&cli.out), false, "out/ris_imaging_sweep")?;
+    let out = common::prepare_output(&cli.out, false)?;
     let base = RisImagingConfig { seed, ..Default::default() };
     let [_, rows, cols] = base.roi.dims;
     let truth = ris::target(cli.target.as_deref(), rows, cols)?;

@@ -45,7 +45,7 @@ struct Cli {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    let out = common::prepare_output(Some(&cli.out), cli.fresh, "out/ris_imaging_table2")?;
+    let out = common::prepare_output(&cli.out, cli.fresh)?;
     let seed = cli.seed;
     let mut budgets = vec![200usize];
     match cli.epochs {

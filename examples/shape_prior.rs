@@ -69,15 +69,8 @@ struct Cli {
     /// PCA components of the prior
     #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..))]
     components: u32,
-    /// Iterations of the affine stage
-    #[arg(long, default_value_t = 40)]
-    coarse: usize,
-    /// Iterations of the shape stage
-    #[arg(long, default_value_t = 160)]
-    iterations: usize,
-    /// Surface samples per evaluation
-    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
-    samples: u32,
+    #[command(flatten)]
+    stages: StageArgs,
     /// A folder of OBJ meshes of one topology (default: assets/shapes)
     #[arg(long)]
     family: Option<String>,
@@ -94,9 +87,9 @@ struct Cli {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    let out = prepare_output(Some(&cli.out), cli.fresh, "out/shape_prior")?;
-    let (coarse, iterations, components, quiet) = (cli.coarse, cli.iterations, cli.components as usize, cli.quiet);
-    let opts = CaseOptions { samples: cli.samples as usize, observe_samples: 200_000, diffuse: 0.0, radius: 0.3, boundary_samples: 0, backend: BackendChoice::Cpu };
+    let out = prepare_output(&cli.out, cli.fresh)?;
+    let (coarse, iterations, components, quiet) = (cli.stages.coarse, cli.stages.iterations, cli.components as usize, cli.quiet);
+    let opts = CaseOptions { samples: cli.stages.samples as usize, observe_samples: 200_000, diffuse: 0.0, radius: 0.3, boundary_samples: 0, backend: BackendChoice::Cpu };
 
     let (meshes, truth, source) = family(cli.family.as_deref())?;
     let prior = ShapePrior::fit(&meshes, components)?;

@@ -153,7 +153,7 @@ fn duplicate_triangles_are_removed_on_load_and_counted() {
     let (kept, report) = load_scene_with(&path, &LoadOptions { keep_duplicate_triangles: true }).unwrap();
     assert_eq!(report.duplicate_triangles, vec![("box_a".to_string(), 100_000)]);
     assert_eq!(kept.num_triangles(), 100_026);
-    assert!(report.lines(true)[0].contains("100000 exact duplicate triangle(s) kept"));
+    assert!(report.lines()[0].contains("100000 exact duplicate triangle(s) kept"));
     // the cleaned scene traces exactly like the built-in one
     let (tx, rx) = radios();
     let solver = PathSolver::new(SolverOptions { max_depth: 2, samples: 20_000, backend: rftwin::BackendChoice::Cpu, ..Default::default() });

@@ -21,14 +21,29 @@ pub fn parse_vec3(s: &str, what: &str) -> Result<DVec3> {
     Ok(DVec3::new(parts[0], parts[1], parts[2]))
 }
 
-/// The output directory `out` (or `default`), emptied first when `fresh`, and created.
-pub fn prepare_output(out: Option<&Path>, fresh: bool, default: &str) -> Result<std::path::PathBuf> {
-    let out = out.map(Path::to_path_buf).unwrap_or_else(|| std::path::PathBuf::from(default));
+/// The output directory `out` (its default comes from the example's command line),
+/// emptied first when `fresh`, and created.
+pub fn prepare_output(out: &Path, fresh: bool) -> Result<std::path::PathBuf> {
+    let out = out.to_path_buf();
     if fresh {
         let _ = std::fs::remove_dir_all(&out);
     }
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     Ok(out)
+}
+
+/// The budget of the two-stage shape reconstruction (`reconstruct`, `shape_prior`).
+#[derive(clap::Args, Debug)]
+pub struct StageArgs {
+    /// Iterations of the affine stage
+    #[arg(long, default_value_t = 40)]
+    pub coarse: usize,
+    /// Iterations of the second (vertex or shape) stage
+    #[arg(long, default_value_t = 160)]
+    pub iterations: usize,
+    /// Surface samples per evaluation
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub samples: u32,
 }
 
 /// Sets the number of worker threads (rayon and the GEMMs' own pool) before any work.

@@ -115,6 +115,12 @@ impl Scene {
         Ok(self.objects.len() - 1)
     }
 
+    /// The first object whose closed mesh encloses `p` ([`Mesh::contains_point`]), if any:
+    /// a radio placed there sees only paths through that object's walls.
+    pub fn enclosing_object(&self, p: DVec3) -> Option<usize> {
+        self.objects.iter().position(|o| o.mesh.contains_point(p) == Some(true))
+    }
+
     /// Removes exactly repeated triangles within each object ([`Mesh::duplicate_triangles`]):
     /// a copy adds a second coincident surface (a doubled transmission loss) and makes
     /// every ray that reaches it test every copy. Returns `(object, triangles removed)`

@@ -43,15 +43,15 @@ pub struct LoadReport {
     /// `(object, count)` of exact duplicate triangles — removed unless
     /// [`LoadOptions::keep_duplicate_triangles`], in which case they are only counted.
     pub duplicate_triangles: Vec<(String, usize)>,
+    /// Whether the duplicates were kept ([`LoadOptions::keep_duplicate_triangles`]).
+    pub duplicates_kept: bool,
 }
 
 impl LoadReport {
     /// One line per finding, for a command-line tool to print; empty when clean.
-    pub fn lines(&self, kept: bool) -> Vec<String> {
-        self.duplicate_triangles
-            .iter()
-            .map(|(o, n)| format!("object '{o}': {n} exact duplicate triangle(s) {}", if kept { "kept (every ray reaching them tests each copy)" } else { "removed" }))
-            .collect()
+    pub fn lines(&self) -> Vec<String> {
+        let what = if self.duplicates_kept { "kept (every ray reaching them tests each copy)" } else { "removed" };
+        self.duplicate_triangles.iter().map(|(o, n)| format!("object '{o}': {n} exact duplicate triangle(s) {what}")).collect()
     }
 }
 
@@ -71,7 +71,7 @@ pub fn load_scene_with(path: impl AsRef<Path>, options: &LoadOptions) -> Result<
     } else {
         scene.drop_duplicate_triangles()
     };
-    Ok((scene, LoadReport { duplicate_triangles }))
+    Ok((scene, LoadReport { duplicate_triangles, duplicates_kept: options.keep_duplicate_triangles }))
 }
 
 fn extension(path: &Path) -> String {

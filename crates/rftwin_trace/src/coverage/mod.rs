@@ -212,7 +212,7 @@ pub fn cell_coverage(solver: &PathSolver, scene: &Scene, geom: &SceneGeometry, t
         components: nc,
         interior: if nc > 0 { vec![vec![0.0; nc]; nx * ny] } else { Vec::new() },
         boundary: if nc > 0 { vec![vec![0.0; nc]; nx * ny] } else { Vec::new() },
-        tx_inside: scene.objects().iter().find(|o| o.mesh.contains_point(tx.position) == Some(true)).map(|o| o.name.clone()),
+        tx_inside: scene.enclosing_object(tx.position).map(|i| scene.objects()[i].name.clone()),
         ..Default::default()
     };
     let scale = 1.0 / (m as f64 * dx);

@@ -92,6 +92,20 @@ fn check_finite(name: &'static str, v: DVec3) -> Result<()> {
     }
 }
 
+/// Whether a path of coefficient `a` is returned: a non-finite one is counted in
+/// `non_finite`, an exactly zero one (Sionna RT omits them) in `zero`, and both dropped.
+fn keep_coefficient(a: Complex, non_finite: &mut u64, zero: &mut u64) -> bool {
+    if !(a.re.is_finite() && a.im.is_finite()) {
+        *non_finite += 1;
+        false
+    } else if a == Complex::new(0.0, 0.0) {
+        *zero += 1;
+        false
+    } else {
+        true
+    }
+}
+
 /// Most rays one solve may shoot: beyond this the cost is hours, with no gain in paths
 /// found (an unbounded count also aborted on allocation).
 pub const MAX_SAMPLES: usize = 1_000_000_000;
@@ -155,7 +169,7 @@ impl PathSolver {
         };
         let mut paths = Paths::new(o.frequency_hz, o.max_depth, geom.object_names.clone());
         let mut stats = SolveStats::default();
-        let enclosing = |p: DVec3| scene.objects().iter().position(|o| o.mesh.contains_point(p) == Some(true)).map(|i| i as u32);
+        let enclosing = |p: DVec3| scene.enclosing_object(p).map(|i| i as u32);
         (stats.tx_inside, stats.rx_inside) = (enclosing(tx.position), enclosing(rx.position));
         let eps = geom.eps();
         if o.los && (rx.position - tx.position).length() > eps && !geom.occluded(tx.position, rx.position, [None, None], eps) {
@@ -242,12 +256,7 @@ impl SolveRun<'_> {
             }
         }
         for (r, a) in unique.iter().zip(self.specular_coefficients(&unique)?) {
-            if !(a.re.is_finite() && a.im.is_finite()) {
-                stats.non_finite_paths += 1;
-                continue;
-            }
-            if a == Complex::new(0.0, 0.0) {
-                stats.zero_paths += 1;
+            if !keep_coefficient(a, &mut stats.non_finite_paths, &mut stats.zero_paths) {
                 continue;
             }
             let types: Vec<InteractionType> =
@@ -318,13 +327,8 @@ impl SolveRun<'_> {
         stats.rejected_diffraction_candidates = search.rejected;
         for (d, a) in search.paths.iter().zip(self.diffracted_coefficients(&search, &wedges.wedges)?) {
             // a ray along the edge itself (β₀ → 0) has no finite UTD coefficient: such a
-            // path is counted as rejected, not returned as NaN
-            if !(a.re.is_finite() && a.im.is_finite()) {
-                stats.rejected_diffraction_candidates += 1;
-                continue;
-            }
-            if a == Complex::new(0.0, 0.0) {
-                stats.zero_paths += 1;
+            // path is counted as a rejected candidate, not returned as NaN
+            if !keep_coefficient(a, &mut stats.rejected_diffraction_candidates, &mut stats.zero_paths) {
                 continue;
             }
             let types: Vec<InteractionType> =
