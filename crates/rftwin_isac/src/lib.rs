@@ -44,11 +44,13 @@
 pub mod band;
 pub mod channel;
 pub mod codebook;
+pub mod conic;
 pub mod error;
 pub mod fft;
 pub mod ft;
 pub mod geometry;
 pub mod metrics;
+pub mod mf_ris;
 pub mod ris_imaging;
 pub mod targets;
 pub mod volume;

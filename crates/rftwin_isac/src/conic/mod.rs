@@ -1,0 +1,10 @@
+//! A small conic-programming layer over clarabel (spec `mf_ris_isac.md` §7): the complex
+//! variables of RIS and beamforming problems embedded in real ones ([`embed`]), the cone
+//! recipes (norm bounds, normalised rotated quadratic bounds, exact QoS cones, fixed
+//! zeros), automatic conditioning, and a status that separates solved, infeasible and
+//! inaccurate ([`problem`]).
+
+pub mod embed;
+pub mod problem;
+
+pub use problem::{Cone, ConicProblem, ConicSolution, ConicStatus};
