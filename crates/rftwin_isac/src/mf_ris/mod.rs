@@ -17,7 +17,7 @@ pub mod coefficients;
 pub mod model;
 pub mod setup;
 
-pub use ao::{alternating_optimisation, random_baseline, AoOptions, AoResult, AoStatus};
+pub use ao::{alternating_optimisation, optimise_system, random_baseline, AoOptions, AoResult, AoStatus, Method, SystemResult};
 pub use beamformer::QosForm;
 pub use channels::MfRisChannels;
 pub use model::{Design, FeasibleSet, Problem};
