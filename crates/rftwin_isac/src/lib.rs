@@ -52,6 +52,8 @@ pub mod geometry;
 pub mod metrics;
 pub mod mf_ris;
 pub mod ris_imaging;
+#[cfg(feature = "sdp")]
+pub mod sdr;
 pub mod targets;
 pub mod volume;
 

@@ -9,7 +9,7 @@ use rand_pcg::Pcg64;
 use rftwin_core::Complex;
 use rftwin_isac::mf_ris::ao::{alternating_optimisation_from, exhaustive_search, feasible_start};
 use rftwin_isac::mf_ris::model::principal_generalized_eigenvector;
-use rftwin_isac::mf_ris::{alternating_optimisation, beamformer, coefficients, setup::dbm_to_watts, AoOptions, AoStatus, Design, MfRisChannels, MfRisSetup, Problem, Protocol, QosForm};
+use rftwin_isac::mf_ris::{alternating_optimisation, optimise_system, Method, beamformer, coefficients, setup::dbm_to_watts, AoOptions, AoStatus, Design, MfRisChannels, MfRisSetup, Problem, Protocol, QosForm};
 
 fn db(x: f64) -> f64 {
     10.0 * x.log10()
@@ -229,4 +229,25 @@ fn bad_configurations_are_errors_naming_the_value() {
     assert!(Problem::instances(&setup, &ch).unwrap_err().to_string().contains("non-finite"));
     assert!(MfRisSetup::from_json(r#"{"beta_max": -1}"#).unwrap_err().to_string().contains("beta_max"));
     assert_eq!(MfRisSetup::from_json("{}").unwrap(), MfRisSetup::default());
+}
+
+#[test]
+fn m6_energy_splitting_beats_mode_switching_and_random_coefficients() {
+    let mean_db = |protocol: Protocol, method: Method| {
+        let setup = MfRisSetup { protocol, ..Default::default() };
+        (0..4u64)
+            .map(|seed| {
+                let ch = MfRisChannels::generate(&setup, seed).unwrap();
+                let r = optimise_system(&setup, &ch, method, &AoOptions { seed, ..Default::default() }, 1).unwrap();
+                assert!(r.feasible, "{protocol:?} {method:?} seed {seed} infeasible");
+                db(r.objective)
+            })
+            .sum::<f64>()
+            / 4.0
+    };
+    let es = mean_db(Protocol::Es, Method::Proposed);
+    let ms = mean_db(Protocol::Ms, Method::Proposed);
+    let random = mean_db(Protocol::Es, Method::Random);
+    assert!(es >= ms + 1.0, "ES {es:.2} dB vs MS {ms:.2} dB (spec: ES ≥ MS + 1 dB)");
+    assert!(es >= random + 5.0, "ES {es:.2} dB vs random {random:.2} dB (spec: ES ≥ random + 5 dB)");
 }

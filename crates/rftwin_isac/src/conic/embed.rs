@@ -43,6 +43,15 @@ pub fn imag_part_row(a: &[Complex]) -> DVector<f64> {
     DVector::from_fn(2 * n, |i, _| if i < n { a[i].im } else { a[i - n].re })
 }
 
+/// The Hermitian `W = ½(X₁₁ + X₂₂) + j½(X₂₁ − X₁₂)` of a real symmetric `X` of order
+/// `2n` that relaxes the embedding `[[Re W, −Im W], [Im W, Re W]]` (spec
+/// `ris_inr_imaging.md` §8.2: averaging `X` with `JXJᵀ` keeps feasibility and the
+/// objective, so the block structure need not be imposed).
+pub fn hermitian_from_embedding(x: &DMatrix<f64>) -> DMatrix<Complex> {
+    let n = x.nrows() / 2;
+    DMatrix::from_fn(n, n, |i, j| Complex::new(0.5 * (x[(i, j)] + x[(n + i, n + j)]), 0.5 * (x[(n + i, j)] - x[(i, n + j)])))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,6 +72,14 @@ mod tests {
         }
         assert!((rx.norm_squared() - az.norm_squared()).abs() < 1e-12);
         assert_eq!(from_real(to_real(&z).as_slice()), z);
+    }
+
+    #[test]
+    fn a_hermitian_matrix_survives_its_real_embedding() {
+        let (a, _) = sample();
+        let w = &a * a.adjoint();
+        let back = hermitian_from_embedding(&real_matrix(&w));
+        assert!((back - w).norm() < 1e-14);
     }
 
     #[test]

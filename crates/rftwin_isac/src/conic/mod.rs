@@ -7,4 +7,4 @@
 pub mod embed;
 pub mod problem;
 
-pub use problem::{Cone, ConicProblem, ConicSolution, ConicStatus};
+pub use problem::{smat, svec, svec_index, Cone, ConicProblem, ConicSolution, ConicStatus};

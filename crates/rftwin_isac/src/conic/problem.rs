@@ -21,6 +21,34 @@ pub enum Cone {
     Nonnegative,
     /// `s₀ ≥ ‖s₁..‖` (Lorentz cone).
     SecondOrder,
+    /// `s = svec(S)` with `S ⪰ 0` of the given order: the upper triangle column by column,
+    /// off-diagonal entries times √2 (clarabel's convention, see [`svec_index`]).
+    #[cfg(feature = "sdp")]
+    PsdTriangle(usize),
+}
+
+/// Position of entry `(i, j)` (either order) of a symmetric matrix in its `svec`: the
+/// upper triangle column by column, `(0,0), (0,1), (1,1), (0,2), …`.
+pub fn svec_index(i: usize, j: usize) -> usize {
+    let (i, j) = if i <= j { (i, j) } else { (j, i) };
+    j * (j + 1) / 2 + i
+}
+
+/// `svec(S)` of a symmetric matrix (off-diagonals × √2, so `svec(A)·svec(B) = tr(AB)`).
+pub fn svec(s: &DMatrix<f64>) -> DVector<f64> {
+    let n = s.nrows();
+    let mut out = DVector::zeros(n * (n + 1) / 2);
+    for j in 0..n {
+        for i in 0..=j {
+            out[svec_index(i, j)] = if i == j { s[(i, i)] } else { std::f64::consts::SQRT_2 * 0.5 * (s[(i, j)] + s[(j, i)]) };
+        }
+    }
+    out
+}
+
+/// The symmetric matrix of order `n` whose `svec` is `x`.
+pub fn smat(x: &[f64], n: usize) -> DMatrix<f64> {
+    DMatrix::from_fn(n, n, |i, j| if i == j { x[svec_index(i, i)] } else { x[svec_index(i, j)] / std::f64::consts::SQRT_2 })
 }
 
 /// One constraint block: `b − A x ∈ cone`, with a name for error messages.
@@ -130,6 +158,12 @@ impl ConicProblem {
         if cone == Cone::SecondOrder && a.nrows() < 2 {
             return Err(invalid("block", format!("{name}: a second-order cone needs at least 2 rows")));
         }
+        #[cfg(feature = "sdp")]
+        if let Cone::PsdTriangle(order) = cone {
+            if a.nrows() != order * (order + 1) / 2 {
+                return Err(invalid("block", format!("{name}: a PSD cone of order {order} needs {} rows, got {}", order * (order + 1) / 2, a.nrows())));
+            }
+        }
         self.blocks.push(Block { name, a, b, cone });
         Ok(())
     }
@@ -187,6 +221,16 @@ impl ConicProblem {
     /// A linear equality `ρᵀx = β`.
     pub fn add_equality(&mut self, name: impl Into<String>, row: &DVector<f64>, value: f64) -> Result<()> {
         self.add_block(name, DMatrix::from_row_slice(1, self.n, row.as_slice()), DVector::from_element(1, value), Cone::Zero)
+    }
+
+    /// The whole variable is `svec(X)` of a symmetric `X ⪰ 0` of order `order`.
+    #[cfg(feature = "sdp")]
+    pub fn add_psd_variable(&mut self, name: impl Into<String>, order: usize) -> Result<()> {
+        let dim = order * (order + 1) / 2;
+        if dim != self.n {
+            return Err(invalid("psd variable", format!("order {order} needs {dim} variables, the problem has {}", self.n)));
+        }
+        self.add_block(name, -DMatrix::identity(dim, dim), DVector::zeros(dim), Cone::PsdTriangle(order))
     }
 
     /// Checks every entry is finite, naming the first block that is not.
@@ -249,6 +293,8 @@ impl ConicProblem {
                 Cone::Zero => SupportedConeT::ZeroConeT(m),
                 Cone::Nonnegative => SupportedConeT::NonnegativeConeT(m),
                 Cone::SecondOrder => SupportedConeT::SecondOrderConeT(m),
+                #[cfg(feature = "sdp")]
+                Cone::PsdTriangle(order) => SupportedConeT::PSDTriangleConeT(order),
             });
             row0 += m;
         }
@@ -298,6 +344,8 @@ impl ConicProblem {
                 Cone::Zero => s.amax(),
                 Cone::Nonnegative => s.iter().fold(0.0f64, |m, v| m.max(-v)),
                 Cone::SecondOrder => (s.rows(1, s.len() - 1).norm() - s[0]).max(0.0),
+                #[cfg(feature = "sdp")]
+                Cone::PsdTriangle(order) => (-smat(s.as_slice(), order).symmetric_eigenvalues().min()).max(0.0),
             } / scale;
             if v > worst.0 {
                 worst = (v, Some(blk.name.clone()));

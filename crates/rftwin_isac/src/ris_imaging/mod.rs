@@ -9,6 +9,7 @@
 
 pub mod baselines;
 pub mod channel;
+pub mod communication;
 pub mod configurations;
 pub mod multipath;
 pub mod operator;
