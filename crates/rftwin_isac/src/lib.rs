@@ -49,6 +49,7 @@ pub mod error;
 pub mod fft;
 pub mod ft;
 pub mod geometry;
+pub mod irs_isac;
 pub mod metrics;
 pub mod mf_ris;
 pub mod ris_imaging;
