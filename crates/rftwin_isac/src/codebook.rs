@@ -153,7 +153,7 @@ impl Codebook {
         let rank = self.rank();
         if rank < m {
             let bits = self.bits.map_or("continuous".to_string(), |b| format!("{b}-bit"));
-            return Err(IsacError::RankDeficient { what: format!("{bits} {:?} codebook", self.kind_name()), rank, size: m });
+            return Err(IsacError::RankDeficient { what: format!("{bits} {:?} codebook", self.kind_name()), rank, size: m, advice: "; exact ECR recovery needs full rank: use a Hadamard codebook for 1-bit phases" });
         }
         Ok(())
     }

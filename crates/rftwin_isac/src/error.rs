@@ -14,9 +14,10 @@ pub enum IsacError {
         /// Why, with the numbers.
         message: String,
     },
-    /// A square RIS codebook that cannot be inverted (e.g. the 1-bit DFT codebook, whose
-    /// rows t and M − t coincide).
-    #[error("the {what} is rank-deficient: rank {rank} of {size} (exact ECR recovery needs full rank; use a Hadamard codebook for 1-bit phases)")]
+    /// A matrix that must have full rank and has not: a square RIS codebook (e.g. the
+    /// 1-bit DFT codebook, whose rows t and M − t coincide), or the code dictionary of
+    /// identical IRS configurations in multi-target sensing.
+    #[error("the {what} is rank-deficient: rank {rank} of {size}{advice}")]
     RankDeficient {
         /// Which matrix.
         what: String,
@@ -24,6 +25,8 @@ pub enum IsacError {
         rank: usize,
         /// Its size.
         size: usize,
+        /// What to do instead (empty, or starting with "; ").
+        advice: &'static str,
     },
     /// An explicit matrix would exceed the memory budget the caller set.
     #[error("the {what} needs {needed} bytes, above the budget of {budget} bytes")]

@@ -52,7 +52,7 @@ pub fn locate_targets(codes: &DMatrix<Complex>, g: &DVector<Complex>, y: &DVecto
     let dict = DMatrix::from_columns(&grid.iter().map(|&s| code_column(codes, g, s)).collect::<Vec<_>>());
     let r = rank(&dict);
     if r < count {
-        return Err(IsacError::RankDeficient { what: format!("code matrix of {} IRS configurations (identical configurations cannot separate {count} targets)", codes.nrows()), rank: r, size: count });
+        return Err(IsacError::RankDeficient { what: format!("code dictionary of {} IRS configurations", codes.nrows()), rank: r, size: count, advice: "; vary the IRS configuration from slot to slot" });
     }
     let norms: Vec<f64> = dict.column_iter().map(|c| c.norm()).collect();
     let mut chosen: Vec<usize> = Vec::new();
