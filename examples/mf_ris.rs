@@ -189,7 +189,11 @@ fn single(cli: &Cli, out: &Path) -> Result<serde_json::Value> {
             if v.norm() == 0.0 {
                 continue;
             }
+            // Each space's pattern only over its own half-space (y < 0 reflects, y > 0 refracts).
             let pattern = az.iter().map(|a| {
+                if (s == 0) != (*a <= 0.0) {
+                    return f64::NAN;
+                }
                 let u = DVec3::new(a.to_radians().cos(), a.to_radians().sin(), 0.0);
                 let row = steering(&off.ris, u, k).component_mul(&v);
                 db((row.transpose() * &gw).norm_squared().max(1e-30))
@@ -197,9 +201,10 @@ fn single(cli: &Cli, out: &Path) -> Result<serde_json::Value> {
             series.push((name, pattern.collect::<Vec<_>>()));
         }
     }
-    let peak = series.iter().flat_map(|(_, s)| s.iter().copied()).fold(f64::NEG_INFINITY, f64::max);
-    let series: Vec<(&str, Vec<f64>)> = series.into_iter().map(|(n, s)| (n, s.into_iter().map(|v| (v - peak).max(-50.0)).collect())).collect();
-    lines(&out.join("beampattern.png"), "MF-RIS beampattern in the horizontal plane", "azimuth from +x [deg]", "relative power [dB]", &az, &series, false)?;
+    let peak = series.iter().flat_map(|(_, s)| s.iter().copied()).filter(|v| v.is_finite()).fold(f64::NEG_INFINITY, f64::max);
+    let series: Vec<(&str, Vec<f64>)> = series.into_iter().map(|(n, s)| (n, s.into_iter().map(|v| if v.is_finite() { (v - peak).max(-50.0) } else { f64::NAN }).collect())).collect();
+    let target_az: Vec<String> = setup.targets_r.iter().chain(&setup.targets_t).map(|t| format!("{:.0}°", t.y.atan2(t.x).to_degrees())).collect();
+    lines(&out.join("beampattern.png"), &format!("MF-RIS beampattern in the horizontal plane (targets at {})", target_az.join(", ")), "azimuth from +x [deg]", "relative power [dB]", &az, &series, false)?;
     let users_min = proposed.user_sinrs.iter().copied().fold(f64::INFINITY, f64::min);
     let qos_met = proposed.feasible && proposed.user_sinrs.iter().all(|g| *g >= (2f64.powf(setup.rate_min) - 1.0) * (1.0 - 1e-4));
     Ok(json!({
