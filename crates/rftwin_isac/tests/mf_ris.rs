@@ -251,3 +251,21 @@ fn m6_energy_splitting_beats_mode_switching_and_random_coefficients() {
     assert!(es >= ms + 1.0, "ES {es:.2} dB vs MS {ms:.2} dB (spec: ES ≥ MS + 1 dB)");
     assert!(es >= random + 5.0, "ES {es:.2} dB vs random {random:.2} dB (spec: ES ≥ random + 5 dB)");
 }
+
+#[test]
+fn the_sdr_baseline_is_feasible_and_bounded_by_the_exhaustive_grid() {
+    let mut setup = MfRisSetup { ris_elements: [2, 1], rate_min: 0.1, ..Default::default() };
+    setup.users_r.truncate(1);
+    setup.users_t.truncate(1);
+    let ch = MfRisChannels::generate(&setup, 0).unwrap();
+    let p = Problem::instances(&setup, &ch).unwrap().remove(0);
+    let opts = AoOptions { outer: 3, inner: 1, ..Default::default() };
+    let sdr = rftwin_isac::mf_ris::sdr::sdr_baseline(&p, &opts, 100).unwrap();
+    assert_feasible(&p, &sdr.design, "SDR");
+    let proposed = alternating_optimisation(&p, &AoOptions::default()).unwrap();
+    let random = rftwin_isac::mf_ris::random_baseline(&p, &AoOptions::default()).unwrap();
+    let (_, grid) = exhaustive_search(&p, &proposed.design.w).unwrap().expect("a feasible grid point");
+    let (s, r, g) = (db(sdr.objective), db(random.objective), db(grid.max(proposed.objective)));
+    assert!(s >= r - 0.5, "SDR {s:.2} dB below random {r:.2} dB");
+    assert!(s <= g + 1.0, "SDR {s:.2} dB above the best known point {g:.2} dB by more than the grid can explain");
+}

@@ -5,6 +5,8 @@
 //! inaccurate ([`problem`]).
 
 pub mod embed;
+#[cfg(feature = "sdp")]
+pub mod hermitian;
 pub mod problem;
 
 pub use problem::{smat, svec, svec_index, Cone, ConicProblem, ConicSolution, ConicStatus};

@@ -218,6 +218,11 @@ impl ConicProblem {
         self.add_block(name, a, DVector::zeros(indices.len()), Cone::Zero)
     }
 
+    /// A linear inequality `ρᵀx ≤ β`.
+    pub fn add_inequality(&mut self, name: impl Into<String>, row: &DVector<f64>, bound: f64) -> Result<()> {
+        self.add_block(name, DMatrix::from_row_slice(1, self.n, row.as_slice()), DVector::from_element(1, bound), Cone::Nonnegative)
+    }
+
     /// A linear equality `ρᵀx = β`.
     pub fn add_equality(&mut self, name: impl Into<String>, row: &DVector<f64>, value: f64) -> Result<()> {
         self.add_block(name, DMatrix::from_row_slice(1, self.n, row.as_slice()), DVector::from_element(1, value), Cone::Zero)

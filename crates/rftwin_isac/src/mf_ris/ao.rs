@@ -100,7 +100,7 @@ pub fn random_coefficients(p: &Problem, rng: &mut Pcg64, split_evenly: bool) -> 
     v
 }
 
-fn with_filters(p: &Problem, mut d: Design) -> Result<Design> {
+pub(crate) fn with_filters(p: &Problem, mut d: Design) -> Result<Design> {
     d.u = p.optimal_filters(&d)?.into_iter().map(|(u, _)| u).collect();
     Ok(d)
 }
@@ -249,6 +249,10 @@ pub enum Method {
     Proposed,
     /// Random coefficients, Algorithm 1 and Lemma 1 (Table IV "Random").
     Random,
+    /// Semidefinite relaxation of both blocks with Gaussian randomisation (Table IV
+    /// "SDR"; the number is the randomisation draws per step).
+    #[cfg(feature = "sdp")]
+    Sdr(usize),
 }
 
 /// Problem (17) solved for a whole setup: the protocol's instances (two under TS), each
@@ -282,6 +286,8 @@ pub fn optimise_system(setup: &super::setup::MfRisSetup, channels: &super::chann
             let r = match method {
                 Method::Proposed => alternating_optimisation(&p, &o)?,
                 Method::Random => random_baseline(&p, &o)?,
+                #[cfg(feature = "sdp")]
+                Method::Sdr(draws) => super::sdr::sdr_baseline(&p, &o, draws)?,
             };
             let better = match &best {
                 None => true,

@@ -116,7 +116,7 @@ fn add_constraints(p: &Problem, d: &Design, form: QosForm, sinr_min: f64, cp: &m
 }
 
 /// Per sensed space, `(c_s, d_s, e_s)` of §6.2: `γ_s = ‖W̄ᵀc_s‖² / (‖W̄ᵀd_s‖² + e_s)`.
-fn echo_terms(p: &Problem, d: &Design) -> Vec<(DVector<Complex>, DVector<Complex>, f64)> {
+pub(crate) fn echo_terms(p: &Problem, d: &Design) -> Vec<(DVector<Complex>, DVector<Complex>, f64)> {
     p.spaces
         .iter()
         .zip(&d.u)

@@ -42,7 +42,7 @@ fn add_element_constraints(p: &Problem, w: &DMatrix<Complex>, cp: &mut ConicProb
 }
 
 /// Per sensed space, `(h_s, E_s, c'_s)` of §6.3: `γ_s = ‖E_s v_s‖² / (σ_0² Σ_m |h_m|²|v_m|² + c'_s)`.
-fn echo_terms(p: &Problem, d: &Design) -> Vec<(DVector<Complex>, DMatrix<Complex>, f64)> {
+pub(crate) fn echo_terms(p: &Problem, d: &Design) -> Vec<(DVector<Complex>, DMatrix<Complex>, f64)> {
     let gw = &p.g * &d.w;
     p.spaces
         .iter()

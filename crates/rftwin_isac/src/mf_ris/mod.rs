@@ -15,6 +15,8 @@ pub mod beamformer;
 pub mod channels;
 pub mod coefficients;
 pub mod model;
+#[cfg(feature = "sdp")]
+pub mod sdr;
 pub mod setup;
 
 pub use ao::{alternating_optimisation, optimise_system, random_baseline, AoOptions, AoResult, AoStatus, Method, SystemResult};
