@@ -9,6 +9,8 @@
 //! cargo run --release --example mf_ris -- --figure compare    # ES / MS / TS / random (M6)
 //! cargo run --release --example mf_ris -- --figure trends     # M, power, sensors, R_min (M8)
 //! cargo run --release --example mf_ris -- --figure speed      # AO time per iteration vs M
+//! cargo run --release --example mf_ris -- --figure hardware   # MF-RIS vs active, passive, STAR-RIS
+//! cargo run --release --example mf_ris -- --figure sdr        # proposed vs SDR: objective and time
 //! ```
 //!
 //! Writes PNGs and `summary.json` to `--out` (default `out/mf_ris`) and ends with one
@@ -21,6 +23,7 @@ use clap::Parser;
 use glam::DVec3;
 use rftwin::inverse::plot::lines;
 use rftwin::isac::mf_ris::channels::{steering, ArrayOffsets};
+use rftwin::isac::mf_ris::setup::Hardware;
 use rftwin::isac::mf_ris::{optimise_system, AoOptions, MfRisChannels, MfRisSetup, Method, Protocol, SystemResult};
 use serde_json::json;
 use std::path::Path;
@@ -38,6 +41,9 @@ struct Cli {
     /// Element sharing protocol: es, ms or ts
     #[arg(long, default_value = "es")]
     protocol: Protocol,
+    /// Surface: mf-ris, active, passive or star (the last three echo back to the BS)
+    #[arg(long, default_value = "mf-ris")]
+    hardware: Hardware,
     /// Users in the reflection space "x,y,z;…" [m] (default: spec §9)
     #[arg(long, allow_hyphen_values = true)]
     users_r: Option<String>,
@@ -86,6 +92,10 @@ enum Figure {
     Trends,
     /// AO seconds per iteration over M
     Speed,
+    /// MF-RIS (ES) against active, passive and STAR-RIS at the same total power, over M
+    Hardware,
+    /// The proposed algorithm against the SDR baseline: objective and time
+    Sdr,
 }
 
 fn positions(text: &Option<String>, default: &[DVec3], what: &str) -> Result<Vec<DVec3>> {
@@ -112,6 +122,7 @@ fn setup_from(cli: &Cli) -> Result<MfRisSetup> {
     let setup = MfRisSetup {
         ris_elements: parse_grid(&cli.m)?,
         protocol: cli.protocol,
+        hardware: cli.hardware,
         users_r: positions(&cli.users_r, &d.users_r, "--users-r")?,
         users_t: positions(&cli.users_t, &d.users_t, "--users-t")?,
         targets_r: positions(&cli.targets_r, &d.targets_r, "--targets-r")?,
@@ -160,9 +171,11 @@ fn single(cli: &Cli, out: &Path) -> Result<serde_json::Value> {
     progress.inc(1);
     let random = run(&setup, cli.seed, Method::Random, cli.inits)?;
     progress.finish_and_clear();
-    for (p, r) in &proposed.runs {
+    let mut infeasible = Vec::new();
+    for (_, r) in &proposed.runs {
         if let rftwin::isac::mf_ris::AoStatus::Infeasible { reason, best_min_rate } = &r.status {
-            eprintln!("infeasible ({:?}): {reason}; best common rate {best_min_rate:.3} bit/s/Hz", p.feasible);
+            eprintln!("infeasible: {reason}; best common rate {best_min_rate:.3} bit/s/Hz");
+            infeasible.push(json!({"reason": reason, "best_common_rate": best_min_rate}));
         }
         if !r.rejected_steps.is_empty() {
             eprintln!("note: {} cone programs were not solved to full accuracy and their steps skipped: {:?}", r.rejected_steps.len(), r.rejected_steps);
@@ -220,6 +233,8 @@ fn single(cli: &Cli, out: &Path) -> Result<serde_json::Value> {
         "iterations": proposed.iterations,
         "seconds_per_iteration": proposed.seconds_per_iteration,
         "status": if proposed.feasible { "solved" } else { "infeasible" },
+        "hardware": format!("{:?}", setup.hardware),
+        "infeasible": infeasible,
     }))
 }
 
@@ -297,6 +312,50 @@ fn speed(cli: &Cli, out: &Path) -> Result<serde_json::Value> {
     }))
 }
 
+fn hardware(cli: &Cli, out: &Path) -> Result<serde_json::Value> {
+    let base = setup_from(cli)?;
+    let grids = [[2, 4], [4, 4], [4, 8], [8, 8]];
+    let kinds = [("mf-ris", Hardware::MfRis), ("active", Hardware::ActiveRis), ("passive", Hardware::PassiveRis), ("star", Hardware::StarRis)];
+    let progress = bar((grids.len() * kinds.len()) as u64 * cli.seeds as u64, "hardware");
+    let mut series: Vec<(&str, Vec<f64>)> = Vec::new();
+    for (name, hw) in kinds {
+        progress.set_message(name);
+        let mut ys = Vec::new();
+        for g in grids {
+            ys.push(mean_db(&MfRisSetup { hardware: hw, ris_elements: g, protocol: Protocol::Es, ..base.clone() }, cli.seeds, Method::Proposed, cli.inits, &progress)?.0);
+        }
+        series.push((name, ys));
+    }
+    progress.finish_and_clear();
+    let x: Vec<f64> = grids.iter().map(|g| (g[0] * g[1]) as f64).collect();
+    lines(&out.join("hardware.png"), "echo SINR at the same total power", "M (elements)", "γ_r + γ_t [dB]", &x, &series, false)?;
+    Ok(json!({"figure": "hardware", "seeds": cli.seeds, "m": x, "echo_sinr_db": series.iter().map(|(n, v)| (n.to_string(), json!(v))).collect::<serde_json::Map<_, _>>()}))
+}
+
+fn sdr(cli: &Cli, out: &Path) -> Result<serde_json::Value> {
+    let base = setup_from(cli)?;
+    let mut rows = Vec::new();
+    // M = 36 runs one SDR iteration only: its coefficient relaxation has two PSD blocks of
+    // order 74, whose dense KKT system takes minutes on 2 cores.
+    for (grid, outer) in [([2usize, 2], 10), ([4, 4], 10), ([6, 6], 1)] {
+        let s = MfRisSetup { ris_elements: grid, ..base.clone() };
+        let ch = MfRisChannels::generate(&s, cli.seed)?;
+        let t = std::time::Instant::now();
+        let a = optimise_system(&s, &ch, Method::Proposed, &AoOptions { seed: cli.seed, ..Default::default() }, 1)?;
+        let ta = t.elapsed().as_secs_f64();
+        eprintln!("M = {}: proposed {:.2} dB in {ta:.2} s; running SDR ({outer} outer iterations at most)…", grid[0] * grid[1], db(a.objective));
+        let t = std::time::Instant::now();
+        let b = optimise_system(&s, &ch, Method::Sdr(100), &AoOptions { seed: cli.seed, outer, inner: 1, ..Default::default() }, 1)?;
+        let tb = t.elapsed().as_secs_f64();
+        rows.push(json!({"m": grid[0] * grid[1], "proposed_db": db(a.objective), "proposed_seconds": ta, "proposed_seconds_per_iteration": a.seconds_per_iteration, "proposed_iterations": a.iterations,
+            "sdr_db": db(b.objective), "sdr_seconds": tb, "sdr_seconds_per_iteration": b.seconds_per_iteration, "sdr_iterations": b.iterations}));
+    }
+    let x: Vec<f64> = rows.iter().map(|r| r["m"].as_f64().unwrap_or(0.0)).collect();
+    let col = |k: &str| rows.iter().map(|r| r[k].as_f64().unwrap_or(f64::NAN)).collect::<Vec<_>>();
+    lines(&out.join("sdr_time.png"), "seconds per outer iteration", "M", "seconds", &x, &[("proposed (SOCP)", col("proposed_seconds_per_iteration")), ("SDR", col("sdr_seconds_per_iteration"))], true)?;
+    Ok(json!({"figure": "sdr", "rows": rows}))
+}
+
 fn main() -> Result<()> {
     let cli = Cli::parse();
     let out = common::prepare_output(&cli.out, false)?;
@@ -305,6 +364,8 @@ fn main() -> Result<()> {
         Figure::Compare => compare(&cli, &out)?,
         Figure::Trends => trends(&cli, &out)?,
         Figure::Speed => speed(&cli, &out)?,
+        Figure::Hardware => hardware(&cli, &out)?,
+        Figure::Sdr => sdr(&cli, &out)?,
     };
     std::fs::write(out.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
     println!("summary: {summary}");

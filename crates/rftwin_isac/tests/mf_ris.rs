@@ -269,3 +269,32 @@ fn the_sdr_baseline_is_feasible_and_bounded_by_the_exhaustive_grid() {
     assert!(s >= r - 0.5, "SDR {s:.2} dB below random {r:.2} dB");
     assert!(s <= g + 1.0, "SDR {s:.2} dB above the best known point {g:.2} dB by more than the grid can explain");
 }
+
+#[test]
+fn the_mf_ris_beats_surfaces_that_echo_back_to_the_bs_at_equal_total_power() {
+    use rftwin_isac::mf_ris::setup::Hardware;
+    let mut echo = Vec::new();
+    for hardware in [Hardware::MfRis, Hardware::ActiveRis, Hardware::PassiveRis, Hardware::StarRis] {
+        let setup = MfRisSetup { hardware, rate_min: 0.1, ..Default::default() };
+        let ch = MfRisChannels::generate(&setup, 0).unwrap();
+        let r = optimise_system(&setup, &ch, Method::Proposed, &AoOptions::default(), 1).unwrap();
+        assert!(r.feasible, "{hardware:?} infeasible at R_min = 0.1");
+        for (p, run) in &r.runs {
+            assert_feasible(p, &run.design, &format!("{hardware:?}"));
+            if hardware == Hardware::PassiveRis {
+                let m = p.elements();
+                for i in 0..2 * m {
+                    let want = if p.is_free(i / m, i % m) { 1.0 } else { 0.0 };
+                    assert!((run.design.v[i].norm() - want).abs() < 1e-9, "passive element {i}: |v| = {}", run.design.v[i].norm());
+                }
+            }
+        }
+        // Passive surfaces spend nothing on amplification: the BS gets the whole budget.
+        let p_max = Problem::instances(&setup, &ch).unwrap()[0].p_max;
+        assert!((p_max - if hardware.is_active() { 0.99 } else { 1.0 }).abs() < 1e-12);
+        echo.push(db(r.objective));
+    }
+    // Sensing at the surface skips the two hops back to the BS (tens of dB).
+    assert!(echo[0] > echo[1] + 20.0, "MF-RIS {:.1} dB vs active RIS {:.1} dB", echo[0], echo[1]);
+    assert!(echo[1] > echo[2] && echo[1] > echo[3], "active RIS {:.1} dB vs passive {:.1} / STAR {:.1} dB", echo[1], echo[2], echo[3]);
+}

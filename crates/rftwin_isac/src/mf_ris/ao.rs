@@ -118,13 +118,52 @@ pub fn feasible_start(p: &Problem, opts: &AoOptions, split_evenly: bool) -> Resu
         }
         draws.push(v);
     }
-    let mut best = 0.0f64;
-    for v in &draws {
-        best = best.max(max_min_user_sinr(p, v)?.0);
+    // Max–min pre-phase (spec §6.4 fallback): from the draw whose users reach the highest
+    // common SINR, alternate the max–min beamformer (bisection) with coefficients that
+    // raise the common SINR (bisection on the linearised QoS) until γ_min is met.
+    let mut best = (0.0f64, None);
+    for v in draws {
+        let (t, w) = max_min_user_sinr(p, &v)?;
+        if t >= best.0 {
+            best = (t, w.map(|w| (w, v)));
+        }
+    }
+    let mut common = best.0;
+    if let Some((mut w, mut v)) = best.1 {
+        for _ in 0..30 {
+            if common >= p.sinr_min {
+                if let (_, Some(w)) = min_power_beamformer(p, &v, p.sinr_min)? {
+                    return Ok(Ok(with_filters(p, Design { w, v, u: Vec::new() })?));
+                }
+            }
+            let d = Design { w: w.clone(), v: v.clone(), u: Vec::new() };
+            let (mut lo, mut hi, mut raised) = (common, (common * 8.0).max(p.sinr_min), None);
+            for _ in 0..12 {
+                let mid = 0.5 * (lo + hi);
+                match super::coefficients::coefficients_meeting(p, &d, mid)? {
+                    Some(nv) => {
+                        lo = mid;
+                        raised = Some(nv);
+                    }
+                    None => hi = mid,
+                }
+            }
+            let Some(nv) = raised else { break };
+            let (t, nw) = max_min_user_sinr(p, &nv)?;
+            if t <= common * (1.0 + 1e-3) {
+                break;
+            }
+            common = t;
+            v = nv;
+            match nw {
+                Some(nw) => w = nw,
+                None => break,
+            }
+        }
     }
     Ok(Err(AoStatus::Infeasible {
-        reason: format!("no beamformer meets γ_min = {:.4} ({:.3} bit/s/Hz) for any of {} random MF-RIS draws", p.sinr_min, (1.0 + p.sinr_min).log2(), draws.len()),
-        best_min_rate: (1.0 + best).log2(),
+        reason: format!("no beamformer meets γ_min = {:.4} ({:.3} bit/s/Hz) from {} random coefficient draws and the max–min pre-phase", p.sinr_min, (1.0 + p.sinr_min).log2(), opts.draws.max(1)),
+        best_min_rate: (1.0 + common).log2(),
     }))
 }
 
@@ -183,12 +222,43 @@ pub fn alternating_optimisation_from(p: &Problem, start: Design, opts: &AoOption
     Ok(AoResult { objective: p.objective(&d), design: d, trace, outer_trace, iterations, seconds_per_iteration, rejected_steps: rejected, status })
 }
 
-/// The proposed algorithm: a feasible start, then Algorithm 3.
+/// The proposed algorithm: a feasible start, then Algorithm 3 (for a passive RIS,
+/// followed by [`project_unit_modulus`]).
 pub fn alternating_optimisation(p: &Problem, opts: &AoOptions) -> Result<AoResult> {
     match feasible_start(p, opts, true)? {
-        Ok(start) => alternating_optimisation_from(p, start, opts, true),
+        Ok(start) => {
+            let mut r = alternating_optimisation_from(p, start, opts, true)?;
+            if p.unit_modulus {
+                project_unit_modulus(p, &mut r)?;
+            }
+            Ok(r)
+        }
         Err(status) => Ok(infeasible_result(p, status)),
     }
+}
+
+/// A passive RIS optimised with `|v| ≤ 1`: the phases are kept and the moduli set to 1,
+/// then one exact-QoS beamformer step restores the users' SINRs. When it cannot, the
+/// relaxed design is kept and the failure recorded in `rejected_steps`.
+pub fn project_unit_modulus(p: &Problem, r: &mut AoResult) -> Result<()> {
+    let m = p.elements();
+    let mut d = r.design.clone();
+    for i in 0..2 * m {
+        if p.is_free(i / m, i % m) {
+            let z = d.v[i];
+            d.v[i] = if z.norm() > 0.0 { z / z.norm() } else { Complex::new(1.0, 0.0) };
+        }
+    }
+    d = with_filters(p, d)?;
+    let out = beamformer_step(p, &mut d, QosForm::Exact)?;
+    if out.status == ConicStatus::Solved && p.user_sinrs(&d).iter().all(|g| *g >= p.sinr_min * (1.0 - 1e-4)) {
+        r.design = with_filters(p, d)?;
+        r.objective = p.objective(&r.design);
+        r.trace.push(r.objective);
+    } else {
+        r.rejected_steps.push(format!("unit-modulus projection: {:?}; the relaxed |v| ≤ 1 design is kept", out.status));
+    }
+    Ok(())
 }
 
 /// The random baseline (Table IV): random coefficients, Algorithm 1 and Lemma 1 for the

@@ -70,6 +70,9 @@ fn add_constraints(p: &Problem, d: &Design, form: QosForm, sinr_min: f64, cp: &m
     if budget <= 0.0 {
         return Ok(false);
     }
+    if budget.is_infinite() {
+        return add_qos(p, d, form, sinr_min, cp).map(|_| true);
+    }
     let m = p.elements();
     let load = DVector::from_fn(m, |e, _| Complex::new(d.v[e].norm_sqr() + d.v[m + e].norm_sqr(), 0.0));
     let gram = p.g.adjoint() * DMatrix::from_diagonal(&load) * &p.g;
@@ -80,8 +83,15 @@ fn add_constraints(p: &Problem, d: &Design, form: QosForm, sinr_min: f64, cp: &m
         block.view_mut((c * n, c * n), (n, n)).copy_from(&factor);
     }
     cp.add_norm_bound("MF-RIS power (17e)", &real_matrix(&block), budget.sqrt())?;
+    add_qos(p, d, form, sinr_min, cp).map(|_| true)
+}
+
+/// The users' QoS cones of the beamformer step.
+fn add_qos(p: &Problem, d: &Design, form: QosForm, sinr_min: f64, cp: &mut ConicProblem) -> Result<()> {
+    let (n, q) = (p.antennas(), p.columns());
+    let dim = 2 * n * q;
     if sinr_min <= 0.0 {
-        return Ok(true);
+        return Ok(());
     }
     let all: Vec<usize> = (0..q).collect();
     for k in 0..p.users.len() {
@@ -112,7 +122,7 @@ fn add_constraints(p: &Problem, d: &Design, form: QosForm, sinr_min: f64, cp: &m
             }
         }
     }
-    Ok(true)
+    Ok(())
 }
 
 /// Per sensed space, `(c_s, d_s, e_s)` of §6.2: `γ_s = ‖W̄ᵀc_s‖² / (‖W̄ᵀd_s‖² + e_s)`.
@@ -120,8 +130,9 @@ pub(crate) fn echo_terms(p: &Problem, d: &Design) -> Vec<(DVector<Complex>, DVec
     p.spaces
         .iter()
         .zip(&d.u)
-        .map(|(sp, u)| {
-            let hv = (sp.h.adjoint() * u).conjugate().component_mul(&p.block(&d.v, sp.space));
+        .enumerate()
+        .map(|(i, (sp, u))| {
+            let hv = (p.sensing_matrix(i, &d.v).adjoint() * u).conjugate().component_mul(&p.block(&d.v, sp.space));
             let c = p.g.transpose() * &hv;
             let df = (sp.f.adjoint() * u).conjugate();
             (c, df, p.amp_noise * hv.norm_squared() + p.noise * u.norm_squared())

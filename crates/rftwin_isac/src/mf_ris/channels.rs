@@ -60,6 +60,9 @@ pub struct MfRisChannels {
     pub targets: [DMatrix<Complex>; 2],
     /// BS→sensor leakage `F_s ∈ C^{M_s×N}`, per space.
     pub leakage: [DMatrix<Complex>; 2],
+    /// RIS→targets→RIS responses `H'_s = Σ_j α_j a_RIS(u_j) a_RIS(u_j)ᵀ` (M × M), for
+    /// surfaces whose echo returns to the BS.
+    pub round_trip: [DMatrix<Complex>; 2],
 }
 
 fn path_gain(c0: f64, d: f64, exponent: f64) -> f64 {
@@ -112,9 +115,18 @@ impl MfRisChannels {
             }
             h
         };
+        let round_trip = |list: &[DVec3]| {
+            let mut h = DMatrix::zeros(off.ris.len(), off.ris.len());
+            for p in list {
+                let d = p.length();
+                let a = steering(&off.ris, *p / d, k);
+                h += &a * a.transpose() * Complex::new((setup.rcs_m2 * c0 * c0 * d.powf(-2.0 * a_t)).sqrt(), 0.0);
+            }
+            h
+        };
         let f_r = steering(&off.sensors, u_a, k) * a_bs.transpose() * (phase * g_amp);
         let f_t = &f_r * Complex::new(10f64.powf(setup.isolation_db / 20.0), 0.0);
-        Ok(MfRisChannels { g, users: [users_r, users_t], targets: [target_matrix(&setup.targets_r), target_matrix(&setup.targets_t)], leakage: [f_r, f_t] })
+        Ok(MfRisChannels { g, users: [users_r, users_t], targets: [target_matrix(&setup.targets_r), target_matrix(&setup.targets_t)], leakage: [f_r, f_t], round_trip: [round_trip(&setup.targets_r), round_trip(&setup.targets_t)] })
     }
 
     /// `true` when every entry is finite.
@@ -124,5 +136,6 @@ impl MfRisChannels {
             && self.users.iter().flatten().all(|g| g.iter().all(|v| v.re.is_finite() && v.im.is_finite()))
             && self.targets.iter().all(fin)
             && self.leakage.iter().all(fin)
+            && self.round_trip.iter().all(fin)
     }
 }

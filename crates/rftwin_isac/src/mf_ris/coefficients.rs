@@ -36,6 +36,9 @@ fn add_element_constraints(p: &Problem, w: &DMatrix<Complex>, cp: &mut ConicProb
             }
         }
     }
+    if p.p_o.is_infinite() {
+        return Ok(()); // a passive surface spends no amplification power
+    }
     let input = p.element_input_power(w);
     let diag = DVector::from_fn(dim, |i, _| (input[i % m] + p.amp_noise).sqrt());
     cp.add_norm_bound("MF-RIS power (17e)", &DMatrix::from_diagonal(&diag), p.p_o.sqrt())
@@ -47,8 +50,9 @@ pub(crate) fn echo_terms(p: &Problem, d: &Design) -> Vec<(DVector<Complex>, DMat
     p.spaces
         .iter()
         .zip(&d.u)
-        .map(|(sp, u)| {
-            let h = (sp.h.adjoint() * u).conjugate();
+        .enumerate()
+        .map(|(i, (sp, u))| {
+            let h = (p.sensing_matrix(i, &d.v).adjoint() * u).conjugate();
             let e_mat = DMatrix::from_fn(p.columns(), p.elements(), |qq, e| h[e] * gw[(e, qq)]);
             let c_prime = (d.w.transpose() * (sp.f.adjoint() * u).conjugate()).norm_squared() + p.noise * u.norm_squared();
             (h, e_mat, c_prime)
@@ -92,8 +96,6 @@ pub fn coefficient_step(p: &Problem, d: &mut Design) -> Result<StepOutcome> {
     let before = p.objective(d);
     let m = p.elements();
     let dim = 4 * m;
-    let q = p.columns();
-    let gw = &p.g * &d.w; // column q: G w̄_q
     let mut cp = ConicProblem::new(dim);
     cp.set_variable_scale(p.beta_max.sqrt())?;
     let mut pm = DMatrix::zeros(dim, dim);
@@ -114,37 +116,7 @@ pub fn coefficient_step(p: &Problem, d: &mut Design) -> Result<StepOutcome> {
     }
     cp.add_objective(&pm, &qv)?;
     add_element_constraints(p, &d.w, &mut cp)?;
-    if p.sinr_min > 0.0 {
-        for (k, user) in p.users.iter().enumerate() {
-            let s = user.space;
-            let v_s = p.block(&d.v, s);
-            let a_row = |col: usize| DVector::from_fn(m, |e, _| user.g[e] * gw[(e, col)]);
-            let place = |r: &DVector<Complex>| {
-                let mut full = vec![Complex::new(0.0, 0.0); 2 * m];
-                for e in 0..m {
-                    full[s * m + e] = r[e];
-                }
-                full
-            };
-            let others: Vec<usize> = (0..q).filter(|&c| c != k).collect();
-            let mut rows = DMatrix::zeros(others.len() + m, 2 * m);
-            for (i, &c) in others.iter().enumerate() {
-                let a = a_row(c);
-                for e in 0..m {
-                    rows[(i, s * m + e)] = a[e] * p.sinr_min.sqrt();
-                }
-            }
-            for e in 0..m {
-                rows[(others.len() + e, s * m + e)] = Complex::new((p.sinr_min * p.amp_noise).sqrt() * user.g[e].norm(), 0.0);
-            }
-            let akk = a_row(k);
-            let s_prev = akk.dot(&v_s);
-            let lin: Vec<Complex> = place(&akk).iter().map(|a| a * s_prev.conj() * 2.0).collect();
-            let l0 = -s_prev.norm_sqr() - p.sinr_min * p.noise;
-            let eta = s_prev.norm_sqr() + p.sinr_min * p.noise;
-            cp.add_quadratic_bound(format!("QoS of user {k} (SCA (48), R2)"), &real_matrix(&rows), &real_part_row(&lin), l0, eta)?;
-        }
-    }
+    add_user_qos(p, d, p.sinr_min, &mut cp)?;
     let sol = cp.solve()?;
     if !sol.is_solved() {
         return Ok(StepOutcome { status: sol.status, before, after: before });
@@ -159,4 +131,57 @@ pub fn coefficient_step(p: &Problem, d: &mut Design) -> Result<StepOutcome> {
         }
     }
     Ok(StepOutcome { status: sol.status, before, after: p.objective(d) })
+}
+
+/// The users' QoS at SINR `gamma`, linearised at `d.v` ((48), recipe R2; exact at `d.v`,
+/// so a design meeting `gamma` stays feasible).
+fn add_user_qos(p: &Problem, d: &Design, gamma: f64, cp: &mut ConicProblem) -> Result<()> {
+    if gamma <= 0.0 {
+        return Ok(());
+    }
+    let m = p.elements();
+    let q = p.columns();
+    let gw = &p.g * &d.w;
+    for (k, user) in p.users.iter().enumerate() {
+        let s = user.space;
+        let v_s = p.block(&d.v, s);
+        let a_row = |col: usize| DVector::from_fn(m, |e, _| user.g[e] * gw[(e, col)]);
+        let place = |r: &DVector<Complex>| {
+            let mut full = vec![Complex::new(0.0, 0.0); 2 * m];
+            for e in 0..m {
+                full[s * m + e] = r[e];
+            }
+            full
+        };
+        let others: Vec<usize> = (0..q).filter(|&c| c != k).collect();
+        let mut rows = DMatrix::zeros(others.len() + m, 2 * m);
+        for (i, &c) in others.iter().enumerate() {
+            let a = a_row(c);
+            for e in 0..m {
+                rows[(i, s * m + e)] = a[e] * gamma.sqrt();
+            }
+        }
+        for e in 0..m {
+            rows[(others.len() + e, s * m + e)] = Complex::new((gamma * p.amp_noise).sqrt() * user.g[e].norm(), 0.0);
+        }
+        let akk = a_row(k);
+        let s_prev = akk.dot(&v_s);
+        let lin: Vec<Complex> = place(&akk).iter().map(|a| a * s_prev.conj() * 2.0).collect();
+        let l0 = -s_prev.norm_sqr() - gamma * p.noise;
+        let eta = s_prev.norm_sqr() + gamma * p.noise;
+        cp.add_quadratic_bound(format!("QoS of user {k} (SCA (48), R2)"), &real_matrix(&rows), &real_part_row(&lin), l0, eta)?;
+    }
+    Ok(())
+}
+
+/// Coefficients meeting every user's SINR `gamma` (linearised at `d.v`) within the
+/// element and amplification budgets at the fixed W̄, or `None` when clarabel finds none.
+pub fn coefficients_meeting(p: &Problem, d: &Design, gamma: f64) -> Result<Option<DVector<Complex>>> {
+    let dim = 4 * p.elements();
+    let mut cp = ConicProblem::new(dim);
+    cp.set_variable_scale(p.beta_max.sqrt())?;
+    add_element_constraints(p, &d.w, &mut cp)?;
+    add_user_qos(p, d, gamma, &mut cp)?;
+    let sol = cp.solve()?;
+    Ok(sol.is_solved().then(|| DVector::from_vec(from_real(sol.x.as_slice()))))
 }

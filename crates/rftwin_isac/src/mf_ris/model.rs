@@ -7,7 +7,7 @@
 //! always `v = [v_r; v_t]` (`2M`), the feasible set says which entries may be non-zero.
 
 use super::channels::{MfRisChannels, SPACE_R, SPACE_T};
-use super::setup::{dbm_to_watts, MfRisSetup, Protocol};
+use super::setup::{dbm_to_watts, Hardware, MfRisSetup, Protocol};
 use crate::error::{invalid, Result};
 use nalgebra::{DMatrix, DVector};
 use rftwin_core::Complex;
@@ -37,9 +37,13 @@ pub struct UserLink {
 pub struct SensingSpace {
     /// 0 = r, 1 = t.
     pub space: usize,
-    /// `H_s` (M_s × M).
+    /// Where the echo is received: `H_s` (M_s × M) at the sensing elements, or the
+    /// round trip `H'_s` (M × M) back to the BS, whose receive matrix `GᵀΘ_sH'_s` depends
+    /// on the coefficients ([`Problem::sensing_matrix`]).
     pub h: DMatrix<Complex>,
-    /// `F_s` (M_s × N).
+    /// `true` when the echo returns to the BS through the surface.
+    pub at_bs: bool,
+    /// `F_s` (M_s × N; zero for an echo at the BS).
     pub f: DMatrix<Complex>,
     /// Weight of γ_s in the objective (1, or the time fraction λ_s under TS).
     pub weight: f64,
@@ -68,6 +72,8 @@ pub struct Problem {
     pub noise: f64,
     /// γ_min of every user.
     pub sinr_min: f64,
+    /// Passive RIS: the coefficients must end with unit modulus.
+    pub unit_modulus: bool,
 }
 
 /// A point of problem (17): `W̄ = [w_1 … w_K, W_0]` (N × (K + N)), `v = [v_r; v_t]`,
@@ -92,24 +98,43 @@ impl Problem {
         let m = setup.element_count();
         let users = |spaces: &[usize]| -> Vec<UserLink> { spaces.iter().flat_map(|&s| ch.users[s].iter().map(move |g| UserLink { space: s, g: g.clone() })).collect() };
         let targets_in = |s: usize| if s == SPACE_R { !setup.targets_r.is_empty() } else { !setup.targets_t.is_empty() };
+        let at_bs = setup.hardware != Hardware::MfRis;
+        let n = setup.bs_antennas;
         let spaces = |list: &[usize], weight: f64| -> Vec<SensingSpace> {
-            list.iter().filter(|&&s| targets_in(s)).map(|&s| SensingSpace { space: s, h: ch.targets[s].clone(), f: ch.leakage[s].clone(), weight }).collect()
+            list.iter()
+                .filter(|&&s| targets_in(s))
+                .map(|&s| {
+                    if at_bs {
+                        SensingSpace { space: s, h: ch.round_trip[s].clone(), at_bs, f: DMatrix::zeros(n, n), weight }
+                    } else {
+                        SensingSpace { space: s, h: ch.targets[s].clone(), at_bs, f: ch.leakage[s].clone(), weight }
+                    }
+                })
+                .collect()
         };
+        let active = setup.hardware.is_active();
         let base = |users: Vec<UserLink>, spaces: Vec<SensingSpace>, feasible: FeasibleSet, sinr_min: f64| Problem {
             g: ch.g.clone(),
             users,
             spaces,
             feasible,
             p_max: setup.bs_power(),
-            p_o: dbm_to_watts(setup.ris_power_dbm),
-            beta_max: setup.beta_max,
-            amp_noise: dbm_to_watts(setup.amplifier_noise_dbm),
+            p_o: if active { dbm_to_watts(setup.ris_power_dbm) } else { f64::INFINITY },
+            beta_max: if active { setup.beta_max } else { 1.0 },
+            amp_noise: if active { dbm_to_watts(setup.amplifier_noise_dbm) } else { 0.0 },
+            unit_modulus: setup.hardware == Hardware::PassiveRis,
             noise: dbm_to_watts(setup.noise_dbm),
             sinr_min,
         };
-        Ok(match setup.protocol {
+        let protocol = match setup.hardware {
+            Hardware::MfRis => setup.protocol,
+            Hardware::StarRis => Protocol::Es,
+            Hardware::ActiveRis | Hardware::PassiveRis => Protocol::Ms,
+        };
+        Ok(match protocol {
             Protocol::Es => vec![base(users(&[SPACE_R, SPACE_T]), spaces(&[SPACE_R, SPACE_T], 1.0), FeasibleSet::EnergySplitting, setup.sinr_min())],
             Protocol::Ms => {
+                // A checkerboard: M/2 elements per space (also the active and passive RIS).
                 let mz = setup.ris_elements[1];
                 let reflect = (0..m).map(|i| (i / mz + i % mz) % 2 == 0).collect();
                 vec![base(users(&[SPACE_R, SPACE_T]), spaces(&[SPACE_R, SPACE_T], 1.0), FeasibleSet::ModeSwitching(reflect), setup.sinr_min())]
@@ -176,10 +201,22 @@ impl Problem {
             .collect()
     }
 
+    /// The receive-side matrix of sensed space `i` at coefficients `v`: `H_s` for the
+    /// sensing elements, `GᵀΘ_sH'_s` (N × M) for an echo returning to the BS. Its product
+    /// with `Θ_s G W̄` is the echo.
+    pub fn sensing_matrix(&self, i: usize, v: &DVector<Complex>) -> DMatrix<Complex> {
+        let sp = &self.spaces[i];
+        if sp.at_bs {
+            self.g.transpose() * DMatrix::from_diagonal(&self.block(v, sp.space)) * &sp.h
+        } else {
+            sp.h.clone()
+        }
+    }
+
     /// `u^H H_s Θ_s` (a length-M vector) for sensed space `i`.
     fn filtered_target_row(&self, i: usize, u: &DVector<Complex>, v: &DVector<Complex>) -> DVector<Complex> {
         let sp = &self.spaces[i];
-        (sp.h.adjoint() * u).conjugate().component_mul(&self.block(v, sp.space))
+        (self.sensing_matrix(i, v).adjoint() * u).conjugate().component_mul(&self.block(v, sp.space))
     }
 
     /// γ_s of sensed space `i` with filter `u` (eq. 16).
@@ -236,11 +273,11 @@ impl Problem {
             .map(|i| {
                 let sp = &self.spaces[i];
                 let theta = DMatrix::from_diagonal(&self.block(&d.v, sp.space));
-                let ht = &sp.h * &theta;
+                let ht = self.sensing_matrix(i, &d.v) * &theta;
                 let x = &ht * &self.g * &d.w;
                 let fw = &sp.f * &d.w;
                 let a = &x * x.adjoint();
-                let b = &fw * fw.adjoint() + &ht * ht.adjoint() * Complex::new(self.amp_noise, 0.0) + DMatrix::identity(sp.h.nrows(), sp.h.nrows()) * Complex::new(self.noise, 0.0);
+                let b = &fw * fw.adjoint() + &ht * ht.adjoint() * Complex::new(self.amp_noise, 0.0) + DMatrix::identity(ht.nrows(), ht.nrows()) * Complex::new(self.noise, 0.0);
                 principal_generalized_eigenvector(&a, &b)
             })
             .map(|r| r.map(|(value, u)| (u, value)))

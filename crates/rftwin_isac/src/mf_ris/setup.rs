@@ -33,6 +33,44 @@ impl std::str::FromStr for Protocol {
     }
 }
 
+/// The surface compared at the same total power (spec §8). For every surface but the
+/// MF-RIS the echo is received at the BS (`y = GᵀΘᵀH'ΘGx + n`, the return pass's Θ held
+/// at the previous iterate in the coefficient step).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Hardware {
+    /// Reflects, refracts and amplifies; two-sided sensing elements (the protocol applies).
+    #[default]
+    MfRis,
+    /// Active RIS: M/2 elements per space, `|v|² ≤ β_max`, amplification noise and P_o.
+    ActiveRis,
+    /// Passive RIS: M/2 elements per space, `|v| = 1` (relaxed to ≤ 1, phases projected
+    /// at the end); P_RIS = 0, so the BS gets the whole budget.
+    PassiveRis,
+    /// STAR-RIS: `|v_r|² + |v_t|² ≤ 1`, passive (no amplification noise, P_RIS = 0).
+    StarRis,
+}
+
+impl Hardware {
+    /// Does the surface amplify (spend P_o, add σ_0²)?
+    pub fn is_active(self) -> bool {
+        matches!(self, Hardware::MfRis | Hardware::ActiveRis)
+    }
+}
+
+impl std::str::FromStr for Hardware {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "mf-ris" | "mf" => Ok(Hardware::MfRis),
+            "active" | "active-ris" => Ok(Hardware::ActiveRis),
+            "passive" | "passive-ris" => Ok(Hardware::PassiveRis),
+            "star" | "star-ris" => Ok(Hardware::StarRis),
+            other => Err(format!("unknown surface '{other}' (mf-ris, active, passive or star)")),
+        }
+    }
+}
+
 /// One MF-RIS ISAC system (defaults: spec §9).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -79,6 +117,8 @@ pub struct MfRisSetup {
     pub rate_min: f64,
     /// Element sharing protocol.
     pub protocol: Protocol,
+    /// The surface (hardware baselines of spec §8).
+    pub hardware: Hardware,
 }
 
 impl Default for MfRisSetup {
@@ -105,6 +145,7 @@ impl Default for MfRisSetup {
             beta_max: 10.0,
             rate_min: 0.5,
             protocol: Protocol::Es,
+            hardware: Hardware::MfRis,
         }
     }
 }
@@ -137,9 +178,9 @@ impl MfRisSetup {
         self.ris_elements[0] * self.ris_elements[1]
     }
 
-    /// BS power P_max = P − P_o \[W\].
+    /// BS power P_max = P − P_RIS \[W\] (P_RIS = P_o for amplifying surfaces, else 0).
     pub fn bs_power(&self) -> f64 {
-        dbm_to_watts(self.total_power_dbm) - dbm_to_watts(self.ris_power_dbm)
+        dbm_to_watts(self.total_power_dbm) - if self.hardware.is_active() { dbm_to_watts(self.ris_power_dbm) } else { 0.0 }
     }
 
     /// γ_min = 2^{R_min} − 1.
