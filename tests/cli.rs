@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-const EXAMPLES: [&str; 22] = [
+const EXAMPLES: [&str; 25] = [
     "bvh_bench",
     "coverage_gradient",
     "diffraction",
@@ -17,12 +17,15 @@ const EXAMPLES: [&str; 22] = [
     "ft_imaging",
     "gpu_bench",
     "gradient_accuracy",
+    "irs_isac",
     "landscape",
+    "mf_ris",
     "paths",
     "quickstart",
     "radar_scene",
     "reconstruct",
     "reconstruct_pose",
+    "ris_comm_se",
     "ris_imaging",
     "ris_imaging_3d",
     "ris_imaging_baselines",
@@ -70,7 +73,7 @@ fn every_example_has_help_with_defaults_and_refuses_unknown_options() {
 fn bad_values_are_refused_before_any_work() {
     let missing = std::env::temp_dir().join("rftwin_cli_missing.xml");
     let missing = missing.to_str().unwrap();
-    let cases: [(&str, &[&str], &str); 16] = [
+    let cases: [(&str, &[&str], &str); 23] = [
         ("ris_imaging", &["--epochs", "0"], "epoch"),
         ("ris_imaging", &["--k", "0"], "K = 0"),
         ("ris_imaging", &["--target", "/nonexistent/target.png"], "target.png"),
@@ -87,6 +90,13 @@ fn bad_values_are_refused_before_any_work() {
         ("gpu_bench", &["--munich", missing], "no such file"),
         ("ft_imaging", &["--bits", "3"], "3"),
         ("landscape", &["--steps", "2"], "2"),
+        ("mf_ris", &["--m", "0x4"], "--m"),
+        ("mf_ris", &["--users-t", "1,-1,0"], "users_t"),
+        ("mf_ris", &["--protocol", "xs"], "xs"),
+        ("mf_ris", &["--power-dbm", "5", "--ris-power-dbm", "10"], "total_power_dbm"),
+        ("ris_comm_se", &["--hand", "nan,0,0"], "finite"),
+        ("ris_comm_se", &["--ris-side", "0"], "0"),
+        ("irs_isac", &["--trials", "1"], "10"),
     ];
     for (name, args, needle) in cases {
         let (code, text, seconds) = run(name, args);

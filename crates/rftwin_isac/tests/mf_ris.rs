@@ -302,3 +302,30 @@ fn the_mf_ris_beats_surfaces_that_echo_back_to_the_bs_at_equal_total_power() {
     assert!(echo[0] > echo[1] + 20.0, "MF-RIS {:.1} dB vs active RIS {:.1} dB", echo[0], echo[1]);
     assert!(echo[1] > echo[2] && echo[1] > echo[3], "active RIS {:.1} dB vs passive {:.1} / STAR {:.1} dB", echo[1], echo[2], echo[3]);
 }
+
+#[test]
+fn m8_the_echo_sinr_follows_the_spec_trends() {
+    let mean_db = |setup: MfRisSetup| {
+        (0..3u64)
+            .map(|seed| {
+                let ch = MfRisChannels::generate(&setup, seed).unwrap();
+                let r = optimise_system(&setup, &ch, Method::Proposed, &AoOptions { seed, ..Default::default() }, 1).unwrap();
+                assert!(r.feasible, "{:?} seed {seed} infeasible", setup.ris_elements);
+                db(r.objective)
+            })
+            .sum::<f64>()
+            / 3.0
+    };
+    let d = MfRisSetup::default;
+    let m: Vec<f64> = [[2, 4], [4, 4], [4, 8]].iter().map(|&e| mean_db(MfRisSetup { ris_elements: e, ..d() })).collect();
+    let p: Vec<f64> = [25.0, 30.0, 35.0].iter().map(|&pw| mean_db(MfRisSetup { total_power_dbm: pw, ..d() })).collect();
+    let s: Vec<f64> = [[1, 1], [2, 2], [4, 4]].iter().map(|&e| mean_db(MfRisSetup { sensing_elements: e, ..d() })).collect();
+    let r: Vec<f64> = [0.25, 0.5, 0.75].iter().map(|&rm| mean_db(MfRisSetup { rate_min: rm, ..d() })).collect();
+    eprintln!("M8: M {m:?}, P {p:?}, M_s {s:?}, R_min {r:?}");
+    for w in m.windows(2) {
+        assert!(w[1] - w[0] >= 4.0, "M doubling gained {:.2} dB (spec ≥ 4): {m:?}", w[1] - w[0]);
+    }
+    assert!(p.windows(2).all(|w| w[1] > w[0]), "echo SINR must rise with power: {p:?}");
+    assert!(s.windows(2).all(|w| w[1] >= w[0] - 0.05), "echo SINR must not fall with more sensors: {s:?}");
+    assert!(r.windows(2).all(|w| w[1] <= w[0] + 0.05), "echo SINR must not rise with R_min: {r:?}");
+}

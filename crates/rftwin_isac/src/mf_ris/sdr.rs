@@ -28,6 +28,19 @@ fn cn(rng: &mut Pcg64, n: usize) -> DVector<Complex> {
     DVector::from_fn(n, |_, _| Complex::new(StandardNormal.sample(rng), StandardNormal.sample(rng)) * std::f64::consts::FRAC_1_SQRT_2)
 }
 
+/// Adds one weighted echo SINR `num(x)/den(x)` by the scalar quadratic transform: the
+/// objective gains `2y t − y² den(x)` with `y = √num₀/den₀` at the current point and the
+/// cone `t² ≤ num(x)`; `t = √num₀·τ` keeps the variable `τ` (coordinate `tau`) near 1.
+#[allow(clippy::too_many_arguments)]
+fn add_ratio_term(cp: &mut ConicProblem, q: &mut DVector<f64>, tau: usize, weight: f64, num_row: &DVector<f64>, den_row: &DVector<f64>, num0: f64, den0: f64) -> Result<()> {
+    let (y, s0) = (num0.sqrt() / den0, num0.sqrt());
+    q[tau] -= 2.0 * weight * y * s0;
+    *q += den_row * (weight * y * y);
+    let mut r = DMatrix::zeros(1, q.len());
+    r[(0, tau)] = s0;
+    cp.add_quadratic_bound(format!("t² ≤ num (τ at {tau})"), &r, num_row, 0.0, num0.max(f64::MIN_POSITIVE))
+}
+
 /// Is `d` feasible for (17) (QoS to 1e-6, powers, elements)?
 fn feasible(p: &Problem, d: &Design) -> bool {
     p.user_sinrs(d).iter().all(|g| *g >= p.sinr_min * (1.0 - 1e-6)) && p.bs_power(d) <= p.p_max * (1.0 + 1e-9) && p.ris_power(d) <= p.p_o * (1.0 + 1e-9) && p.coefficient_load(&d.v).0 <= 1.0 + 1e-9
@@ -50,12 +63,7 @@ fn beamformer_sdr(p: &Problem, d: &mut Design, draws: usize, rng: &mut Pcg64) ->
         let den_row = sum_over(&outer(df));
         let num0 = (d.w.transpose() * c).norm_squared();
         let den0 = (d.w.transpose() * df).norm_squared() + e;
-        let (y, s0) = (num0.sqrt() / den0, num0.sqrt());
-        q[tau(i)] -= 2.0 * sp.weight * y * s0;
-        q += den_row * (sp.weight * y * y);
-        let mut r = DMatrix::zeros(1, dim);
-        r[(0, tau(i))] = s0;
-        cp.add_quadratic_bound(format!("t_{i}² ≤ num_{i}"), &r, &num_row, 0.0, num0.max(f64::MIN_POSITIVE))?;
+        add_ratio_term(&mut cp, &mut q, tau(i), sp.weight, &num_row, &den_row, num0, den0)?;
     }
     cp.add_objective(&DMatrix::zeros(dim, dim), &q)?;
     cp.add_inequality("BS power", &sum_over(&DMatrix::identity(n, n)), p.p_max)?;
@@ -140,12 +148,7 @@ fn coefficient_sdr(p: &Problem, d: &mut Design, draws: usize, rng: &mut Pcg64) -
         let v_s = p.block(&d.v, sp.space);
         let num0 = (e_mat * &v_s).norm_squared();
         let den0 = p.amp_noise * h.iter().zip(v_s.iter()).map(|(h, v)| h.norm_sqr() * v.norm_sqr()).sum::<f64>() + c_prime;
-        let (y, s0) = (num0.sqrt() / den0, num0.sqrt());
-        q[tau(i)] -= 2.0 * sp.weight * y * s0;
-        q += den_row * (sp.weight * y * y);
-        let mut r = DMatrix::zeros(1, dim);
-        r[(0, tau(i))] = s0;
-        cp.add_quadratic_bound(format!("t_{i}² ≤ num_{i}"), &r, &num_row, 0.0, num0.max(f64::MIN_POSITIVE))?;
+        add_ratio_term(&mut cp, &mut q, tau(i), sp.weight, &num_row, &den_row, num0, den0)?;
     }
     cp.add_objective(&DMatrix::zeros(dim, dim), &q)?;
     for (s, b) in blocks.iter().enumerate() {
