@@ -1,5 +1,6 @@
 //! The conic layer over clarabel: closed-form optima, infeasibility, the R2
 //! normalisation at channel-gain scales (spec `mf_ris_isac.md` §7, test M10), bad data.
+#![allow(clippy::unwrap_used)]
 
 use nalgebra::{DMatrix, DVector};
 use rftwin_isac::conic::{ConicProblem, ConicStatus};

@@ -1,4 +1,5 @@
 //! IRS-ISAC building blocks (spec `irs_isac_architectures.md`, tests A–G).
+#![allow(clippy::unwrap_used)]
 
 use glam::DVec3;
 use nalgebra::{DMatrix, DVector};

@@ -1,6 +1,7 @@
 //! MF-RIS ISAC (spec `mf_ris_isac.md` §10): tests M1–M5, M7, M9, M11 and bad input.
 //! M6 and M8 (means over seeds, sweeps) run in the `mf_ris` example; their numbers are
 //! in docs/benchmarks.md.
+#![allow(clippy::unwrap_used)]
 
 use glam::DVec3;
 use nalgebra::{DMatrix, DVector};

@@ -1,5 +1,6 @@
 //! Imaging-augmented communication (paper 000 Sec. V; spec `ris_inr_imaging.md` §8,
 //! test T10) and the unit-modulus relaxation behind it.
+#![allow(clippy::unwrap_used)]
 
 use glam::DVec3;
 use nalgebra::{DMatrix, DVector};
@@ -12,8 +13,7 @@ use rftwin_isac::sdr::{randomize, relax, RelaxationSolver};
 const LAMBDA: f64 = 0.1;
 
 fn config(side: usize) -> RisImagingConfig {
-    let mut c = RisImagingConfig::default();
-    c.ris = Ris::new(DVec3::ZERO, [side, side], [LAMBDA / 2.0; 2]).unwrap();
+    let mut c = RisImagingConfig { ris: Ris::new(DVec3::ZERO, [side, side], [LAMBDA / 2.0; 2]).unwrap(), ..Default::default() };
     c.tx.elements = 2;
     c
 }

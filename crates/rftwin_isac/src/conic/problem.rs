@@ -183,7 +183,7 @@ impl ConicProblem {
     /// Recipe R1: `‖Rx‖ ≤ ρ`.
     pub fn add_norm_bound(&mut self, name: impl Into<String>, r_mat: &DMatrix<f64>, rho: f64) -> Result<()> {
         let name = name.into();
-        if !(rho >= 0.0) {
+        if rho.is_nan() || rho < 0.0 {
             return Err(invalid("norm bound", format!("{name}: bound {rho} is negative or NaN")));
         }
         self.add_soc(name, &DVector::zeros(self.n), rho, r_mat, &DVector::zeros(r_mat.nrows()))

@@ -8,7 +8,8 @@
 //! Module map: [`setup`] (parameters, JSON) → [`channels`] (Rician `G`, `g`, targets `H`,
 //! leakage `F`) → [`model`] (instances per protocol, SINRs, powers, Lemma 1) →
 //! [`beamformer`] (Algorithm 1) and [`coefficients`] (Algorithm 2) → [`ao`] (Algorithm 3,
-//! feasible start, random and exhaustive baselines).
+//! feasible start, random and exhaustive baselines), [`sdr`] (the SDR baseline) →
+//! [`system`] (whole setups, best of several initialisations).
 
 pub mod ao;
 pub mod beamformer;
@@ -18,8 +19,10 @@ pub mod model;
 #[cfg(feature = "sdp")]
 pub mod sdr;
 pub mod setup;
+pub mod system;
 
-pub use ao::{alternating_optimisation, optimise_system, random_baseline, AoOptions, AoResult, AoStatus, Method, SystemResult};
+pub use ao::{alternating_optimisation, random_baseline, AoOptions, AoResult, AoStatus};
+pub use system::{optimise_system, Method, SystemResult};
 pub use beamformer::QosForm;
 pub use channels::MfRisChannels;
 pub use model::{Design, FeasibleSet, Problem};

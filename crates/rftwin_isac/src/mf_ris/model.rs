@@ -136,7 +136,7 @@ impl Problem {
             Protocol::Ms => {
                 // A checkerboard: M/2 elements per space (also the active and passive RIS).
                 let mz = setup.ris_elements[1];
-                let reflect = (0..m).map(|i| (i / mz + i % mz) % 2 == 0).collect();
+                let reflect = (0..m).map(|i| (i / mz + i % mz).is_multiple_of(2)).collect();
                 vec![base(users(&[SPACE_R, SPACE_T]), spaces(&[SPACE_R, SPACE_T], 1.0), FeasibleSet::ModeSwitching(reflect), setup.sinr_min())]
             }
             Protocol::Ts => {

@@ -71,12 +71,13 @@ fn beamformer_sdr(p: &Problem, d: &mut Design, draws: usize, rng: &mut Pcg64) ->
     let load = DVector::from_fn(m, |e, _| Complex::new(d.v[e].norm_sqr() + d.v[m + e].norm_sqr(), 0.0));
     let gram = p.g.adjoint() * DMatrix::from_diagonal(&load) * &p.g;
     cp.add_inequality("MF-RIS power", &sum_over(&gram), p.p_o - p.amp_noise * d.v.norm_squared())?;
-    for user in 0..k {
+    for (user, block) in blocks.iter().enumerate().take(k) {
         let gt = p.user_effective(user, &d.v);
         let gv = p.users[user].g.component_mul(&p.block(&d.v, p.users[user].space));
         let nu = p.amp_noise * gv.norm_squared() + p.noise;
         let gk = outer(&gt);
-        let row = (sum_over(&gk) - blocks[user].trace_row(&gk, dim)) * p.sinr_min - blocks[user].trace_row(&gk, dim);
+        let own = block.trace_row(&gk, dim);
+        let row = (sum_over(&gk) - &own) * p.sinr_min - own;
         cp.add_inequality(format!("QoS of user {user}"), &(row / nu), -p.sinr_min)?;
     }
     for (q_idx, b) in blocks.iter().enumerate() {
@@ -156,16 +157,16 @@ fn coefficient_sdr(p: &Problem, d: &mut Design, draws: usize, rng: &mut Pcg64) -
     }
     let input = p.element_input_power(&d.w);
     let mut power_row = DVector::zeros(dim);
-    for e in 0..m {
+    for (e, input_e) in input.iter().enumerate() {
         let free: Vec<usize> = (0..2).filter(|&s| p.is_free(s, e)).collect();
-        for s in 0..2 {
+        for (s, block) in blocks.iter().enumerate() {
             if !p.is_free(s, e) {
-                cp.add_equality(format!("element {e} unused in space {s}"), &blocks[s].diagonal_row(e, dim), 0.0)?;
+                cp.add_equality(format!("element {e} unused in space {s}"), &block.diagonal_row(e, dim), 0.0)?;
             }
         }
         let sum = free.iter().fold(DVector::zeros(dim), |acc, &s| acc + blocks[s].diagonal_row(e, dim));
         cp.add_inequality(format!("element {e} ≤ β_max"), &sum, p.beta_max)?;
-        power_row += &sum * (input[e] + p.amp_noise);
+        power_row += &sum * (input_e + p.amp_noise);
     }
     cp.add_inequality("MF-RIS power", &power_row, p.p_o)?;
     let gw = &p.g * &d.w;
