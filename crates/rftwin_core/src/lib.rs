@@ -14,6 +14,7 @@ pub mod io;
 pub mod material;
 pub mod mesh;
 pub mod paths;
+pub mod ris;
 pub mod scene;
 pub mod testing;
 

@@ -167,19 +167,9 @@ impl Codebook {
     }
 }
 
-/// `e^{j2π·turns}`, or with `bits` the nearest of `e^{j2πq/2^b}`
-/// (`q = ⌊turns·2^b + ½⌋ mod 2^b`, ties rounded up): the one phase quantiser of every
-/// RIS configuration.
-pub fn quantized_phasor(turns: f64, bits: Option<u32>) -> Complex {
-    match bits {
-        None => Complex::from_polar(1.0, 2.0 * PI * turns),
-        Some(bits) => {
-            let levels = 1u64 << bits;
-            let q = ((turns.rem_euclid(1.0) * levels as f64 + 0.5).floor() as u64) % levels;
-            Complex::from_polar(1.0, 2.0 * PI * q as f64 / levels as f64)
-        }
-    }
-}
+/// The one phase quantiser of every RIS configuration (defined with the RIS scene
+/// objects in `rftwin_core::ris`).
+pub use rftwin_core::ris::quantized_phasor;
 
 /// Unnormalised fast Walsh–Hadamard transform (Sylvester order: `H[t, m] = (−1)^{popcount(t & m)}`).
 pub fn walsh_hadamard(x: &[Complex]) -> Vec<Complex> {

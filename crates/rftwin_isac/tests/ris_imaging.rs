@@ -213,3 +213,24 @@ fn bad_configurations_are_errors() {
     assert_eq!((parsed.configurations, parsed.ris_mode, parsed.roi.dims), (5, RisMode::Dft, [1, 100, 100]));
     assert!(RisImagingConfig::from_json(r#"{"configurations": "many"}"#).is_err());
 }
+
+#[test]
+fn the_core_ris_element_sum_equals_the_tx_ris_rx_term() {
+    use rftwin_core::ris::{RisProfile, RisSurface};
+    let mut config = RisImagingConfig { ris: rftwin_isac::geometry::Ris::new(DVec3::new(0.0, 0.1, -0.05), [6, 5], [0.05, 0.05]).unwrap(), ..Default::default() };
+    config.roi.dims = [1, 4, 4];
+    let lambda = config.wavelength();
+    let k = 2.0 * std::f64::consts::PI / lambda;
+    let omega: Vec<Complex> = (0..30).map(|n| Complex::from_polar(1.0, 0.37 * n as f64 * n as f64)).collect();
+    let terms = sensing_terms(&config, &Hops::new(&config, k), lambda, &[0.0; 16], Some(&omega)).unwrap();
+    let mut surface = RisSurface::new("ris", config.ris.centre, DVec3::X, DVec3::Z, config.ris.elements, config.ris.element_size).unwrap();
+    surface.configurations[0] = RisProfile::from_phases(omega.iter().map(|w| w.arg()).collect());
+    let (tx, rx) = (config.tx.positions(), config.rx.positions());
+    for (t, a) in tx.iter().enumerate() {
+        for (r, b) in rx.iter().enumerate() {
+            let ours = surface.element_sum(&surface.configurations[0], *a, *b, k, surface.element_gain(lambda));
+            let theirs = terms.tx_ris_rx[(t, r)];
+            assert!((ours - theirs).norm() <= 1e-9 * theirs.norm(), "TX {t} RX {r}: {ours} vs {theirs}");
+        }
+    }
+}
