@@ -205,6 +205,38 @@ impl RisSurface {
         self.positions().iter().enumerate().map(|(m, p)| profile.coefficient(m) * hop(a, *p, k) * hop(*p, b, k)).sum::<Complex>() * gain
     }
 
+    /// Reverse mode of [`Self::element_sum`] with respect to the phases: for a real loss
+    /// `L(y)` with cotangent `ȳ = ∂L/∂Re y + j ∂L/∂Im y`, returns `∂L/∂φ_m` for every
+    /// element in one pass (`∂y/∂φ_m = j y_m`, `y_m` the element's term, so
+    /// `∂L/∂φ_m = Re{conj(ȳ) j y_m}`); the cost is one forward sum.
+    pub fn element_sum_phase_vjp(&self, profile: &RisProfile, a: DVec3, b: DVec3, k: f64, gain: f64, cotangent: Complex) -> Vec<f64> {
+        self.positions()
+            .iter()
+            .enumerate()
+            .map(|(m, p)| {
+                let term = profile.coefficient(m) * hop(a, *p, k) * hop(*p, b, k) * gain;
+                (cotangent.conj() * Complex::new(0.0, 1.0) * term).re
+            })
+            .collect()
+    }
+
+    /// Model (b), the macroscopic phase-gradient reflection: the surface configured by
+    /// [`Self::phase_gradient`] for `(from, to)` acts as an anomalous mirror whose
+    /// reradiation from `a` toward `b` is the continuous-aperture integral
+    /// `(g/(ξ_yξ_z)) h(a, c) h(c, b) ∫∫ e^{jk q·δ} dA = g M sinc(k q_y L_y/2) sinc(k q_z L_z/2) h h`
+    /// with `q = ŝ_a + ô_b − (ŝ + ô)` (ŝ_a, ô_b the directions from the centre to `a`, `b`;
+    /// `sinc x = sin x / x`). Its cost does not depend on the element count; valid in the
+    /// far field of the aperture (distances ≫ 2D²/λ), where it agrees with the element sum.
+    #[allow(clippy::too_many_arguments)]
+    pub fn phase_gradient_leg(&self, from: DVec3, to: DVec3, a: DVec3, b: DVec3, k: f64, gain: f64) -> Complex {
+        let (uy, uz, _) = self.frame();
+        let q = (a - self.centre).normalize() + (b - self.centre).normalize() - from.normalize() - to.normalize();
+        let sinc = |x: f64| if x.abs() < 1e-12 { 1.0 } else { x.sin() / x };
+        let [ly, lz] = self.size();
+        let aperture = self.count() as f64 * sinc(k * q.dot(uy) * ly / 2.0) * sinc(k * q.dot(uz) * lz / 2.0);
+        hop(a, self.centre, k) * hop(self.centre, b, k) * (gain * aperture)
+    }
+
     /// The element √RCS gain `√(4π) ξ_y ξ_z / λ` at wavelength `lambda`.
     pub fn element_gain(&self, lambda: f64) -> f64 {
         (4.0 * PI).sqrt() * self.element_size[0] * self.element_size[1] / lambda

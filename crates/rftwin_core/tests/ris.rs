@@ -91,3 +91,42 @@ fn bad_surfaces_and_profiles_are_errors_naming_the_value() {
     assert_eq!((loaded.count(), loaded.configurations.len()), (6, 1));
     assert!(RisSurface::from_json(&json.replace("[2, 3]", "[0, 3]")).unwrap_err().to_string().contains("[0, 3]"));
 }
+
+#[test]
+fn the_phase_vjp_matches_central_differences() {
+    let ris = wall(4);
+    let (a, b) = (DVec3::new(0.4, 0.2, 0.1), DVec3::new(0.3, -0.3, -0.1));
+    let mut profile = ris.focus(a, DVec3::new(0.5, -0.1, 0.0), K).unwrap();
+    profile.amplitude.iter_mut().enumerate().for_each(|(m, x)| *x = 0.6 + 0.03 * m as f64);
+    let gain = ris.element_gain(LAMBDA);
+    let loss = |p: &RisProfile| ris.element_sum(p, a, b, K, gain).norm_sqr();
+    let y = ris.element_sum(&profile, a, b, K, gain);
+    let grad = ris.element_sum_phase_vjp(&profile, a, b, K, gain, y * 2.0); // ∂|y|²/∂(Re, Im) = 2y
+    let h = 1e-6;
+    for m in 0..ris.count() {
+        let (mut plus, mut minus) = (profile.clone(), profile.clone());
+        plus.phase[m] += h;
+        minus.phase[m] -= h;
+        let fd = (loss(&plus) - loss(&minus)) / (2.0 * h);
+        assert!((grad[m] - fd).abs() <= 0.01 * fd.abs().max(1e-3 * loss(&profile)), "element {m}: {} vs {fd}", grad[m]);
+    }
+}
+
+#[test]
+fn the_macroscopic_model_agrees_with_the_element_sum_in_the_far_field() {
+    let ris = wall(16); // 8 cm aperture: far field beyond 2D²/λ ≈ 1.3 m
+    let dir = |az: f64| DVec3::new(az.to_radians().cos(), az.to_radians().sin(), 0.0);
+    let (from, to) = (dir(30.0), dir(-50.0));
+    let profile = ris.phase_gradient(from, to, K).unwrap();
+    let gain = ris.element_gain(LAMBDA);
+    let tx = from * 60.0;
+    let mut worst: f64 = 0.0;
+    for az in [-50.0, -48.0, -46.0, -53.0] {
+        let rx = dir(az) * 80.0;
+        let a_sum = ris.element_sum(&profile, tx, rx, K, gain).norm_sqr();
+        let b_mac = ris.phase_gradient_leg(from, to, tx, rx, K, gain).norm_sqr();
+        worst = worst.max((10.0 * (a_sum / b_mac).log10()).abs());
+    }
+    eprintln!("models (a) vs (b), main lobe: worst {worst:.3} dB");
+    assert!(worst < 1.0, "models differ by {worst:.2} dB in the main lobe");
+}
