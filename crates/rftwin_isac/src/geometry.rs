@@ -47,6 +47,12 @@ impl Ris {
         self.elements[0] * self.elements[1]
     }
 
+    /// The same aperture as a scene RIS (`rftwin_core::ris::RisSurface`, normal +x, up +z:
+    /// identical element order and positions), with one all-ones configuration.
+    pub fn surface(&self, name: &str) -> Result<rftwin_core::ris::RisSurface> {
+        rftwin_core::ris::RisSurface::new(name, self.centre, DVec3::X, DVec3::Z, self.elements, self.element_size).map_err(|e| invalid("ris", e.to_string()))
+    }
+
     /// Side lengths `[L_y, L_z] = [M_y ξ_y, M_z ξ_z]` \[m\].
     pub fn size(&self) -> [f64; 2] {
         [self.elements[0] as f64 * self.element_size[0], self.elements[1] as f64 * self.element_size[1]]

@@ -216,14 +216,15 @@ fn bad_configurations_are_errors() {
 
 #[test]
 fn the_core_ris_element_sum_equals_the_tx_ris_rx_term() {
-    use rftwin_core::ris::{RisProfile, RisSurface};
+    use rftwin_core::ris::RisProfile;
     let mut config = RisImagingConfig { ris: rftwin_isac::geometry::Ris::new(DVec3::new(0.0, 0.1, -0.05), [6, 5], [0.05, 0.05]).unwrap(), ..Default::default() };
     config.roi.dims = [1, 4, 4];
     let lambda = config.wavelength();
     let k = 2.0 * std::f64::consts::PI / lambda;
     let omega: Vec<Complex> = (0..30).map(|n| Complex::from_polar(1.0, 0.37 * n as f64 * n as f64)).collect();
     let terms = sensing_terms(&config, &Hops::new(&config, k), lambda, &[0.0; 16], Some(&omega)).unwrap();
-    let mut surface = RisSurface::new("ris", config.ris.centre, DVec3::X, DVec3::Z, config.ris.elements, config.ris.element_size).unwrap();
+    let mut surface = config.ris.surface("ris").unwrap();
+    assert!(surface.positions().iter().zip(config.ris.positions()).all(|(a, b)| a.distance(b) < 1e-15));
     surface.configurations[0] = RisProfile::from_phases(omega.iter().map(|w| w.arg()).collect());
     let (tx, rx) = (config.tx.positions(), config.rx.positions());
     for (t, a) in tx.iter().enumerate() {
