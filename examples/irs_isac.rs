@@ -11,7 +11,7 @@
 
 mod common;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Parser;
 use glam::DVec3;
 use nalgebra::{DMatrix, DVector};
@@ -113,7 +113,7 @@ fn block_e(out: &Path, rng: &mut Pcg64) -> Result<serde_json::Value> {
     let found: Vec<f64> = coding::locate_targets(&codes, &g, &y, &grid, 2)?.iter().map(|(s, _)| s.asin().to_degrees()).collect();
     let refused = coding::locate_targets(&same, &g, &y_same, &grid, 2).err().map(|e| e.to_string());
     let c = DMatrix::from_columns(&[-20f64, 25.0].iter().map(|a| coding::code_column(&codes, &g, a.to_radians().sin())).collect::<Vec<_>>());
-    Ok(json!({"found_deg": found, "condition_number": coding::condition_number(&c), "identical_configurations": refused}))
+    Ok(json!({"found_deg": found, "condition_number": coding::condition_number(&c), "max_coherence": coding::max_coherence(&c), "identical_configurations": refused}))
 }
 
 fn block_f(out: &Path) -> Result<serde_json::Value> {
@@ -126,7 +126,8 @@ fn block_f(out: &Path) -> Result<serde_json::Value> {
     for &s in &snrs {
         let noise = 10f64.powf(-s / 10.0);
         rows[0].push(min(channel_control::sinrs(&hc, &(channel_control::mrt(&hc) * half), noise)));
-        rows[1].push(min(channel_control::sinrs(&hc, &(channel_control::zf(&hc).expect("full rank") * half), noise)));
+        let zf = channel_control::zf(&hc).context("the correlated channel should have full rank")?;
+        rows[1].push(min(channel_control::sinrs(&hc, &(zf * half), noise)));
         rows[2].push(db(channel_control::max_min_beamformer(&hc, 1.0, noise)?.1));
     }
     lines(&out.join("f_channel_control.png"), "F: correlated users: min SINR of MRT, ZF and the max–min optimum", "P/σ² [dB]", "min SINR [dB]", &snrs, &[("MRT", rows[0].clone()), ("ZF", rows[1].clone()), ("max–min (SOCP)", rows[2].clone())], false)?;
@@ -146,9 +147,7 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     let out = common::prepare_output(&cli.out, false)?;
     let mut rng = Pcg64::seed_from_u64(cli.seed);
-    let bar = indicatif::ProgressBar::new(7);
-    bar.set_style(indicatif::ProgressStyle::with_template("{prefix} {bar:30} {pos}/{len} [{elapsed_precise}] {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
-    bar.set_prefix("blocks");
+    let bar = common::progress_bar(7, "blocks");
     let mut summary = serde_json::Map::new();
     summary.insert("a_virtual_los".into(), block_a(&out, &mut rng)?);
     bar.inc(1);

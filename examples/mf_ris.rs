@@ -142,13 +142,6 @@ fn run(setup: &MfRisSetup, seed: u64, method: Method, inits: u32) -> Result<Syst
     Ok(optimise_system(setup, &ch, method, &AoOptions { seed, ..Default::default() }, inits as usize)?)
 }
 
-fn bar(len: u64, what: &str) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::new(len);
-    bar.set_style(indicatif::ProgressStyle::with_template("{prefix} {bar:30} {pos}/{len} [{elapsed_precise}<{eta_precise}] {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
-    bar.set_prefix(what.to_string());
-    bar
-}
-
 /// Mean echo SINR in dB over seeds (the mean of the dB values, as the spec's prototype).
 fn mean_db(setup: &MfRisSetup, seeds: u32, method: Method, inits: u32, bar: &indicatif::ProgressBar) -> Result<(f64, usize)> {
     let mut sum = 0.0;
@@ -166,7 +159,7 @@ fn mean_db(setup: &MfRisSetup, seeds: u32, method: Method, inits: u32, bar: &ind
 
 fn single(cli: &Cli, out: &Path) -> Result<serde_json::Value> {
     let setup = setup_from(cli)?;
-    let progress = bar(2, "optimising");
+    let progress = common::progress_bar(2, "optimising");
     let proposed = run(&setup, cli.seed, Method::Proposed, cli.inits)?;
     progress.inc(1);
     let random = run(&setup, cli.seed, Method::Random, cli.inits)?;
@@ -240,7 +233,7 @@ fn single(cli: &Cli, out: &Path) -> Result<serde_json::Value> {
 
 fn compare(cli: &Cli, out: &Path) -> Result<serde_json::Value> {
     let base = setup_from(cli)?;
-    let progress = bar(4 * cli.seeds as u64, "compare");
+    let progress = common::progress_bar(4 * cli.seeds as u64, "compare");
     let mut rows = Vec::new();
     for (name, protocol, method) in [("es", Protocol::Es, Method::Proposed), ("ms", Protocol::Ms, Method::Proposed), ("ts", Protocol::Ts, Method::Proposed), ("random", Protocol::Es, Method::Random)] {
         progress.set_message(name);
@@ -266,7 +259,7 @@ fn trends(cli: &Cli, out: &Path) -> Result<serde_json::Value> {
     let sensors = [[1, 1], [2, 2], [4, 4], [8, 8]];
     let rates = [0.25, 0.5, 0.75];
     let total = (ms.len() + powers.len() + sensors.len() + rates.len()) as u64 * cli.seeds as u64;
-    let progress = bar(total, "trends");
+    let progress = common::progress_bar(total, "trends");
     let sweep = |label: &str, setups: Vec<(f64, MfRisSetup)>, x_desc: &str, file: &str| -> Result<Vec<(f64, f64)>> {
         progress.set_message(label.to_string());
         let mut pts = Vec::new();
@@ -294,7 +287,7 @@ fn trends(cli: &Cli, out: &Path) -> Result<serde_json::Value> {
 fn speed(cli: &Cli, out: &Path) -> Result<serde_json::Value> {
     let base = setup_from(cli)?;
     let grids = [[2, 2], [4, 4], [4, 8], [8, 8]];
-    let progress = bar(grids.len() as u64, "speed");
+    let progress = common::progress_bar(grids.len() as u64, "speed");
     let mut rows = Vec::new();
     for g in grids {
         let s = MfRisSetup { ris_elements: g, ..base.clone() };
@@ -316,7 +309,7 @@ fn hardware(cli: &Cli, out: &Path) -> Result<serde_json::Value> {
     let base = setup_from(cli)?;
     let grids = [[2, 4], [4, 4], [4, 8], [8, 8]];
     let kinds = [("mf-ris", Hardware::MfRis), ("active", Hardware::ActiveRis), ("passive", Hardware::PassiveRis), ("star", Hardware::StarRis)];
-    let progress = bar((grids.len() * kinds.len()) as u64 * cli.seeds as u64, "hardware");
+    let progress = common::progress_bar((grids.len() * kinds.len()) as u64 * cli.seeds as u64, "hardware");
     let mut series: Vec<(&str, Vec<f64>)> = Vec::new();
     for (name, hw) in kinds {
         progress.set_message(name);

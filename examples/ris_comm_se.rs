@@ -30,6 +30,7 @@ use rftwin::isac::ris_imaging::communication::{affine_channel, optimise_phases, 
 use rftwin::isac::ris_imaging::RisImagingConfig;
 use rftwin::isac::sdr::RelaxationSolver;
 use rftwin::isac::targets::GrayImage;
+use rftwin::core::constants::dbm_to_watts;
 use serde_json::json;
 
 /// Spectral efficiency with RIS phases from imaging (paper 000 Fig. 17).
@@ -79,17 +80,14 @@ enum ImageSource {
     Inr,
 }
 
-fn dbm(v: f64) -> f64 {
-    10f64.powf((v - 30.0) / 10.0)
-}
 
 /// SE over the noise powers: cases 1 and 2 from their gains on the true channel, case 3
 /// the mean SE over the random draws.
 fn curves(case1: f64, case2: f64, case3: &[f64], p_t: f64, noise_dbm: &[f64]) -> [Vec<f64>; 3] {
     [
-        noise_dbm.iter().map(|n| spectral_efficiency(case1, p_t, dbm(*n))).collect(),
-        noise_dbm.iter().map(|n| spectral_efficiency(case2, p_t, dbm(*n))).collect(),
-        noise_dbm.iter().map(|n| case3.iter().map(|g| spectral_efficiency(*g, p_t, dbm(*n))).sum::<f64>() / case3.len() as f64).collect(),
+        noise_dbm.iter().map(|n| spectral_efficiency(case1, p_t, dbm_to_watts(*n))).collect(),
+        noise_dbm.iter().map(|n| spectral_efficiency(case2, p_t, dbm_to_watts(*n))).collect(),
+        noise_dbm.iter().map(|n| case3.iter().map(|g| spectral_efficiency(*g, p_t, dbm_to_watts(*n))).sum::<f64>() / case3.len() as f64).collect(),
     ]
 }
 
@@ -108,13 +106,11 @@ fn main() -> Result<()> {
     config.tx.elements = 2;
     let [_, rows, cols] = config.roi.dims;
     let draws = cli.draws as usize;
-    let p_t = dbm(cli.transmit_dbm);
+    let p_t = dbm_to_watts(cli.transmit_dbm);
     let noise: Vec<f64> = (0..=12).map(|i| -120.0 + 5.0 * i as f64).collect();
 
     // (a) inside the ROI.
-    let progress = indicatif::ProgressBar::new(4);
-    progress.set_style(indicatif::ProgressStyle::with_template("{prefix} {bar:30} {pos}/{len} [{elapsed_precise}] {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
-    progress.set_prefix("relaxations");
+    let progress = common::progress_bar(4, "relaxations");
     let truth_in = affine_channel(&config, hand, None)?;
     let c1_in = optimise_phases(&truth_in, RelaxationSolver::Auto, draws, cli.seed)?;
     progress.inc(1);

@@ -74,9 +74,7 @@ pub fn train_with_progress(label: &str, operator: &AffineOperator<f32>, y: &[f32
 /// [`train_with_progress`] for any voxel grid: `points` are the normalised voxel
 /// coordinates (see `voxel_points`), `truth` the voxel values in voxel order.
 pub fn train_on_points(label: &str, operator: &AffineOperator<f32>, y: &[f32], points: &[f64], truth: &[f64], options: &TrainOptions, prior: Option<Network>) -> Result<Run> {
-    let bar = indicatif::ProgressBar::new(options.epochs as u64);
-    bar.set_style(indicatif::ProgressStyle::with_template("{prefix} {bar:30} {pos}/{len} [{elapsed_precise}<{eta_precise}] {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
-    bar.set_prefix(label.to_string());
+    let bar = crate::common::progress_bar(options.epochs as u64, label);
     let mut seconds = Vec::new();
     let mut curve = Vec::new();
     let mut last = Instant::now();

@@ -140,17 +140,23 @@ impl RisSurface {
         [self.elements[0] as f64 * self.element_size[0], self.elements[1] as f64 * self.element_size[1]]
     }
 
-    /// Position of element `m`.
-    pub fn element_position(&self, m: usize) -> DVec3 {
-        let (uy, uz, _) = self.frame();
+    /// Position of element `m` in the frame `(u_y, u_z)`.
+    fn position_in(&self, m: usize, uy: DVec3, uz: DVec3) -> DVec3 {
         let (iy, iz) = (m / self.elements[1], m % self.elements[1]);
         let off = |i: usize, axis: usize| (i as f64 - (self.elements[axis] as f64 - 1.0) / 2.0) * self.element_size[axis];
         self.centre + uy * off(iy, 0) + uz * off(iz, 1)
     }
 
+    /// Position of element `m`.
+    pub fn element_position(&self, m: usize) -> DVec3 {
+        let (uy, uz, _) = self.frame();
+        self.position_in(m, uy, uz)
+    }
+
     /// Every element position, in index order.
     pub fn positions(&self) -> Vec<DVec3> {
-        (0..self.count()).map(|m| self.element_position(m)).collect()
+        let (uy, uz, _) = self.frame();
+        (0..self.count()).map(|m| self.position_in(m, uy, uz)).collect()
     }
 
     /// Checks the grid, the frame and every configuration; errors name the value.
@@ -202,7 +208,12 @@ impl RisSurface {
     /// `Σ_m g Γ_m h(a, r_m) h(r_m, b)` with `h` the [`hop`] and `g` the element's √RCS
     /// gain (`√(4π) ξ_y ξ_z / λ` for a flat plate). Exact in the near field.
     pub fn element_sum(&self, profile: &RisProfile, a: DVec3, b: DVec3, k: f64, gain: f64) -> Complex {
-        self.positions().iter().enumerate().map(|(m, p)| profile.coefficient(m) * hop(a, *p, k) * hop(*p, b, k)).sum::<Complex>() * gain
+        self.element_terms(profile, a, b, k, gain).sum()
+    }
+
+    /// The terms `y_m = g Γ_m h(a, r_m) h(r_m, b)` of [`Self::element_sum`].
+    fn element_terms<'a>(&'a self, profile: &'a RisProfile, a: DVec3, b: DVec3, k: f64, gain: f64) -> impl Iterator<Item = Complex> + 'a {
+        self.positions().into_iter().enumerate().map(move |(m, p)| profile.coefficient(m) * hop(a, p, k) * hop(p, b, k) * gain)
     }
 
     /// Reverse mode of [`Self::element_sum`] with respect to the phases: for a real loss
@@ -210,25 +221,17 @@ impl RisSurface {
     /// element in one pass (`∂y/∂φ_m = j y_m`, `y_m` the element's term, so
     /// `∂L/∂φ_m = Re{conj(ȳ) j y_m}`); the cost is one forward sum.
     pub fn element_sum_phase_vjp(&self, profile: &RisProfile, a: DVec3, b: DVec3, k: f64, gain: f64, cotangent: Complex) -> Vec<f64> {
-        self.positions()
-            .iter()
-            .enumerate()
-            .map(|(m, p)| {
-                let term = profile.coefficient(m) * hop(a, *p, k) * hop(*p, b, k) * gain;
-                (cotangent.conj() * Complex::new(0.0, 1.0) * term).re
-            })
-            .collect()
+        self.element_terms(profile, a, b, k, gain).map(|term| (cotangent.conj() * Complex::new(0.0, 1.0) * term).re).collect()
     }
 
     /// Model (b), the macroscopic phase-gradient reflection: the surface configured by
-    /// [`Self::phase_gradient`] for `(from, to)` acts as an anomalous mirror whose
+    /// [`Self::phase_gradient`] for `[from, to]` acts as an anomalous mirror whose
     /// reradiation from `a` toward `b` is the continuous-aperture integral
     /// `(g/(ξ_yξ_z)) h(a, c) h(c, b) ∫∫ e^{jk q·δ} dA = g M sinc(k q_y L_y/2) sinc(k q_z L_z/2) h h`
     /// with `q = ŝ_a + ô_b − (ŝ + ô)` (ŝ_a, ô_b the directions from the centre to `a`, `b`;
     /// `sinc x = sin x / x`). Its cost does not depend on the element count; valid in the
     /// far field of the aperture (distances ≫ 2D²/λ), where it agrees with the element sum.
-    #[allow(clippy::too_many_arguments)]
-    pub fn phase_gradient_leg(&self, from: DVec3, to: DVec3, a: DVec3, b: DVec3, k: f64, gain: f64) -> Complex {
+    pub fn phase_gradient_leg(&self, [from, to]: [DVec3; 2], a: DVec3, b: DVec3, k: f64, gain: f64) -> Complex {
         let (uy, uz, _) = self.frame();
         let q = (a - self.centre).normalize() + (b - self.centre).normalize() - from.normalize() - to.normalize();
         let sinc = |x: f64| if x.abs() < 1e-12 { 1.0 } else { x.sin() / x };

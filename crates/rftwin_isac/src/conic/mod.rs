@@ -4,9 +4,11 @@
 //! zeros), automatic conditioning, and a status that separates solved, infeasible and
 //! inaccurate ([`problem`]).
 
+pub mod bisection;
 pub mod embed;
 #[cfg(feature = "sdp")]
 pub mod hermitian;
 pub mod problem;
 
+pub use bisection::largest_feasible;
 pub use problem::{smat, svec, svec_index, Cone, ConicProblem, ConicSolution, ConicStatus};

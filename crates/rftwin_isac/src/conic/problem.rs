@@ -7,7 +7,9 @@
 //! Positive scalings leave the cones and the minimiser unchanged; without them the
 //! channel gains (≈ 1e-7) drown in the lifting constants of the rotated cones.
 
+use super::embed::{imag_part_row, real_matrix, real_part_row};
 use crate::error::{invalid, Result};
+use rftwin_core::Complex;
 use clarabel::algebra::CscMatrix;
 use clarabel::solver::{DefaultSettings, DefaultSolver, IPSolver, SolverStatus, SupportedConeT};
 use nalgebra::{DMatrix, DVector};
@@ -118,11 +120,6 @@ impl ConicProblem {
         self.n
     }
 
-    /// The constraint blocks so far.
-    pub fn blocks(&self) -> &[Block] {
-        &self.blocks
-    }
-
     /// Adds `½xᵀPx + qᵀx` to the objective (`P` symmetric positive semidefinite).
     pub fn add_objective(&mut self, p: &DMatrix<f64>, q: &DVector<f64>) -> Result<()> {
         if p.shape() != (self.n, self.n) || q.len() != self.n {
@@ -207,6 +204,24 @@ impl ConicProblem {
         a.row_mut(rows - 1).copy_from(&(-l.transpose()));
         b[rows - 1] = l0 - 1.0;
         self.add_block(name, a, b, Cone::SecondOrder)
+    }
+
+    /// Recipe R3, the exact SINR cone of one receiver: its signal `own·x` (complex row),
+    /// the signals `all·x` of every stream (its own included, one row each) and noise `ν`
+    /// satisfy `|own·x|² ≥ γ(Σ_{q≠own}|·|² + ν)` with the phase fixed so that `own·x` is
+    /// real: `√(1 + 1/γ) Re{own·x} ≥ ‖(all·x, √ν)‖`, `Im{own·x} = 0`. Every SINR is
+    /// invariant to a stream's phase, so fixing it loses nothing.
+    pub fn add_sinr_cone(&mut self, name: &str, own: &[Complex], all: &DMatrix<Complex>, noise: f64, sinr: f64) -> Result<()> {
+        if !(sinr.is_finite() && sinr > 0.0) {
+            return Err(invalid("sinr cone", format!("{name}: target SINR {sinr} must be positive and finite")));
+        }
+        let r_c = real_matrix(all);
+        let mut r_mat = DMatrix::zeros(r_c.nrows() + 1, self.n);
+        r_mat.rows_mut(0, r_c.nrows()).copy_from(&r_c);
+        let mut r = DVector::zeros(r_c.nrows() + 1);
+        r[r_c.nrows()] = noise.sqrt();
+        self.add_soc(format!("QoS of {name} (exact, R3)"), &(real_part_row(own) * (1.0 + 1.0 / sinr).sqrt()), 0.0, &r_mat, &r)?;
+        self.add_equality(format!("phase of {name}"), &imag_part_row(own), 0.0)
     }
 
     /// Recipe R4: the coordinates `indices` are zero.
@@ -335,27 +350,5 @@ impl ConicProblem {
         };
         let objective = 0.5 * x.dot(&(&self.p * &x)) + self.q.dot(&x);
         Ok(ConicSolution { status, x, objective, iterations: sol.iterations })
-    }
-
-    /// The largest violation of any block at `x`, relative to the block's scale: the
-    /// distance of `b − Ax` from its cone divided by `max(|A|·|x|, |b|)`. For tests and
-    /// for reporting how well a solution meets its constraints.
-    pub fn max_violation(&self, x: &DVector<f64>) -> (f64, Option<String>) {
-        let mut worst = (0.0, None);
-        for blk in &self.blocks {
-            let s = &blk.b - &blk.a * x;
-            let scale = (blk.a.abs() * x.abs()).max().max(blk.b.amax()).max(f64::MIN_POSITIVE);
-            let v = match blk.cone {
-                Cone::Zero => s.amax(),
-                Cone::Nonnegative => s.iter().fold(0.0f64, |m, v| m.max(-v)),
-                Cone::SecondOrder => (s.rows(1, s.len() - 1).norm() - s[0]).max(0.0),
-                #[cfg(feature = "sdp")]
-                Cone::PsdTriangle(order) => (-smat(s.as_slice(), order).symmetric_eigenvalues().min()).max(0.0),
-            } / scale;
-            if v > worst.0 {
-                worst = (v, Some(blk.name.clone()));
-            }
-        }
-        worst
     }
 }

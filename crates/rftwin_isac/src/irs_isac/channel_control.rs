@@ -3,10 +3,10 @@
 //! zero-forcing (ZF) and with the max–min-SINR beamformer. Users receive `y_k = h_k x`
 //! (row k of `H`, K × N).
 
-use crate::conic::embed::{from_real, imag_part_row, real_matrix, real_part_row};
-use crate::conic::ConicProblem;
+use crate::conic::embed::from_real;
+use crate::conic::{largest_feasible, ConicProblem};
 use crate::error::Result;
-use nalgebra::{DMatrix, DVector};
+use nalgebra::DMatrix;
 use rftwin_core::Complex;
 
 /// MRT: unit columns `w_k = h_kᴴ/‖h_k‖`.
@@ -55,32 +55,12 @@ pub fn max_min_beamformer(h: &DMatrix<Complex>, power: f64, noise: f64) -> Resul
             // row·vec W = h_user w_col for each column (vec stacks columns)
             let rows = DMatrix::from_fn(k, n * k, |col, idx| if idx / n == col { h[(user, idx % n)] } else { Complex::new(0.0, 0.0) });
             let own: Vec<Complex> = rows.row(user).iter().copied().collect();
-            let r = real_matrix(&rows);
-            let mut r_mat = DMatrix::zeros(r.nrows() + 1, dim);
-            r_mat.rows_mut(0, r.nrows()).copy_from(&r);
-            let mut rv = DVector::zeros(r.nrows() + 1);
-            rv[r.nrows()] = noise.sqrt();
-            cp.add_soc(format!("SINR of user {user}"), &(real_part_row(&own) * (1.0 + 1.0 / gamma).sqrt()), 0.0, &r_mat, &rv)?;
-            cp.add_equality(format!("phase of user {user}"), &imag_part_row(&own), 0.0)?;
+            cp.add_sinr_cone(&format!("user {user}"), &own, &rows, noise, gamma)?;
         }
         let sol = cp.solve()?;
         Ok(sol.is_solved().then(|| DMatrix::from_column_slice(n, k, &from_real(sol.x.as_slice()))))
     };
     let upper = (0..k).map(|u| power * h.row(u).norm_squared() / noise).fold(f64::INFINITY, f64::min);
-    let (mut lo, mut hi) = (0.0f64, upper);
-    let mut best = mrt(h) * Complex::new((power / k as f64).sqrt(), 0.0);
-    for _ in 0..60 {
-        let mid = if lo > 0.0 { (lo * hi).sqrt() } else { hi * 1e-3 };
-        match feasible(mid)? {
-            Some(w) => {
-                lo = mid;
-                best = w;
-            }
-            None => hi = mid,
-        }
-        if lo > 0.0 && hi / lo < 1.0 + 1e-6 {
-            break;
-        }
-    }
-    Ok((best, lo))
+    let (gamma, best) = largest_feasible(upper, 1.0 + 1e-6, 60, feasible)?;
+    Ok((best.unwrap_or_else(|| mrt(h) * Complex::new((power / k as f64).sqrt(), 0.0)), gamma))
 }

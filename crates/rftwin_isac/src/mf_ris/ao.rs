@@ -100,21 +100,17 @@ pub fn random_coefficients(p: &Problem, rng: &mut Pcg64, split_evenly: bool) -> 
     v
 }
 
-pub(crate) fn with_filters(p: &Problem, mut d: Design) -> Result<Design> {
-    d.u = p.optimal_filters(&d)?.into_iter().map(|(u, _)| u).collect();
-    Ok(d)
-}
-
 /// A feasible start (spec §6.4): random coefficients, the least-power beamformer meeting
 /// the QoS, the optimal filters; up to `draws` redraws. When every draw fails, the
-/// max–min SINR of each draw is computed and the best reported.
+/// max–min pre-phase starts from the draw with the highest common SINR; if that cannot
+/// reach γ_min either, the best common rate is reported as infeasible.
 pub fn feasible_start(p: &Problem, opts: &AoOptions, split_evenly: bool) -> Result<std::result::Result<Design, AoStatus>> {
     let mut rng = Pcg64::seed_from_u64(opts.seed);
     let mut draws = Vec::new();
     for _ in 0..opts.draws.max(1) {
         let v = random_coefficients(p, &mut rng, split_evenly);
         if let (_, Some(w)) = min_power_beamformer(p, &v, p.sinr_min)? {
-            return Ok(Ok(with_filters(p, Design { w, v, u: Vec::new() })?));
+            return Ok(Ok(p.with_optimal_filters(Design { w, v, u: Vec::new() })?));
         }
         draws.push(v);
     }
@@ -133,7 +129,7 @@ pub fn feasible_start(p: &Problem, opts: &AoOptions, split_evenly: bool) -> Resu
         for _ in 0..30 {
             if common >= p.sinr_min {
                 if let (_, Some(w)) = min_power_beamformer(p, &v, p.sinr_min)? {
-                    return Ok(Ok(with_filters(p, Design { w, v, u: Vec::new() })?));
+                    return Ok(Ok(p.with_optimal_filters(Design { w, v, u: Vec::new() })?));
                 }
             }
             let d = Design { w: w.clone(), v: v.clone(), u: Vec::new() };
@@ -167,9 +163,19 @@ pub fn feasible_start(p: &Problem, opts: &AoOptions, split_evenly: bool) -> Resu
     }))
 }
 
-fn infeasible_result(p: &Problem, status: AoStatus) -> AoResult {
-    let d = Design { w: DMatrix::zeros(p.antennas(), p.columns()), v: DVector::zeros(2 * p.elements()), u: Vec::new() };
-    AoResult { design: d, objective: 0.0, trace: Vec::new(), outer_trace: Vec::new(), iterations: 0, seconds_per_iteration: 0.0, rejected_steps: Vec::new(), status }
+impl AoStatus {
+    /// `true` when no feasible design was found.
+    pub fn is_infeasible(&self) -> bool {
+        matches!(self, AoStatus::Infeasible { .. })
+    }
+}
+
+impl AoResult {
+    /// The result of a run that found no feasible start: a zero design, no iterations.
+    pub(crate) fn infeasible(p: &Problem, status: AoStatus) -> Self {
+        let d = Design { w: DMatrix::zeros(p.antennas(), p.columns()), v: DVector::zeros(2 * p.elements()), u: Vec::new() };
+        AoResult { design: d, objective: 0.0, trace: Vec::new(), outer_trace: Vec::new(), iterations: 0, seconds_per_iteration: 0.0, rejected_steps: Vec::new(), status }
+    }
 }
 
 fn record(out: &StepOutcome, trace: &mut Vec<f64>, rejected: &mut Vec<String>, what: &str) {
@@ -204,14 +210,15 @@ pub fn alternating_optimisation_from(p: &Problem, start: Design, opts: &AoOption
         iterations += 1;
         let prev = *outer_trace.last().unwrap_or(&0.0);
         inner_loop(opts.inner, || beamformer_step(p, &mut d, opts.qos), &mut trace, &mut rejected, "beamformer")?;
-        d = with_filters(p, d)?;
-        trace.push(p.objective(&d));
+        d = p.with_optimal_filters(d)?;
+        let mut now = p.objective(&d);
+        trace.push(now);
         if optimise_coefficients {
             inner_loop(opts.inner, || coefficient_step(p, &mut d), &mut trace, &mut rejected, "coefficients")?;
-            d = with_filters(p, d)?;
-            trace.push(p.objective(&d));
+            d = p.with_optimal_filters(d)?;
+            now = p.objective(&d);
+            trace.push(now);
         }
-        let now = p.objective(&d);
         outer_trace.push(now);
         if now - prev <= opts.tolerance * prev.abs() {
             status = AoStatus::Converged;
@@ -219,7 +226,7 @@ pub fn alternating_optimisation_from(p: &Problem, start: Design, opts: &AoOption
         }
     }
     let seconds_per_iteration = clock.elapsed().as_secs_f64() / iterations.max(1) as f64;
-    Ok(AoResult { objective: p.objective(&d), design: d, trace, outer_trace, iterations, seconds_per_iteration, rejected_steps: rejected, status })
+    Ok(AoResult { objective: *outer_trace.last().unwrap_or(&0.0), design: d, trace, outer_trace, iterations, seconds_per_iteration, rejected_steps: rejected, status })
 }
 
 /// The proposed algorithm: a feasible start, then Algorithm 3 (for a passive RIS,
@@ -233,7 +240,7 @@ pub fn alternating_optimisation(p: &Problem, opts: &AoOptions) -> Result<AoResul
             }
             Ok(r)
         }
-        Err(status) => Ok(infeasible_result(p, status)),
+        Err(status) => Ok(AoResult::infeasible(p, status)),
     }
 }
 
@@ -249,10 +256,10 @@ pub fn project_unit_modulus(p: &Problem, r: &mut AoResult) -> Result<()> {
             d.v[i] = if z.norm() > 0.0 { z / z.norm() } else { Complex::new(1.0, 0.0) };
         }
     }
-    d = with_filters(p, d)?;
+    d = p.with_optimal_filters(d)?;
     let out = beamformer_step(p, &mut d, QosForm::Exact)?;
     if out.status == ConicStatus::Solved && p.user_sinrs(&d).iter().all(|g| *g >= p.sinr_min * (1.0 - 1e-4)) {
-        r.design = with_filters(p, d)?;
+        r.design = p.with_optimal_filters(d)?;
         r.objective = p.objective(&r.design);
         r.trace.push(r.objective);
     } else {
@@ -266,7 +273,7 @@ pub fn project_unit_modulus(p: &Problem, r: &mut AoResult) -> Result<()> {
 pub fn random_baseline(p: &Problem, opts: &AoOptions) -> Result<AoResult> {
     match feasible_start(p, opts, false)? {
         Ok(start) => alternating_optimisation_from(p, start, opts, false),
-        Err(status) => Ok(infeasible_result(p, status)),
+        Err(status) => Ok(AoResult::infeasible(p, status)),
     }
 }
 
@@ -303,7 +310,7 @@ pub fn exhaustive_search(p: &Problem, w: &DMatrix<Complex>) -> Result<Option<(De
         if p.ris_power(&d) > p.p_o || p.user_sinrs(&d).iter().any(|&g| g < p.sinr_min * (1.0 - 1e-9)) {
             continue;
         }
-        let d = with_filters(p, d)?;
+        let d = p.with_optimal_filters(d)?;
         let obj = p.objective(&d);
         if best.as_ref().is_none_or(|(_, b)| obj > *b) {
             best = Some((d, obj));

@@ -3,8 +3,8 @@
 //! `x = [Re vec W̄; Im vec W̄]` (columns stacked: entry `(n, q)` at `q·N + n`).
 
 use super::model::{Design, Problem};
-use crate::conic::embed::{from_real, imag_part_row, real_matrix, real_part_row};
-use crate::conic::{ConicProblem, ConicStatus};
+use crate::conic::embed::{from_real, real_matrix, real_part_row};
+use crate::conic::{largest_feasible, ConicProblem, ConicStatus};
 use crate::error::Result;
 use nalgebra::{DMatrix, DVector};
 use rftwin_core::Complex;
@@ -88,29 +88,18 @@ fn add_constraints(p: &Problem, d: &Design, form: QosForm, sinr_min: f64, cp: &m
 
 /// The users' QoS cones of the beamformer step.
 fn add_qos(p: &Problem, d: &Design, form: QosForm, sinr_min: f64, cp: &mut ConicProblem) -> Result<()> {
-    let (n, q) = (p.antennas(), p.columns());
-    let dim = 2 * n * q;
     if sinr_min <= 0.0 {
         return Ok(());
     }
+    let q = p.columns();
     let all: Vec<usize> = (0..q).collect();
     for k in 0..p.users.len() {
         let gt = p.user_effective(k, &d.v);
-        let gv = p.users[k].g.component_mul(&p.block(&d.v, p.users[k].space));
-        let nu = p.amp_noise * gv.norm_squared() + p.noise;
+        let nu = p.user_noise(k, &d.v);
         let own = column_rows(&gt, &[k], q);
         let own_row: Vec<Complex> = own.row(0).iter().copied().collect();
         match form {
-            QosForm::Exact => {
-                let r_c = real_matrix(&column_rows(&gt, &all, q));
-                let mut r_mat = DMatrix::zeros(r_c.nrows() + 1, dim);
-                r_mat.rows_mut(0, r_c.nrows()).copy_from(&r_c);
-                let mut r = DVector::zeros(r_c.nrows() + 1);
-                r[r_c.nrows()] = nu.sqrt();
-                let c = real_part_row(&own_row) * (1.0 + 1.0 / sinr_min).sqrt();
-                cp.add_soc(format!("QoS of user {k} (exact, R3)"), &c, 0.0, &r_mat, &r)?;
-                cp.add_equality(format!("phase of user {k}"), &imag_part_row(&own_row), 0.0)?;
-            }
+            QosForm::Exact => cp.add_sinr_cone(&format!("user {k}"), &own_row, &column_rows(&gt, &all, q), nu, sinr_min)?,
             QosForm::Sca => {
                 let others: Vec<usize> = (0..q).filter(|&c| c != k).collect();
                 let r_mat = real_matrix(&column_rows(&gt, &others, q)) * sinr_min.sqrt();
@@ -208,29 +197,9 @@ pub fn min_power_beamformer(p: &Problem, v: &DVector<Complex>, sinr_target: f64)
 /// exact-QoS feasibility SOCP, 1 % relative accuracy), with a beamformer reaching it.
 pub fn max_min_user_sinr(p: &Problem, v: &DVector<Complex>) -> Result<(f64, Option<DMatrix<Complex>>)> {
     // Upper bound: each user alone with the whole BS power and no interference.
-    let hi0 = (0..p.users.len())
-        .map(|k| {
-            let gt = p.user_effective(k, v);
-            let gv = p.users[k].g.component_mul(&p.block(v, p.users[k].space));
-            p.p_max * gt.norm_squared() / (p.amp_noise * gv.norm_squared() + p.noise)
-        })
-        .fold(f64::INFINITY, f64::min);
-    if !(hi0.is_finite() && hi0 > 0.0) {
+    let upper = (0..p.users.len()).map(|k| p.p_max * p.user_effective(k, v).norm_squared() / p.user_noise(k, v)).fold(f64::INFINITY, f64::min);
+    if !(upper.is_finite() && upper > 0.0) {
         return Ok((0.0, None));
     }
-    let (mut lo, mut hi, mut best) = (0.0, hi0, None);
-    for _ in 0..40 {
-        let mid = if lo > 0.0 { (lo * hi).sqrt() } else { hi / 1e3 };
-        match min_power_beamformer(p, v, mid)? {
-            (_, Some(w)) => {
-                lo = mid;
-                best = Some(w);
-            }
-            _ => hi = mid,
-        }
-        if lo > 0.0 && hi / lo < 1.01 {
-            break;
-        }
-    }
-    Ok((lo, best))
+    largest_feasible(upper, 1.01, 40, |gamma| Ok(min_power_beamformer(p, v, gamma)?.1))
 }

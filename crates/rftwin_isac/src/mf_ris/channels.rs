@@ -105,25 +105,20 @@ impl MfRisChannels {
         let users_r = setup.users_r.iter().map(|p| user_row(p, &mut rng)).collect();
         let users_t = setup.users_t.iter().map(|p| user_row(p, &mut rng)).collect();
 
-        let target_matrix = |list: &[DVec3]| {
-            let mut h = DMatrix::zeros(off.sensors.len(), off.ris.len());
+        // Σ_j α_j a_rx(u_j) a_RIS(u_j)ᵀ, α_j = √(σ_RCS C_0² d_j^{−2α_T}): the targets seen
+        // by a receive array (`rx`: the sensors, or the RIS itself for the round trip).
+        let targets = |rx: &[DVec3], list: &[DVec3]| {
+            let mut h = DMatrix::zeros(rx.len(), off.ris.len());
             for p in list {
                 let d = p.length();
                 let u = *p / d;
                 let alpha = (setup.rcs_m2 * c0 * c0 * d.powf(-2.0 * a_t)).sqrt();
-                h += steering(&off.sensors, u, k) * steering(&off.ris, u, k).transpose() * Complex::new(alpha, 0.0);
+                h += steering(rx, u, k) * steering(&off.ris, u, k).transpose() * Complex::new(alpha, 0.0);
             }
             h
         };
-        let round_trip = |list: &[DVec3]| {
-            let mut h = DMatrix::zeros(off.ris.len(), off.ris.len());
-            for p in list {
-                let d = p.length();
-                let a = steering(&off.ris, *p / d, k);
-                h += &a * a.transpose() * Complex::new((setup.rcs_m2 * c0 * c0 * d.powf(-2.0 * a_t)).sqrt(), 0.0);
-            }
-            h
-        };
+        let target_matrix = |list: &[DVec3]| targets(&off.sensors, list);
+        let round_trip = |list: &[DVec3]| targets(&off.ris, list);
         let f_r = steering(&off.sensors, u_a, k) * a_bs.transpose() * (phase * g_amp);
         let f_t = &f_r * Complex::new(10f64.powf(setup.isolation_db / 20.0), 0.0);
         Ok(MfRisChannels { g, users: [users_r, users_t], targets: [target_matrix(&setup.targets_r), target_matrix(&setup.targets_t)], leakage: [f_r, f_t], round_trip: [round_trip(&setup.targets_r), round_trip(&setup.targets_t)] })

@@ -10,6 +10,7 @@ use super::channels::{MfRisChannels, SPACE_R, SPACE_T};
 use super::setup::{dbm_to_watts, Hardware, MfRisSetup, Protocol};
 use crate::error::{invalid, Result};
 use nalgebra::{DMatrix, DVector};
+use std::borrow::Cow;
 use rftwin_core::Complex;
 
 /// Which coefficients an element may use (spec §2, (17d)).
@@ -187,16 +188,20 @@ impl Problem {
         self.g.transpose() * gv
     }
 
+    /// User k's noise `ν_k = σ_0²‖g Θ_s‖² + σ_k²` (amplified RIS noise plus receiver noise).
+    pub fn user_noise(&self, k: usize, v: &DVector<Complex>) -> f64 {
+        let u = &self.users[k];
+        self.amp_noise * u.g.component_mul(&self.block(v, u.space)).norm_squared() + self.noise
+    }
+
     /// γ_{s,k} of every user (eq. 9).
     pub fn user_sinrs(&self, d: &Design) -> Vec<f64> {
         (0..self.users.len())
             .map(|k| {
-                let gt = self.user_effective(k, &d.v);
-                let sig = d.w.transpose() * &gt;
+                let sig = d.w.transpose() * self.user_effective(k, &d.v);
                 let total: f64 = sig.iter().map(|s| s.norm_sqr()).sum();
                 let own = sig[k].norm_sqr();
-                let gv = self.users[k].g.component_mul(&self.block(&d.v, self.users[k].space));
-                own / (total - own + self.amp_noise * gv.norm_squared() + self.noise)
+                own / (total - own + self.user_noise(k, &d.v))
             })
             .collect()
     }
@@ -204,12 +209,12 @@ impl Problem {
     /// The receive-side matrix of sensed space `i` at coefficients `v`: `H_s` for the
     /// sensing elements, `GᵀΘ_sH'_s` (N × M) for an echo returning to the BS. Its product
     /// with `Θ_s G W̄` is the echo.
-    pub fn sensing_matrix(&self, i: usize, v: &DVector<Complex>) -> DMatrix<Complex> {
+    pub fn sensing_matrix(&self, i: usize, v: &DVector<Complex>) -> Cow<'_, DMatrix<Complex>> {
         let sp = &self.spaces[i];
         if sp.at_bs {
-            self.g.transpose() * DMatrix::from_diagonal(&self.block(v, sp.space)) * &sp.h
+            Cow::Owned(self.g.transpose() * DMatrix::from_diagonal(&self.block(v, sp.space)) * &sp.h)
         } else {
-            sp.h.clone()
+            Cow::Borrowed(&sp.h)
         }
     }
 
@@ -267,13 +272,19 @@ impl Problem {
         (worst, forbidden)
     }
 
+    /// `d` with its filters replaced by the optimal ones of Lemma 1.
+    pub fn with_optimal_filters(&self, mut d: Design) -> Result<Design> {
+        d.u = self.optimal_filters(&d)?.into_iter().map(|(u, _)| u).collect();
+        Ok(d)
+    }
+
     /// Lemma 1: the filter maximising γ_s for every sensed space, with the SINRs.
     pub fn optimal_filters(&self, d: &Design) -> Result<Vec<(DVector<Complex>, f64)>> {
         (0..self.spaces.len())
             .map(|i| {
                 let sp = &self.spaces[i];
                 let theta = DMatrix::from_diagonal(&self.block(&d.v, sp.space));
-                let ht = self.sensing_matrix(i, &d.v) * &theta;
+                let ht = self.sensing_matrix(i, &d.v).as_ref() * &theta;
                 let x = &ht * &self.g * &d.w;
                 let fw = &sp.f * &d.w;
                 let a = &x * x.adjoint();

@@ -6,7 +6,7 @@
 //! Cost: the Θ-step has two PSD blocks of order 2(M + 1) (real embedding), whose dense
 //! KKT system grows as M⁴ — the complexity claim the paper makes against SDR.
 
-use super::ao::{feasible_start, with_filters, AoOptions, AoResult, AoStatus};
+use super::ao::{feasible_start, AoOptions, AoResult, AoStatus};
 use super::beamformer;
 use super::coefficients;
 use super::model::{Design, Problem};
@@ -28,17 +28,26 @@ fn cn(rng: &mut Pcg64, n: usize) -> DVector<Complex> {
     DVector::from_fn(n, |_, _| Complex::new(StandardNormal.sample(rng), StandardNormal.sample(rng)) * std::f64::consts::FRAC_1_SQRT_2)
 }
 
-/// Adds one weighted echo SINR `num(x)/den(x)` by the scalar quadratic transform: the
-/// objective gains `2y t − y² den(x)` with `y = √num₀/den₀` at the current point and the
-/// cone `t² ≤ num(x)`; `t = √num₀·τ` keeps the variable `τ` (coordinate `tau`) near 1.
-#[allow(clippy::too_many_arguments)]
-fn add_ratio_term(cp: &mut ConicProblem, q: &mut DVector<f64>, tau: usize, weight: f64, num_row: &DVector<f64>, den_row: &DVector<f64>, num0: f64, den0: f64) -> Result<()> {
-    let (y, s0) = (num0.sqrt() / den0, num0.sqrt());
-    q[tau] -= 2.0 * weight * y * s0;
-    *q += den_row * (weight * y * y);
-    let mut r = DMatrix::zeros(1, q.len());
-    r[(0, tau)] = s0;
-    cp.add_quadratic_bound(format!("t² ≤ num (τ at {tau})"), &r, num_row, 0.0, num0.max(f64::MIN_POSITIVE))
+/// One weighted echo SINR `num(x)/den(x)` of a relaxed step: the rows with `row·x` equal
+/// to the numerator and denominator, and their values at the current point.
+struct Ratio {
+    num_row: DVector<f64>,
+    den_row: DVector<f64>,
+    num0: f64,
+    den0: f64,
+    weight: f64,
+}
+
+/// Adds a [`Ratio`] by the scalar quadratic transform: the objective gains
+/// `2y t − y² den(x)` with `y = √num₀/den₀` at the current point and the cone
+/// `t² ≤ num(x)`; `t = √num₀·τ` keeps the variable `τ` (coordinate `tau`) near 1.
+fn add_ratio_term(cp: &mut ConicProblem, q: &mut DVector<f64>, tau: usize, r: &Ratio) -> Result<()> {
+    let (y, s0) = (r.num0.sqrt() / r.den0, r.num0.sqrt());
+    q[tau] -= 2.0 * r.weight * y * s0;
+    *q += &r.den_row * (r.weight * y * y);
+    let mut rm = DMatrix::zeros(1, q.len());
+    rm[(0, tau)] = s0;
+    cp.add_quadratic_bound(format!("t² ≤ num (τ at {tau})"), &rm, &r.num_row, 0.0, r.num0.max(f64::MIN_POSITIVE))
 }
 
 /// Is `d` feasible for (17) (QoS to 1e-6, powers, elements)?
@@ -63,7 +72,7 @@ fn beamformer_sdr(p: &Problem, d: &mut Design, draws: usize, rng: &mut Pcg64) ->
         let den_row = sum_over(&outer(df));
         let num0 = (d.w.transpose() * c).norm_squared();
         let den0 = (d.w.transpose() * df).norm_squared() + e;
-        add_ratio_term(&mut cp, &mut q, tau(i), sp.weight, &num_row, &den_row, num0, den0)?;
+        add_ratio_term(&mut cp, &mut q, tau(i), &Ratio { num_row, den_row, num0, den0, weight: sp.weight })?;
     }
     cp.add_objective(&DMatrix::zeros(dim, dim), &q)?;
     cp.add_inequality("BS power", &sum_over(&DMatrix::identity(n, n)), p.p_max)?;
@@ -73,8 +82,7 @@ fn beamformer_sdr(p: &Problem, d: &mut Design, draws: usize, rng: &mut Pcg64) ->
     cp.add_inequality("MF-RIS power", &sum_over(&gram), p.p_o - p.amp_noise * d.v.norm_squared())?;
     for (user, block) in blocks.iter().enumerate().take(k) {
         let gt = p.user_effective(user, &d.v);
-        let gv = p.users[user].g.component_mul(&p.block(&d.v, p.users[user].space));
-        let nu = p.amp_noise * gv.norm_squared() + p.noise;
+        let nu = p.user_noise(user, &d.v);
         let gk = outer(&gt);
         let own = block.trace_row(&gk, dim);
         let row = (sum_over(&gk) - &own) * p.sinr_min - own;
@@ -90,7 +98,7 @@ fn beamformer_sdr(p: &Problem, d: &mut Design, draws: usize, rng: &mut Pcg64) ->
     let covs: Vec<DMatrix<Complex>> = blocks.iter().map(|b| b.value(&sol.x)).collect();
     let w0 = covariance_factor(&covs[k]);
     let factors: Vec<DMatrix<Complex>> = covs[..k].iter().map(covariance_factor).collect();
-    let mut best: Option<(f64, DMatrix<Complex>)> = None;
+    let mut best: Option<(f64, Design)> = None;
     for draw in 0..draws.max(1) {
         let mut w = DMatrix::zeros(n, k + n);
         for (user, f) in factors.iter().enumerate() {
@@ -109,15 +117,16 @@ fn beamformer_sdr(p: &Problem, d: &mut Design, draws: usize, rng: &mut Pcg64) ->
         let shrink = (p.bs_power(&cand) / p.p_max).max(p.ris_power(&cand) / p.p_o).max(1.0);
         cand.w /= Complex::new(shrink.sqrt(), 0.0);
         if feasible(p, &cand) {
-            let obj = p.objective(&with_filters(p, cand.clone())?);
+            let cand = p.with_optimal_filters(cand)?;
+            let obj = p.objective(&cand);
             if best.as_ref().is_none_or(|(b, _)| obj > *b) {
-                best = Some((obj, cand.w));
+                best = Some((obj, cand));
             }
         }
     }
     match best {
-        Some((_, w)) => {
-            d.w = w;
+        Some((_, cand)) => {
+            *d = cand;
             Ok(ConicStatus::Solved)
         }
         None => Ok(ConicStatus::Inaccurate(format!("no feasible rank-one beamformer in {draws} randomisations"))),
@@ -149,7 +158,7 @@ fn coefficient_sdr(p: &Problem, d: &mut Design, draws: usize, rng: &mut Pcg64) -
         let v_s = p.block(&d.v, sp.space);
         let num0 = (e_mat * &v_s).norm_squared();
         let den0 = p.amp_noise * h.iter().zip(v_s.iter()).map(|(h, v)| h.norm_sqr() * v.norm_sqr()).sum::<f64>() + c_prime;
-        add_ratio_term(&mut cp, &mut q, tau(i), sp.weight, &num_row, &den_row, num0, den0)?;
+        add_ratio_term(&mut cp, &mut q, tau(i), &Ratio { num_row, den_row, num0, den0, weight: sp.weight })?;
     }
     cp.add_objective(&DMatrix::zeros(dim, dim), &q)?;
     for (s, b) in blocks.iter().enumerate() {
@@ -220,7 +229,7 @@ fn coefficient_sdr(p: &Problem, d: &mut Design, draws: usize, rng: &mut Pcg64) -
         if over > 1.0 {
             cand.v /= Complex::new(over.sqrt(), 0.0);
         }
-        let cand = with_filters(p, cand)?;
+        let cand = p.with_optimal_filters(cand)?;
         ranked.push((p.objective(&cand), feasible(p, &cand), cand));
     }
     ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -232,7 +241,7 @@ fn coefficient_sdr(p: &Problem, d: &mut Design, draws: usize, rng: &mut Pcg64) -
         let mut repaired = cand;
         let out = beamformer::beamformer_step(p, &mut repaired, beamformer::QosForm::Exact)?;
         if out.status == ConicStatus::Solved && feasible(p, &repaired) {
-            let repaired = with_filters(p, repaired)?;
+            let repaired = p.with_optimal_filters(repaired)?;
             let obj = p.objective(&repaired);
             if best.as_ref().is_none_or(|(b, _)| obj > *b) {
                 best = Some((obj, repaired));
@@ -241,8 +250,7 @@ fn coefficient_sdr(p: &Problem, d: &mut Design, draws: usize, rng: &mut Pcg64) -
     }
     match best {
         Some((_, cand)) => {
-            d.w = cand.w;
-            d.v = cand.v;
+            *d = cand;
             Ok(ConicStatus::Solved)
         }
         None => Ok(ConicStatus::Inaccurate(format!("no feasible rank-one coefficient vector in {draws} randomisations ({REPAIRS} repaired)"))),
@@ -255,10 +263,7 @@ fn coefficient_sdr(p: &Problem, d: &mut Design, draws: usize, rng: &mut Pcg64) -
 pub fn sdr_baseline(p: &Problem, opts: &AoOptions, draws: usize) -> Result<AoResult> {
     let start = match feasible_start(p, opts, true)? {
         Ok(s) => s,
-        Err(status) => {
-            let d = Design { w: DMatrix::zeros(p.antennas(), p.columns()), v: DVector::zeros(2 * p.elements()), u: Vec::new() };
-            return Ok(AoResult { design: d, objective: 0.0, trace: Vec::new(), outer_trace: Vec::new(), iterations: 0, seconds_per_iteration: 0.0, rejected_steps: Vec::new(), status });
-        }
+        Err(status) => return Ok(AoResult::infeasible(p, status)),
     };
     let mut rng = Pcg64::seed_from_u64(opts.seed ^ 0x5D8);
     let mut d = start;
@@ -272,9 +277,10 @@ pub fn sdr_baseline(p: &Problem, opts: &AoOptions, draws: usize) -> Result<AoRes
     for _ in 0..opts.outer {
         iterations += 1;
         let prev = *outer_trace.last().unwrap_or(&0.0);
+        // Each step leaves `d` with its optimal filters (the accepted draw's, or the
+        // unchanged design's).
         for _ in 0..opts.inner {
             let s = beamformer_sdr(p, &mut d, draws, &mut rng)?;
-            d = with_filters(p, d)?;
             trace.push(p.objective(&d));
             if s != ConicStatus::Solved {
                 rejected.push(format!("beamformer: {s:?}"));
@@ -283,14 +289,13 @@ pub fn sdr_baseline(p: &Problem, opts: &AoOptions, draws: usize) -> Result<AoRes
         }
         for _ in 0..opts.inner {
             let s = coefficient_sdr(p, &mut d, draws, &mut rng)?;
-            d = with_filters(p, d)?;
             trace.push(p.objective(&d));
             if s != ConicStatus::Solved {
                 rejected.push(format!("coefficients: {s:?}"));
                 break;
             }
         }
-        let now = p.objective(&d);
+        let now = *trace.last().unwrap_or(&0.0);
         if now > best.0 {
             best = (now, d.clone());
         }

@@ -5,8 +5,8 @@ use crate::error::{invalid, Result};
 use glam::DVec3;
 use serde::{Deserialize, Serialize};
 
-/// Speed of light used for the carrier wavelength \[m/s\].
-const C0: f64 = 299_792_458.0;
+pub use rftwin_core::constants::dbm_to_watts;
+
 
 /// How the MF-RIS elements share reflection (space r, `y < 0`) and refraction (space t).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,16 +150,6 @@ impl Default for MfRisSetup {
     }
 }
 
-/// dBm → W.
-pub fn dbm_to_watts(dbm: f64) -> f64 {
-    10f64.powf((dbm - 30.0) / 10.0)
-}
-
-/// W → dBm.
-pub fn watts_to_dbm(w: f64) -> f64 {
-    10.0 * w.log10() + 30.0
-}
-
 impl MfRisSetup {
     /// Loads a setup from JSON (missing fields take the defaults) and validates it.
     pub fn from_json(text: &str) -> Result<Self> {
@@ -170,7 +160,7 @@ impl MfRisSetup {
 
     /// Wavelength λ \[m\].
     pub fn wavelength(&self) -> f64 {
-        C0 / self.carrier_hz
+        rftwin_core::constants::wavelength(self.carrier_hz)
     }
 
     /// M = M_x·M_z.

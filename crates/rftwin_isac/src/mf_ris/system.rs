@@ -2,9 +2,10 @@
 //! by the chosen method from several initialisations, and the system-level figures
 //! (echo SINR per space, every user's SINR).
 
-use super::ao::{alternating_optimisation, random_baseline, AoOptions, AoResult, AoStatus};
+use super::ao::{alternating_optimisation, random_baseline, AoOptions, AoResult};
 use super::model::Problem;
 use crate::error::Result;
+
 /// Which algorithm fills the coefficients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
@@ -43,30 +44,29 @@ pub struct SystemResult {
 pub fn optimise_system(setup: &super::setup::MfRisSetup, channels: &super::channels::MfRisChannels, method: Method, opts: &AoOptions, inits: usize) -> Result<SystemResult> {
     let mut runs = Vec::new();
     for p in Problem::instances(setup, channels)? {
-        let mut best: Option<AoResult> = None;
-        for i in 0..inits.max(1) {
+        let run = |i: usize| {
             let o = AoOptions { seed: opts.seed + i as u64, ..opts.clone() };
-            let r = match method {
-                Method::Proposed => alternating_optimisation(&p, &o)?,
-                Method::Random => random_baseline(&p, &o)?,
+            match method {
+                Method::Proposed => alternating_optimisation(&p, &o),
+                Method::Random => random_baseline(&p, &o),
                 #[cfg(feature = "sdp")]
-                Method::Sdr(draws) => super::sdr::sdr_baseline(&p, &o, draws)?,
-            };
-            let better = match &best {
-                None => true,
-                Some(b) => matches!(b.status, AoStatus::Infeasible { .. }) || (!matches!(r.status, AoStatus::Infeasible { .. }) && r.objective > b.objective),
-            };
-            if better {
-                best = Some(r);
+                Method::Sdr(draws) => super::sdr::sdr_baseline(&p, &o, draws),
+            }
+        };
+        let mut best = run(0)?;
+        for i in 1..inits.max(1) {
+            let r = run(i)?;
+            if best.status.is_infeasible() || (!r.status.is_infeasible() && r.objective > best.objective) {
+                best = r;
             }
         }
-        runs.push((p, best.expect("at least one initialisation")));
+        runs.push((p, best));
     }
     let mut echo = [0.0; 2];
     let mut users = Vec::new();
     let mut feasible = true;
     for (p, r) in &runs {
-        feasible &= !matches!(r.status, AoStatus::Infeasible { .. });
+        feasible &= !r.status.is_infeasible();
         if !r.design.u.is_empty() {
             for (i, sp) in p.spaces.iter().enumerate() {
                 echo[sp.space] = p.echo_sinr(i, &r.design, &r.design.u[i]);

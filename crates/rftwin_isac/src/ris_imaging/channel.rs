@@ -26,7 +26,8 @@ pub struct Hops {
     pub tx_rx: DMatrix<Complex>,
 }
 
-fn hop_matrix(rows: &[DVec3], cols: &[DVec3], k: f64) -> DMatrix<Complex> {
+/// `H[i, j] = h(rows[i], cols[j])`.
+pub(crate) fn hop_matrix(rows: &[DVec3], cols: &[DVec3], k: f64) -> DMatrix<Complex> {
     DMatrix::from_fn(rows.len(), cols.len(), |i, j| hop(rows[i], cols[j], k))
 }
 

@@ -6,7 +6,7 @@
 //! randomisation ([`crate::sdr`]). Physical units: every path carries the antenna gain
 //! `g_com = λ√G_com/√(4π)` once.
 
-use super::channel::Hops;
+use super::channel::hop_matrix;
 use super::RisImagingConfig;
 use crate::channel::hop;
 use crate::error::{invalid, Result};
@@ -61,7 +61,7 @@ pub fn affine_channel(config: &RisImagingConfig, user: DVec3, roi: Option<&[f64]
     let ris = config.ris.positions();
     let h_tx_ue = DVector::from_iterator(tx.len(), tx.iter().map(|p| hop(*p, user, k)));
     let h_ris_ue = DVector::from_iterator(ris.len(), ris.iter().map(|p| hop(*p, user, k)));
-    let tx_ris = DMatrix::from_fn(tx.len(), ris.len(), |t, n| hop(tx[t], ris[n], k));
+    let tx_ris = hop_matrix(&tx, &ris, k);
     let cg = |v: f64| Complex::new(v, 0.0);
     let Some(sigma) = roi else {
         let b = &tx_ris * DMatrix::from_diagonal(&h_ris_ue) * cg(g_com * g_ris);
@@ -70,17 +70,17 @@ pub fn affine_channel(config: &RisImagingConfig, user: DVec3, roi: Option<&[f64]
     if sigma.len() != config.roi.count() || !sigma.iter().all(|s| s.is_finite()) {
         return Err(invalid("roi image", format!("{} values (need {}, all finite)", sigma.len(), config.roi.count())));
     }
-    let hops = Hops::new(config, k);
     let voxels = config.roi.positions();
+    let (tx_roi, roi_ris) = (hop_matrix(&tx, &voxels, k), hop_matrix(&voxels, &ris, k));
     let g_vox = config.voxel_gain(lambda);
     let scaled = DVector::from_iterator(sigma.len(), sigma.iter().map(|s| cg(g_vox * s)));
     let h_roi_ue = DVector::from_iterator(voxels.len(), voxels.iter().map(|p| hop(*p, user, k)));
     let weighted_ue = scaled.component_mul(&h_roi_ue); // diag(σ̃) h_roi-ue
-    let h1 = &h_ris_ue + hops.roi_ris.transpose() * &weighted_ue;
-    let tx_roi_weighted = DMatrix::from_fn(tx.len(), voxels.len(), |t, m| hops.tx_roi[(t, m)] * scaled[m]);
-    let big_h1 = &tx_roi_weighted * &hops.roi_ris;
+    let h1 = &h_ris_ue + roi_ris.transpose() * &weighted_ue;
+    let tx_roi_weighted = DMatrix::from_fn(tx.len(), voxels.len(), |t, m| tx_roi[(t, m)] * scaled[m]);
+    let big_h1 = &tx_roi_weighted * &roi_ris;
     let b = (&tx_ris * DMatrix::from_diagonal(&h1) + big_h1 * DMatrix::from_diagonal(&h_ris_ue)) * cg(g_com * g_ris);
-    let c = (h_tx_ue + &hops.tx_roi * &weighted_ue) * cg(g_com);
+    let c = (h_tx_ue + &tx_roi * &weighted_ue) * cg(g_com);
     Ok(AffineChannel { b, c })
 }
 
