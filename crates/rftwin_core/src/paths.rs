@@ -69,6 +69,71 @@ pub struct SolveStats {
     pub tx_inside: Option<u32>,
     /// The closed object that encloses the receiver, if any.
     pub rx_inside: Option<u32>,
+    /// Ordinary paths dropped because a segment crosses a RIS (the surface occludes; a
+    /// reflection on a wall under a RIS is replaced by the RIS's reradiation).
+    pub ris_blocked_paths: u64,
+    /// RIS element terms not formed because a leg to the element is blocked or reaches
+    /// the element from behind the surface.
+    pub ris_hidden_terms: u64,
+}
+
+/// One term of a RIS path: the leg into one element and the leg out of it (model a),
+/// or the whole surface as an anomalous mirror (model b).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RisTerm {
+    /// Element index, or [`RisTerm::SURFACE`] for a model (b) term.
+    pub element: u32,
+    /// Delay of the path through the element (model a) or the surface centre \[s\].
+    pub tau: f64,
+    /// Coefficient without the element's reflection coefficient `Γ_m` (model a) or
+    /// including the configured profile (model b); Sionna convention, no propagation phase.
+    pub b: Complex,
+}
+
+impl RisTerm {
+    /// Marks a model (b) term, whose coefficient already includes the profile.
+    pub const SURFACE: u32 = u32::MAX;
+}
+
+/// A path family through one RIS: an incoming chain of ordinary interactions, the RIS,
+/// an outgoing chain. Its channel at absolute frequency `f` is
+/// `Σ_terms Γ_m b_m e^{−j2π f τ_m}` — exact per element in the near field and across
+/// the band, and linear in the profile, so other configurations need no new solve.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RisPath {
+    /// Index of the RIS in the scene.
+    pub ris: u32,
+    /// Objects met before the RIS (transmitter side first).
+    pub incoming: Vec<u32>,
+    /// Objects met after the RIS.
+    pub outgoing: Vec<u32>,
+    /// Point of the RIS interaction used for reporting (the surface centre) \[m\].
+    pub vertex: DVec3,
+    /// The element (or surface) terms.
+    pub terms: Vec<RisTerm>,
+}
+
+impl RisPath {
+    /// `Σ Γ_m b_m e^{−j2π f τ_m}` with `gamma` the RIS's per-element coefficients.
+    pub fn response(&self, gamma: &[Complex], frequency_hz: f64) -> Complex {
+        self.terms.iter().map(|t| t.b * term_gamma(gamma, t.element) * crate::paths::propagation_phasor(frequency_hz, t.tau)).sum()
+    }
+}
+
+/// `Γ_m` of a term (1 for a surface term, whose coefficient includes it).
+pub fn term_gamma(gamma: &[Complex], element: u32) -> Complex {
+    if element == RisTerm::SURFACE {
+        Complex::new(1.0, 0.0)
+    } else {
+        gamma[element as usize]
+    }
+}
+
+/// `e^{−j2π f τ}` with the phase reduced in cycles first (exact for large `f τ`).
+#[inline]
+pub fn propagation_phasor(frequency_hz: f64, tau: f64) -> Complex {
+    let cycles = (frequency_hz * tau).fract();
+    Complex::from_polar(1.0, -2.0 * std::f64::consts::PI * cycles)
 }
 
 /// Propagation paths between one transmitter and one receiver antenna.
@@ -103,6 +168,11 @@ pub struct Paths {
     pub object_names: Vec<String>,
     /// Work counters, including everything dropped.
     pub stats: SolveStats,
+    /// Path families through a RIS (kept apart: one family holds a term per element).
+    pub ris_paths: Vec<RisPath>,
+    /// Per scene RIS, the element coefficients `Γ_m` the RIS paths are evaluated with
+    /// (the RIS's first configuration unless [`Paths::set_ris_profile`] changed it).
+    pub ris_gamma: Vec<Vec<Complex>>,
 }
 
 /// A read-only view of one path.
@@ -184,9 +254,30 @@ impl Paths {
         (0..self.num_paths()).map(move |i| self.path(i))
     }
 
-    /// Σ |a_i|² (dimensionless received power gain).
+    /// Σ |a_i|² over the ordinary paths and the RIS path families, each family taken
+    /// coherently at the carrier (dimensionless received power gain).
     pub fn total_power(&self) -> f64 {
-        self.a.iter().map(|a| a.norm_sqr()).sum()
+        self.a.iter().map(|a| a.norm_sqr()).sum::<f64>() + self.ris_paths.iter().map(|p| self.ris_response(p, self.frequency_hz).norm_sqr()).sum::<f64>()
+    }
+
+    /// The response of RIS path `p` at absolute frequency `f` with the current profile.
+    pub fn ris_response(&self, p: &RisPath, frequency_hz: f64) -> Complex {
+        p.response(&self.ris_gamma[p.ris as usize], frequency_hz)
+    }
+
+    /// Evaluates the RIS paths of RIS `ris` with coefficients `gamma` from now on.
+    pub fn set_ris_profile(&mut self, ris: usize, gamma: Vec<Complex>) -> crate::error::Result<()> {
+        let Some(current) = self.ris_gamma.get(ris) else {
+            return Err(crate::error::Error::InvalidArgument { name: "ris", message: format!("index {ris}: the paths know {} RIS", self.ris_gamma.len()) });
+        };
+        if current.len() != gamma.len() {
+            return Err(crate::error::Error::InvalidArgument { name: "ris profile", message: format!("{} coefficients for a RIS of {} elements", gamma.len(), current.len()) });
+        }
+        if let Some(m) = gamma.iter().position(|g| !(g.re.is_finite() && g.im.is_finite())) {
+            return Err(crate::error::Error::InvalidArgument { name: "ris profile", message: format!("coefficient of element {m} is {}", gamma[m]) });
+        }
+        self.ris_gamma[ris] = gamma;
+        Ok(())
     }
 
     /// Names of the objects path `i` interacts with.
@@ -198,7 +289,12 @@ impl Paths {
     pub fn sort_by_delay(&mut self) {
         let mut order: Vec<usize> = (0..self.num_paths()).collect();
         order.sort_by(|&i, &j| self.tau[i].total_cmp(&self.tau[j]));
-        let mut out = Paths { stats: self.stats, ..Paths::new(self.frequency_hz, self.max_depth, std::mem::take(&mut self.object_names)) };
+        let mut out = Paths {
+            stats: self.stats,
+            ris_paths: std::mem::take(&mut self.ris_paths),
+            ris_gamma: std::mem::take(&mut self.ris_gamma),
+            ..Paths::new(self.frequency_hz, self.max_depth, std::mem::take(&mut self.object_names))
+        };
         for i in order {
             out.push(self.path(i));
         }

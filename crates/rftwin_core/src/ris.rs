@@ -95,6 +95,26 @@ impl RisProfile {
     }
 }
 
+/// How the tracer computes a RIS interaction (`docs/physics.md`, "RIS in the tracer").
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RisModel {
+    /// (a) Every element a point scatterer of √RCS gain `g` ([`RisSurface::element_gain`]):
+    /// one term per element and path, exact in the near field; cost ∝ elements.
+    #[default]
+    ElementSum,
+    /// (b) The surface as an anomalous mirror for the phase gradient designed for
+    /// `[from, to]` ([`RisSurface::phase_gradient_leg`]): one term per path whatever the
+    /// element count; valid in the far field of the aperture. The profile is implied by
+    /// the design directions, so it has no per-element gradient.
+    PhaseGradient {
+        /// Design direction toward the source (unit or not).
+        from: DVec3,
+        /// Design direction toward the receiver.
+        to: DVec3,
+    },
+}
+
 /// A planar rectangular RIS with its configurations.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RisSurface {
@@ -112,13 +132,15 @@ pub struct RisSurface {
     pub element_size: [f64; 2],
     /// Configurations; the first is the active one unless a caller picks another.
     pub configurations: Vec<RisProfile>,
+    /// Reradiation model of the tracer.
+    pub model: RisModel,
 }
 
 impl RisSurface {
     /// A surface with one all-ones configuration, validated.
     pub fn new(name: impl Into<String>, centre: DVec3, normal: DVec3, up: DVec3, elements: [usize; 2], element_size: [f64; 2]) -> Result<Self> {
         let count = elements[0] * elements[1];
-        let ris = RisSurface { name: name.into(), centre, normal, up, elements, element_size, configurations: vec![RisProfile::uniform(count, 1.0, 0.0)] };
+        let ris = RisSurface { name: name.into(), centre, normal, up, elements, element_size, configurations: vec![RisProfile::uniform(count, 1.0, 0.0)], model: RisModel::ElementSum };
         ris.validate()?;
         Ok(ris)
     }
@@ -177,6 +199,11 @@ impl RisSurface {
         }
         if self.configurations.is_empty() {
             return bad("no configuration".to_string());
+        }
+        if let RisModel::PhaseGradient { from, to } = self.model {
+            if !(from.is_finite() && to.is_finite() && from.length() > 0.0 && to.length() > 0.0) {
+                return bad(format!("phase-gradient model directions {from:?}, {to:?} must be finite and non-zero"));
+            }
         }
         for (i, c) in self.configurations.iter().enumerate() {
             c.validate(self.count()).map_err(|e| Error::InvalidArgument { name: "ris", message: format!("'{}' configuration {i}: {e}", self.name) })?;
@@ -258,13 +285,23 @@ impl RisSurface {
             element_size: [f64; 2],
             #[serde(default)]
             configurations: Vec<RisProfile>,
+            #[serde(default)]
+            model: RisModel,
+            /// Optional side lengths; when given they must equal `elements × element_size`.
+            size: Option<[f64; 2]>,
         }
         let raw: Raw = serde_json::from_str(text).map_err(|e| Error::InvalidArgument { name: "ris json", message: e.to_string() })?;
-        let mut ris = RisSurface { name: raw.name, centre: raw.centre, normal: raw.normal, up: raw.up, elements: raw.elements, element_size: raw.element_size, configurations: raw.configurations };
+        let mut ris = RisSurface { name: raw.name, centre: raw.centre, normal: raw.normal, up: raw.up, elements: raw.elements, element_size: raw.element_size, configurations: raw.configurations, model: raw.model };
         if ris.configurations.is_empty() {
             ris.configurations.push(RisProfile::uniform(ris.count(), 1.0, 0.0));
         }
         ris.validate()?;
+        if let Some(size) = raw.size {
+            let grid = ris.size();
+            if (0..2).any(|i| !((size[i] - grid[i]).abs() <= 1e-9 * grid[i])) {
+                return Err(Error::InvalidArgument { name: "ris", message: format!("'{}': the element grid {:?} × {:?} m = {grid:?} m does not fit its size {size:?} m", ris.name, ris.elements, ris.element_size) });
+            }
+        }
         Ok(ris)
     }
 }

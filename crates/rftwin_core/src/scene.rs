@@ -40,6 +40,7 @@ impl Radio {
 pub struct Scene {
     objects: Vec<SceneObject>,
     materials: Vec<RadioMaterial>,
+    ris: Vec<crate::ris::RisSurface>,
 }
 
 impl Scene {
@@ -130,6 +131,28 @@ impl Scene {
             let n = o.mesh.drop_duplicate_triangles();
             (n > 0).then(|| (o.name.clone(), n))
         }).collect()
+    }
+
+    /// The reconfigurable intelligent surfaces (RIS index = position here).
+    pub fn ris(&self) -> &[crate::ris::RisSurface] {
+        &self.ris
+    }
+
+    /// Adds a RIS (validated; names are unique among RIS and objects). Returns its index.
+    pub fn add_ris(&mut self, ris: crate::ris::RisSurface) -> Result<usize> {
+        ris.validate()?;
+        if self.ris.iter().any(|r| r.name == ris.name) || self.objects.iter().any(|o| o.name == ris.name) {
+            return Err(Error::InvalidScene(format!("two objects or RIS are named '{}'", ris.name)));
+        }
+        self.ris.push(ris);
+        Ok(self.ris.len() - 1)
+    }
+
+    /// The RIS called `name`, mutable (its configurations, model or pose); callers
+    /// re-validate with [`crate::ris::RisSurface::validate`] (the solver does).
+    pub fn ris_mut(&mut self, name: &str) -> Result<&mut crate::ris::RisSurface> {
+        let names: Vec<String> = self.ris.iter().map(|r| r.name.clone()).collect();
+        self.ris.iter_mut().find(|r| r.name == name).ok_or_else(|| Error::InvalidScene(format!("no RIS named '{name}' (RIS: {})", names.join(", "))))
     }
 
     /// Index of the object called `name`.

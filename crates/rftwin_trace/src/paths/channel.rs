@@ -6,24 +6,31 @@
 //! taps `h_l = Σ a_i e^{−j2π f_c τ_i} sinc(l − W τ_i)` for bandwidth `W`.
 
 use crate::error::{Result, TraceError};
+use rftwin_core::paths::term_gamma;
 use rftwin_core::{Complex, Paths};
 use std::f64::consts::PI;
 
-/// `e^{−j2π f τ}` with the phase reduced in cycles first (exact for large `f τ`).
-#[inline]
-pub fn propagation_phasor(frequency_hz: f64, tau: f64) -> Complex {
-    let cycles = (frequency_hz * tau).fract();
-    Complex::from_polar(1.0, -2.0 * PI * cycles)
-}
+pub use rftwin_core::paths::propagation_phasor;
 
-/// Baseband CIR `(τ_i, a_i e^{−j2π f_c τ_i})`, sorted as the paths are.
+/// Baseband CIR `(τ_i, a_i e^{−j2π f_c τ_i})`: the ordinary paths as they are sorted,
+/// then every RIS term (`a = Γ_m b_m`) of every RIS path family.
 pub fn cir(paths: &Paths) -> Vec<(f64, Complex)> {
-    paths.tau.iter().zip(&paths.a).map(|(&t, &a)| (t, a * propagation_phasor(paths.frequency_hz, t))).collect()
+    let fc = paths.frequency_hz;
+    let ordinary = paths.tau.iter().zip(&paths.a).map(|(&t, &a)| (t, a * propagation_phasor(fc, t)));
+    let ris = paths.ris_paths.iter().flat_map(|p| {
+        let gamma = &paths.ris_gamma[p.ris as usize];
+        p.terms.iter().map(move |t| (t.tau, t.b * term_gamma(gamma, t.element) * propagation_phasor(fc, t.tau)))
+    });
+    ordinary.chain(ris).collect()
 }
 
-/// CFR `H(f)` at absolute frequencies `frequencies_hz`.
+/// CFR `H(f)` at absolute frequencies `frequencies_hz`, RIS paths included (each
+/// element term with its own delay: exact across the band).
 pub fn cfr(paths: &Paths, frequencies_hz: &[f64]) -> Vec<Complex> {
-    frequencies_hz.iter().map(|&f| paths.tau.iter().zip(&paths.a).map(|(&t, &a)| a * propagation_phasor(f, t)).sum()).collect()
+    frequencies_hz
+        .iter()
+        .map(|&f| paths.tau.iter().zip(&paths.a).map(|(&t, &a)| a * propagation_phasor(f, t)).sum::<Complex>() + paths.ris_paths.iter().map(|p| paths.ris_response(p, f)).sum::<Complex>())
+        .collect()
 }
 
 /// Derivatives of the CFR with respect to one parameter component `c`:

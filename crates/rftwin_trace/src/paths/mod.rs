@@ -10,7 +10,9 @@
 //! 4. [`solver`]: [`PathSolver`](solver::PathSolver) runs the stages and computes the
 //!    coefficients with [`crate::physics`];
 //! 5. [`channel`]: CIR, CFR and discrete taps from the paths;
-//! 6. [`gradients`]: exact derivatives of delays and coefficients with respect to scene
+//! 6. [`ris`]: paths through reconfigurable intelligent surfaces (one element term per
+//!    element and path family) and the phase profile's reverse-mode gradient;
+//! 7. [`gradients`]: exact derivatives of delays and coefficients with respect to scene
 //!    parameters, by re-evaluating each path in dual numbers.
 
 pub mod candidates;
@@ -18,4 +20,5 @@ pub mod channel;
 pub mod diffraction;
 pub mod gradients;
 pub mod image_method;
+pub mod ris;
 pub mod solver;

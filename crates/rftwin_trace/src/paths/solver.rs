@@ -9,6 +9,7 @@ use crate::error::{Result, TraceError};
 use crate::physics::field::{path_coefficient, FieldInteraction};
 use crate::scene_geometry::SceneGeometry;
 use crate::paths::image_method::{resolve_chain, ResolvedChain};
+use crate::paths::ris::{drop_blocked_paths, RisRectangle, RisSearch};
 use glam::DVec3;
 use rayon::prelude::*;
 use rftwin_core::constants::{wavelength, SPEED_OF_LIGHT};
@@ -47,6 +48,9 @@ pub struct SolverOptions {
     pub max_candidates: usize,
     /// Where the candidate search runs (the image method and fields run on the CPU).
     pub backend: BackendChoice,
+    /// Trace paths through the scene's RIS ([`crate::paths::ris`]); `false` treats
+    /// every RIS as absent (neither reradiating nor occluding).
+    pub ris: bool,
 }
 
 impl Default for SolverOptions {
@@ -64,6 +68,7 @@ impl Default for SolverOptions {
             seed: 42,
             max_candidates: 1_000_000,
             backend: BackendChoice::Auto,
+            ris: true,
         }
     }
 }
@@ -184,6 +189,9 @@ impl PathSolver {
         if o.diffraction {
             run.add_diffracted_paths(&candidates.chains, &mut stats, &mut paths)?;
         }
+        if o.ris && !scene.ris().is_empty() {
+            run.add_ris_paths(scene, &candidates.chains, &mut stats, &mut paths)?;
+        }
         paths.stats = stats;
         paths.sort_by_delay();
         Ok(paths)
@@ -294,6 +302,25 @@ impl SolveRun<'_> {
                 gpu_coefficients(ctx, &gpu_paths, tx, rx, self.candidates.wavelength)?
             }
         })
+    }
+
+    /// Drops the ordinary paths that cross a RIS and adds the RIS path families
+    /// ([`crate::paths::ris`]), evaluated with each RIS's first configuration.
+    fn add_ris_paths(&self, scene: &Scene, tx_chains: &[Box<[u32]>], stats: &mut SolveStats, paths: &mut Paths) -> Result<()> {
+        for ris in scene.ris() {
+            ris.validate()?;
+        }
+        let rects: Vec<RisRectangle> = scene.ris().iter().map(RisRectangle::new).collect();
+        paths.stats = *stats;
+        drop_blocked_paths(paths, &rects, self.tx.position, self.rx.position, self.geom.eps());
+        *stats = paths.stats;
+        let rx_search = if self.options.max_depth > 1 { self.shoot(self.rx.position, &self.candidates)? } else { Candidates::default() };
+        stats.rays_launched += rx_search.rays;
+        stats.dropped_candidates += rx_search.dropped;
+        let search = RisSearch { geom: self.geom, materials: &self.materials, tx: self.tx, rx: self.rx, max_depth: self.options.max_depth, lambda: self.candidates.wavelength };
+        paths.ris_paths = search.paths(scene.ris(), tx_chains, &rx_search.chains, stats);
+        paths.ris_gamma = scene.ris().iter().map(|r| r.configurations[0].coefficients()).collect();
+        Ok(())
     }
 
     /// Adds the first-order diffracted paths (see [`crate::paths::diffraction`]) to

@@ -38,6 +38,7 @@ pub struct PathGradients {
 /// Interior gradients of `paths` (solved from `scene` / `geom` with `tx`, `rx`) with
 /// respect to `param`.
 pub fn path_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths, tx: &Radio, rx: &Radio, param: &GradientParam) -> Result<PathGradients> {
+    crate::paths::ris::refuse_scene_gradients(paths, param.name())?;
     let lambda = wavelength(paths.frequency_hz);
     let pert = Perturbation::new(scene, paths.frequency_hz, tx.position, rx.position, param)?;
     let re = Reevaluation { etas: &pert.etas, geom, ends: [pert.tx_p, pert.rx_p], radios: [tx, rx], lambda };

@@ -1,0 +1,298 @@
+//! Reconfigurable intelligent surfaces in solver (A): the RIS as a path vertex.
+//!
+//! A RIS path is `TX → (ordinary chain) → RIS → (ordinary chain) → RX`. The incoming
+//! chains are the transmitter's candidate chains (and line of sight), the outgoing ones
+//! the receiver's (shot from the receiver, by reciprocity), with at most
+//! `max_depth − 1` interactions between them. Each chain is resolved by the image method
+//! to every element (model a) or to the surface centre (model b) with full visibility;
+//! a leg must reach the element from the served side (`n·(p − r_m) > 0`) and may not
+//! cross another RIS. Legs are unfolded exactly: the length of a leg is the distance
+//! from the element to the last image of its end point, so the per-element delays carry
+//! the near-field curvature exactly.
+//!
+//! The RIS vertex reradiates as a point scatterer of √RCS gain `g` (model a) or as the
+//! anomalous-mirror aperture of [`RisSurface::phase_gradient_leg`] (model b). Spreading
+//! restarts at the RIS: the coefficient of element `m` through legs of lengths `L₁, L₂`
+//! is `b_m = (λ/4π)(1/L₁)·g/(√(4π) L₂)·P`, i.e. `λ/√(4π)` times the RIS-ISAC channel
+//! term `g h(a, r_m) h(r_m, b)` of paper 000 (whose hop is `e^{−jkd}/(√(4π)d)`), with
+//! `P` the polarimetric transport: the field keeps its orientation relative to the
+//! plane spanned by the incoming and outgoing directions (a mirror with `R_TE = R_TM = 1`
+//! for that plane). One RIS interaction per path; paths that would meet a RIS twice
+//! are not traced (`docs/capabilities.md`).
+//!
+//! The RIS plane occludes: an ordinary path with a segment crossing a RIS rectangle is
+//! dropped and counted in `SolveStats::ris_blocked_paths`.
+
+use crate::error::{Result, TraceError};
+use crate::paths::image_method::{resolve_chain, source_images};
+use crate::physics::field::{apply_interaction, transport, CVec3, FieldInteraction};
+use crate::scene_geometry::SceneGeometry;
+use glam::DVec3;
+use rayon::prelude::*;
+use rftwin_core::constants::SPEED_OF_LIGHT;
+use rftwin_core::dual::V3;
+use rftwin_core::paths::{RisPath, RisTerm, SolveStats};
+use rftwin_core::ris::{RisModel, RisSurface};
+use rftwin_core::{Complex, Paths, Radio};
+use std::collections::{HashMap, HashSet};
+use std::f64::consts::PI;
+
+/// A RIS rectangle for occlusion tests.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RisRectangle {
+    centre: DVec3,
+    axes: [DVec3; 2],
+    normal: DVec3,
+    half: [f64; 2],
+}
+
+impl RisRectangle {
+    pub(crate) fn new(ris: &RisSurface) -> Self {
+        let (uy, uz, n) = ris.frame();
+        let [ly, lz] = ris.size();
+        RisRectangle { centre: ris.centre, axes: [uy, uz], normal: n, half: [ly / 2.0, lz / 2.0] }
+    }
+
+    /// Whether segment `a → b` meets the rectangle (end points included, within `eps`).
+    fn crosses(&self, a: DVec3, b: DVec3, eps: f64) -> bool {
+        let (da, db) = (self.normal.dot(a - self.centre), self.normal.dot(b - self.centre));
+        if (da > eps && db > eps) || (da < -eps && db < -eps) {
+            return false;
+        }
+        let p = if (da - db).abs() < 1e-300 { a } else { a + (b - a) * (da / (da - db)).clamp(0.0, 1.0) };
+        let q = p - self.centre;
+        q.dot(self.axes[0]).abs() <= self.half[0] + eps && q.dot(self.axes[1]).abs() <= self.half[1] + eps
+    }
+}
+
+/// Whether the polyline `points` crosses any rectangle but `skip`.
+pub(crate) fn blocked(rects: &[RisRectangle], points: &[DVec3], skip: Option<usize>, eps: f64) -> bool {
+    points.windows(2).any(|w| rects.iter().enumerate().any(|(i, r)| Some(i) != skip && r.crosses(w[0], w[1], eps)))
+}
+
+/// Drops the ordinary paths of `paths` that cross a RIS, counting them.
+pub(crate) fn drop_blocked_paths(paths: &mut Paths, rects: &[RisRectangle], tx: DVec3, rx: DVec3, eps: f64) {
+    if rects.is_empty() {
+        return;
+    }
+    let mut kept = Paths { stats: paths.stats, ..Paths::new(paths.frequency_hz, paths.max_depth, paths.object_names.clone()) };
+    for i in 0..paths.num_paths() {
+        let p = paths.path(i);
+        let mut points = Vec::with_capacity(p.vertices.len() + 2);
+        points.push(tx);
+        points.extend_from_slice(p.vertices);
+        points.push(rx);
+        if blocked(rects, &points, None, eps) {
+            kept.stats.ris_blocked_paths += 1;
+        } else {
+            kept.push(p);
+        }
+    }
+    kept.ris_paths = std::mem::take(&mut paths.ris_paths);
+    kept.ris_gamma = std::mem::take(&mut paths.ris_gamma);
+    *paths = kept;
+}
+
+/// What the RIS path search needs from a solve.
+pub(crate) struct RisSearch<'a> {
+    pub geom: &'a SceneGeometry,
+    pub materials: &'a [(Complex, f64)],
+    pub tx: &'a Radio,
+    pub rx: &'a Radio,
+    pub max_depth: usize,
+    pub lambda: f64,
+}
+
+/// One resolved leg between an end point (transmitter or receiver) and a RIS point.
+struct Leg {
+    /// Interaction points, from the end point toward the RIS.
+    vertices: Vec<DVec3>,
+    triangles: Vec<u32>,
+    refraction: Vec<bool>,
+    /// Unfolded length \[m\].
+    length: f64,
+    /// The last image of the end point (the apparent source seen from the RIS).
+    image: DVec3,
+}
+
+impl RisSearch<'_> {
+    /// The chains of one leg side: line of sight and every candidate short enough.
+    fn leg_chains<'c>(&self, chains: &'c [Box<[u32]>]) -> Vec<&'c [u32]> {
+        let mut seen = HashSet::new();
+        std::iter::once(&[][..]).chain(chains.iter().map(|c| &c[..])).filter(|c| c.len() < self.max_depth && seen.insert(*c)).collect()
+    }
+
+    /// Resolves `chain` from `end` to the RIS point `p` (served side normal `n`), or
+    /// `None` when it is hidden, arrives from behind or crosses another RIS.
+    fn leg(&self, chain: &[u32], end: DVec3, p: DVec3, n: DVec3, rects: &[RisRectangle], own: usize) -> Option<Leg> {
+        let eps = self.geom.eps();
+        // Visibility is checked toward a point just off the surface (a RIS on a wall
+        // would otherwise be hidden by the wall it is mounted on).
+        let r = resolve_chain(self.geom, chain, end, p + n * (8.0 * eps))?;
+        let previous = r.vertices.last().copied().unwrap_or(end);
+        if n.dot(previous - p) <= eps {
+            return None;
+        }
+        let mut points = Vec::with_capacity(r.vertices.len() + 2);
+        points.push(end);
+        points.extend_from_slice(&r.vertices);
+        points.push(p);
+        let last = points.len() - 2;
+        if blocked(rects, &points[..=last], None, eps) || blocked(rects, &points[last..], Some(own), eps) {
+            return None;
+        }
+        let image = *source_images(self.geom, chain, end).last()?;
+        Some(Leg { length: p.distance(image), vertices: r.vertices, triangles: r.triangles, refraction: r.refraction, image })
+    }
+
+    fn interaction(&self, triangle: u32, refraction: bool) -> FieldInteraction {
+        let (eta, thickness) = self.materials[self.geom.material[triangle as usize] as usize];
+        FieldInteraction { transmission: refraction, normal: V3::cst(self.geom.normals[triangle as usize]), eta, thickness }
+    }
+
+    /// `b` of the path `incoming → p → outgoing` without the reradiation gain and
+    /// spreading: the polarimetric transport `P` only.
+    fn polarisation(&self, incoming: &Leg, p: DVec3, outgoing: &Leg) -> Complex {
+        let mut points: Vec<V3<f64>> = Vec::with_capacity(incoming.vertices.len() + outgoing.vertices.len() + 3);
+        points.push(V3::cst(self.tx.position));
+        points.extend(incoming.vertices.iter().map(|v| V3::cst(*v)));
+        points.push(V3::cst(p));
+        points.extend(outgoing.vertices.iter().rev().map(|v| V3::cst(*v)));
+        points.push(V3::cst(self.rx.position));
+        let inters: Vec<Option<FieldInteraction>> = incoming
+            .triangles
+            .iter()
+            .zip(&incoming.refraction)
+            .map(|(&t, &r)| Some(self.interaction(t, r)))
+            .chain(std::iter::once(None))
+            .chain(outgoing.triangles.iter().zip(&outgoing.refraction).rev().map(|(&t, &r)| Some(self.interaction(t, r))))
+            .collect();
+        transport(&points, &self.tx.antenna, &self.rx.antenna, |k, e, k_i, k_o| match &inters[k] {
+            Some(inter) => apply_interaction(e, k_i, k_o, inter, self.lambda),
+            None => reradiate(e, k_i, k_o),
+        })
+    }
+
+    /// Every RIS path family of `surfaces` between the solve's radios.
+    pub(crate) fn paths(&self, surfaces: &[RisSurface], tx_chains: &[Box<[u32]>], rx_chains: &[Box<[u32]>], stats: &mut SolveStats) -> Vec<RisPath> {
+        let rects: Vec<RisRectangle> = surfaces.iter().map(RisRectangle::new).collect();
+        let (ins, outs) = (self.leg_chains(tx_chains), self.leg_chains(rx_chains));
+        let k = 2.0 * PI / self.lambda;
+        let mut out = Vec::new();
+        for (s, ris) in surfaces.iter().enumerate() {
+            let (_, _, n) = ris.frame();
+            let gain = ris.element_gain(self.lambda);
+            let points: Vec<DVec3> = match ris.model {
+                RisModel::ElementSum => ris.positions(),
+                RisModel::PhaseGradient { .. } => vec![ris.centre],
+            };
+            // legs[point][chain]
+            let legs = |chains: &[&[u32]], end: DVec3| -> Vec<Vec<Option<Leg>>> {
+                points.par_iter().map(|&p| chains.iter().map(|c| self.leg(c, end, p, n, &rects, s)).collect()).collect()
+            };
+            let (legs_in, legs_out) = (legs(&ins, self.tx.position), legs(&outs, self.rx.position));
+            let mut families: HashMap<(usize, usize), Vec<RisTerm>> = HashMap::new();
+            for (ci, chain_in) in ins.iter().enumerate() {
+                for (co, chain_out) in outs.iter().enumerate() {
+                    if chain_in.len() + chain_out.len() + 1 > self.max_depth {
+                        continue;
+                    }
+                    let terms: Vec<(Option<RisTerm>, bool)> = points
+                        .par_iter()
+                        .enumerate()
+                        .map(|(m, &p)| {
+                            let (Some(a), Some(b)) = (&legs_in[m][ci], &legs_out[m][co]) else {
+                                return (None, legs_in[m][ci].is_some() || legs_out[m][co].is_some());
+                            };
+                            let pol = self.polarisation(a, p, b);
+                            let tau = (a.length + b.length) / SPEED_OF_LIGHT;
+                            let (element, scalar) = match ris.model {
+                                RisModel::ElementSum => (m as u32, Complex::new(gain / (4.0 * PI * a.length * b.length), 0.0)),
+                                RisModel::PhaseGradient { from, to } => {
+                                    // the aperture integral with its propagation phase removed
+                                    let s = ris.phase_gradient_leg([from, to], a.image, b.image, k, gain);
+                                    (RisTerm::SURFACE, s * Complex::from_polar(1.0, k * (a.length + b.length)))
+                                }
+                            };
+                            (Some(RisTerm { element, tau, b: scalar * pol * (self.lambda / (4.0 * PI).sqrt()) }), false)
+                        })
+                        .collect();
+                    // a term with one leg only is a hidden term of a family that exists
+                    stats.ris_hidden_terms += terms.iter().filter(|(_, half)| *half).count() as u64;
+                    let terms: Vec<RisTerm> = terms.into_iter().filter_map(|(t, _)| t).filter(|t| t.b.re.is_finite() && t.b.im.is_finite()).collect();
+                    if !terms.is_empty() {
+                        families.insert((ci, co), terms);
+                    }
+                }
+            }
+            let mut keys: Vec<(usize, usize)> = families.keys().copied().collect();
+            keys.sort_unstable();
+            for key in keys {
+                let objects = |chain_legs: &[Vec<Option<Leg>>], c: usize| -> Vec<u32> {
+                    chain_legs.iter().find_map(|l| l[c].as_ref()).map(|l| l.triangles.iter().map(|&t| self.geom.object[t as usize]).collect()).unwrap_or_default()
+                };
+                let mut outgoing = objects(&legs_out, key.1);
+                outgoing.reverse();
+                out.push(RisPath { ris: s as u32, incoming: objects(&legs_in, key.0), outgoing, vertex: ris.centre, terms: families.remove(&key).unwrap_or_default() });
+            }
+        }
+        out
+    }
+}
+
+/// The RIS vertex: rotates the field from the incoming to the outgoing frame about
+/// `ŝ = k_i × k_o` (TE and TM both with coefficient 1); in backscatter (`k_o = −k_i`)
+/// the field is kept.
+fn reradiate(e: CVec3<f64>, k_i: V3<f64>, k_o: V3<f64>) -> CVec3<f64> {
+    let c = k_i.cross(k_o);
+    if c.length() < 1e-12 {
+        return e;
+    }
+    let s = c.normalize();
+    let (p_i, p_o) = (s.cross(k_i), s.cross(k_o));
+    CVec3::scaled_real(e.dot_real(s), s).plus(&CVec3::scaled_real(e.dot_real(p_i), p_o))
+}
+
+/// Refuses scene-parameter gradients of paths that hold RIS path families (their
+/// derivatives with respect to geometry are not implemented; a zero would be wrong).
+pub fn refuse_scene_gradients(paths: &Paths, param: impl Into<String>) -> Result<()> {
+    if paths.ris_paths.is_empty() {
+        return Ok(());
+    }
+    Err(TraceError::UnsupportedGradient {
+        param: param.into(),
+        output: format!("{} RIS path families", paths.ris_paths.len()),
+        reason: "scene-parameter gradients through a RIS are not implemented; the phase profile's gradient is paths::ris::phase_vjp, and a solve with SolverOptions::ris = false differentiates the other paths".into(),
+    })
+}
+
+/// Reverse mode of the CFR with respect to the phases of RIS `ris`: for a real loss
+/// `L(H(f₁), …)` with cotangents `H̄_i = ∂L/∂Re H(f_i) + j ∂L/∂Im H(f_i)`, returns
+/// `∂L/∂φ_m` for every element (`∂H/∂φ_m = j Γ_m Σ b e^{−j2π f τ}`). One pass over the
+/// terms: the cost of one CFR evaluation.
+pub fn phase_vjp(paths: &Paths, ris: usize, frequencies_hz: &[f64], cotangents: &[Complex]) -> Result<Vec<f64>> {
+    let Some(gamma) = paths.ris_gamma.get(ris) else {
+        return Err(TraceError::InvalidInput { name: "ris", message: format!("index {ris}: the paths know {} RIS", paths.ris_gamma.len()) });
+    };
+    if frequencies_hz.len() != cotangents.len() {
+        return Err(TraceError::InvalidInput { name: "cotangents", message: format!("{} cotangents for {} frequencies", cotangents.len(), frequencies_hz.len()) });
+    }
+    let families: Vec<&RisPath> = paths.ris_paths.iter().filter(|p| p.ris as usize == ris).collect();
+    if let Some(p) = families.iter().find(|p| p.terms.iter().any(|t| t.element == RisTerm::SURFACE)) {
+        return Err(TraceError::UnsupportedGradient {
+            param: format!("phases of RIS {ris}"),
+            output: format!("a RIS path through objects {:?} → {:?}", p.incoming, p.outgoing),
+            reason: "the phase-gradient model (b) has no per-element profile; use the element-sum model".into(),
+        });
+    }
+    let mut grad = vec![0.0; gamma.len()];
+    let j = Complex::new(0.0, 1.0);
+    for p in families {
+        for t in &p.terms {
+            let m = t.element as usize;
+            let d: f64 = frequencies_hz.iter().zip(cotangents).map(|(&f, &c)| (c.conj() * j * gamma[m] * t.b * crate::paths::channel::propagation_phasor(f, t.tau)).re).sum();
+            grad[m] += d;
+        }
+    }
+    Ok(grad)
+}

@@ -1,0 +1,234 @@
+//! RIS inside solver (A): the element-sum paths against the RIS-ISAC channel model of
+//! `rftwin_isac` (free space), Tang et al.'s far-field formula, the macroscopic model,
+//! multipath legs through walls, occlusion, the phase VJP against central differences,
+//! and bad input.
+#![allow(clippy::unwrap_used)]
+
+use glam::DVec3;
+use rftwin::core::constants::SPEED_OF_LIGHT;
+use rftwin::core::ris::{RisModel, RisProfile, RisSurface};
+use rftwin::trace::paths::channel::cfr;
+use rftwin::trace::paths::ris::phase_vjp;
+use rftwin::trace::paths::solver::{PathSolver, SolverOptions};
+use rftwin::trace::BackendChoice;
+use rftwin::{Complex, Mesh, Paths, Radio, Scene};
+use std::f64::consts::{PI, TAU};
+
+fn solve(scene: &Scene, tx: DVec3, rx: DVec3, frequency_hz: f64, max_depth: usize) -> Paths {
+    let o = SolverOptions { frequency_hz, max_depth, samples: 20_000, backend: BackendChoice::Cpu, ..Default::default() };
+    PathSolver::new(o).solve_scene(scene, &Radio::isotropic(tx), &Radio::isotropic(rx)).unwrap()
+}
+
+/// A scene whose only object is a small block far behind everything (free space for
+/// the paths of interest).
+fn free_space() -> Scene {
+    let mut scene = Scene::new();
+    scene.add_object("far", Mesh::cuboid(DVec3::new(-60.0, -60.0, -60.0), DVec3::new(-59.0, -59.0, -59.0)), "concrete").unwrap();
+    scene
+}
+
+#[test]
+fn free_space_element_terms_equal_the_isac_channel_model_for_every_element_and_configuration() {
+    use rftwin::isac::ris_imaging::channel::{sensing_terms, Hops};
+    use rftwin::isac::ris_imaging::RisImagingConfig;
+    // One row of elements in the plane of the radios (z = 0): with vertically polarised
+    // isotropic antennas the polarimetric transport is exactly 1, so the tracer's terms
+    // must be λ/√(4π) times the scalar model's to rounding.
+    let mut config = RisImagingConfig { ris: rftwin::isac::geometry::Ris::new(DVec3::ZERO, [12, 1], [0.05, 0.05]).unwrap(), ..Default::default() };
+    config.roi.dims = [1, 2, 2];
+    config.band.wave_speed = SPEED_OF_LIGHT;
+    let lambda = config.wavelength();
+    let k = TAU / lambda;
+    let surface = config.ris.surface("ris").unwrap();
+    let mut scene = free_space();
+    scene.add_ris(surface.clone()).unwrap();
+    let hops = Hops::new(&config, k);
+    for (t, r) in [(0usize, 0usize), (7, 3)] {
+        let (tx, rx) = (config.tx.positions()[t], config.rx.positions()[r]);
+        let paths = solve(&scene, tx, rx, config.band.centre, 1);
+        assert_eq!(paths.ris_paths.len(), 1, "one TX–RIS–RX family");
+        let family = &paths.ris_paths[0];
+        assert_eq!(family.terms.len(), surface.count());
+        for term in &family.terms {
+            let m = term.element as usize;
+            let mut one_hot = vec![Complex::new(0.0, 0.0); surface.count()];
+            one_hot[m] = Complex::new(1.0, 0.0);
+            let theirs = sensing_terms(&config, &hops, lambda, &[0.0; 4], Some(&one_hot)).unwrap().tx_ris_rx[(t, r)];
+            let ours = term.b * rftwin::core::paths::propagation_phasor(config.band.centre, term.tau) * ((4.0 * PI).sqrt() / lambda);
+            assert!((ours - theirs).norm() <= 1e-9 * theirs.norm(), "TX {t} RX {r} element {m}: {ours} vs {theirs}");
+        }
+        // configurations: the family's response with any profile is the model's sum
+        let mut paths = paths;
+        for seed in 0..3u64 {
+            let omega: Vec<Complex> = (0..surface.count()).map(|m| Complex::from_polar(0.5 + 0.04 * m as f64, 0.77 * (seed as f64 + 1.0) * (m * m) as f64)).collect();
+            paths.set_ris_profile(0, omega.clone()).unwrap();
+            let theirs = sensing_terms(&config, &hops, lambda, &[0.0; 4], Some(&omega)).unwrap().tx_ris_rx[(t, r)];
+            let ours = paths.ris_response(&paths.ris_paths[0], config.band.centre) * ((4.0 * PI).sqrt() / lambda);
+            assert!((ours - theirs).norm() <= 1e-9 * theirs.norm(), "configuration {seed}: {ours} vs {theirs}");
+        }
+    }
+}
+
+#[test]
+fn a_planar_ris_keeps_exact_delays_and_loses_at_most_the_polarisation_mismatch() {
+    let (frequency, side) = (28e9, 8usize);
+    let lambda = SPEED_OF_LIGHT / frequency;
+    let ris = RisSurface::new("ris", DVec3::ZERO, DVec3::X, DVec3::Z, [side, side], [lambda / 2.0; 2]).unwrap();
+    let (tx, rx) = (DVec3::new(1.0, 0.6, 0.3), DVec3::new(0.8, -0.7, -0.2));
+    let mut scene = free_space();
+    scene.add_ris(ris.clone()).unwrap();
+    let paths = solve(&scene, tx, rx, frequency, 1);
+    let gain = ris.element_gain(lambda);
+    for t in &paths.ris_paths[0].terms {
+        let p = ris.element_position(t.element as usize);
+        let (d1, d2) = (tx.distance(p), p.distance(rx));
+        assert!((t.tau * SPEED_OF_LIGHT - (d1 + d2)).abs() < 1e-12, "element {}: delay", t.element);
+        let scalar = lambda / (4.0 * PI).sqrt() * gain / (4.0 * PI * d1 * d2);
+        let ratio = t.b.norm() / scalar;
+        // |P| ≤ 1 (a passive rotation and projections); the vertically polarised field
+        // meets the RIS 10–15° off the horizontal plane here, where |P| drops to ≈ 0.84
+        assert!(ratio <= 1.0 + 1e-12 && ratio > 0.8, "element {}: |P| = {ratio}", t.element);
+    }
+    // the RIS sits between nothing here: LoS is kept
+    assert_eq!(paths.num_paths(), 1);
+}
+
+#[test]
+fn far_field_power_matches_tang_et_al_and_the_macroscopic_model() {
+    // Tang et al. (TWC 2021), far-field beamforming with isotropic elements (G = 4πξ²/λ²,
+    // F = 1) and antennas: P_r/P_t = (M N)² ξ⁴ / (16 π² d₁² d₂²).
+    let frequency = 28e9;
+    let lambda = SPEED_OF_LIGHT / frequency;
+    let k = TAU / lambda;
+    let side = 16usize;
+    let (d1, d2) = (6.0, 5.0);
+    let dir = |az: f64| DVec3::new(az.to_radians().cos(), az.to_radians().sin(), 0.0);
+    let (tx, rx) = (dir(30.0) * d1, dir(-50.0) * d2);
+    let mut ris = RisSurface::new("ris", DVec3::ZERO, DVec3::X, DVec3::Z, [side, side], [lambda / 2.0; 2]).unwrap();
+    ris.configurations[0] = ris.phase_gradient(dir(30.0), dir(-50.0), k).unwrap();
+    let mut scene = free_space();
+    scene.add_ris(ris.clone()).unwrap();
+    let a = solve(&scene, tx, rx, frequency, 1);
+    let power_a = a.ris_paths.iter().map(|p| a.ris_response(p, frequency).norm_sqr()).sum::<f64>();
+    let xi = lambda / 2.0;
+    let m = (side * side) as f64;
+    let tang = m * m * xi.powi(4) / (16.0 * PI * PI * d1 * d1 * d2 * d2);
+    let db_tang = 10.0 * (power_a / tang).log10();
+    ris.model = RisModel::PhaseGradient { from: dir(30.0), to: dir(-50.0) };
+    let mut scene_b = free_space();
+    scene_b.add_ris(ris).unwrap();
+    let b = solve(&scene_b, tx, rx, frequency, 1);
+    assert_eq!(b.ris_paths[0].terms.len(), 1, "model (b) is one term");
+    let power_b = b.ris_paths.iter().map(|p| b.ris_response(p, frequency).norm_sqr()).sum::<f64>();
+    let db_ab = 10.0 * (power_a / power_b).log10();
+    eprintln!("RIS far field: element sum vs Tang et al. {db_tang:+.3} dB, vs macroscopic model {db_ab:+.3} dB");
+    assert!(db_tang.abs() < 0.5, "{db_tang} dB from Tang et al.");
+    assert!(db_ab.abs() < 1.0, "models (a) and (b) differ by {db_ab} dB");
+    // the macroscopic model refuses a per-element phase gradient
+    assert!(phase_vjp(&b, 0, &[frequency], &[Complex::new(1.0, 0.0)]).unwrap_err().to_string().contains("element-sum"));
+}
+
+/// A concrete wall in the plane y = −2 (facing +y) and a RIS at x = 0 facing +x.
+fn room(side: usize, lambda: f64) -> (Scene, RisSurface) {
+    let mut scene = Scene::new();
+    let wall = Mesh::new(
+        "wall",
+        vec![DVec3::new(-1.0, -2.0, -2.0), DVec3::new(6.0, -2.0, -2.0), DVec3::new(6.0, -2.0, 2.0), DVec3::new(-1.0, -2.0, 2.0)],
+        vec![[0, 1, 2], [0, 2, 3]],
+    )
+    .unwrap();
+    scene.add_object("wall", wall, "concrete").unwrap();
+    let ris = RisSurface::new("ris", DVec3::new(0.0, 0.0, 0.0), DVec3::X, DVec3::Z, [side, side], [lambda / 2.0; 2]).unwrap();
+    scene.add_ris(ris.clone()).unwrap();
+    (scene, ris)
+}
+
+#[test]
+fn legs_reflect_off_walls_with_exact_unfolded_lengths_and_the_ris_occludes() {
+    let frequency = 28e9;
+    let lambda = SPEED_OF_LIGHT / frequency;
+    let (scene, ris) = room(4, lambda);
+    let (tx, rx) = (DVec3::new(3.0, 1.0, 0.2), DVec3::new(2.0, -1.0, -0.1));
+    let paths = solve(&scene, tx, rx, frequency, 2);
+    // TX–RIS–RX, TX–wall–RIS–RX, TX–RIS–wall–RX
+    let wall = scene.object_index("wall").unwrap() as u32;
+    let shapes: Vec<(Vec<u32>, Vec<u32>)> = paths.ris_paths.iter().map(|p| (p.incoming.clone(), p.outgoing.clone())).collect();
+    for want in [(vec![], vec![]), (vec![wall], vec![]), (vec![], vec![wall])] {
+        assert!(shapes.contains(&want), "missing RIS family {want:?} in {shapes:?}");
+    }
+    let image_tx = DVec3::new(tx.x, -4.0 - tx.y, tx.z); // mirrored in y = −2
+    let through_wall = paths.ris_paths.iter().find(|p| p.incoming == vec![wall]).unwrap();
+    for t in &through_wall.terms {
+        let p = ris.element_position(t.element as usize);
+        assert!((t.tau * SPEED_OF_LIGHT - (image_tx.distance(p) + p.distance(rx))).abs() < 1e-12, "unfolded length of element {}", t.element);
+    }
+    assert_eq!(paths.stats.ris_hidden_terms, 0);
+
+    // a RIS hung between TX and RX blocks the line of sight
+    let mut blocked = scene.clone();
+    blocked.add_ris(RisSurface::new("screen", DVec3::new(2.5, 0.0, 0.05), DVec3::new(1.0, 0.1, 0.0), DVec3::Z, [40, 40], [0.025, 0.025]).unwrap()).unwrap();
+    let p = solve(&blocked, tx, rx, frequency, 2);
+    assert!(p.stats.ris_blocked_paths >= 1, "LoS through the screen must be dropped");
+    assert!(p.iter().all(|path| !path.interactions.is_empty()), "no line of sight through the screen");
+    // with the RIS switched off in the solver, nothing is blocked or reradiated
+    let off = PathSolver::new(SolverOptions { frequency_hz: frequency, max_depth: 2, samples: 20_000, backend: BackendChoice::Cpu, ris: false, ..Default::default() })
+        .solve_scene(&blocked, &Radio::isotropic(tx), &Radio::isotropic(rx))
+        .unwrap();
+    assert!(off.ris_paths.is_empty() && off.stats.ris_blocked_paths == 0 && off.iter().any(|path| path.interactions.is_empty()));
+}
+
+#[test]
+fn the_phase_vjp_of_a_wideband_power_loss_matches_central_differences() {
+    let frequency = 28e9;
+    let lambda = SPEED_OF_LIGHT / frequency;
+    let (scene, ris) = room(3, lambda);
+    let (tx, rx) = (DVec3::new(3.0, 1.0, 0.2), DVec3::new(2.0, -1.0, -0.1));
+    let mut paths = solve(&scene, tx, rx, frequency, 2);
+    let freqs: Vec<f64> = (0..5).map(|i| frequency + (i as f64 - 2.0) * 50e6).collect();
+    let mut profile = ris.focus(tx, rx, TAU / lambda).unwrap();
+    profile.amplitude.iter_mut().enumerate().for_each(|(m, a)| *a = 0.7 + 0.02 * m as f64);
+    let set = |paths: &mut Paths, p: &RisProfile| paths.set_ris_profile(0, p.coefficients()).unwrap();
+    let loss = |paths: &Paths| cfr(paths, &freqs).iter().map(|h| h.norm_sqr()).sum::<f64>();
+    set(&mut paths, &profile);
+    let h = cfr(&paths, &freqs);
+    let grad = phase_vjp(&paths, 0, &freqs, &h.iter().map(|h| h * 2.0).collect::<Vec<_>>()).unwrap();
+    let step = 1e-6;
+    for m in 0..ris.count() {
+        let mut plus = profile.clone();
+        plus.phase[m] += step;
+        set(&mut paths, &plus);
+        let lp = loss(&paths);
+        let mut minus = profile.clone();
+        minus.phase[m] -= step;
+        set(&mut paths, &minus);
+        let fd = (lp - loss(&paths)) / (2.0 * step);
+        set(&mut paths, &profile);
+        assert!((grad[m] - fd).abs() <= 0.01 * fd.abs().max(1e-4 * loss(&paths)), "element {m}: {} vs {fd}", grad[m]);
+    }
+}
+
+#[test]
+fn bad_ris_input_is_a_clear_error() {
+    let mut scene = free_space();
+    assert!(RisSurface::new("r", DVec3::ZERO, DVec3::X, DVec3::Z, [0, 3], [0.01, 0.01]).unwrap_err().to_string().contains("[0, 3]"));
+    let mut ris = RisSurface::new("r", DVec3::ZERO, DVec3::X, DVec3::Z, [2, 2], [0.01, 0.01]).unwrap();
+    ris.configurations[0].phase[2] = f64::NAN;
+    assert!(scene.add_ris(ris.clone()).unwrap_err().to_string().contains("element 2"));
+    ris.configurations[0] = RisProfile::from_phases(vec![0.0; 5]);
+    assert!(scene.add_ris(ris.clone()).unwrap_err().to_string().contains("5 phases for 4 elements"));
+    ris.configurations[0] = RisProfile::from_phases(vec![0.0; 4]);
+    scene.add_ris(ris.clone()).unwrap();
+    assert!(scene.add_ris(ris).unwrap_err().to_string().contains("named 'r'"));
+    let json = r#"{"name": "w", "centre": [0, 0, 0], "normal": [1, 0, 0], "up": [0, 0, 1], "elements": [4, 4], "element_size": [0.01, 0.01], "size": [0.04, 0.05]}"#;
+    assert!(RisSurface::from_json(json).unwrap_err().to_string().contains("does not fit"));
+    assert!(RisSurface::from_json(&json.replace("0.05]", "0.04]")).is_ok());
+    // a profile of the wrong length or with NaN handed to solved paths
+    let mut paths = solve(&scene, DVec3::new(1.0, 0.5, 0.0), DVec3::new(1.0, -0.5, 0.0), 28e9, 1);
+    assert!(paths.set_ris_profile(0, vec![Complex::new(1.0, 0.0); 3]).unwrap_err().to_string().contains("3 coefficients"));
+    assert!(paths.set_ris_profile(0, vec![Complex::new(f64::NAN, 0.0); 4]).unwrap_err().to_string().contains("element 0"));
+    // scene gradients of RIS paths are refused, not zero
+    let param = rftwin::trace::paths::gradients::GradientParam::parse("object/far/translation").unwrap();
+    let geom = rftwin::trace::scene_geometry::SceneGeometry::new(&scene);
+    let err = rftwin::trace::paths::gradients::path_gradients(&scene, &geom, &paths, &Radio::isotropic(DVec3::new(1.0, 0.5, 0.0)), &Radio::isotropic(DVec3::new(1.0, -0.5, 0.0)), &param).unwrap_err();
+    assert!(err.to_string().contains("RIS"), "{err}");
+}
