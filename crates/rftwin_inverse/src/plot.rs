@@ -96,7 +96,7 @@ pub fn heatmaps(path: &Path, panels: &[(&str, &[f64])], rows: usize, cols: usize
 }
 
 /// Colour scale of a [`maps`] panel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Scale {
     /// Dark → bright from the panel's minimum to its maximum (e.g. power in dB).
     Sequential,
@@ -104,6 +104,8 @@ pub enum Scale {
     /// the 99th percentile of |x| so a few huge values (e.g. finite differences across a
     /// shadow edge) do not wash out the rest.
     Diverging,
+    /// Dark → bright over a fixed `[lo, hi]` (panels to compare on one scale).
+    Range(f64, f64),
 }
 
 /// 99th percentile of |x| over the finite values (at least the smallest positive f64).
@@ -150,6 +152,7 @@ pub fn maps(path: &Path, panels: &[(&str, &[f64], Scale)], rows: usize, cols: us
                 Scale::Sequential => {
                     sequential(if hi > lo { ((x - lo) / (hi - lo)).clamp(0.0, 1.0) } else { 0.5 })
                 }
+                Scale::Range(a, b) => sequential(if b > a { ((x - a) / (b - a)).clamp(0.0, 1.0) } else { 0.5 }),
                 Scale::Diverging => {
                     let t = (x / clip).clamp(-1.0, 1.0);
                     let w = (255.0 * (1.0 - t.abs())) as u8;

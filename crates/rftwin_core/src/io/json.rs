@@ -17,6 +17,12 @@
 //!       "mesh": { "icosphere": { "center": [0, 0, 1], "radius": 0.5, "subdivisions": 2 } } },
 //!     { "name": "tri", "material": "itu_wood",
 //!       "mesh": { "triangles": { "vertices": [[0,0,0],[1,0,0],[0,1,0]], "indices": [[0,1,2]] } } }
+//!   ],
+//!   "ris": [
+//!     { "name": "ris", "centre": [0, 5, 2], "normal": [0, -1, 0], "up": [0, 0, 1],
+//!       "elements": [32, 32], "element_size": [0.005, 0.005],
+//!       "configurations": [ { "amplitude": [1, …], "phase": [0, …] } ],
+//!       "model": { "kind": "element_sum" } }
 //!   ]
 //! }
 //! ```
@@ -39,6 +45,9 @@ struct JsonScene {
     #[serde(default)]
     materials: Vec<JsonMaterial>,
     objects: Vec<JsonObject>,
+    /// RIS in the layout of [`crate::ris::RisSurface::from_json`].
+    #[serde(default)]
+    ris: Vec<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -116,6 +125,10 @@ pub fn parse_json_scene(text: &str, base: &Path, path: &Path) -> Result<Scene> {
     }
     if scene.objects().is_empty() {
         return Err(Error::parse(path, "JSON", "the scene has no objects"));
+    }
+    for r in doc.ris {
+        let ris = crate::ris::RisSurface::from_json(&r.to_string()).map_err(|e| Error::parse(path, "JSON", e.to_string()))?;
+        scene.add_ris(ris).map_err(|e| Error::parse(path, "JSON", e.to_string()))?;
     }
     Ok(scene)
 }

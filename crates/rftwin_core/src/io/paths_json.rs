@@ -5,7 +5,9 @@
 //! { "frequency_hz": 28e9, "num_paths": 13, "dropped_candidates": 0, "stats": { … },
 //!   "paths": [ { "tau_s": …, "a_re": …, "a_im": …, "interactions": ["specular"],
 //!                "objects": ["building_3"], "primitives": [412], "vertices": [[x, y, z]],
-//!                "theta_t": …, "phi_t": …, "theta_r": …, "phi_r": … } ] }
+//!                "theta_t": …, "phi_t": …, "theta_r": …, "phi_r": … } ],
+//!   "ris_paths": [ { "ris": 0, "incoming": ["wall"], "outgoing": [], "terms": 576,
+//!                    "tau_min_s": …, "tau_max_s": …, "response_re": …, "response_im": … } ] }
 //! ```
 
 use crate::antenna::theta_phi;
@@ -54,6 +56,24 @@ pub fn to_json(paths: &Paths) -> Value {
             "rx_inside_object": s.rx_inside.and_then(|o| paths.object_names.get(o as usize)),
         },
         "paths": list,
+        "ris_paths": paths.ris_paths.iter().map(|p| {
+            let h = paths.ris_response(p, paths.frequency_hz);
+            let names = |objects: &[u32]| objects.iter().map(|&o| paths.object_names.get(o as usize).map_or("?", |s| s.as_str())).collect::<Vec<_>>();
+            let delays = p.terms.iter().map(|t| t.tau);
+            json!({
+                "ris": p.ris,
+                "incoming": names(&p.incoming),
+                "outgoing": names(&p.outgoing),
+                "vertex": [p.vertex.x, p.vertex.y, p.vertex.z],
+                "terms": p.terms.len(),
+                "tau_min_s": delays.clone().fold(f64::INFINITY, f64::min),
+                "tau_max_s": delays.fold(f64::NEG_INFINITY, f64::max),
+                "response_re": h.re,
+                "response_im": h.im,
+            })
+        }).collect::<Vec<_>>(),
+        "ris_blocked_paths": s.ris_blocked_paths,
+        "ris_hidden_terms": s.ris_hidden_terms,
     })
 }
 

@@ -8,6 +8,15 @@
 //! `scale`, `rotate` and `matrix`. Object names are the shape ids without `mesh-`;
 //! material names the bsdf ids without `mat-` (as Sionna RT names them). Refused with
 //! the reason: `<include>` (not followed), two bsdfs of the same id or material name.
+//!
+//! rftwin's extension (Mitsuba does not render it): a reconfigurable intelligent
+//! surface as a top-level `<ris id="ris-NAME">` with `<point name="centre" x y z/>`,
+//! `<vector name="normal" …/>`, `<vector name="up" …/>`, `<integer name="elements_y"/>`,
+//! `<integer name="elements_z"/>`, `<float name="element_size_y"/>`,
+//! `<float name="element_size_z"/>`, optionally `<float name="size_y"/>` /
+//! `<float name="size_z"/>` (must equal elements × element size) and any number of
+//! `<string name="phases" value="φ₀ φ₁ …"/>` configurations (radians, element order of
+//! `rftwin_core::ris`; none = one all-zero configuration).
 
 use crate::error::{Error, Result};
 use crate::io::load_mesh;
@@ -41,6 +50,53 @@ fn child_value<'a>(node: Node<'a, 'a>, tag: &str, name: &str) -> Option<&'a str>
 
 fn parse_f64(path: &Path, node: Node, s: &str, what: &str) -> Result<f64> {
     s.trim().parse::<f64>().map_err(|_| perr(path, Some(node), format!("{what}: '{s}' is not a number")))
+}
+
+/// A `<ris>` element (see the module documentation) as JSON for
+/// [`crate::ris::RisSurface::from_json`], which validates it.
+fn parse_ris(path: &Path, node: Node) -> Result<crate::ris::RisSurface> {
+    let id = node.attribute("id").ok_or_else(|| perr(path, Some(node), "<ris> without id".into()))?;
+    let name = id.strip_prefix("ris-").unwrap_or(id);
+    let vector = |tag: &str, what: &str| -> Result<[f64; 3]> {
+        let c = node
+            .children()
+            .find(|c| c.has_tag_name(tag) && c.attribute("name") == Some(what))
+            .ok_or_else(|| perr(path, Some(node), format!("RIS '{name}' has no <{tag} name=\"{what}\">")))?;
+        let coord = |a: &str| parse_f64(path, c, c.attribute(a).unwrap_or(""), &format!("RIS '{name}' {what}.{a}"));
+        Ok([coord("x")?, coord("y")?, coord("z")?])
+    };
+    let number = |tag: &str, what: &str| -> Result<Option<f64>> {
+        child_value(node, tag, what).map(|v| parse_f64(path, node, v, &format!("RIS '{name}' {what}"))).transpose()
+    };
+    let required = |tag: &str, what: &str| -> Result<f64> { number(tag, what)?.ok_or_else(|| perr(path, Some(node), format!("RIS '{name}' has no <{tag} name=\"{what}\">"))) };
+    let count = |what: &str| -> Result<usize> {
+        let v = required("integer", what)?;
+        if v.fract() != 0.0 || v < 0.0 {
+            return Err(perr(path, Some(node), format!("RIS '{name}' {what} = {v} is not a count")));
+        }
+        Ok(v as usize)
+    };
+    let mut configurations = Vec::new();
+    for c in node.children().filter(|c| c.has_tag_name("string") && c.attribute("name") == Some("phases")) {
+        let phases: Result<Vec<f64>> = c.attribute("value").unwrap_or("").split_whitespace().map(|v| parse_f64(path, c, v, &format!("RIS '{name}' phase"))).collect();
+        configurations.push(crate::ris::RisProfile::from_phases(phases?));
+    }
+    let size = match (number("float", "size_y")?, number("float", "size_z")?) {
+        (Some(y), Some(z)) => serde_json::json!([y, z]),
+        (None, None) => serde_json::Value::Null,
+        _ => return Err(perr(path, Some(node), format!("RIS '{name}': give both size_y and size_z or neither"))),
+    };
+    let json = serde_json::json!({
+        "name": name,
+        "centre": vector("point", "centre")?,
+        "normal": vector("vector", "normal")?,
+        "up": vector("vector", "up")?,
+        "elements": [count("elements_y")?, count("elements_z")?],
+        "element_size": [required("float", "element_size_y")?, required("float", "element_size_z")?],
+        "configurations": configurations,
+        "size": size,
+    });
+    crate::ris::RisSurface::from_json(&json.to_string()).map_err(|e| perr(path, Some(node), e.to_string()))
 }
 
 fn parse_material(path: &Path, node: Node, name: &str) -> Result<RadioMaterial> {
@@ -182,6 +238,10 @@ pub fn parse_xml_scene(text: &str, base: &Path, path: &Path) -> Result<Scene> {
     }
     if scene.objects().is_empty() {
         return Err(perr(path, Some(root), "the scene has no shapes".into()));
+    }
+    for node in root.children().filter(|c| c.has_tag_name("ris")) {
+        let ris = parse_ris(path, node)?;
+        scene.add_ris(ris).map_err(|e| perr(path, Some(node), e.to_string()))?;
     }
     Ok(scene)
 }

@@ -5,8 +5,10 @@
 
 
 pub mod cfr;
+pub mod ris_coverage;
 
 pub use cfr::CfrObjective;
+pub use ris_coverage::RisCoverageObjective;
 
 use crate::error::{InverseError, Result};
 use glam::{DMat3, DVec3};

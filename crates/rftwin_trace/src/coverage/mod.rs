@@ -174,6 +174,9 @@ impl<'a> CoverageRequest<'a> {
 /// its interior gradient, and with `boundary_term` also the boundary term (see the
 /// module docs).
 pub fn cell_coverage(solver: &PathSolver, scene: &Scene, geom: &SceneGeometry, tx: &Radio, request: &CoverageRequest) -> Result<CellCoverage> {
+    if solver.options.ris {
+        crate::paths::ris::refuse_unmodelled(scene, "cell coverage (scan lines follow mirror-plane chains)")?;
+    }
     let CoverageRequest { grid, rx_antenna, param, boundary_term: boundary, progress } = *request;
     grid.validate()?;
     if boundary && param.is_none() {

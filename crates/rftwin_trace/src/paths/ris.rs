@@ -253,6 +253,19 @@ fn reradiate(e: CVec3<f64>, k_i: V3<f64>, k_o: V3<f64>) -> CVec3<f64> {
     CVec3::scaled_real(e.dot_real(s), s).plus(&CVec3::scaled_real(e.dot_real(p_i), p_o))
 }
 
+/// Refuses a computation that does not model RIS on a scene that has some: leaving
+/// the surfaces out silently would give a different scene's answer.
+pub fn refuse_unmodelled(scene: &rftwin_core::Scene, what: &str) -> Result<()> {
+    if scene.ris().is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = scene.ris().iter().map(|r| r.name.as_str()).collect();
+    Err(TraceError::InvalidInput {
+        name: "scene",
+        message: format!("{what} does not model RIS and the scene has {} ({}); solve per receiver with PathSolver, or remove the RIS from the scene", names.len(), names.join(", ")),
+    })
+}
+
 /// Refuses scene-parameter gradients of paths that hold RIS path families (their
 /// derivatives with respect to geometry are not implemented; a zero would be wrong).
 pub fn refuse_scene_gradients(paths: &Paths, param: impl Into<String>) -> Result<()> {
@@ -264,6 +277,33 @@ pub fn refuse_scene_gradients(paths: &Paths, param: impl Into<String>) -> Result
         output: format!("{} RIS path families", paths.ris_paths.len()),
         reason: "scene-parameter gradients through a RIS are not implemented; the phase profile's gradient is paths::ris::phase_vjp, and a solve with SolverOptions::ris = false differentiates the other paths".into(),
     })
+}
+
+/// The CFR at `frequency_hz` as an affine function of RIS `ris`'s coefficients:
+/// `H(f) = c + Σ_m Γ_m B_m`, with `c` everything else (ordinary paths, other RIS, model
+/// (b) terms) and `B_m = Σ b e^{−j2π f τ}` over the element's terms. Optimising a
+/// profile over many receivers needs only these `M + 1` numbers per receiver.
+pub fn element_responses(paths: &Paths, ris: usize, frequency_hz: f64) -> Result<(Complex, Vec<Complex>)> {
+    let Some(gamma) = paths.ris_gamma.get(ris) else {
+        return Err(TraceError::InvalidInput { name: "ris", message: format!("index {ris}: the paths know {} RIS", paths.ris_gamma.len()) });
+    };
+    let mut c: Complex = paths.tau.iter().zip(&paths.a).map(|(&t, &a)| a * crate::paths::channel::propagation_phasor(frequency_hz, t)).sum();
+    let mut b = vec![Complex::new(0.0, 0.0); gamma.len()];
+    for p in &paths.ris_paths {
+        if p.ris as usize != ris {
+            c += paths.ris_response(p, frequency_hz);
+            continue;
+        }
+        for t in &p.terms {
+            let y = t.b * crate::paths::channel::propagation_phasor(frequency_hz, t.tau);
+            if t.element == RisTerm::SURFACE {
+                c += y;
+            } else {
+                b[t.element as usize] += y;
+            }
+        }
+    }
+    Ok((c, b))
 }
 
 /// Reverse mode of the CFR with respect to the phases of RIS `ris`: for a real loss

@@ -115,6 +115,7 @@ pub struct Edge {
 /// points' visibility and the surface behind them (their shadow points), and the
 /// shadow points' velocities.
 pub fn boundary_samples(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts: &ScatteringOptions, b: &BoundaryOptions) -> Result<BoundaryResult> {
+    crate::paths::ris::refuse_unmodelled(scene, "the boundary samples of solver (B)")?;
     if b.samples == 0 {
         return Err(TraceError::InvalidInput { name: "boundary samples", message: "must be > 0".into() });
     }

@@ -186,6 +186,7 @@ pub fn scattering_density<T: Real>(lambda: f64, distance: T, cos_theta: T, refle
 
 /// Samples the surfaces of `scene` visible from `center`.
 pub fn surface_scattering(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts: &ScatteringOptions) -> Result<ScatteringResult> {
+    crate::paths::ris::refuse_unmodelled(scene, "solver (B)")?;
     let model = Model::new(scene, geom, center, opts)?;
     match resolve(opts.backend)? {
         Backend::Cpu => Ok(cpu_scattering(&model)),
@@ -200,6 +201,7 @@ pub fn surface_scattering(scene: &Scene, geom: &SceneGeometry, center: DVec3, op
 /// parity tests and diagnostics.
 #[cfg(feature = "gpu")]
 pub fn surface_scattering_gpu_records(scene: &Scene, geom: &SceneGeometry, center: DVec3, opts: &ScatteringOptions) -> Result<(ScatteringResult, Vec<rftwin_gpu::scatter::ScatterRecord>)> {
+    crate::paths::ris::refuse_unmodelled(scene, "solver (B)")?;
     let Backend::Gpu(ctx) = resolve(BackendChoice::Gpu)? else {
         return Err(TraceError::InvalidInput { name: "backend", message: "no GPU backend".into() });
     };
