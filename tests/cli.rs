@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-const EXAMPLES: [&str; 25] = [
+const EXAMPLES: [&str; 27] = [
     "bvh_bench",
     "coverage_gradient",
     "diffraction",
@@ -33,6 +33,8 @@ const EXAMPLES: [&str; 25] = [
     "ris_imaging_multipath",
     "ris_imaging_sweep",
     "ris_imaging_table2",
+    "ris_optimise",
+    "ris_paths",
     "scattering_bench",
     "shape_prior",
 ];
@@ -73,7 +75,7 @@ fn every_example_has_help_with_defaults_and_refuses_unknown_options() {
 fn bad_values_are_refused_before_any_work() {
     let missing = std::env::temp_dir().join("rftwin_cli_missing.xml");
     let missing = missing.to_str().unwrap();
-    let cases: [(&str, &[&str], &str); 23] = [
+    let cases: [(&str, &[&str], &str); 26] = [
         ("ris_imaging", &["--epochs", "0"], "epoch"),
         ("ris_imaging", &["--k", "0"], "K = 0"),
         ("ris_imaging", &["--target", "/nonexistent/target.png"], "target.png"),
@@ -97,6 +99,9 @@ fn bad_values_are_refused_before_any_work() {
         ("ris_comm_se", &["--hand", "nan,0,0"], "finite"),
         ("ris_comm_se", &["--ris-side", "0"], "0"),
         ("irs_isac", &["--trials", "1"], "10"),
+        ("ris_optimise", &["--side", "0"], "--side"),
+        ("ris_optimise", &["--step", "0"], "spacing"),
+        ("ris_paths", &["--rx", "nan,0,0"], "finite"),
     ];
     for (name, args, needle) in cases {
         let (code, text, seconds) = run(name, args);
@@ -105,4 +110,19 @@ fn bad_values_are_refused_before_any_work() {
         assert!(!text.contains("panicked"), "{name} {args:?} panicked: {text}");
         assert!(seconds < Duration::from_secs(30).as_secs_f64(), "{name} {args:?} took {seconds:.1} s to refuse");
     }
+}
+
+#[test]
+fn ris_optimise_runs_small_and_ends_with_its_summary() {
+    let out = std::env::temp_dir().join("rftwin_cli_ris_optimise");
+    let args = ["--side", "6", "--step", "3.5", "--iterations", "20", "--samples", "3000", "--cost-side", "8", "--quiet", "--out", out.to_str().unwrap()];
+    let (code, text, _) = run("ris_optimise", &args);
+    assert_eq!(code, 0, "{text}");
+    let summary = text.lines().last().and_then(|l| l.strip_prefix("summary: ")).unwrap_or_else(|| panic!("no summary line: {text}"));
+    let v: serde_json::Value = serde_json::from_str(summary).unwrap();
+    let gain = |k: &str| v[k].as_f64().unwrap_or_else(|| panic!("{k} missing: {summary}"));
+    // the optimiser starts from the gradient profile and never ends below it
+    assert!(gain("gain_db_vs_gradient_profile") >= -1e-9, "{summary}");
+    assert!(gain("gain_db_vs_off").is_finite() && gain("gain_db_after_quantisation").is_finite() && gain("reverse_forward_ratio") > 0.0, "{summary}");
+    assert!(out.join("ris_optimise.png").exists() && out.join("ris_phases.png").exists());
 }

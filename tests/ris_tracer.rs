@@ -232,3 +232,45 @@ fn bad_ris_input_is_a_clear_error() {
     let err = rftwin::trace::paths::gradients::path_gradients(&scene, &geom, &paths, &Radio::isotropic(DVec3::new(1.0, 0.5, 0.0)), &Radio::isotropic(DVec3::new(1.0, -0.5, 0.0)), &param).unwrap_err();
     assert!(err.to_string().contains("RIS"), "{err}");
 }
+
+#[test]
+fn ris_load_from_json_and_xml_scenes_and_unmodelled_solvers_refuse_them() {
+    let dir = std::env::temp_dir().join("rftwin_ris_scene_test");
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = r#"{ "objects": [ { "name": "ground", "material": "itu_concrete", "mesh": { "quad_xy": { "x": [-5, 5], "y": [-5, 5], "z": 0 } } } ],
+        "ris": [ { "name": "panel", "centre": [0, 2, 1.5], "normal": [0, -1, 0], "up": [0, 0, 1], "elements": [3, 2], "element_size": [0.01, 0.01],
+                   "model": { "kind": "phase_gradient", "from": [0, -1, 0], "to": [1, -1, 0] } } ] }"#;
+    let scene = rftwin::core::io::json::parse_json_scene(json, &dir, &dir.join("s.json")).unwrap();
+    assert_eq!(scene.ris().len(), 1);
+    assert_eq!((scene.ris()[0].count(), scene.ris()[0].model), (6, RisModel::PhaseGradient { from: DVec3::new(0.0, -1.0, 0.0), to: DVec3::new(1.0, -1.0, 0.0) }));
+    assert!(rftwin::core::io::json::parse_json_scene(&json.replace("[3, 2]", "[3, 0]"), &dir, &dir.join("s.json")).unwrap_err().to_string().contains("[3, 0]"));
+
+    rftwin::core::io::obj::save_obj(&dir.join("ground.obj"), &Mesh::quad_xy(-5.0, 5.0, -5.0, 5.0, 0.0)).unwrap();
+    let xml = r#"<scene version="2.1.0">
+        <bsdf type="itu-radio-material" id="mat-concrete"><string name="type" value="concrete"/></bsdf>
+        <shape type="obj" id="mesh-ground"><string name="filename" value="ground.obj"/><ref id="mat-concrete" name="bsdf"/></shape>
+        <ris id="ris-wall">
+            <point name="centre" x="0" y="2" z="1.5"/><vector name="normal" x="0" y="-1" z="0"/><vector name="up" x="0" y="0" z="1"/>
+            <integer name="elements_y" value="2"/><integer name="elements_z" value="2"/>
+            <float name="element_size_y" value="0.01"/><float name="element_size_z" value="0.01"/>
+            <float name="size_y" value="0.02"/><float name="size_z" value="0.02"/>
+            <string name="phases" value="0 1 2 3"/><string name="phases" value="3 2 1 0"/>
+        </ris>
+    </scene>"#;
+    let scene = rftwin::core::io::xml::parse_xml_scene(xml, &dir, &dir.join("s.xml")).unwrap();
+    let ris = &scene.ris()[0];
+    assert_eq!((ris.name.as_str(), ris.count(), ris.configurations.len(), ris.configurations[1].phase[0]), ("wall", 4, 2, 3.0));
+    assert!(rftwin::core::io::xml::parse_xml_scene(&xml.replace(r#"value="0.02"/><float name="size_z""#, r#"value="0.05"/><float name="size_z""#), &dir, &dir.join("s.xml")).unwrap_err().to_string().contains("does not fit"));
+    assert!(rftwin::core::io::xml::parse_xml_scene(&xml.replace("0 1 2 3", "0 1 2"), &dir, &dir.join("s.xml")).unwrap_err().to_string().contains("3 phases for 4 elements"));
+
+    // solvers that do not model RIS refuse the scene instead of ignoring the surface
+    let geom = rftwin::trace::scene_geometry::SceneGeometry::new(&scene);
+    let solver = PathSolver::new(SolverOptions { frequency_hz: 3e9, max_depth: 1, samples: 1000, backend: BackendChoice::Cpu, ..Default::default() });
+    let grid = rftwin::CellGrid { x: [-2.0, 2.0], y: [-2.0, 2.0], z: 1.0, cells: [2, 2], per_cell: 1 };
+    let antenna = rftwin::Antenna::default();
+    let request = rftwin::CoverageRequest { grid: &grid, rx_antenna: &antenna, param: None, boundary_term: false, progress: None };
+    let err = rftwin::cell_coverage(&solver, &scene, &geom, &Radio::isotropic(DVec3::new(0.0, 0.0, 2.0)), &request).unwrap_err();
+    assert!(err.to_string().contains("does not model RIS") && err.to_string().contains("wall"), "{err}");
+    let err = rftwin::trace::scattering::surface_scattering(&scene, &geom, DVec3::new(0.0, 0.0, 2.0), &Default::default()).unwrap_err();
+    assert!(err.to_string().contains("solver (B)"), "{err}");
+}

@@ -94,7 +94,13 @@ pub fn optimise(objective: &mut RisCoverageObjective, start: &[f64], iterations:
     let settings = Settings { iterations, out_dir: Some(out.to_path_buf()), progress: !quiet, resume: false, ..Default::default() };
     let mut run = Reconstruction::new(vec![group], settings)?;
     run.run(objective)?;
-    Ok(run.values().remove(0))
+    let end = run.values().remove(0);
+    // Adam's last iterate is not always its best: never return worse than the start
+    if objective.mean_power(&end) < objective.mean_power(start) {
+        eprintln!("note: the optimiser ended below its starting profile; keeping the start");
+        return Ok(start.to_vec());
+    }
+    Ok(end)
 }
 
 /// `10 log₁₀ x`, with −300 dB for zero.
