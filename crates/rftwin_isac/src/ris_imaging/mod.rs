@@ -13,6 +13,8 @@ pub mod communication;
 pub mod configurations;
 pub mod multipath;
 pub mod operator;
+#[cfg(feature = "trace")]
+pub mod traced;
 
 use crate::band::Band;
 use crate::error::{invalid, Result};
