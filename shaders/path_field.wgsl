@@ -13,7 +13,10 @@ struct FieldPath {
 }
 
 // kind: 0 specular reflection, 1 refraction, 2 wedge diffraction (normal = face 0's
-// outward normal; edge, normal_n and wedge_n describe the wedge, see common/utd.wgsl).
+// outward normal; edge, normal_n and wedge_n describe the wedge, see common/utd.wgsl),
+// 3 a RIS element (thickness = the element's √RCS gain g; CPU twin:
+// rftwin_trace::paths::ris, the field rotated about k_i × k_o and the spreading
+// restarted: (λ/4π)(1/L₁)·g/(√(4π) L₂)).
 struct FieldInteraction {
     normal: vec3<f32>,
     kind: u32,
@@ -111,11 +114,16 @@ fn path_field(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     var total_len = 0.0;
     var s_in = 0.0;
     var diffracted = false;
+    var ris_gain = 0.0;
     for (var s = 0u; s + 1u < n_points; s++) {
         let len = length(points[p.first_point + s + 1u].xyz - points[p.first_point + s].xyz);
         total_len += len;
         if (s < p.interactions && interactions[p.first_interaction + s].kind == 2u) {
             diffracted = true;
+            s_in = total_len;
+        }
+        if (s < p.interactions && interactions[p.first_interaction + s].kind == 3u) {
+            ris_gain = interactions[p.first_interaction + s].thickness;
             s_in = total_len;
         }
     }
@@ -132,7 +140,18 @@ fn path_field(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
             e = CVec(vec2<f32>(c.x, 0.0), vec2<f32>(c.y, 0.0), vec2<f32>(c.z, 0.0));
         } else {
             let inter = interactions[p.first_interaction + s - 1u];
-            if (inter.kind == 2u) {
+            if (inter.kind == 3u) {
+                // RIS element: TE and TM both 1 about the plane of k_prev and k
+                let c = cross(k_prev, k);
+                if (length(c) > 1e-6) {
+                    let sv = normalize(c);
+                    let p_i = cross(sv, k_prev);
+                    let p_o = cross(sv, k);
+                    let a1 = cvec_scaled(cvec_dot_real(e, sv), sv);
+                    let a2 = cvec_scaled(cvec_dot_real(e, p_i), p_o);
+                    e = CVec(a1.x + a2.x, a1.y + a2.y, a1.z + a2.z);
+                }
+            } else if (inter.kind == 2u) {
                 e = utd_apply(e, k_prev, k, inter.edge, inter.normal, inter.normal_n, inter.wedge_n, inter.eta, inter.thickness, s_in, s_out, params.wavelength);
             } else {
                 let sc = slab_coefficients(inter.eta, inter.thickness, params.wavelength, abs(dot(k_prev, inter.normal)));
@@ -163,6 +182,9 @@ fn path_field(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     var spreading = params.wavelength / (12.566370614359172 * total_len);
     if (diffracted) {
         spreading = params.wavelength / (12.566370614359172 * sqrt(s_in * s_out * (s_in + s_out)));
+    }
+    if (ris_gain != 0.0) {
+        spreading = params.wavelength / 12.566370614359172 * ris_gain / (3.5449077018110318 * s_in * s_out);
     }
     let a = cvec_dot_real(e, c_r) * spreading;
     coefficients[index] = a;

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-const EXAMPLES: [&str; 27] = [
+const EXAMPLES: [&str; 28] = [
     "bvh_bench",
     "coverage_gradient",
     "diffraction",
@@ -35,6 +35,7 @@ const EXAMPLES: [&str; 27] = [
     "ris_imaging_table2",
     "ris_optimise",
     "ris_paths",
+    "ris_room_imaging",
     "scattering_bench",
     "shape_prior",
 ];
@@ -75,7 +76,7 @@ fn every_example_has_help_with_defaults_and_refuses_unknown_options() {
 fn bad_values_are_refused_before_any_work() {
     let missing = std::env::temp_dir().join("rftwin_cli_missing.xml");
     let missing = missing.to_str().unwrap();
-    let cases: [(&str, &[&str], &str); 26] = [
+    let cases: [(&str, &[&str], &str); 27] = [
         ("ris_imaging", &["--epochs", "0"], "epoch"),
         ("ris_imaging", &["--k", "0"], "K = 0"),
         ("ris_imaging", &["--target", "/nonexistent/target.png"], "target.png"),
@@ -102,6 +103,7 @@ fn bad_values_are_refused_before_any_work() {
         ("ris_optimise", &["--side", "0"], "--side"),
         ("ris_optimise", &["--step", "0"], "spacing"),
         ("ris_paths", &["--rx", "nan,0,0"], "finite"),
+        ("ris_room_imaging", &["--voxels", "2"], "--voxels"),
     ];
     for (name, args, needle) in cases {
         let (code, text, seconds) = run(name, args);

@@ -242,3 +242,48 @@ fn gpu_scattering_samples_match_the_cpu_model_and_estimate() {
         assert!((s.extra_path_m - expect).abs() < 1e-9);
     }
 }
+
+#[test]
+fn gpu_ris_element_terms_and_phase_vjp_match_the_cpu() {
+    if !common::gpu_available() {
+        return;
+    }
+    use rftwin::core::ris::RisSurface;
+    use rftwin::trace::paths::channel::cfr;
+    use rftwin::trace::paths::ris::phase_vjp_on;
+    use rftwin::{Antenna, Complex, Mesh, Polarization};
+    // a wall (y = −2) and a 12 × 12 RIS facing +x: legs with and without a reflection
+    let mut scene = Scene::new();
+    let wall = Mesh::new("wall", vec![DVec3::new(-1.0, -2.0, -2.0), DVec3::new(6.0, -2.0, -2.0), DVec3::new(6.0, -2.0, 2.0), DVec3::new(-1.0, -2.0, 2.0)], vec![[0, 1, 2], [0, 2, 3]]).unwrap();
+    scene.add_object("wall", wall, "concrete").unwrap();
+    let lambda = 299_792_458.0 / 28e9;
+    let mut ris = RisSurface::new("ris", DVec3::ZERO, DVec3::X, DVec3::Z, [12, 12], [lambda / 2.0; 2]).unwrap();
+    ris.configurations[0] = ris.focus(DVec3::new(3.0, 1.0, 0.2), DVec3::new(2.0, -1.0, -0.1), 2.0 * std::f64::consts::PI / lambda).unwrap();
+    scene.add_ris(ris).unwrap();
+    let tx = Radio { position: DVec3::new(3.0, 1.0, 0.2), antenna: Antenna::short_dipole(Polarization::V) };
+    let rx = Radio { position: DVec3::new(2.0, -1.0, -0.1), antenna: Antenna::isotropic(Polarization::Slant(0.4)) };
+    let opts = SolverOptions { frequency_hz: 28e9, max_depth: 2, samples: 20_000, refraction: false, ..Default::default() };
+    let solve = |b| PathSolver::new(SolverOptions { backend: b, ..opts }).solve_scene(&scene, &tx, &rx).unwrap();
+    let (cpu, gpu) = (solve(BackendChoice::Cpu), solve(BackendChoice::Gpu));
+    assert!(cpu.ris_paths.len() >= 3, "TX–RIS–RX and the wall legs");
+    assert_eq!(cpu.ris_paths.len(), gpu.ris_paths.len(), "RIS families");
+    let largest = cpu.ris_paths.iter().flat_map(|p| &p.terms).map(|t| t.b.norm()).fold(0.0, f64::max);
+    for (c, g) in cpu.ris_paths.iter().zip(&gpu.ris_paths) {
+        assert_eq!((&c.incoming, &c.outgoing, c.terms.len()), (&g.incoming, &g.outgoing, g.terms.len()));
+        for (a, b) in c.terms.iter().zip(&g.terms) {
+            assert_eq!(a.element, b.element);
+            assert!((a.tau - b.tau).abs() <= 1e-7 * a.tau, "τ of element {}", a.element);
+            assert!((a.b - b.b).norm() <= 1e-4 * a.b.norm() + 1e-6 * largest, "element {}: {} vs {}", a.element, a.b, b.b);
+        }
+    }
+    // the phase VJP of a wideband power loss, 64 subcarriers
+    let freqs: Vec<f64> = (0..64).map(|i| 28e9 + (i as f64 - 32.0) * 2e6).collect();
+    let cot: Vec<Complex> = cfr(&cpu, &freqs).iter().map(|h| h * 2.0).collect();
+    let on_cpu = phase_vjp_on(BackendChoice::Cpu, &cpu, 0, &freqs, &cot).unwrap();
+    let on_gpu = phase_vjp_on(BackendChoice::Gpu, &cpu, 0, &freqs, &cot).unwrap();
+    let scale = on_cpu.iter().map(|g| g.abs()).fold(0.0, f64::max);
+    assert!(scale > 0.0);
+    for (m, (a, b)) in on_cpu.iter().zip(&on_gpu).enumerate() {
+        assert!((a - b).abs() <= 1e-3 * scale, "element {m}: {a} vs {b}");
+    }
+}

@@ -3,7 +3,7 @@
 use crate::pipeline::{bind_buffers, check_fits, kernel_set, encode_dispatch, read_back, readback_buffer, scoped, storage_buffer, storage_entry, uniform, uniform_entry, upload};
 use crate::context::GpuContext;
 use crate::error::GpuError;
-use crate::kernels::PATH_FIELD;
+use crate::kernels::{PATH_FIELD, RIS_PHASE_VJP};
 use bytemuck::{Pod, Zeroable};
 
 /// Where a path's points and interactions start (16 bytes). Keep in sync with
@@ -51,6 +51,9 @@ pub const KIND_REFLECTION: u32 = 0;
 pub const KIND_REFRACTION: u32 = 1;
 /// [`FieldInteractionGpu::kind`] of a wedge diffraction.
 pub const KIND_DIFFRACTION: u32 = 2;
+/// [`FieldInteractionGpu::kind`] of a RIS element (`thickness` carries its √RCS gain `g`;
+/// one per path).
+pub const KIND_RIS: u32 = 3;
 
 /// An antenna (48 bytes): rotation columns, pattern code, slant angle. Keep in sync with
 /// shaders/path_field.wgsl (`FieldAntenna`).
@@ -113,4 +116,62 @@ pub fn path_coefficients(ctx: &GpuContext, paths: &[FieldPath], points: &[[f32; 
         (rb, ctx.queue.submit([enc.finish()]))
     })?;
     read_back::<[f32; 2]>(ctx, &readback, submission, "path field readback")
+}
+
+/// One RIS element term for [`ris_phase_vjp`] (32 bytes). Keep in sync with
+/// shaders/ris_phase_vjp.wgsl (`RisTerm`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Pod, Zeroable)]
+pub struct RisTermGpu {
+    /// The term's coefficient without `Γ` (re, im).
+    pub b: [f32; 2],
+    /// The element's `Γ_m` (re, im).
+    pub gamma: [f32; 2],
+    /// `τ − τ₀` \[s\], with `τ₀` folded into the frequency weights.
+    pub dtau: f32,
+    /// Padding.
+    pub pad: [f32; 3],
+}
+
+/// [`ris_phase_vjp`] parameters (16 bytes, a uniform). Keep in sync with
+/// shaders/ris_phase_vjp.wgsl (`VjpParams`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+pub struct RisVjpParams {
+    /// Terms.
+    pub terms: u32,
+    /// Frequencies.
+    pub frequencies: u32,
+    /// Padding.
+    pub pad: [u32; 2],
+}
+
+/// Per-term contributions `Σ_f Re{c_f j Γ b e^{−j2πfΔτ}}` to the phase gradient; `freqs`
+/// holds `(Re c_f, Im c_f, f, 0)` with `c_f = conj(H̄_f) e^{−j2πfτ₀}`.
+pub fn ris_phase_vjp(ctx: &GpuContext, terms: &[RisTermGpu], freqs: &[[f32; 4]]) -> Result<Vec<f32>, GpuError> {
+    if terms.is_empty() {
+        return Ok(Vec::new());
+    }
+    if freqs.is_empty() {
+        return Ok(vec![0.0; terms.len()]);
+    }
+    check_fits(ctx, &[("RIS terms", std::mem::size_of_val(terms) as u64)])?;
+    let params = RisVjpParams { terms: terms.len() as u32, frequencies: freqs.len() as u32, pad: [0; 2] };
+    let out_bytes = (terms.len() * 4) as u64;
+    let (readback, submission) = scoped(ctx, "RIS phase VJP", || {
+        let usage = wgpu::BufferUsages::STORAGE;
+        let tb = upload(ctx, "RIS terms", bytemuck::cast_slice(terms), usage);
+        let fb = upload(ctx, "RIS frequency weights", bytemuck::cast_slice(freqs), usage);
+        let ub = uniform(ctx, "RIS VJP params", &params);
+        let out = storage_buffer(ctx, "RIS term gradients", out_bytes);
+        let rb = readback_buffer(ctx, "RIS term gradients readback", out_bytes);
+        let entries = [storage_entry(0, true), storage_entry(1, true), uniform_entry(2), storage_entry(3, false)];
+        let (layout, pipelines) = kernel_set(ctx, &[RIS_PHASE_VJP], &entries);
+        let bind = bind_buffers(ctx, &layout, "RIS phase VJP", &[&tb, &fb, &ub, &out]);
+        let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("RIS phase VJP") });
+        encode_dispatch(ctx, &mut enc, &pipelines[0], &bind, &RIS_PHASE_VJP, terms.len() as u64);
+        enc.copy_buffer_to_buffer(&out, 0, &rb, 0, out_bytes);
+        (rb, ctx.queue.submit([enc.finish()]))
+    })?;
+    read_back::<f32>(ctx, &readback, submission, "RIS phase VJP readback")
 }

@@ -58,6 +58,14 @@ pub const PATH_FIELD: Kernel = Kernel {
     source: wgsl!("common/types.wgsl", "common/slab.wgsl", "common/utd.wgsl", "path_field.wgsl"),
 };
 
+/// Phase VJP of RIS element terms. CPU twin: `rftwin_trace::paths::ris::phase_vjp`.
+pub const RIS_PHASE_VJP: Kernel = Kernel {
+    name: "ris_phase_vjp",
+    entry_point: "ris_phase_vjp",
+    workgroup_size: 64,
+    source: wgsl!("ris_phase_vjp.wgsl"),
+};
+
 /// Candidate deduplication, phase 1: every chain prefix claims a hash-table slot.
 /// CPU twin: the hash set of `rftwin_trace::paths::candidates::shoot_and_bounce`.
 pub const CHAIN_DEDUP_INSERT: Kernel = Kernel {
@@ -138,6 +146,6 @@ pub const SURROGATE_VJP_RANGE: Kernel = Kernel {
 };
 
 /// Every kernel.
-pub const ALL: &[Kernel] = &[BVH_CLOSEST_HIT, BVH_ANY_HIT, SBR_CANDIDATES, PATH_FIELD, CHAIN_DEDUP_INSERT, CHAIN_DEDUP_EMIT, SCATTER_SAMPLES, BOUNDARY_RATES,
+pub const ALL: &[Kernel] = &[BVH_CLOSEST_HIT, BVH_ANY_HIT, SBR_CANDIDATES, PATH_FIELD, RIS_PHASE_VJP, CHAIN_DEDUP_INSERT, CHAIN_DEDUP_EMIT, SCATTER_SAMPLES, BOUNDARY_RATES,
     SURROGATE_NORMALIZER, SURROGATE_FIELD, SURROGATE_VJP_ECHO, SURROGATE_VJP_MEAN, SURROGATE_VJP_RANGE,
 ];

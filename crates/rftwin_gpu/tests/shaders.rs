@@ -172,6 +172,12 @@ fn host_structs_match_their_wgsl_twins() {
             ],
         ),
     ];
+    let (ris_vjp, _) = parse(&rftwin_gpu::kernels::RIS_PHASE_VJP);
+    use rftwin_gpu::field::{RisTermGpu, RisVjpParams};
+    let ris_cases: Vec<(&str, usize, Vec<(&str, usize)>)> = vec![
+        ("RisTerm", size_of::<RisTermGpu>(), vec![("b", offset_of!(RisTermGpu, b)), ("gamma", offset_of!(RisTermGpu, gamma)), ("dtau", offset_of!(RisTermGpu, dtau))]),
+        ("VjpParams", size_of::<RisVjpParams>(), vec![("terms", offset_of!(RisVjpParams, terms)), ("frequencies", offset_of!(RisVjpParams, frequencies))]),
+    ];
     let (boundary, _) = parse(&rftwin_gpu::kernels::BOUNDARY_RATES);
     use rftwin_gpu::boundary::{BoundaryParams, BoundaryPoint};
     let boundary_cases: Vec<(&str, usize, Vec<(&str, usize)>)> = vec![
@@ -194,6 +200,7 @@ fn host_structs_match_their_wgsl_twins() {
         .into_iter()
         .map(|c| (&module, c))
         .chain(boundary_cases.into_iter().map(|c| (&boundary, c)))
+        .chain(ris_cases.into_iter().map(|c| (&ris_vjp, c)))
         .chain(scatter_cases.into_iter().map(|c| (&scatter, c)))
         .chain(surrogate_cases.into_iter().map(|c| (&surr, c)))
         .chain(dedup_cases.into_iter().map(|c| (&dedup, c)))

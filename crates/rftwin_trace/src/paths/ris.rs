@@ -95,6 +95,7 @@ pub(crate) fn drop_blocked_paths(paths: &mut Paths, rects: &[RisRectangle], tx: 
 
 /// What the RIS path search needs from a solve.
 pub(crate) struct RisSearch<'a> {
+    pub backend: crate::backend::Backend,
     pub geom: &'a SceneGeometry,
     pub materials: &'a [(Complex, f64)],
     pub tx: &'a Radio,
@@ -174,7 +175,7 @@ impl RisSearch<'_> {
     }
 
     /// Every RIS path family of `surfaces` between the solve's radios.
-    pub(crate) fn paths(&self, surfaces: &[RisSurface], tx_chains: &[Box<[u32]>], rx_chains: &[Box<[u32]>], stats: &mut SolveStats) -> Vec<RisPath> {
+    pub(crate) fn paths(&self, surfaces: &[RisSurface], tx_chains: &[Box<[u32]>], rx_chains: &[Box<[u32]>], stats: &mut SolveStats) -> Result<Vec<RisPath>> {
         let rects: Vec<RisRectangle> = surfaces.iter().map(RisRectangle::new).collect();
         let (ins, outs) = (self.leg_chains(tx_chains), self.leg_chains(rx_chains));
         let k = 2.0 * PI / self.lambda;
@@ -191,39 +192,64 @@ impl RisSearch<'_> {
                 points.par_iter().map(|&p| chains.iter().map(|c| self.leg(c, end, p, n, &rects, s)).collect()).collect()
             };
             let (legs_in, legs_out) = (legs(&ins, self.tx.position), legs(&outs, self.rx.position));
-            let mut families: HashMap<(usize, usize), Vec<RisTerm>> = HashMap::new();
+            // every term with both legs, family-major then element order; a term with one
+            // leg only is a hidden term of a family that exists
+            let mut pending: Vec<((usize, usize), usize)> = Vec::new();
             for (ci, chain_in) in ins.iter().enumerate() {
                 for (co, chain_out) in outs.iter().enumerate() {
                     if chain_in.len() + chain_out.len() + 1 > self.max_depth {
                         continue;
                     }
-                    let terms: Vec<(Option<RisTerm>, bool)> = points
-                        .par_iter()
-                        .enumerate()
-                        .map(|(m, &p)| {
-                            let (Some(a), Some(b)) = (&legs_in[m][ci], &legs_out[m][co]) else {
-                                return (None, legs_in[m][ci].is_some() || legs_out[m][co].is_some());
-                            };
-                            let pol = self.polarisation(a, p, b);
-                            let tau = (a.length + b.length) / SPEED_OF_LIGHT;
-                            let (element, scalar) = match ris.model {
-                                RisModel::ElementSum => (m as u32, Complex::new(gain / (4.0 * PI * a.length * b.length), 0.0)),
-                                RisModel::PhaseGradient { from, to } => {
-                                    // the aperture integral with its propagation phase removed
-                                    let s = ris.phase_gradient_leg([from, to], a.image, b.image, k, gain);
-                                    (RisTerm::SURFACE, s * Complex::from_polar(1.0, k * (a.length + b.length)))
-                                }
-                            };
-                            (Some(RisTerm { element, tau, b: scalar * pol * (self.lambda / (4.0 * PI).sqrt()) }), false)
-                        })
-                        .collect();
-                    // a term with one leg only is a hidden term of a family that exists
-                    stats.ris_hidden_terms += terms.iter().filter(|(_, half)| *half).count() as u64;
-                    let terms: Vec<RisTerm> = terms.into_iter().filter_map(|(t, _)| t).filter(|t| t.b.re.is_finite() && t.b.im.is_finite()).collect();
-                    if !terms.is_empty() {
-                        families.insert((ci, co), terms);
+                    for m in 0..points.len() {
+                        match (&legs_in[m][ci], &legs_out[m][co]) {
+                            (Some(_), Some(_)) => pending.push(((ci, co), m)),
+                            (None, None) => {}
+                            _ => stats.ris_hidden_terms += 1,
+                        }
                     }
                 }
+            }
+            let leg_pair = |&((ci, co), m): &((usize, usize), usize)| -> (&Leg, &Leg) {
+                (legs_in[m][ci].as_ref().expect("pending terms have both legs"), legs_out[m][co].as_ref().expect("pending terms have both legs"))
+            };
+            let coefficients: Vec<Complex> = match (self.backend, ris.model) {
+                #[cfg(feature = "gpu")]
+                (crate::backend::Backend::Gpu(ctx), RisModel::ElementSum) => {
+                    let terms: Vec<(Vec<DVec3>, Vec<rftwin_gpu::field::FieldInteractionGpu>)> = pending
+                        .iter()
+                        .map(|t| {
+                            let (a, b) = leg_pair(t);
+                            self.gpu_term(a, points[t.1], b, gain)
+                        })
+                        .collect();
+                    let refs: Vec<crate::paths::solver::GpuPath> = terms.iter().map(|(v, i)| (v.as_slice(), i.clone())).collect();
+                    crate::paths::solver::gpu_coefficients(ctx, &refs, self.tx, self.rx, self.lambda)?
+                }
+                _ => pending
+                    .par_iter()
+                    .map(|t| {
+                        let (a, b) = leg_pair(t);
+                        let scalar = match ris.model {
+                            RisModel::ElementSum => Complex::new(gain / (4.0 * PI * a.length * b.length), 0.0),
+                            // the aperture integral with its propagation phase removed
+                            RisModel::PhaseGradient { from, to } => ris.phase_gradient_leg([from, to], a.image, b.image, k, gain) * Complex::from_polar(1.0, k * (a.length + b.length)),
+                        };
+                        scalar * self.polarisation(a, points[t.1], b) * (self.lambda / (4.0 * PI).sqrt())
+                    })
+                    .collect(),
+            };
+            let mut families: HashMap<(usize, usize), Vec<RisTerm>> = HashMap::new();
+            for (t, b) in pending.iter().zip(coefficients) {
+                if !(b.re.is_finite() && b.im.is_finite()) {
+                    stats.non_finite_paths += 1;
+                    continue;
+                }
+                let (a, o) = leg_pair(t);
+                let element = match ris.model {
+                    RisModel::ElementSum => t.1 as u32,
+                    RisModel::PhaseGradient { .. } => RisTerm::SURFACE,
+                };
+                families.entry(t.0).or_default().push(RisTerm { element, tau: (a.length + o.length) / SPEED_OF_LIGHT, b });
             }
             let mut keys: Vec<(usize, usize)> = families.keys().copied().collect();
             keys.sort_unstable();
@@ -236,7 +262,22 @@ impl RisSearch<'_> {
                 out.push(RisPath { ris: s as u32, incoming: objects(&legs_in, key.0), outgoing, vertex: ris.centre, terms: families.remove(&key).unwrap_or_default() });
             }
         }
-        out
+        Ok(out)
+    }
+
+    /// One element term for the GPU field kernel: the points without the transmitter
+    /// and receiver, and the interactions with the RIS element as `KIND_RIS`.
+    #[cfg(feature = "gpu")]
+    fn gpu_term(&self, incoming: &Leg, p: DVec3, outgoing: &Leg, gain: f64) -> (Vec<DVec3>, Vec<rftwin_gpu::field::FieldInteractionGpu>) {
+        use rftwin_gpu::field::{FieldInteractionGpu, KIND_RIS};
+        let mut vertices = incoming.vertices.clone();
+        vertices.push(p);
+        vertices.extend(outgoing.vertices.iter().rev());
+        let surface = |(&t, &r): (&u32, &bool)| crate::paths::solver::gpu_surface(self.geom, self.materials, t, r);
+        let mut inters: Vec<FieldInteractionGpu> = incoming.triangles.iter().zip(&incoming.refraction).map(surface).collect();
+        inters.push(FieldInteractionGpu { kind: KIND_RIS, thickness: gain as f32, ..Default::default() });
+        inters.extend(outgoing.triangles.iter().zip(&outgoing.refraction).rev().map(surface));
+        (vertices, inters)
     }
 }
 
@@ -335,4 +376,47 @@ pub fn phase_vjp(paths: &Paths, ris: usize, frequencies_hz: &[f64], cotangents: 
         }
     }
     Ok(grad)
+}
+
+/// [`phase_vjp`] on the backend `choice` resolves to: the GPU kernel `ris_phase_vjp`
+/// (one work item per element term, the host sums each element's terms) or the CPU.
+/// The GPU path forms `c_f = conj(H̄_f) e^{−j2πfτ₀}` in f64 and sends `τ − τ₀`, so the
+/// phases survive f32.
+pub fn phase_vjp_on(choice: crate::backend::BackendChoice, paths: &Paths, ris: usize, frequencies_hz: &[f64], cotangents: &[Complex]) -> Result<Vec<f64>> {
+    match crate::backend::resolve(choice)? {
+        crate::backend::Backend::Cpu => phase_vjp(paths, ris, frequencies_hz, cotangents),
+        #[cfg(feature = "gpu")]
+        crate::backend::Backend::Gpu(ctx) => {
+            // the CPU path validates and refuses exactly as the GPU path must
+            let Some(gamma) = paths.ris_gamma.get(ris) else {
+                return phase_vjp(paths, ris, frequencies_hz, cotangents);
+            };
+            if frequencies_hz.len() != cotangents.len() || paths.ris_paths.iter().any(|p| p.ris as usize == ris && p.terms.iter().any(|t| t.element == RisTerm::SURFACE)) {
+                return phase_vjp(paths, ris, frequencies_hz, cotangents);
+            }
+            let terms: Vec<&RisTerm> = paths.ris_paths.iter().filter(|p| p.ris as usize == ris).flat_map(|p| &p.terms).collect();
+            let tau0 = terms.iter().map(|t| t.tau).fold(f64::INFINITY, f64::min);
+            let packed: Vec<rftwin_gpu::field::RisTermGpu> = terms
+                .iter()
+                .map(|t| {
+                    let g = gamma[t.element as usize];
+                    rftwin_gpu::field::RisTermGpu { b: [t.b.re as f32, t.b.im as f32], gamma: [g.re as f32, g.im as f32], dtau: (t.tau - tau0) as f32, pad: [0.0; 3] }
+                })
+                .collect();
+            let weights: Vec<[f32; 4]> = frequencies_hz
+                .iter()
+                .zip(cotangents)
+                .map(|(&f, c)| {
+                    let w = c.conj() * crate::paths::channel::propagation_phasor(f, tau0);
+                    [w.re as f32, w.im as f32, f as f32, 0.0]
+                })
+                .collect();
+            let per_term = rftwin_gpu::field::ris_phase_vjp(ctx, &packed, &weights)?;
+            let mut grad = vec![0.0; gamma.len()];
+            for (t, g) in terms.iter().zip(per_term) {
+                grad[t.element as usize] += g as f64;
+            }
+            Ok(grad)
+        }
+    }
 }

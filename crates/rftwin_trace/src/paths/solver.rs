@@ -317,8 +317,8 @@ impl SolveRun<'_> {
         let rx_search = if self.options.max_depth > 1 { self.shoot(self.rx.position, &self.candidates)? } else { Candidates::default() };
         stats.rays_launched += rx_search.rays;
         stats.dropped_candidates += rx_search.dropped;
-        let search = RisSearch { geom: self.geom, materials: &self.materials, tx: self.tx, rx: self.rx, max_depth: self.options.max_depth, lambda: self.candidates.wavelength };
-        paths.ris_paths = search.paths(scene.ris(), tx_chains, &rx_search.chains, stats);
+        let search = RisSearch { backend: self.backend, geom: self.geom, materials: &self.materials, tx: self.tx, rx: self.rx, max_depth: self.options.max_depth, lambda: self.candidates.wavelength };
+        paths.ris_paths = search.paths(scene.ris(), tx_chains, &rx_search.chains, stats)?;
         paths.ris_gamma = scene.ris().iter().map(|r| r.configurations[0].coefficients()).collect();
         Ok(())
     }
@@ -416,11 +416,11 @@ impl SolveRun<'_> {
 /// One path for the GPU field kernel: its interaction points (without the end points)
 /// and interactions.
 #[cfg(feature = "gpu")]
-type GpuPath<'a> = (&'a [DVec3], Vec<rftwin_gpu::field::FieldInteractionGpu>);
+pub(crate) type GpuPath<'a> = (&'a [DVec3], Vec<rftwin_gpu::field::FieldInteractionGpu>);
 
 /// A reflection or refraction on triangle `t` for the GPU field kernel.
 #[cfg(feature = "gpu")]
-fn gpu_surface(geom: &SceneGeometry, materials: &[(Complex, f64)], t: u32, refraction: bool) -> rftwin_gpu::field::FieldInteractionGpu {
+pub(crate) fn gpu_surface(geom: &SceneGeometry, materials: &[(Complex, f64)], t: u32, refraction: bool) -> rftwin_gpu::field::FieldInteractionGpu {
     use rftwin_gpu::field::{FieldInteractionGpu, KIND_REFLECTION, KIND_REFRACTION};
     let (eta, thickness) = materials[geom.material[t as usize] as usize];
     FieldInteractionGpu {
@@ -451,7 +451,7 @@ fn gpu_wedge(geom: &SceneGeometry, materials: &[(Complex, f64)], w: &crate::scen
 
 /// Coefficients of `paths` from the GPU field kernel (`path_field`).
 #[cfg(feature = "gpu")]
-fn gpu_coefficients(ctx: &rftwin_gpu::GpuContext, paths: &[GpuPath], tx: &Radio, rx: &Radio, lambda: f64) -> Result<Vec<Complex>> {
+pub(crate) fn gpu_coefficients(ctx: &rftwin_gpu::GpuContext, paths: &[GpuPath], tx: &Radio, rx: &Radio, lambda: f64) -> Result<Vec<Complex>> {
     use rftwin_core::AntennaPattern;
     use rftwin_gpu::field::{path_coefficients, FieldAntenna, FieldParams, FieldPath};
     let antenna = |a: &rftwin_core::Antenna| {
