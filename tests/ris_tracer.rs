@@ -126,6 +126,15 @@ fn far_field_power_matches_tang_et_al_and_the_macroscopic_model() {
     assert!(db_ab.abs() < 1.0, "models (a) and (b) differ by {db_ab} dB");
     // the macroscopic model refuses a per-element phase gradient
     assert!(phase_vjp(&b, 0, &[frequency], &[Complex::new(1.0, 0.0)]).unwrap_err().to_string().contains("element-sum"));
+    // through the tracer, the element sum's far-field peak over receiver azimuth is at the
+    // generalised Snell direction (−50°), within one beamwidth (λ/(Mξ cos 50°) ≈ 11°)
+    let power_at = |az: f64| {
+        let p = solve(&scene, tx, dir(az) * 40.0, frequency, 1);
+        p.ris_paths.iter().map(|f| p.ris_response(f, frequency).norm_sqr()).sum::<f64>()
+    };
+    let peak = (0..=120).map(|i| -80.0 + 0.5 * i as f64).max_by(|x, y| power_at(*x).total_cmp(&power_at(*y))).unwrap();
+    eprintln!("RIS anomalous reflection: peak at {peak}° (designed −50°)");
+    assert!((peak + 50.0).abs() < 11.0, "peak at {peak}°");
 }
 
 /// A concrete wall in the plane y = −2 (facing +y) and a RIS at x = 0 facing +x.
@@ -273,4 +282,61 @@ fn ris_load_from_json_and_xml_scenes_and_unmodelled_solvers_refuse_them() {
     assert!(err.to_string().contains("does not model RIS") && err.to_string().contains("wall"), "{err}");
     let err = rftwin::trace::scattering::surface_scattering(&scene, &geom, DVec3::new(0.0, 0.0, 2.0), &Default::default()).unwrap_err();
     assert!(err.to_string().contains("solver (B)"), "{err}");
+}
+
+#[test]
+fn radio_and_ris_pose_gradients_of_the_cfr_match_central_differences() {
+    use rftwin::trace::paths::channel::cfr_gradient;
+    use rftwin::trace::paths::gradients::{path_gradients, GradientParam};
+    use rftwin::trace::scene_geometry::SceneGeometry;
+    let frequency = 28e9;
+    let lambda = SPEED_OF_LIGHT / frequency;
+    let mut ris = RisSurface::new("panel", DVec3::new(0.0, 0.0, 0.1), DVec3::new(1.0, 0.1, 0.0), DVec3::Z, [6, 5], [lambda / 2.0; 2]).unwrap();
+    let (tx, rx) = (DVec3::new(1.2, 0.7, 0.3), DVec3::new(0.9, -0.8, -0.2));
+    ris.configurations[0] = ris.focus(tx, rx + DVec3::new(0.05, 0.0, 0.0), TAU / lambda).unwrap();
+    let freqs = [frequency - 1e8, frequency, frequency + 2e8];
+    let o = SolverOptions { frequency_hz: frequency, max_depth: 1, samples: 2000, los: false, backend: BackendChoice::Cpu, ..Default::default() };
+    let h_of = |ris: &RisSurface, tx: DVec3, rx: DVec3| {
+        let mut scene = free_space();
+        scene.add_ris(ris.clone()).unwrap();
+        cfr(&PathSolver::new(o).solve_scene(&scene, &Radio::isotropic(tx), &Radio::isotropic(rx)).unwrap(), &freqs)
+    };
+    let mut scene = free_space();
+    scene.add_ris(ris.clone()).unwrap();
+    let paths = PathSolver::new(o).solve_scene(&scene, &Radio::isotropic(tx), &Radio::isotropic(rx)).unwrap();
+    assert_eq!((paths.num_paths(), paths.ris_paths.len()), (0, 1));
+    let geom = SceneGeometry::new(&scene);
+    for name in ["tx/position", "rx/position", "ris/panel/translation", "ris/panel/rotation"] {
+        let param = GradientParam::parse(name).unwrap();
+        let g = path_gradients(&scene, &geom, &paths, &Radio::isotropic(tx), &Radio::isotropic(rx), &param).unwrap();
+        for c in 0..3 {
+            let step = 1e-6;
+            let shifted = |sign: f64| {
+                let mut e = DVec3::ZERO;
+                e[c] = sign * step;
+                match name {
+                    "tx/position" => h_of(&ris, tx + e, rx),
+                    "rx/position" => h_of(&ris, tx, rx + e),
+                    "ris/panel/translation" => h_of(&RisSurface { centre: ris.centre + e, ..ris.clone() }, tx, rx),
+                    _ => {
+                        // rotate the frame (normal and up) about the centre: R = Rz Ry Rx
+                        let rot = glam::DMat3::from_rotation_z(e.z) * glam::DMat3::from_rotation_y(e.y) * glam::DMat3::from_rotation_x(e.x);
+                        h_of(&RisSurface { normal: rot * ris.normal.normalize(), up: rot * ris.up, ..ris.clone() }, tx, rx)
+                    }
+                }
+            };
+            let (hp, hm) = (shifted(1.0), shifted(-1.0));
+            let an = cfr_gradient(&paths, &g, c, &freqs);
+            for (i, a) in an.iter().enumerate() {
+                let fd = (hp[i] - hm[i]) / (2.0 * step);
+                assert!((a - fd).norm() <= 0.01 * fd.norm().max(1e-3 * an.iter().map(|x| x.norm()).fold(0.0, f64::max)), "{name}[{c}] at {} GHz: {a} vs {fd}", freqs[i] / 1e9);
+            }
+        }
+    }
+    // a family with a wall in a leg is refused, not differentiated as zero
+    let (room_scene, _) = room(3, lambda);
+    let (t2, r2) = (DVec3::new(3.0, 1.0, 0.2), DVec3::new(2.0, -1.0, -0.1));
+    let p2 = solve(&room_scene, t2, r2, frequency, 2);
+    let err = path_gradients(&room_scene, &SceneGeometry::new(&room_scene), &p2, &Radio::isotropic(t2), &Radio::isotropic(r2), &GradientParam::TxPosition).unwrap_err();
+    assert!(err.to_string().contains("line-of-sight legs"), "{err}");
 }

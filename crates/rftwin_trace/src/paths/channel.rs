@@ -34,15 +34,26 @@ pub fn cfr(paths: &Paths, frequencies_hz: &[f64]) -> Vec<Complex> {
 }
 
 /// Derivatives of the CFR with respect to one parameter component `c`:
-/// `∂H(f)/∂θ = Σ (∂a_i/∂θ − j2π f a_i ∂τ_i/∂θ) e^{−j2π f τ_i}` (complex, `∂Re + j ∂Im`).
+/// `∂H(f)/∂θ = Σ (∂a_i/∂θ − j2π f a_i ∂τ_i/∂θ) e^{−j2π f τ_i}` (complex, `∂Re + j ∂Im`),
+/// plus the same over the RIS terms with `a = Γ_m b`.
 pub fn cfr_gradient(paths: &Paths, grads: &crate::paths::gradients::PathGradients, component: usize, frequencies_hz: &[f64]) -> Vec<Complex> {
     let j = Complex::new(0.0, 1.0);
     frequencies_hz
         .iter()
         .map(|&f| {
-            (0..paths.num_paths())
+            let ordinary: Complex = (0..paths.num_paths())
                 .map(|i| (grads.a[i][component] - j * 2.0 * PI * f * paths.a[i] * grads.tau[i][component]) * propagation_phasor(f, paths.tau[i]))
-                .sum()
+                .sum();
+            let ris: Complex = paths
+                .ris_paths
+                .iter()
+                .zip(&grads.ris)
+                .map(|(family, g)| {
+                    let gamma = &paths.ris_gamma[family.ris as usize];
+                    family.terms.iter().zip(g).map(|(t, d)| term_gamma(gamma, t.element) * (d.b[component] - j * 2.0 * PI * f * t.b * d.tau[component]) * propagation_phasor(f, t.tau)).sum::<Complex>()
+                })
+                .sum();
+            ordinary + ris
         })
         .collect()
 }

@@ -30,7 +30,7 @@ use crate::scene_geometry::SceneGeometry;
 use glam::DVec3;
 use rayon::prelude::*;
 use rftwin_core::constants::SPEED_OF_LIGHT;
-use rftwin_core::dual::V3;
+use rftwin_core::dual::{Dual, Real, V3};
 use rftwin_core::paths::{RisPath, RisTerm, SolveStats};
 use rftwin_core::ris::{RisModel, RisSurface};
 use rftwin_core::{Complex, Paths, Radio};
@@ -284,9 +284,9 @@ impl RisSearch<'_> {
 /// The RIS vertex: rotates the field from the incoming to the outgoing frame about
 /// `ŝ = k_i × k_o` (TE and TM both with coefficient 1); in backscatter (`k_o = −k_i`)
 /// the field is kept.
-fn reradiate(e: CVec3<f64>, k_i: V3<f64>, k_o: V3<f64>) -> CVec3<f64> {
+fn reradiate<T: Real>(e: CVec3<T>, k_i: V3<T>, k_o: V3<T>) -> CVec3<T> {
     let c = k_i.cross(k_o);
-    if c.length() < 1e-12 {
+    if c.length().value() < 1e-12 {
         return e;
     }
     let s = c.normalize();
@@ -307,6 +307,95 @@ pub fn refuse_unmodelled(scene: &rftwin_core::Scene, what: &str) -> Result<()> {
     })
 }
 
+/// Derivatives of one RIS term with respect to a parameter's components.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RisTermGradient {
+    /// `∂τ/∂θ_c` \[s per unit\].
+    pub tau: Vec<f64>,
+    /// `∂b/∂θ_c` (`∂Re b + j ∂Im b`).
+    pub b: Vec<Complex>,
+}
+
+/// Re-evaluates every RIS term of `paths` in dual numbers with respect to `param`
+/// (`tx/position`, `rx/position`, `ris/<name>/translation`, `ris/<name>/rotation`):
+/// the element moves with its RIS (`r_m = c + t + R(r_m − c)`), the radios with their
+/// parameters; delay and coefficient through the same formulas as the solve. Families
+/// with an interaction in a leg, model (b) terms and other parameters are refused.
+pub(crate) fn ris_gradients(scene: &rftwin_core::Scene, paths: &Paths, tx: &Radio, rx: &Radio, param: &crate::paths::gradients::GradientParam) -> Result<Vec<Vec<RisTermGradient>>> {
+    use crate::paths::gradients::{GradientParam, PoseKind};
+    type D = Dual<3>;
+    let ris_index = |name: &str| -> Result<usize> {
+        scene.ris().iter().position(|r| r.name == name).ok_or_else(|| TraceError::InvalidInput { name: "gradient parameter", message: format!("no RIS named '{name}' in the scene") })
+    };
+    let moved = match param {
+        GradientParam::RisTranslation(n) => Some((ris_index(n)?, PoseKind::Translation)),
+        GradientParam::RisRotation(n) => Some((ris_index(n)?, PoseKind::Rotation)),
+        _ => None,
+    };
+    if paths.ris_paths.is_empty() {
+        return Ok(Vec::new());
+    }
+    if !matches!(param, GradientParam::TxPosition | GradientParam::RxPosition | GradientParam::RisTranslation(_) | GradientParam::RisRotation(_)) {
+        return refuse_scene_gradients(paths, param.name()).map(|_| Vec::new());
+    }
+    let lambda = rftwin_core::constants::wavelength(paths.frequency_hz);
+    let var = |p: DVec3, on: bool| if on { V3([0, 1, 2].map(|c| D::variable(p[c], c))) } else { V3::<D>::cst(p) };
+    let tx_p = var(tx.position, *param == GradientParam::TxPosition);
+    let rx_p = var(rx.position, *param == GradientParam::RxPosition);
+    let mut out = Vec::with_capacity(paths.ris_paths.len());
+    for (f, family) in paths.ris_paths.iter().enumerate() {
+        let unsupported = |reason: &str| TraceError::UnsupportedGradient { param: param.name(), output: format!("RIS family {f} (objects {:?} → RIS → {:?})", family.incoming, family.outgoing), reason: reason.into() };
+        if !family.incoming.is_empty() || !family.outgoing.is_empty() {
+            return Err(unsupported("only RIS paths with line-of-sight legs are differentiated; a reflection or refraction in a leg is not"));
+        }
+        let surface = scene.ris().get(family.ris as usize).ok_or_else(|| TraceError::PathsMismatch { path: f, message: format!("RIS {} is not in the scene", family.ris) })?;
+        if surface.model != RisModel::ElementSum {
+            return Err(unsupported("the phase-gradient model (b) is not differentiated"));
+        }
+        let gain = surface.element_gain(lambda);
+        let positions = surface.positions();
+        let mut grads = Vec::with_capacity(family.terms.len());
+        for t in &family.terms {
+            let r0 = *positions.get(t.element as usize).ok_or_else(|| TraceError::PathsMismatch { path: f, message: format!("element {} of a RIS of {}", t.element, positions.len()) })?;
+            let r = match moved {
+                Some((s, kind)) if s == family.ris as usize => {
+                    let id = kind.identity();
+                    V3::<D>::cst(surface.centre).plus(kind.apply(V3::<D>::cst(r0 - surface.centre), [0, 1, 2].map(|c| D::variable(id[c], c))))
+                }
+                _ => V3::cst(r0),
+            };
+            let (l1, l2) = (r.minus(tx_p).length(), rx_p.minus(r).length());
+            let tau = (l1 + l2) / D::constant(SPEED_OF_LIGHT);
+            let pol = transport(&[tx_p, r, rx_p], &tx.antenna, &rx.antenna, |_, e, k_i, k_o| reradiate(e, k_i, k_o));
+            let scale = D::constant(lambda / (4.0 * PI) * gain / (4.0 * PI).sqrt()) / (l1 * l2);
+            let (b_re, b_im) = (pol.re * scale, pol.im * scale);
+            let solved = Complex::new(b_re.value(), b_im.value());
+            if (solved - t.b).norm() > 1e-6 * t.b.norm() + 1e-300 || (tau.value() - t.tau).abs() > 1e-9 * t.tau {
+                return Err(TraceError::PathsMismatch { path: f, message: format!("RIS term of element {} re-evaluates to {solved} (τ {}) instead of {} (τ {})", t.element, tau.value(), t.b, t.tau) });
+            }
+            grads.push(RisTermGradient { tau: tau.d.to_vec(), b: (0..3).map(|c| Complex::new(b_re.d[c], b_im.d[c])).collect() });
+        }
+        out.push(grads);
+    }
+    Ok(out)
+}
+
+/// `∂/∂θ_c` of the RIS families' share of `Paths::total_power`, `Σ_families |H_f(f_c)|²`.
+pub(crate) fn ris_total_power_gradient(paths: &Paths, grads: &[Vec<RisTermGradient>], components: usize) -> Vec<f64> {
+    let mut out = vec![0.0; components];
+    let f = paths.frequency_hz;
+    let j = Complex::new(0.0, 2.0 * PI * f);
+    for (family, g) in paths.ris_paths.iter().zip(grads) {
+        let gamma = &paths.ris_gamma[family.ris as usize];
+        let h = paths.ris_response(family, f);
+        for (c, o) in out.iter_mut().enumerate() {
+            let dh: Complex = family.terms.iter().zip(g).map(|(t, d)| rftwin_core::paths::term_gamma(gamma, t.element) * (d.b[c] - j * t.b * d.tau[c]) * crate::paths::channel::propagation_phasor(f, t.tau)).sum();
+            *o += 2.0 * (h.conj() * dh).re;
+        }
+    }
+    out
+}
+
 /// Refuses scene-parameter gradients of paths that hold RIS path families (their
 /// derivatives with respect to geometry are not implemented; a zero would be wrong).
 pub fn refuse_scene_gradients(paths: &Paths, param: impl Into<String>) -> Result<()> {
@@ -316,7 +405,7 @@ pub fn refuse_scene_gradients(paths: &Paths, param: impl Into<String>) -> Result
     Err(TraceError::UnsupportedGradient {
         param: param.into(),
         output: format!("{} RIS path families", paths.ris_paths.len()),
-        reason: "scene-parameter gradients through a RIS are not implemented; the phase profile's gradient is paths::ris::phase_vjp, and a solve with SolverOptions::ris = false differentiates the other paths".into(),
+        reason: "object and material gradients of paths through a RIS are not implemented (tx/position, rx/position and ris/<name>/{translation, rotation} are; the phase profile's is paths::ris::phase_vjp); a solve with SolverOptions::ris = false differentiates the other paths".into(),
     })
 }
 

@@ -14,7 +14,8 @@
 //! vertex centroid), `object/<name>/scale` (3, about the vertex centroid),
 //! `tx/position` (3), `rx/position` (3),
 //! `material/<name>/eps_r` (1), `material/<name>/sigma` (1),
-//! `material/<name>/thickness` (1).
+//! `material/<name>/thickness` (1), `ris/<name>/translation` (3), `ris/<name>/rotation`
+//! (3, radians about the RIS centre; paths through a RIS, [`crate::paths::ris`]).
 
 mod perturbation;
 mod reevaluation;
@@ -53,6 +54,11 @@ pub enum GradientParam {
     MaterialSigma(String),
     /// Slab thickness d \[m\] of the named material.
     MaterialThickness(String),
+    /// Translation (x, y, z) \[m\] of the named RIS (paths through it; line-of-sight legs).
+    RisTranslation(String),
+    /// Rotation (α, β, γ) \[rad\] of the named RIS about its centre, as
+    /// [`PoseKind::Rotation`].
+    RisRotation(String),
 }
 
 impl GradientParam {
@@ -82,7 +88,7 @@ impl GradientParam {
         let bad = || TraceError::InvalidInput {
             name: "gradient parameter",
             message: format!(
-                "'{s}' is not one of object/<name>/translation, object/<name>/rotation, object/<name>/scale, tx/position, rx/position, material/<name>/eps_r, material/<name>/sigma, material/<name>/thickness"
+                "'{s}' is not one of object/<name>/translation, object/<name>/rotation, object/<name>/scale, tx/position, rx/position, material/<name>/eps_r, material/<name>/sigma, material/<name>/thickness, ris/<name>/translation, ris/<name>/rotation"
             ),
         };
         if s == "tx/position" {
@@ -90,6 +96,15 @@ impl GradientParam {
         }
         if s == "rx/position" {
             return Ok(GradientParam::RxPosition);
+        }
+        if let Some(rest) = s.strip_prefix("ris/") {
+            if let Some(n) = rest.strip_suffix("/translation").filter(|n| !n.is_empty()) {
+                return Ok(GradientParam::RisTranslation(n.into()));
+            }
+            if let Some(n) = rest.strip_suffix("/rotation").filter(|n| !n.is_empty()) {
+                return Ok(GradientParam::RisRotation(n.into()));
+            }
+            return Err(bad());
         }
         if let Some(rest) = s.strip_prefix("object/") {
             for (suffix, make) in [
@@ -128,6 +143,8 @@ impl GradientParam {
             GradientParam::MaterialEpsR(n) => format!("material/{n}/eps_r"),
             GradientParam::MaterialSigma(n) => format!("material/{n}/sigma"),
             GradientParam::MaterialThickness(n) => format!("material/{n}/thickness"),
+            GradientParam::RisTranslation(n) => format!("ris/{n}/translation"),
+            GradientParam::RisRotation(n) => format!("ris/{n}/rotation"),
         }
     }
 

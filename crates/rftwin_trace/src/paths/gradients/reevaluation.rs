@@ -31,19 +31,21 @@ pub struct PathGradients {
     pub a: Vec<Vec<Complex>>,
     /// `∂|a_i|²/∂θ_c`.
     pub power: Vec<Vec<f64>>,
-    /// `∂(Σ_i |a_i|²)/∂θ_c`.
+    /// `∂(Σ_i |a_i|²)/∂θ_c`, RIS families included (each at the carrier).
     pub total_power: Vec<f64>,
+    /// Per RIS family (as `Paths::ris_paths`), per term: `∂τ/∂θ_c` and `∂b/∂θ_c`.
+    pub ris: Vec<Vec<crate::paths::ris::RisTermGradient>>,
 }
 
 /// Interior gradients of `paths` (solved from `scene` / `geom` with `tx`, `rx`) with
 /// respect to `param`.
 pub fn path_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths, tx: &Radio, rx: &Radio, param: &GradientParam) -> Result<PathGradients> {
-    crate::paths::ris::refuse_scene_gradients(paths, param.name())?;
+    let ris = crate::paths::ris::ris_gradients(scene, paths, tx, rx, param)?;
     let lambda = wavelength(paths.frequency_hz);
     let pert = Perturbation::new(scene, paths.frequency_hz, tx.position, rx.position, param)?;
     let re = Reevaluation { etas: &pert.etas, geom, ends: [pert.tx_p, pert.rx_p], radios: [tx, rx], lambda };
     let nc = param.components();
-    let mut out = PathGradients { param: param.clone(), components: nc, tau: Vec::new(), a: Vec::new(), power: Vec::new(), total_power: vec![0.0; nc] };
+    let mut out = PathGradients { param: param.clone(), components: nc, tau: Vec::new(), a: Vec::new(), power: Vec::new(), total_power: crate::paths::ris::ris_total_power_gradient(paths, &ris, nc), ris };
     let plane = |tri: usize| pert.plane(geom, tri);
     for i in 0..paths.num_paths() {
         let (tau, a) = if paths.path(i).interactions.contains(&InteractionType::Diffraction) {
