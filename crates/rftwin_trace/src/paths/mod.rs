@@ -18,6 +18,8 @@
 pub mod candidates;
 pub mod channel;
 pub mod diffraction;
+#[cfg(feature = "gpu")]
+pub(crate) mod gpu_field;
 pub mod gradients;
 pub mod image_method;
 pub mod ris;

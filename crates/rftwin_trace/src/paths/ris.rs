@@ -222,8 +222,8 @@ impl RisSearch<'_> {
                             self.gpu_term(a, points[t.1], b, gain)
                         })
                         .collect();
-                    let refs: Vec<crate::paths::solver::GpuPath> = terms.iter().map(|(v, i)| (v.as_slice(), i.clone())).collect();
-                    crate::paths::solver::gpu_coefficients(ctx, &refs, self.tx, self.rx, self.lambda)?
+                    let refs: Vec<crate::paths::gpu_field::GpuPath> = terms.iter().map(|(v, i)| (v.as_slice(), i.clone())).collect();
+                    crate::paths::gpu_field::gpu_coefficients(ctx, &refs, self.tx, self.rx, self.lambda)?
                 }
                 _ => pending
                     .par_iter()
@@ -273,7 +273,7 @@ impl RisSearch<'_> {
         let mut vertices = incoming.vertices.clone();
         vertices.push(p);
         vertices.extend(outgoing.vertices.iter().rev());
-        let surface = |(&t, &r): (&u32, &bool)| crate::paths::solver::gpu_surface(self.geom, self.materials, t, r);
+        let surface = |(&t, &r): (&u32, &bool)| crate::paths::gpu_field::gpu_surface(self.geom, self.materials, t, r);
         let mut inters: Vec<FieldInteractionGpu> = incoming.triangles.iter().zip(&incoming.refraction).map(surface).collect();
         inters.push(FieldInteractionGpu { kind: KIND_RIS, thickness: gain as f32, ..Default::default() });
         inters.extend(outgoing.triangles.iter().zip(&outgoing.refraction).rev().map(surface));
