@@ -298,7 +298,8 @@ impl RisSurface {
         ris.validate()?;
         if let Some(size) = raw.size {
             let grid = ris.size();
-            if (0..2).any(|i| !((size[i] - grid[i]).abs() <= 1e-9 * grid[i])) {
+            let fits = |i: usize| (size[i] - grid[i]).abs() <= 1e-9 * grid[i];
+            if !(fits(0) && fits(1)) {
                 return Err(Error::InvalidArgument { name: "ris", message: format!("'{}': the element grid {:?} × {:?} m = {grid:?} m does not fit its size {size:?} m", ris.name, ris.elements, ris.element_size) });
             }
         }

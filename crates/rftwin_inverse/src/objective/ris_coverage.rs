@@ -98,7 +98,7 @@ impl Problem for RisCoverageObjective {
         let start = Instant::now();
         let j = self.mean_power(phases);
         let simulate_s = start.elapsed().as_secs_f64();
-        if !(j > 0.0) {
+        if j.is_nan() || j <= 0.0 {
             return Err(InverseError::invalid("coverage", format!("mean power {j}: no path reaches the region")));
         }
         let start = Instant::now();
