@@ -43,30 +43,20 @@ use std::time::Instant;
 #[derive(Parser, Debug)]
 #[command(version)]
 struct Cli {
-    /// Carrier frequency [Hz]
-    #[arg(long, default_value_t = 3.5e9)]
-    freq: f64,
-    /// RIS elements per side (λ/2 elements)
-    #[arg(long, default_value_t = 48)]
-    side: usize,
+    #[command(flatten)]
+    street: StreetArgs,
     /// Receiver spacing in the region [m]
     #[arg(long, default_value_t = 0.5)]
     step: f64,
     /// Adam iterations
     #[arg(long, default_value_t = 300)]
     iterations: usize,
-    /// Rays shot per solve
-    #[arg(long, default_value_t = 20_000)]
-    samples: usize,
     /// Elements per side of the RIS on which the VJP cost is measured (0: skip)
     #[arg(long, default_value_t = 100)]
     cost_side: usize,
     /// Output directory
     #[arg(long, default_value = "out/ris_optimise")]
     out: std::path::PathBuf,
-    /// No progress bars
-    #[arg(long)]
-    quiet: bool,
 }
 
 /// Median seconds of `reps` runs of `f`.
@@ -80,30 +70,31 @@ fn time(reps: usize, mut f: impl FnMut()) -> f64 {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    if !(1..=400).contains(&cli.side) || cli.iterations == 0 || !(cli.freq > 0.0 && cli.freq.is_finite()) {
-        bail!("--side must be in 1..=400, --iterations ≥ 1 and --freq > 0");
+    cli.street.validate()?;
+    if cli.iterations == 0 {
+        bail!("--iterations must be ≥ 1");
     }
     let out = prepare_output(&cli.out, false)?;
     let t0 = Instant::now();
-    let (scene, ris) = street(cli.freq, cli.side)?;
+    let (scene, ris) = street(cli.street.freq, cli.street.side)?;
     let (receivers, cols, rows) = grid(SHADOW, cli.step)?;
-    let solver = solver(cli.freq, cli.samples);
-    println!("RIS {0}×{0} ({1:.2} m) at {2}, {3} receivers in the side street x ∈ [{4}, {5}] m, y ∈ [{6}, {7}] m, {8} GHz …", cli.side, ris.size()[0], ris.centre, receivers.len(), SHADOW[0], SHADOW[1], SHADOW[2], SHADOW[3], cli.freq / 1e9);
+    let solver = solver(cli.street.freq, cli.street.samples);
+    println!("RIS {0}×{0} ({1:.2} m) at {2}, {3} receivers in the side street x ∈ [{4}, {5}] m, y ∈ [{6}, {7}] m, {8} GHz …", cli.street.side, ris.size()[0], ris.centre, receivers.len(), SHADOW[0], SHADOW[1], SHADOW[2], SHADOW[3], cli.street.freq / 1e9);
     let paths = solve_receivers(&solver, &scene, &receivers, "tracing")?;
     let trace_s = t0.elapsed().as_secs_f64();
     let families: usize = paths.iter().map(|p| p.ris_paths.len()).sum();
-    let mut objective = RisCoverageObjective::new(&paths, 0, cli.freq, vec![1.0; ris.count()])?;
+    let mut objective = RisCoverageObjective::new(&paths, 0, cli.street.freq, vec![1.0; ris.count()])?;
 
     let centre = DVec3::new((SHADOW[0] + SHADOW[1]) / 2.0, (SHADOW[2] + SHADOW[3]) / 2.0, RX_HEIGHT);
-    let gradient = gradient_phases(&ris, centre, cli.freq)?;
+    let gradient = gradient_phases(&ris, centre, cli.street.freq)?;
     let t1 = Instant::now();
-    let optimised = optimise(&mut objective, &gradient, cli.iterations, &out.join("run"), cli.quiet)?;
+    let optimised = optimise(&mut objective, &gradient, cli.iterations, &out.join("run"), cli.street.quiet)?;
     let optimise_s = t1.elapsed().as_secs_f64();
     let quantised = |bits: u32| -> Result<Vec<f64>> { Ok(RisProfile::from_phases(optimised.clone()).quantized(bits)?.phase) };
     let (one_bit, two_bit) = (quantised(1)?, quantised(2)?);
 
     // RIS off: the surface stays (it occludes the wall behind it) but reradiates nothing
-    let off = RisCoverageObjective::new(&paths, 0, cli.freq, vec![0.0; ris.count()])?;
+    let off = RisCoverageObjective::new(&paths, 0, cli.street.freq, vec![0.0; ris.count()])?;
     let zero = vec![0.0; ris.count()];
     let p_db = |o: &RisCoverageObjective, ph: &[f64]| db(o.mean_power(ph));
     let (off_db, grad_db, opt_db, one_db, two_db) = (p_db(&off, &zero), p_db(&objective, &gradient), p_db(&objective, &optimised), p_db(&objective, &one_bit), p_db(&objective, &two_bit));
@@ -119,13 +110,13 @@ fn main() -> Result<()> {
     maps(&out.join("ris_optimise.png"), &panel_refs, rows, cols, (SHADOW[0], SHADOW[1], SHADOW[2], SHADOW[3]), "x [m]", "y [m]")?;
     let wrap = |p: &[f64]| -> Vec<f64> { p.iter().map(|x| x.rem_euclid(std::f64::consts::TAU)).collect() };
     // RIS element m = m_y·M_z + m_z: rows along z (up), columns along y
-    let to_image = |p: &[f64]| -> Vec<f64> { (0..cli.side).flat_map(|z| (0..cli.side).map(move |y| (y, z))).map(|(y, z)| p[y * cli.side + z]).collect() };
+    let to_image = |p: &[f64]| -> Vec<f64> { (0..cli.street.side).flat_map(|z| (0..cli.street.side).map(move |y| (y, z))).map(|(y, z)| p[y * cli.street.side + z]).collect() };
     let half = ris.size()[0] / 2.0;
     maps(
         &out.join("ris_phases.png"),
         &[("phase gradient [rad]", &to_image(&wrap(&gradient)), Scale::Range(0.0, std::f64::consts::TAU)), ("optimised [rad]", &to_image(&wrap(&optimised)), Scale::Range(0.0, std::f64::consts::TAU))],
-        cli.side,
-        cli.side,
+        cli.street.side,
+        cli.street.side,
         (-half, half, -half, half),
         "along the wall [m]",
         "up [m]",
@@ -134,9 +125,9 @@ fn main() -> Result<()> {
     // cost of the reverse pass against the forward CFR on a large RIS (one receiver)
     let (mut cost_forward_s, mut cost_reverse_s) = (f64::NAN, f64::NAN);
     if cli.cost_side > 0 {
-        let (big_scene, _) = street(cli.freq, cli.cost_side)?;
+        let (big_scene, _) = street(cli.street.freq, cli.cost_side)?;
         let p = solver.solve(&big_scene, &SceneGeometry::new(&big_scene), &Radio::isotropic(TX), &Radio::isotropic(centre))?;
-        let freqs: Vec<f64> = (0..64).map(|i| cli.freq + (i as f64 - 32.0) * 1e6).collect();
+        let freqs: Vec<f64> = (0..64).map(|i| cli.street.freq + (i as f64 - 32.0) * 1e6).collect();
         let h = cfr(&p, &freqs);
         let cot: Vec<Complex> = h.iter().map(|x| x * 2.0).collect();
         cost_forward_s = time(5, || {

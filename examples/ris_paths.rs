@@ -31,50 +31,41 @@ use std::time::Instant;
 #[derive(Parser, Debug)]
 #[command(version)]
 struct Cli {
-    /// Carrier frequency [Hz]
-    #[arg(long, default_value_t = 3.5e9)]
-    freq: f64,
-    /// RIS elements per side (λ/2 elements)
-    #[arg(long, default_value_t = 48)]
-    side: usize,
+    #[command(flatten)]
+    street: StreetArgs,
     /// Map spacing [m]
     #[arg(long, default_value_t = 1.0)]
     step: f64,
     /// Adam iterations of the profile optimisation over the side street
     #[arg(long, default_value_t = 150)]
     iterations: usize,
-    /// Rays shot per solve
-    #[arg(long, default_value_t = 20_000)]
-    samples: usize,
     /// The receiver whose paths are written, x,y,z [m]
     #[arg(long, allow_hyphen_values = true, default_value = "4,20,1.5")]
     rx: String,
     /// Output directory
     #[arg(long, default_value = "out/ris_paths")]
     out: std::path::PathBuf,
-    /// No progress bars
-    #[arg(long)]
-    quiet: bool,
 }
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    if !(1..=400).contains(&cli.side) || cli.iterations == 0 || !(cli.freq > 0.0 && cli.freq.is_finite()) {
-        bail!("--side must be in 1..=400, --iterations ≥ 1 and --freq > 0");
+    cli.street.validate()?;
+    if cli.iterations == 0 {
+        bail!("--iterations must be ≥ 1");
     }
     let rx = parse_vec3(&cli.rx, "--rx")?;
     let out = prepare_output(&cli.out, false)?;
     let t0 = Instant::now();
-    let (scene, ris) = street(cli.freq, cli.side)?;
-    let solver = solver(cli.freq, cli.samples);
+    let (scene, ris) = street(cli.street.freq, cli.street.side)?;
+    let solver = solver(cli.street.freq, cli.street.samples);
     let amplitude = vec![1.0; ris.count()];
 
     // the profile: optimised over the side street from the phase gradient toward it
-    let (region, _, _) = grid(SHADOW, 2.0 * cli.step)?;
+    let (region, _, _) = grid(SHADOW, cli.step / 2.0)?;
     let region_paths = solve_receivers(&solver, &scene, &region, "side street")?;
     let centre = glam::DVec3::new((SHADOW[0] + SHADOW[1]) / 2.0, (SHADOW[2] + SHADOW[3]) / 2.0, RX_HEIGHT);
-    let gradient = gradient_phases(&ris, centre, cli.freq)?;
-    let optimised = optimise(&mut RisCoverageObjective::new(&region_paths, 0, cli.freq, amplitude.clone())?, &gradient, cli.iterations, &out.join("run"), cli.quiet)?;
+    let gradient = gradient_phases(&ris, centre, cli.street.freq)?;
+    let optimised = optimise(&mut RisCoverageObjective::new(&region_paths, 0, cli.street.freq, amplitude.clone())?, &gradient, cli.iterations, &out.join("run"), cli.street.quiet)?;
 
     // the street map (receivers inside the blocks are not traced)
     let area = [-16.0, 16.0, -5.0, 28.0];
@@ -82,8 +73,8 @@ fn main() -> Result<()> {
     let open: Vec<usize> = (0..points.len()).filter(|&i| !inside_block(points[i])).collect();
     let open_points: Vec<glam::DVec3> = open.iter().map(|&i| points[i]).collect();
     let paths = solve_receivers(&solver, &scene, &open_points, "street map")?;
-    let on = RisCoverageObjective::new(&paths, 0, cli.freq, amplitude.clone())?;
-    let off = RisCoverageObjective::new(&paths, 0, cli.freq, vec![0.0; ris.count()])?;
+    let on = RisCoverageObjective::new(&paths, 0, cli.street.freq, amplitude.clone())?;
+    let off = RisCoverageObjective::new(&paths, 0, cli.street.freq, vec![0.0; ris.count()])?;
     let zero = vec![0.0; ris.count()];
     let in_shadow: Vec<bool> = open_points.iter().map(|p| p.x >= SHADOW[0] && p.x <= SHADOW[1] && p.y >= SHADOW[2] && p.y <= SHADOW[3]).collect();
     let mut panels = Vec::new();
@@ -112,7 +103,7 @@ fn main() -> Result<()> {
     let families: Vec<serde_json::Value> = rx_paths
         .ris_paths
         .iter()
-        .map(|p| serde_json::json!({"incoming": p.incoming.iter().map(|&o| rx_paths.object_names[o as usize].clone()).collect::<Vec<_>>(), "outgoing": p.outgoing.iter().map(|&o| rx_paths.object_names[o as usize].clone()).collect::<Vec<_>>(), "terms": p.terms.len(), "power_db": db(rx_paths.ris_response(p, cli.freq).norm_sqr())}))
+        .map(|p| serde_json::json!({"incoming": p.incoming.iter().map(|&o| rx_paths.object_names[o as usize].clone()).collect::<Vec<_>>(), "outgoing": p.outgoing.iter().map(|&o| rx_paths.object_names[o as usize].clone()).collect::<Vec<_>>(), "terms": p.terms.len(), "power_db": db(rx_paths.ris_response(p, cli.street.freq).norm_sqr())}))
         .collect();
     println!("receiver {rx}: {} ordinary paths, {} RIS path families", rx_paths.num_paths(), families.len());
     for (n, (street_db, shadow_db)) in names.iter().zip(&means) {

@@ -17,6 +17,33 @@ use rftwin::{BackendChoice, Mesh, Paths, PathSolver, Radio, Scene, SceneGeometry
 use std::f64::consts::TAU;
 use std::path::Path;
 
+/// The street's command-line settings shared by `ris_paths` and `ris_optimise`.
+#[derive(clap::Args, Debug)]
+pub struct StreetArgs {
+    /// Carrier frequency [Hz]
+    #[arg(long, default_value_t = 3.5e9)]
+    pub freq: f64,
+    /// RIS elements per side (λ/2 elements)
+    #[arg(long, default_value_t = 48)]
+    pub side: usize,
+    /// Rays shot per solve
+    #[arg(long, default_value_t = 20_000)]
+    pub samples: usize,
+    /// No progress bars
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl StreetArgs {
+    /// Refuses a RIS side outside 1..=400, a non-positive frequency or no rays.
+    pub fn validate(&self) -> Result<()> {
+        if !(1..=400).contains(&self.side) || !(self.freq > 0.0 && self.freq.is_finite()) || self.samples == 0 {
+            bail!("--side must be in 1..=400, --freq > 0 and --samples ≥ 1");
+        }
+        Ok(())
+    }
+}
+
 /// Transmitter position \[m\].
 pub const TX: DVec3 = DVec3::new(-12.0, 4.0, 6.0);
 /// Receiver height \[m\].
