@@ -174,6 +174,53 @@ impl TracedSensing {
         &self.support
     }
 
+    /// `part` of the contribution of support voxel `j` (σ = 1) to block `(i, k)` and pair
+    /// `(t, r)`, before `g_vox s`.
+    fn term(&self, part: Part, i: usize, k: usize, t: usize, r: usize, j: usize) -> Complex {
+        let (nr, nk, nj) = (self.config.rx.elements, self.config.configurations, self.support.len());
+        let (a, b) = (&self.legs_in[t * nj + j], &self.legs_out[j * nr + r]);
+        let ik = i * nk + k;
+        let free = |l: &Leg| l.los[i] + l.ris_free[ik];
+        let all = |l: &Leg| l.los[i] + l.walls[i] + l.ris_free[ik] + l.ris_walls[ik];
+        let ris_all = |l: &Leg| l.ris_free[ik] + l.ris_walls[ik];
+        let fixed = |l: &Leg| l.los[i] + l.walls[i];
+        let term_free = free(a) * free(b) - a.ris_free[ik] * b.ris_free[ik];
+        match part {
+            Part::FreeSpace => term_free,
+            Part::All => all(a) * all(b) - ris_all(a) * ris_all(b),
+            Part::Multipath => all(a) * all(b) - ris_all(a) * ris_all(b) - term_free,
+            Part::StaticMultipath => fixed(a) * fixed(b) - a.los[i] * b.los[i],
+        }
+    }
+
+    /// The linear operator of `part` in the layout of
+    /// [`ForwardOperator`](super::operator::ForwardOperator) (no offset: background-
+    /// calibrated data), with a column per ROI voxel; voxels outside the traced support
+    /// have zero columns. Traced with the support = every voxel, `Part::FreeSpace` is the
+    /// channel model's `M` with the tracer's polarimetric transport.
+    pub fn operator(&self, part: Part) -> super::operator::ForwardOperator {
+        let config = &self.config;
+        let (nt, nr, nk) = (config.tx.elements, config.rx.elements, config.configurations);
+        let block = config.block_len();
+        let mut matrix = nalgebra::DMatrix::<f64>::zeros(config.measurement_len(), config.roi.count());
+        for (i, f) in config.band.frequencies().iter().enumerate() {
+            let g = config.voxel_gain(config.band.wave_speed / f) * config.scale;
+            for k in 0..nk {
+                let row0 = (i * nk + k) * block;
+                for (j, &m) in self.support.iter().enumerate() {
+                    for t in 0..nt {
+                        for r in 0..nr {
+                            let v = self.term(part, i, k, t, r, j) * g;
+                            matrix[(row0 + t * nr + r, m)] = v.re;
+                            matrix[(row0 + nt * nr + t * nr + r, m)] = v.im;
+                        }
+                    }
+                }
+            }
+        }
+        super::operator::AffineOperator { offset: nalgebra::DVector::zeros(config.measurement_len()), matrix }
+    }
+
     /// `part` of the measurements for reflectivities `sigma` (one per ROI voxel; voxels
     /// outside the support must be 0), in the operator's row layout.
     pub fn measurements(&self, sigma: &[f64], part: Part) -> Result<Vec<f64>> {
@@ -200,23 +247,9 @@ impl TracedSensing {
                         let mut v = Complex::new(0.0, 0.0);
                         for j in 0..nj {
                             let s = sigma[self.support[j]];
-                            if s == 0.0 {
-                                continue;
+                            if s != 0.0 {
+                                v += self.term(part, i, k, t, r, j) * s;
                             }
-                            let (a, b) = (&self.legs_in[t * nj + j], &self.legs_out[j * nr + r]);
-                            let ik = i * nk + k;
-                            let free = |l: &Leg| l.los[i] + l.ris_free[ik];
-                            let all = |l: &Leg| l.los[i] + l.walls[i] + l.ris_free[ik] + l.ris_walls[ik];
-                            let ris_all = |l: &Leg| l.ris_free[ik] + l.ris_walls[ik];
-                            let term_free = free(a) * free(b) - a.ris_free[ik] * b.ris_free[ik];
-                            let fixed = |l: &Leg| l.los[i] + l.walls[i];
-                            let term_all = all(a) * all(b) - ris_all(a) * ris_all(b);
-                            v += s * match part {
-                                Part::All => term_all,
-                                Part::FreeSpace => term_free,
-                                Part::Multipath => term_all - term_free,
-                                Part::StaticMultipath => fixed(a) * fixed(b) - a.los[i] * b.los[i],
-                            };
                         }
                         v *= g_vox * config.scale;
                         y[row0 + t * nr + r] = v.re;
