@@ -340,3 +340,40 @@ fn radio_and_ris_pose_gradients_of_the_cfr_match_central_differences() {
     let err = path_gradients(&room_scene, &SceneGeometry::new(&room_scene), &p2, &Radio::isotropic(t2), &Radio::isotropic(r2), &GradientParam::TxPosition).unwrap_err();
     assert!(err.to_string().contains("line-of-sight legs"), "{err}");
 }
+
+#[test]
+fn traced_free_space_sensing_equals_the_channel_model_operator() {
+    use rftwin::isac::geometry::{Ris, Ula, UlaAnchor, VoxelGrid};
+    use rftwin::isac::ris_imaging::operator::ForwardOperator;
+    use rftwin::isac::ris_imaging::traced::{Part, TracedSensing};
+    use rftwin::isac::ris_imaging::RisImagingConfig;
+    // everything in the plane z = 0 with vertical polarisation: the polarimetric transport
+    // is 1 and the traced free-space part must be the scalar model's Mσ
+    let mut config = RisImagingConfig { configurations: 3, ..Default::default() };
+    config.band.wave_speed = SPEED_OF_LIGHT;
+    let lambda = config.wavelength();
+    config.ris = Ris::new(DVec3::ZERO, [6, 1], [lambda / 2.0; 2]).unwrap();
+    config.roi = VoxelGrid { centre: DVec3::new(2.0, 0.0, 0.0), dims: [1, 1, 5], voxel: lambda / 2.0 };
+    config.tx = Ula { position: DVec3::new(1.0, 1.0, 0.0), elements: 3, spacing: lambda / 2.0, anchor: UlaAnchor::Start };
+    config.rx = Ula { position: DVec3::new(1.0, -1.0, 0.0), elements: 2, spacing: lambda / 2.0, anchor: UlaAnchor::Start };
+    let mut scene = free_space();
+    scene.add_ris(config.ris.surface("ris").unwrap()).unwrap();
+    let solver = PathSolver::new(SolverOptions { frequency_hz: config.band.centre, max_depth: 1, samples: 2000, backend: BackendChoice::Cpu, ..Default::default() });
+    let sigma = [0.0, 1.0, 0.5, 0.0, 0.8];
+    let support: Vec<usize> = (0..5).collect();
+    let traced = TracedSensing::trace(&scene, &solver, &config, &support, &|| {}).unwrap();
+    let free = traced.measurements(&sigma, Part::FreeSpace).unwrap();
+    let model = ForwardOperator::new(&config).unwrap().apply_linear(&sigma).unwrap();
+    let norm = model.iter().map(|v| v * v).sum::<f64>().sqrt();
+    let err = free.iter().zip(&model).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt();
+    assert!(err <= 1e-9 * norm, "traced free-space part vs model: {err} of {norm}");
+    // the parts add up, and the operator reproduces the measurements
+    let all = traced.measurements(&sigma, Part::All).unwrap();
+    let multipath = traced.measurements(&sigma, Part::Multipath).unwrap();
+    assert!(all.iter().zip(&free).zip(&multipath).all(|((a, f), m)| (a - f - m).abs() <= 1e-12 * norm));
+    let by_operator = traced.operator(Part::All).apply_linear(&sigma).unwrap();
+    assert!(by_operator.iter().zip(&all).all(|(a, b)| (a - b).abs() <= 1e-12 * norm));
+    // a voxel with σ ≠ 0 outside the traced support is refused
+    let partial = TracedSensing::trace(&scene, &solver, &config, &[1, 2], &|| {}).unwrap();
+    assert!(partial.measurements(&sigma, Part::All).unwrap_err().to_string().contains("voxel 4"));
+}
