@@ -37,7 +37,7 @@ pub struct StreetArgs {
 impl StreetArgs {
     /// Refuses a RIS side outside 1..=400, a non-positive frequency or no rays.
     pub fn validate(&self) -> Result<()> {
-        if !(1..=400).contains(&self.side) || !(self.freq > 0.0 && self.freq.is_finite()) || self.samples == 0 {
+        if !((1..=400).contains(&self.side) && self.freq > 0.0 && self.freq.is_finite()) || self.samples == 0 {
             bail!("--side must be in 1..=400, --freq > 0 and --samples ≥ 1");
         }
         Ok(())
