@@ -105,8 +105,17 @@ pub struct RisPath {
     pub ris: u32,
     /// Objects met before the RIS (transmitter side first).
     pub incoming: Vec<u32>,
-    /// Objects met after the RIS.
+    /// Objects met after the RIS (RIS side first).
     pub outgoing: Vec<u32>,
+    /// Object-local triangles of the incoming interactions (one element's legs; every
+    /// element of a family meets the same planes).
+    pub incoming_primitives: Vec<u32>,
+    /// Object-local triangles of the outgoing interactions (RIS side first).
+    pub outgoing_primitives: Vec<u32>,
+    /// Which incoming interactions are refractions (the others are specular reflections).
+    pub incoming_refraction: Vec<bool>,
+    /// Which outgoing interactions are refractions (RIS side first).
+    pub outgoing_refraction: Vec<bool>,
     /// Point of the RIS interaction used for reporting (the surface centre) \[m\].
     pub vertex: DVec3,
     /// The element (or surface) terms.

@@ -254,12 +254,34 @@ impl RisSearch<'_> {
             let mut keys: Vec<(usize, usize)> = families.keys().copied().collect();
             keys.sort_unstable();
             for key in keys {
-                let objects = |chain_legs: &[Vec<Option<Leg>>], c: usize| -> Vec<u32> {
-                    chain_legs.iter().find_map(|l| l[c].as_ref()).map(|l| l.triangles.iter().map(|&t| self.geom.object[t as usize]).collect()).unwrap_or_default()
+                let leg = |chain_legs: &[Vec<Option<Leg>>], c: usize| -> (Vec<u32>, Vec<u32>, Vec<bool>) {
+                    chain_legs
+                        .iter()
+                        .find_map(|l| l[c].as_ref())
+                        .map(|l| {
+                            let objects = l.triangles.iter().map(|&t| self.geom.object[t as usize]).collect();
+                            let primitives = l.triangles.iter().map(|&t| self.geom.local_index[t as usize]).collect();
+                            (objects, primitives, l.refraction.clone())
+                        })
+                        .unwrap_or_default()
                 };
-                let mut outgoing = objects(&legs_out, key.1);
+                let (incoming, incoming_primitives, incoming_refraction) = leg(&legs_in, key.0);
+                // outgoing legs were resolved from the receiver: reverse to RIS-first order
+                let (mut outgoing, mut outgoing_primitives, mut outgoing_refraction) = leg(&legs_out, key.1);
                 outgoing.reverse();
-                out.push(RisPath { ris: s as u32, incoming: objects(&legs_in, key.0), outgoing, vertex: ris.centre, terms: families.remove(&key).unwrap_or_default() });
+                outgoing_primitives.reverse();
+                outgoing_refraction.reverse();
+                out.push(RisPath {
+                    ris: s as u32,
+                    incoming,
+                    outgoing,
+                    incoming_primitives,
+                    outgoing_primitives,
+                    incoming_refraction,
+                    outgoing_refraction,
+                    vertex: ris.centre,
+                    terms: families.remove(&key).unwrap_or_default(),
+                });
             }
         }
         Ok(out)
@@ -319,9 +341,10 @@ pub struct RisTermGradient {
 /// Re-evaluates every RIS term of `paths` in dual numbers with respect to `param`
 /// (`tx/position`, `rx/position`, `ris/<name>/translation`, `ris/<name>/rotation`):
 /// the element moves with its RIS (`r_m = c + t + R(r_m − c)`), the radios with their
-/// parameters; delay and coefficient through the same formulas as the solve. Families
-/// with an interaction in a leg, model (b) terms and other parameters are refused.
-pub(crate) fn ris_gradients(scene: &rftwin_core::Scene, paths: &Paths, tx: &Radio, rx: &Radio, param: &crate::paths::gradients::GradientParam) -> Result<Vec<Vec<RisTermGradient>>> {
+/// parameters, the leg vertices with both by the image method in the legs' (fixed)
+/// mirror planes; delay and coefficient through the same formulas as the solve. Legs
+/// with a refraction, model (b) terms and other parameters are refused.
+pub(crate) fn ris_gradients(scene: &rftwin_core::Scene, geom: &SceneGeometry, paths: &Paths, tx: &Radio, rx: &Radio, param: &crate::paths::gradients::GradientParam) -> Result<Vec<Vec<RisTermGradient>>> {
     use crate::paths::gradients::{GradientParam, PoseKind};
     type D = Dual<3>;
     let ris_index = |name: &str| -> Result<usize> {
@@ -339,15 +362,34 @@ pub(crate) fn ris_gradients(scene: &rftwin_core::Scene, paths: &Paths, tx: &Radi
         return refuse_scene_gradients(paths, param.name()).map(|_| Vec::new());
     }
     let lambda = rftwin_core::constants::wavelength(paths.frequency_hz);
+    let materials = scene.slab_table(paths.frequency_hz)?;
     let var = |p: DVec3, on: bool| if on { V3([0, 1, 2].map(|c| D::variable(p[c], c))) } else { V3::<D>::cst(p) };
     let tx_p = var(tx.position, *param == GradientParam::TxPosition);
     let rx_p = var(rx.position, *param == GradientParam::RxPosition);
     let mut out = Vec::with_capacity(paths.ris_paths.len());
     for (f, family) in paths.ris_paths.iter().enumerate() {
         let unsupported = |reason: &str| TraceError::UnsupportedGradient { param: param.name(), output: format!("RIS family {f} (objects {:?} → RIS → {:?})", family.incoming, family.outgoing), reason: reason.into() };
-        if !family.incoming.is_empty() || !family.outgoing.is_empty() {
-            return Err(unsupported("only RIS paths with line-of-sight legs are differentiated; a reflection or refraction in a leg is not"));
+        if family.incoming_refraction.iter().chain(&family.outgoing_refraction).any(|r| *r) {
+            return Err(unsupported("RIS paths with a refraction in a leg are not differentiated (reflections are)"));
         }
+        // the legs' mirror planes and slab interactions, in path order
+        let surfaces = |objects: &[u32], primitives: &[u32]| -> Result<Vec<((DVec3, f64), FieldInteraction<D>)>> {
+            objects
+                .iter()
+                .zip(primitives)
+                .map(|(&o, &p)| {
+                    let tri = geom.triangle_index(o as usize, p as usize).ok_or_else(|| TraceError::PathsMismatch { path: f, message: format!("RIS leg on object {o} / primitive {p}, not in the scene") })?;
+                    let (eta, thickness) = materials[geom.material[tri] as usize];
+                    let inter = FieldInteraction { transmission: false, normal: V3::cst(geom.normals[tri]), eta: num_complex::Complex::new(D::constant(eta.re), D::constant(eta.im)), thickness: D::constant(thickness) };
+                    Ok((geom.planes[geom.plane[tri] as usize], inter))
+                })
+                .collect()
+        };
+        let incoming = surfaces(&family.incoming, &family.incoming_primitives)?;
+        let outgoing = surfaces(&family.outgoing, &family.outgoing_primitives)?;
+        // chain order from the receiver: the outgoing planes reversed
+        let from_rx: Vec<(DVec3, f64)> = outgoing.iter().rev().map(|s| s.0).collect();
+        let in_planes: Vec<(DVec3, f64)> = incoming.iter().map(|s| s.0).collect();
         let surface = scene.ris().get(family.ris as usize).ok_or_else(|| TraceError::PathsMismatch { path: f, message: format!("RIS {} is not in the scene", family.ris) })?;
         if surface.model != RisModel::ElementSum {
             return Err(unsupported("the phase-gradient model (b) is not differentiated"));
@@ -364,9 +406,21 @@ pub(crate) fn ris_gradients(scene: &rftwin_core::Scene, paths: &Paths, tx: &Radi
                 }
                 _ => V3::cst(r0),
             };
-            let (l1, l2) = (r.minus(tx_p).length(), rx_p.minus(r).length());
+            let (in_vertices, in_image) = unfold(tx_p, &in_planes, r);
+            let (mut out_vertices, out_image) = unfold(rx_p, &from_rx, r);
+            out_vertices.reverse();
+            let (l1, l2) = (r.minus(in_image).length(), r.minus(out_image).length());
             let tau = (l1 + l2) / D::constant(SPEED_OF_LIGHT);
-            let pol = transport(&[tx_p, r, rx_p], &tx.antenna, &rx.antenna, |_, e, k_i, k_o| reradiate(e, k_i, k_o));
+            let mut points = vec![tx_p];
+            points.extend(in_vertices);
+            points.push(r);
+            points.extend(out_vertices);
+            points.push(rx_p);
+            let inters: Vec<Option<&FieldInteraction<D>>> = incoming.iter().map(|s| Some(&s.1)).chain(std::iter::once(None)).chain(outgoing.iter().map(|s| Some(&s.1))).collect();
+            let pol = transport(&points, &tx.antenna, &rx.antenna, |k, e, k_i, k_o| match inters[k] {
+                Some(inter) => apply_interaction(e, k_i, k_o, inter, lambda),
+                None => reradiate(e, k_i, k_o),
+            });
             let scale = D::constant(lambda / (4.0 * PI) * gain / (4.0 * PI).sqrt()) / (l1 * l2);
             let (b_re, b_im) = (pol.re * scale, pol.im * scale);
             let solved = Complex::new(b_re.value(), b_im.value());
@@ -378,6 +432,26 @@ pub(crate) fn ris_gradients(scene: &rftwin_core::Scene, paths: &Paths, tx: &Radi
         out.push(grads);
     }
     Ok(out)
+}
+
+/// The vertices of a leg from `end` to `target` reflecting in `planes` (in order from
+/// `end`), by the image method, and the last image of `end` (the unfolded source).
+fn unfold<T: Real>(end: V3<T>, planes: &[(DVec3, f64)], target: V3<T>) -> (Vec<V3<T>>, V3<T>) {
+    let mut images = vec![end];
+    for &(n, d) in planes {
+        let last = images[images.len() - 1];
+        images.push(crate::paths::image_method::mirror(last, V3::cst(n), T::cst(d)));
+    }
+    let mut vertices = vec![target; planes.len()];
+    let mut cur = target;
+    for j in (0..planes.len()).rev() {
+        let (n, d) = planes[j];
+        let dir = images[j + 1].minus(cur);
+        let t = (T::cst(d) - V3::cst(n).dot(cur)) / V3::cst(n).dot(dir);
+        cur = cur.plus(dir.scale(t));
+        vertices[j] = cur;
+    }
+    (vertices, images[planes.len()])
 }
 
 /// `∂/∂θ_c` of the RIS families' share of `Paths::total_power`, `Σ_families |H_f(f_c)|²`.

@@ -54,7 +54,7 @@ pub enum GradientParam {
     MaterialSigma(String),
     /// Slab thickness d \[m\] of the named material.
     MaterialThickness(String),
-    /// Translation (x, y, z) \[m\] of the named RIS (paths through it; line-of-sight legs).
+    /// Translation (x, y, z) \[m\] of the named RIS (paths through it).
     RisTranslation(String),
     /// Rotation (α, β, γ) \[rad\] of the named RIS about its centre, as
     /// [`PoseKind::Rotation`].

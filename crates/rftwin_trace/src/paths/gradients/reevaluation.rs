@@ -40,7 +40,7 @@ pub struct PathGradients {
 /// Interior gradients of `paths` (solved from `scene` / `geom` with `tx`, `rx`) with
 /// respect to `param`.
 pub fn path_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths, tx: &Radio, rx: &Radio, param: &GradientParam) -> Result<PathGradients> {
-    let ris = crate::paths::ris::ris_gradients(scene, paths, tx, rx, param)?;
+    let ris = crate::paths::ris::ris_gradients(scene, geom, paths, tx, rx, param)?;
     let lambda = wavelength(paths.frequency_hz);
     let pert = Perturbation::new(scene, paths.frequency_hz, tx.position, rx.position, param)?;
     let re = Reevaluation { etas: &pert.etas, geom, ends: [pert.tx_p, pert.rx_p], radios: [tx, rx], lambda };
