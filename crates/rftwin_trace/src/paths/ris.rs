@@ -373,7 +373,7 @@ pub(crate) fn ris_gradients(scene: &rftwin_core::Scene, geom: &SceneGeometry, pa
             return Err(unsupported("RIS paths with a refraction in a leg are not differentiated (reflections are)"));
         }
         // the legs' mirror planes and slab interactions, in path order
-        let surfaces = |objects: &[u32], primitives: &[u32]| -> Result<Vec<((DVec3, f64), FieldInteraction<D>)>> {
+        let surfaces = |objects: &[u32], primitives: &[u32]| -> Result<Vec<LegSurface>> {
             objects
                 .iter()
                 .zip(primitives)
@@ -433,6 +433,9 @@ pub(crate) fn ris_gradients(scene: &rftwin_core::Scene, geom: &SceneGeometry, pa
     }
     Ok(out)
 }
+
+/// A leg's mirror plane `(n, d)` and its slab interaction in dual numbers.
+type LegSurface = ((DVec3, f64), FieldInteraction<Dual<3>>);
 
 /// The vertices of a leg from `end` to `target` reflecting in `planes` (in order from
 /// `end`), by the image method, and the last image of `end` (the unfolded source).
