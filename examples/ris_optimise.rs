@@ -133,8 +133,9 @@ fn main() -> Result<()> {
         cost_forward_s = time(5, || {
             std::hint::black_box(cfr(&p, &freqs));
         });
-        let mut grad = Vec::new();
-        cost_reverse_s = time(5, || grad = phase_vjp(&p, 0, &freqs, &cot).unwrap_or_default());
+        let mut grad = Ok(Vec::new());
+        cost_reverse_s = time(5, || grad = phase_vjp(&p, 0, &freqs, &cot));
+        let grad = grad?;
         if grad.len() != cli.cost_side * cli.cost_side {
             bail!("the VJP returned {} values for {} elements", grad.len(), cli.cost_side * cli.cost_side);
         }

@@ -28,7 +28,8 @@ use super::RisImagingConfig;
 use crate::error::{invalid, Result};
 use glam::DVec3;
 use rayon::prelude::*;
-use rftwin_core::paths::RisTerm;
+use rftwin_core::paths::RisPath;
+use rftwin_trace::paths::ris::element_sums;
 use rftwin_core::{Complex, Paths, Radio, Scene};
 use rftwin_trace::{PathSolver, SceneGeometry};
 use std::f64::consts::PI;
@@ -77,10 +78,11 @@ pub struct TracedSensing {
 }
 
 /// The leg `paths` reduced to its parts at every subcarrier and configuration.
-fn reduce(paths: &Paths, frequencies: &[f64], lambdas: &[f64], omega: &[Vec<Complex>]) -> Leg {
+fn reduce(paths: &Paths, frequencies: &[f64], lambdas: &[f64], omega: &[Vec<Complex>]) -> Result<Leg> {
     let zero = Complex::new(0.0, 0.0);
     let (ni, nk) = (frequencies.len(), omega.len());
     let mut leg = Leg { los: vec![zero; ni], walls: vec![zero; ni], ris_free: vec![zero; ni * nk], ris_walls: vec![zero; ni * nk] };
+    let free = |family: &RisPath| family.incoming.is_empty() && family.outgoing.is_empty();
     for (i, &f) in frequencies.iter().enumerate() {
         let unit = (4.0 * PI).sqrt() / lambdas[i];
         for p in paths.iter() {
@@ -91,31 +93,20 @@ fn reduce(paths: &Paths, frequencies: &[f64], lambdas: &[f64], omega: &[Vec<Comp
                 leg.walls[i] += a;
             }
         }
-        for family in &paths.ris_paths {
-            if family.ris != 0 {
-                // another RIS, fixed in its own first configuration: part of the scene
-                leg.walls[i] += paths.ris_response(family, f) * unit;
-                continue;
-            }
-            let free = family.incoming.is_empty() && family.outgoing.is_empty();
-            // B_m of this family at f (RIS 0 uses the element-sum model: `trace` checks)
-            let mut b = vec![zero; omega.first().map_or(0, |w| w.len())];
-            for t in &family.terms {
-                if t.element != RisTerm::SURFACE {
-                    b[t.element as usize] += t.b * rftwin_trace::paths::channel::propagation_phasor(f, t.tau) * unit;
-                }
-            }
-            for (k, w) in omega.iter().enumerate() {
-                let y: Complex = w.iter().zip(&b).map(|(w, b)| w * b).sum();
-                if free {
-                    leg.ris_free[i * nk + k] += y;
-                } else {
-                    leg.ris_walls[i * nk + k] += y;
-                }
-            }
+        // other RIS, fixed in their own first configuration, are part of the scene
+        for family in paths.ris_paths.iter().filter(|p| p.ris != 0) {
+            leg.walls[i] += paths.ris_response(family, f) * unit;
+        }
+        // RIS 0 uses the element-sum model (`trace` checks): no surface terms
+        let (b_free, _) = element_sums(paths, 0, f, free)?;
+        let (b_walls, _) = element_sums(paths, 0, f, |p| !free(p))?;
+        for (k, w) in omega.iter().enumerate() {
+            let configured = |b: &[Complex]| w.iter().zip(b).map(|(w, b)| w * b).sum::<Complex>() * unit;
+            leg.ris_free[i * nk + k] = configured(&b_free);
+            leg.ris_walls[i * nk + k] = configured(&b_walls);
         }
     }
-    leg
+    Ok(leg)
 }
 
 impl TracedSensing {
@@ -156,7 +147,7 @@ impl TracedSensing {
         let solve = |a: DVec3, b: DVec3| -> Result<(Leg, usize, usize)> {
             let paths = solver.solve(scene, &geom, &Radio::isotropic(a), &Radio::isotropic(b))?;
             progress();
-            Ok((reduce(&paths, &frequencies, &lambdas, &omega), paths.num_paths(), paths.ris_paths.len()))
+            Ok((reduce(&paths, &frequencies, &lambdas, &omega)?, paths.num_paths(), paths.ris_paths.len()))
         };
         let jobs_in: Vec<(usize, usize)> = (0..tx.len()).flat_map(|t| (0..support.len()).map(move |j| (t, j))).collect();
         let jobs_out: Vec<(usize, usize)> = (0..support.len()).flat_map(|j| (0..rx.len()).map(move |r| (j, r))).collect();

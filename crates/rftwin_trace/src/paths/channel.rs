@@ -44,15 +44,7 @@ pub fn cfr_gradient(paths: &Paths, grads: &crate::paths::gradients::PathGradient
             let ordinary: Complex = (0..paths.num_paths())
                 .map(|i| (grads.a[i][component] - j * 2.0 * PI * f * paths.a[i] * grads.tau[i][component]) * propagation_phasor(f, paths.tau[i]))
                 .sum();
-            let ris: Complex = paths
-                .ris_paths
-                .iter()
-                .zip(&grads.ris)
-                .map(|(family, g)| {
-                    let gamma = &paths.ris_gamma[family.ris as usize];
-                    family.terms.iter().zip(g).map(|(t, d)| term_gamma(gamma, t.element) * (d.b[component] - j * 2.0 * PI * f * t.b * d.tau[component]) * propagation_phasor(f, t.tau)).sum::<Complex>()
-                })
-                .sum();
+            let ris: Complex = paths.ris_paths.iter().zip(&grads.ris).map(|(family, g)| crate::paths::ris::family_derivative(paths, family, g, component, f)).sum();
             ordinary + ris
         })
         .collect()

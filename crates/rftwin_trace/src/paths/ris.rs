@@ -70,11 +70,9 @@ pub(crate) fn blocked(rects: &[RisRectangle], points: &[DVec3], skip: Option<usi
     points.windows(2).any(|w| rects.iter().enumerate().any(|(i, r)| Some(i) != skip && r.crosses(w[0], w[1], eps)))
 }
 
-/// Drops the ordinary paths of `paths` that cross a RIS, counting them.
-pub(crate) fn drop_blocked_paths(paths: &mut Paths, rects: &[RisRectangle], tx: DVec3, rx: DVec3, eps: f64) {
-    if rects.is_empty() {
-        return;
-    }
+/// Drops the ordinary paths of `paths` that cross a RIS; returns how many.
+pub(crate) fn drop_blocked_paths(paths: &mut Paths, rects: &[RisRectangle], tx: DVec3, rx: DVec3, eps: f64) -> u64 {
+    let mut dropped = 0;
     let mut kept = Paths { stats: paths.stats, ..Paths::new(paths.frequency_hz, paths.max_depth, paths.object_names.clone()) };
     for i in 0..paths.num_paths() {
         let p = paths.path(i);
@@ -83,14 +81,17 @@ pub(crate) fn drop_blocked_paths(paths: &mut Paths, rects: &[RisRectangle], tx: 
         points.extend_from_slice(p.vertices);
         points.push(rx);
         if blocked(rects, &points, None, eps) {
-            kept.stats.ris_blocked_paths += 1;
+            dropped += 1;
         } else {
             kept.push(p);
         }
     }
-    kept.ris_paths = std::mem::take(&mut paths.ris_paths);
-    kept.ris_gamma = std::mem::take(&mut paths.ris_gamma);
-    *paths = kept;
+    if dropped > 0 {
+        kept.ris_paths = std::mem::take(&mut paths.ris_paths);
+        kept.ris_gamma = std::mem::take(&mut paths.ris_gamma);
+        *paths = kept;
+    }
+    dropped
 }
 
 /// What the RIS path search needs from a solve.
@@ -116,6 +117,15 @@ struct Leg {
     image: DVec3,
 }
 
+/// An element term whose two legs both exist, waiting for its coefficient.
+struct Pending<'l> {
+    /// `(incoming chain, outgoing chain)`: the family.
+    family: (usize, usize),
+    element: usize,
+    incoming: &'l Leg,
+    outgoing: &'l Leg,
+}
+
 impl RisSearch<'_> {
     /// The chains of one leg side: line of sight and every candidate short enough.
     fn leg_chains<'c>(&self, chains: &'c [Box<[u32]>]) -> Vec<&'c [u32]> {
@@ -124,8 +134,10 @@ impl RisSearch<'_> {
     }
 
     /// Resolves `chain` from `end` to the RIS point `p` (served side normal `n`), or
-    /// `None` when it is hidden, arrives from behind or crosses another RIS.
-    fn leg(&self, chain: &[u32], end: DVec3, p: DVec3, n: DVec3, rects: &[RisRectangle], own: usize) -> Option<Leg> {
+    /// `None` when it is hidden, arrives from behind or crosses another RIS; `image` is
+    /// the chain's last image of `end` (the same for every element).
+    #[allow(clippy::too_many_arguments)]
+    fn leg(&self, chain: &[u32], end: DVec3, image: DVec3, p: DVec3, n: DVec3, rects: &[RisRectangle], own: usize) -> Option<Leg> {
         let eps = self.geom.eps();
         // Visibility is checked toward a point just off the surface (a RIS on a wall
         // would otherwise be hidden by the wall it is mounted on).
@@ -142,7 +154,6 @@ impl RisSearch<'_> {
         if blocked(rects, &points[..=last], None, eps) || blocked(rects, &points[last..], Some(own), eps) {
             return None;
         }
-        let image = *source_images(self.geom, chain, end).last()?;
         Some(Leg { length: p.distance(image), vertices: r.vertices, triangles: r.triangles, refraction: r.refraction, image })
     }
 
@@ -189,12 +200,13 @@ impl RisSearch<'_> {
             };
             // legs[point][chain]
             let legs = |chains: &[&[u32]], end: DVec3| -> Vec<Vec<Option<Leg>>> {
-                points.par_iter().map(|&p| chains.iter().map(|c| self.leg(c, end, p, n, &rects, s)).collect()).collect()
+                let images: Vec<DVec3> = chains.iter().map(|c| source_images(self.geom, c, end).last().copied().unwrap_or(end)).collect();
+                points.par_iter().map(|&p| chains.iter().zip(&images).map(|(c, &image)| self.leg(c, end, image, p, n, &rects, s)).collect()).collect()
             };
             let (legs_in, legs_out) = (legs(&ins, self.tx.position), legs(&outs, self.rx.position));
             // every term with both legs, family-major then element order; a term with one
             // leg only is a hidden term of a family that exists
-            let mut pending: Vec<((usize, usize), usize)> = Vec::new();
+            let mut pending: Vec<Pending> = Vec::new();
             for (ci, chain_in) in ins.iter().enumerate() {
                 for (co, chain_out) in outs.iter().enumerate() {
                     if chain_in.len() + chain_out.len() + 1 > self.max_depth {
@@ -202,39 +214,30 @@ impl RisSearch<'_> {
                     }
                     for m in 0..points.len() {
                         match (&legs_in[m][ci], &legs_out[m][co]) {
-                            (Some(_), Some(_)) => pending.push(((ci, co), m)),
+                            (Some(a), Some(b)) => pending.push(Pending { family: (ci, co), element: m, incoming: a, outgoing: b }),
                             (None, None) => {}
                             _ => stats.ris_hidden_terms += 1,
                         }
                     }
                 }
             }
-            let leg_pair = |&((ci, co), m): &((usize, usize), usize)| -> (&Leg, &Leg) {
-                (legs_in[m][ci].as_ref().expect("pending terms have both legs"), legs_out[m][co].as_ref().expect("pending terms have both legs"))
-            };
             let coefficients: Vec<Complex> = match (self.backend, ris.model) {
                 #[cfg(feature = "gpu")]
                 (crate::backend::Backend::Gpu(ctx), RisModel::ElementSum) => {
-                    let terms: Vec<(Vec<DVec3>, Vec<rftwin_gpu::field::FieldInteractionGpu>)> = pending
-                        .iter()
-                        .map(|t| {
-                            let (a, b) = leg_pair(t);
-                            self.gpu_term(a, points[t.1], b, gain)
-                        })
-                        .collect();
-                    let refs: Vec<crate::paths::gpu_field::GpuPath> = terms.iter().map(|(v, i)| (v.as_slice(), i.clone())).collect();
+                    let (vertices, inters): (Vec<Vec<DVec3>>, Vec<_>) = pending.iter().map(|t| self.gpu_term(t.incoming, points[t.element], t.outgoing, gain)).unzip();
+                    let refs: Vec<crate::paths::gpu_field::GpuPath> = vertices.iter().map(Vec::as_slice).zip(inters).collect();
                     crate::paths::gpu_field::gpu_coefficients(ctx, &refs, self.tx, self.rx, self.lambda)?
                 }
                 _ => pending
                     .par_iter()
                     .map(|t| {
-                        let (a, b) = leg_pair(t);
+                        let (a, b) = (t.incoming, t.outgoing);
                         let scalar = match ris.model {
                             RisModel::ElementSum => Complex::new(gain / (4.0 * PI * a.length * b.length), 0.0),
                             // the aperture integral with its propagation phase removed
                             RisModel::PhaseGradient { from, to } => ris.phase_gradient_leg([from, to], a.image, b.image, k, gain) * Complex::from_polar(1.0, k * (a.length + b.length)),
                         };
-                        scalar * self.polarisation(a, points[t.1], b) * (self.lambda / (4.0 * PI).sqrt())
+                        scalar * self.polarisation(a, points[t.element], b) * (self.lambda / (4.0 * PI).sqrt())
                     })
                     .collect(),
             };
@@ -244,12 +247,11 @@ impl RisSearch<'_> {
                     stats.non_finite_paths += 1;
                     continue;
                 }
-                let (a, o) = leg_pair(t);
                 let element = match ris.model {
-                    RisModel::ElementSum => t.1 as u32,
+                    RisModel::ElementSum => t.element as u32,
                     RisModel::PhaseGradient { .. } => RisTerm::SURFACE,
                 };
-                families.entry(t.0).or_default().push(RisTerm { element, tau: (a.length + o.length) / SPEED_OF_LIGHT, b });
+                families.entry(t.family).or_default().push(RisTerm { element, tau: (t.incoming.length + t.outgoing.length) / SPEED_OF_LIGHT, b });
             }
             let mut keys: Vec<(usize, usize)> = families.keys().copied().collect();
             keys.sort_unstable();
@@ -344,9 +346,10 @@ pub struct RisTermGradient {
 /// parameters, the leg vertices with both by the image method in the legs' (fixed)
 /// mirror planes; delay and coefficient through the same formulas as the solve. Legs
 /// with a refraction, model (b) terms and other parameters are refused.
-pub(crate) fn ris_gradients(scene: &rftwin_core::Scene, geom: &SceneGeometry, paths: &Paths, tx: &Radio, rx: &Radio, param: &crate::paths::gradients::GradientParam) -> Result<Vec<Vec<RisTermGradient>>> {
+pub(crate) fn ris_gradients(scene: &rftwin_core::Scene, geom: &SceneGeometry, paths: &Paths, [tx, rx]: [&Radio; 2], pert: &crate::paths::gradients::Perturbation) -> Result<Vec<Vec<RisTermGradient>>> {
     use crate::paths::gradients::{GradientParam, PoseKind};
     type D = Dual<3>;
+    let param = &pert.param;
     let ris_index = |name: &str| -> Result<usize> {
         scene.ris().iter().position(|r| r.name == name).ok_or_else(|| TraceError::InvalidInput { name: "gradient parameter", message: format!("no RIS named '{name}' in the scene") })
     };
@@ -362,10 +365,7 @@ pub(crate) fn ris_gradients(scene: &rftwin_core::Scene, geom: &SceneGeometry, pa
         return refuse_scene_gradients(paths, param.name()).map(|_| Vec::new());
     }
     let lambda = rftwin_core::constants::wavelength(paths.frequency_hz);
-    let materials = scene.slab_table(paths.frequency_hz)?;
-    let var = |p: DVec3, on: bool| if on { V3([0, 1, 2].map(|c| D::variable(p[c], c))) } else { V3::<D>::cst(p) };
-    let tx_p = var(tx.position, *param == GradientParam::TxPosition);
-    let rx_p = var(rx.position, *param == GradientParam::RxPosition);
+    let (tx_p, rx_p) = (pert.tx_p, pert.rx_p);
     let mut out = Vec::with_capacity(paths.ris_paths.len());
     for (f, family) in paths.ris_paths.iter().enumerate() {
         let unsupported = |reason: &str| TraceError::UnsupportedGradient { param: param.name(), output: format!("RIS family {f} (objects {:?} → RIS → {:?})", family.incoming, family.outgoing), reason: reason.into() };
@@ -379,8 +379,8 @@ pub(crate) fn ris_gradients(scene: &rftwin_core::Scene, geom: &SceneGeometry, pa
                 .zip(primitives)
                 .map(|(&o, &p)| {
                     let tri = geom.triangle_index(o as usize, p as usize).ok_or_else(|| TraceError::PathsMismatch { path: f, message: format!("RIS leg on object {o} / primitive {p}, not in the scene") })?;
-                    let (eta, thickness) = materials[geom.material[tri] as usize];
-                    let inter = FieldInteraction { transmission: false, normal: V3::cst(geom.normals[tri]), eta: num_complex::Complex::new(D::constant(eta.re), D::constant(eta.im)), thickness: D::constant(thickness) };
+                    let (eta, thickness) = pert.etas[geom.material[tri] as usize];
+                    let inter = FieldInteraction { transmission: false, normal: V3::cst(geom.normals[tri]), eta, thickness };
                     Ok((geom.planes[geom.plane[tri] as usize], inter))
                 })
                 .collect()
@@ -457,20 +457,26 @@ fn unfold<T: Real>(end: V3<T>, planes: &[(DVec3, f64)], target: V3<T>) -> (Vec<V
     (vertices, images[planes.len()])
 }
 
+/// `∂H_family(f)/∂θ_c = Σ_terms Γ_m (∂b/∂θ_c − j2πf b ∂τ/∂θ_c) e^{−j2πfτ}` of one RIS
+/// family, from its terms' gradients (the one place the chain rule through `τ` is written
+/// for RIS terms; `cfr_gradient` and the total-power gradient use it).
+pub fn family_derivative(paths: &Paths, family: &RisPath, grads: &[RisTermGradient], component: usize, frequency_hz: f64) -> Complex {
+    let gamma = &paths.ris_gamma[family.ris as usize];
+    let j = Complex::new(0.0, 2.0 * PI * frequency_hz);
+    family
+        .terms
+        .iter()
+        .zip(grads)
+        .map(|(t, d)| rftwin_core::paths::term_gamma(gamma, t.element) * (d.b[component] - j * t.b * d.tau[component]) * rftwin_core::paths::propagation_phasor(frequency_hz, t.tau))
+        .sum()
+}
+
 /// `∂/∂θ_c` of the RIS families' share of `Paths::total_power`, `Σ_families |H_f(f_c)|²`.
 pub(crate) fn ris_total_power_gradient(paths: &Paths, grads: &[Vec<RisTermGradient>], components: usize) -> Vec<f64> {
-    let mut out = vec![0.0; components];
     let f = paths.frequency_hz;
-    let j = Complex::new(0.0, 2.0 * PI * f);
-    for (family, g) in paths.ris_paths.iter().zip(grads) {
-        let gamma = &paths.ris_gamma[family.ris as usize];
-        let h = paths.ris_response(family, f);
-        for (c, o) in out.iter_mut().enumerate() {
-            let dh: Complex = family.terms.iter().zip(g).map(|(t, d)| rftwin_core::paths::term_gamma(gamma, t.element) * (d.b[c] - j * t.b * d.tau[c]) * crate::paths::channel::propagation_phasor(f, t.tau)).sum();
-            *o += 2.0 * (h.conj() * dh).re;
-        }
-    }
-    out
+    (0..components)
+        .map(|c| paths.ris_paths.iter().zip(grads).map(|(family, g)| 2.0 * (paths.ris_response(family, f).conj() * family_derivative(paths, family, g, c, f)).re).sum())
+        .collect()
 }
 
 /// Refuses scene-parameter gradients of paths that hold RIS path families (their
@@ -491,36 +497,43 @@ pub fn refuse_scene_gradients(paths: &Paths, param: impl Into<String>) -> Result
 /// (b) terms) and `B_m = Σ b e^{−j2π f τ}` over the element's terms. Optimising a
 /// profile over many receivers needs only these `M + 1` numbers per receiver.
 pub fn element_responses(paths: &Paths, ris: usize, frequency_hz: f64) -> Result<(Complex, Vec<Complex>)> {
-    let Some(gamma) = paths.ris_gamma.get(ris) else {
-        return Err(TraceError::InvalidInput { name: "ris", message: format!("index {ris}: the paths know {} RIS", paths.ris_gamma.len()) });
-    };
-    let mut c: Complex = paths.tau.iter().zip(&paths.a).map(|(&t, &a)| a * crate::paths::channel::propagation_phasor(frequency_hz, t)).sum();
+    let mut c: Complex = paths.tau.iter().zip(&paths.a).map(|(&t, &a)| a * rftwin_core::paths::propagation_phasor(frequency_hz, t)).sum();
+    for p in paths.ris_paths.iter().filter(|p| p.ris as usize != ris) {
+        c += paths.ris_response(p, frequency_hz);
+    }
+    let (b, surface) = element_sums(paths, ris, frequency_hz, |_| true)?;
+    Ok((c + surface, b))
+}
+
+/// `B_m = Σ b e^{−j2π f τ}` over the element terms of the families of RIS `ris` that
+/// `keep` accepts, and the sum of their model (b) terms (whose coefficient includes the
+/// profile).
+pub fn element_sums(paths: &Paths, ris: usize, frequency_hz: f64, keep: impl Fn(&RisPath) -> bool) -> Result<(Vec<Complex>, Complex)> {
+    let gamma = ris_gamma(paths, ris)?;
     let mut b = vec![Complex::new(0.0, 0.0); gamma.len()];
-    for p in &paths.ris_paths {
-        if p.ris as usize != ris {
-            c += paths.ris_response(p, frequency_hz);
-            continue;
-        }
+    let mut surface = Complex::new(0.0, 0.0);
+    for p in paths.ris_paths.iter().filter(|p| p.ris as usize == ris && keep(p)) {
         for t in &p.terms {
-            let y = t.b * crate::paths::channel::propagation_phasor(frequency_hz, t.tau);
+            let y = t.b * rftwin_core::paths::propagation_phasor(frequency_hz, t.tau);
             if t.element == RisTerm::SURFACE {
-                c += y;
+                surface += y;
             } else {
                 b[t.element as usize] += y;
             }
         }
     }
-    Ok((c, b))
+    Ok((b, surface))
 }
 
-/// Reverse mode of the CFR with respect to the phases of RIS `ris`: for a real loss
-/// `L(H(f₁), …)` with cotangents `H̄_i = ∂L/∂Re H(f_i) + j ∂L/∂Im H(f_i)`, returns
-/// `∂L/∂φ_m` for every element (`∂H/∂φ_m = j Γ_m Σ b e^{−j2π f τ}`). One pass over the
-/// terms: the cost of one CFR evaluation.
-pub fn phase_vjp(paths: &Paths, ris: usize, frequencies_hz: &[f64], cotangents: &[Complex]) -> Result<Vec<f64>> {
-    let Some(gamma) = paths.ris_gamma.get(ris) else {
-        return Err(TraceError::InvalidInput { name: "ris", message: format!("index {ris}: the paths know {} RIS", paths.ris_gamma.len()) });
-    };
+/// `Γ` of RIS `ris`, or an error naming how many RIS the paths know.
+fn ris_gamma(paths: &Paths, ris: usize) -> Result<&[Complex]> {
+    paths.ris_gamma.get(ris).map(Vec::as_slice).ok_or_else(|| TraceError::InvalidInput { name: "ris", message: format!("index {ris}: the paths know {} RIS", paths.ris_gamma.len()) })
+}
+
+/// The checks every phase VJP makes: `Γ` of RIS `ris`, one cotangent per frequency, and
+/// element-sum families only; returns `Γ` and the RIS's terms.
+fn vjp_terms<'p>(paths: &'p Paths, ris: usize, frequencies_hz: &[f64], cotangents: &[Complex]) -> Result<(&'p [Complex], Vec<&'p RisTerm>)> {
+    let gamma = ris_gamma(paths, ris)?;
     if frequencies_hz.len() != cotangents.len() {
         return Err(TraceError::InvalidInput { name: "cotangents", message: format!("{} cotangents for {} frequencies", cotangents.len(), frequencies_hz.len()) });
     }
@@ -532,14 +545,20 @@ pub fn phase_vjp(paths: &Paths, ris: usize, frequencies_hz: &[f64], cotangents: 
             reason: "the phase-gradient model (b) has no per-element profile; use the element-sum model".into(),
         });
     }
+    Ok((gamma, families.into_iter().flat_map(|p| &p.terms).collect()))
+}
+
+/// Reverse mode of the CFR with respect to the phases of RIS `ris`: for a real loss
+/// `L(H(f₁), …)` with cotangents `H̄_i = ∂L/∂Re H(f_i) + j ∂L/∂Im H(f_i)`, returns
+/// `∂L/∂φ_m` for every element (`∂H/∂φ_m = j Γ_m Σ b e^{−j2π f τ}`). One pass over the
+/// terms: the cost of one CFR evaluation.
+pub fn phase_vjp(paths: &Paths, ris: usize, frequencies_hz: &[f64], cotangents: &[Complex]) -> Result<Vec<f64>> {
+    let (gamma, terms) = vjp_terms(paths, ris, frequencies_hz, cotangents)?;
     let mut grad = vec![0.0; gamma.len()];
     let j = Complex::new(0.0, 1.0);
-    for p in families {
-        for t in &p.terms {
-            let m = t.element as usize;
-            let d: f64 = frequencies_hz.iter().zip(cotangents).map(|(&f, &c)| (c.conj() * j * gamma[m] * t.b * crate::paths::channel::propagation_phasor(f, t.tau)).re).sum();
-            grad[m] += d;
-        }
+    for t in terms {
+        let m = t.element as usize;
+        grad[m] += frequencies_hz.iter().zip(cotangents).map(|(&f, &c)| (c.conj() * j * gamma[m] * t.b * rftwin_core::paths::propagation_phasor(f, t.tau)).re).sum::<f64>();
     }
     Ok(grad)
 }
@@ -553,14 +572,7 @@ pub fn phase_vjp_on(choice: crate::backend::BackendChoice, paths: &Paths, ris: u
         crate::backend::Backend::Cpu => phase_vjp(paths, ris, frequencies_hz, cotangents),
         #[cfg(feature = "gpu")]
         crate::backend::Backend::Gpu(ctx) => {
-            // the CPU path validates and refuses exactly as the GPU path must
-            let Some(gamma) = paths.ris_gamma.get(ris) else {
-                return phase_vjp(paths, ris, frequencies_hz, cotangents);
-            };
-            if frequencies_hz.len() != cotangents.len() || paths.ris_paths.iter().any(|p| p.ris as usize == ris && p.terms.iter().any(|t| t.element == RisTerm::SURFACE)) {
-                return phase_vjp(paths, ris, frequencies_hz, cotangents);
-            }
-            let terms: Vec<&RisTerm> = paths.ris_paths.iter().filter(|p| p.ris as usize == ris).flat_map(|p| &p.terms).collect();
+            let (gamma, terms) = vjp_terms(paths, ris, frequencies_hz, cotangents)?;
             let tau0 = terms.iter().map(|t| t.tau).fold(f64::INFINITY, f64::min);
             let packed: Vec<rftwin_gpu::field::RisTermGpu> = terms
                 .iter()
@@ -573,7 +585,7 @@ pub fn phase_vjp_on(choice: crate::backend::BackendChoice, paths: &Paths, ris: u
                 .iter()
                 .zip(cotangents)
                 .map(|(&f, c)| {
-                    let w = c.conj() * crate::paths::channel::propagation_phasor(f, tau0);
+                    let w = c.conj() * rftwin_core::paths::propagation_phasor(f, tau0);
                     [w.re as f32, w.im as f32, f as f32, 0.0]
                 })
                 .collect();

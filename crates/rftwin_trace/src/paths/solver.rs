@@ -313,9 +313,7 @@ impl SolveRun<'_> {
             ris.validate()?;
         }
         let rects: Vec<RisRectangle> = scene.ris().iter().map(RisRectangle::new).collect();
-        paths.stats = *stats;
-        drop_blocked_paths(paths, &rects, self.tx.position, self.rx.position, self.geom.eps());
-        *stats = paths.stats;
+        stats.ris_blocked_paths += drop_blocked_paths(paths, &rects, self.tx.position, self.rx.position, self.geom.eps());
         let rx_search = if self.options.max_depth > 1 { self.shoot(self.rx.position, &self.candidates)? } else { Candidates::default() };
         stats.rays_launched += rx_search.rays;
         stats.dropped_candidates += rx_search.dropped;

@@ -23,7 +23,7 @@ fn dvec(v: glam::DVec3, variable: bool) -> V3<D> {
 /// materials' η and thicknesses, the end points — each with the parameter's components
 /// as variables `0..components`.
 pub(crate) struct Perturbation {
-    param: GradientParam,
+    pub(crate) param: GradientParam,
     moved_object: Option<u32>,
     pivot: glam::DVec3,
     /// `(η, thickness)` per material.

@@ -40,9 +40,9 @@ pub struct PathGradients {
 /// Interior gradients of `paths` (solved from `scene` / `geom` with `tx`, `rx`) with
 /// respect to `param`.
 pub fn path_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths, tx: &Radio, rx: &Radio, param: &GradientParam) -> Result<PathGradients> {
-    let ris = crate::paths::ris::ris_gradients(scene, geom, paths, tx, rx, param)?;
     let lambda = wavelength(paths.frequency_hz);
     let pert = Perturbation::new(scene, paths.frequency_hz, tx.position, rx.position, param)?;
+    let ris = crate::paths::ris::ris_gradients(scene, geom, paths, [tx, rx], &pert)?;
     let re = Reevaluation { etas: &pert.etas, geom, ends: [pert.tx_p, pert.rx_p], radios: [tx, rx], lambda };
     let nc = param.components();
     let mut out = PathGradients { param: param.clone(), components: nc, tau: Vec::new(), a: Vec::new(), power: Vec::new(), total_power: crate::paths::ris::ris_total_power_gradient(paths, &ris, nc), ris };
