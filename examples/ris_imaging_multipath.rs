@@ -48,6 +48,10 @@ struct Cli {
     /// Target: a PNG file, `phantom`, or `silhouette:S` (default: the silhouette of seed 0)
     #[arg(long)]
     target: Option<String>,
+    /// Solve Â in closed form every epoch (variable projection) instead of the paper's
+    /// Adam steps
+    #[arg(long)]
+    solve_interference: bool,
     /// Seed of the RIS phases, background, noise and networks
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -94,7 +98,7 @@ fn main() -> Result<()> {
         let interference_y = interference_measurements(&config, &a, &truth.data)?;
         let y_clean: Vec<f64> = signal.iter().zip(&interference_y).map(|(s, i)| s + i).collect();
         let y = ris::add_noise(&y_clean, std, seed);
-        let learn_options = TrainOptions { interference_pairs: Some(pairs), ..options.clone() };
+        let learn_options = TrainOptions { interference_pairs: Some(pairs), solve_interference: cli.solve_interference, ..options.clone() };
         let learnt = ris::train_with_progress(&format!("SIR {target} dB, learning Â"), &model, &y, &truth, &learn_options, None)?;
         let plain = ris::train_with_progress(&format!("SIR {target} dB, no learning"), &model, &y, &truth, &options, None)?;
         let (p1, s1) = metrics(&learnt.image)?;
@@ -112,7 +116,7 @@ fn main() -> Result<()> {
     }
     let [learning, no_learning, free] = curves;
     rftwin::inverse::plot::lines(&out.join("psnr_vs_sir.png"), "PSNR versus SIR", "SIR [dB]", "PSNR [dB]", &sirs, &[("learning Â (P3)", learning), ("no interference learning", no_learning), ("interference-free", free)], false)?;
-    let summary = json!({"epochs": epochs, "calibration_repeats": repeats, "scatterers": scatterers, "interference_free": {"psnr_db": free_psnr, "ssim": free_ssim}, "rows": rows_json});
+    let summary = json!({"epochs": epochs, "interference": if cli.solve_interference { "solved every epoch" } else { "Adam steps" }, "calibration_repeats": repeats, "scatterers": scatterers, "interference_free": {"psnr_db": free_psnr, "ssim": free_ssim}, "rows": rows_json});
     common::write_json(&out.join("summary.json"), &summary)?;
     println!("summary: {summary}");
     Ok(())

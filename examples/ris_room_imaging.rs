@@ -1,28 +1,35 @@
 //! RIS-ISAC imaging on ray-traced measurements: a room (concrete floor, ceiling and
 //! walls, a wooden table and cabinet) with the imaging RIS on the front wall, the TX/RX
 //! arrays of paper 000 in front of it and a car body (the mesh of `rftwin::inverse::shapes`,
-//! scaled to 1.4 m) in the region of interest. The car's silhouette on the ROI plane is the
-//! target `σ`; solver (A) traces every leg between the arrays and the target's voxels —
-//! line of sight, wall reflections and RIS paths, all 40 random RIS configurations from one
-//! trace (`rftwin::isac::ris_imaging::traced`). The INR imager then reconstructs the target
-//! from the background-calibrated, noisy measurements with and without learning the
-//! multipath interference (paper 000 Sec. IV-A), next to the same imager on the free-space
-//! channel model's data.
+//! scaled to fill 90 % of the ROI) in the region of interest. The car's silhouette on the
+//! ROI plane is the target `σ`; solver (A) traces every leg between the arrays and the
+//! target's voxels — line of sight, wall reflections and RIS paths, all 40 random RIS
+//! configurations from one trace (`rftwin::isac::ris_imaging::traced`). The INR imager
+//! then reconstructs the target from the background-calibrated, noisy measurements with
+//! and without learning the multipath interference (paper 000 Sec. IV-A, P3), next to the
+//! same imager on free-space data.
+//!
+//! The imager's operator is by default the traced free-space operator (the line-of-sight
+//! and wall-free RIS parts of every ROI voxel's traced legs: the channel model with the
+//! tracer's polarimetric transport); `--operator scalar` uses paper 000's scalar channel model instead, whose
+//! 1–2 % model error on this geometry is enough to spoil the image (see docs/benchmarks.md).
+//! `Â` is solved in closed form every epoch (`TrainOptions::solve_interference`);
+//! `--adam-interference` takes the paper's Adam steps instead.
 //!
 //! ```text
-//! cargo run --release --example ris_room_imaging        # ≈ 1 min tracing + 3 × 200 epochs
-//! cargo run --release --example ris_room_imaging -- --epochs 1000 --ris 50 --voxels 50
-//! cargo run --release --example ris_room_imaging -- --voxels 24 --traced-operator  # imager on the traced operator
+//! cargo run --release --example ris_room_imaging                  # ≈ 3 min tracing + 5 × 200 epochs
+//! cargo run --release --example ris_room_imaging -- --ft          # and the FT imager (1 TX antenna, 1024 DFT configurations)
+//! cargo run --release --example ris_room_imaging -- --operator scalar --voxels 40
 //! ```
 //!
 //! Two more runs keep only the configuration-independent part of the traced multipath
 //! (no RIS in the wall-coupled legs), the interference model of the paper.
 //!
 //! Writes `images.png` (truth | free-space data | traced, learning Â | traced, no
-//! learning | static multipath, learning Â | static, no learning), `ris_room_imaging.json`;
-//! the summary gives the scene's SIR (the traced target signal's free-space part against
-//! its multipath part, and against each of its static and configuration-dependent parts),
-//! PSNR/SSIM of the five runs, `learning_gain_db` and `static_learning_gain_db`.
+//! learning | static multipath, learning Â | static, no learning [| FT on the model's data
+//! | FT on traced data]), `ris_room_imaging.json`; the summary gives the scene's SIR (the
+//! traced target signal's free-space part against its multipath part, and against each of
+//! its parts), PSNR/SSIM of every run, `learning_gain_db` and `static_learning_gain_db`.
 
 #[path = "common/mod.rs"]
 mod common;
@@ -30,21 +37,32 @@ mod common;
 mod ris;
 
 use anyhow::{bail, Result};
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use glam::DVec3;
 use rftwin::core::constants::SPEED_OF_LIGHT;
 use rftwin::inverse::inr::TrainOptions;
 use rftwin::inverse::shapes::CarBody;
 use rftwin::isac::geometry::{Ris, VoxelGrid};
 use rftwin::isac::metrics::{psnr, ssim};
+use rftwin::isac::ris_imaging::baselines::TableIvView;
+use rftwin::isac::ris_imaging::legs::SensingLegs;
 use rftwin::isac::ris_imaging::multipath::calibrated_noise_std;
 use rftwin::isac::ris_imaging::operator::ForwardOperator;
 use rftwin::isac::ris_imaging::traced::{Part, TracedSensing};
-use rftwin::isac::ris_imaging::RisImagingConfig;
+use rftwin::isac::ris_imaging::{RisImagingConfig, RisMode, SensingPaths};
 use rftwin::isac::targets::GrayImage;
 use rftwin::{BackendChoice, Mesh, PathSolver, Scene, SceneGeometry, SolverOptions};
 use serde_json::json;
 use std::time::Instant;
+
+/// The imager's sensing operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Operator {
+    /// The traced free-space operator (every ROI voxel traced)
+    Traced,
+    /// Paper 000's scalar channel model
+    Scalar,
+}
 
 /// INR imaging of a car in a furnished room from ray-traced RIS-ISAC measurements, with
 /// and without multipath learning.
@@ -55,7 +73,7 @@ struct Cli {
     #[arg(long, default_value_t = 32)]
     ris: usize,
     /// ROI voxels per side (λ/2.5 voxels)
-    #[arg(long, default_value_t = 40)]
+    #[arg(long, default_value_t = 24)]
     voxels: usize,
     /// RIS configurations K
     #[arg(long, default_value_t = 40)]
@@ -66,11 +84,21 @@ struct Cli {
     /// Rays shot per leg solve
     #[arg(long, default_value_t = 5_000)]
     samples: usize,
-    /// Also trace every ROI voxel and train with the traced free-space operator (the
-    /// channel model with the tracer's polarimetric transport) instead of the scalar model:
-    /// 16 legs per voxel instead of per target voxel
+    /// The imager's operator: `traced` traces 16 legs per ROI voxel, `scalar` only the
+    /// target's voxels
+    #[arg(long, value_enum, default_value_t = Operator::Traced)]
+    operator: Operator,
+    /// Learn Â by the paper's Adam steps instead of solving it every epoch
     #[arg(long)]
-    traced_operator: bool,
+    adam_interference: bool,
+    /// Also train with the learnt per-leg wall coupling (`ris_imaging::legs`) beside the
+    /// solved Â, its learning rate this multiple of the network's
+    #[arg(long)]
+    leg_coupling: Option<f64>,
+    /// Also image with the FT imager (paper 001 via paper 000's Table IV: one TX antenna,
+    /// the full DFT codebook of K = N_s configurations; a second trace)
+    #[arg(long)]
+    ft: bool,
     /// Seed of the RIS phases, noise and networks
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -129,65 +157,109 @@ fn main() -> Result<()> {
     if support_len == 0 {
         bail!("the car's silhouette covers no voxel of the ROI");
     }
-    let support: Vec<usize> = if cli.traced_operator { (0..sigma.len()).collect() } else { (0..sigma.len()).filter(|&m| sigma[m] > 0.0).collect() };
+    let target_support: Vec<usize> = (0..sigma.len()).filter(|&m| sigma[m] > 0.0).collect();
+    let traced_operator = cli.operator == Operator::Traced;
+    let support: Vec<usize> = if traced_operator { (0..sigma.len()).collect() } else { target_support.clone() };
     let mut scene = room()?;
     scene.add_ris(config.ris.surface("ris")?)?;
     let solver = PathSolver::new(SolverOptions { frequency_hz: config.band.centre, max_depth: 2, samples: cli.samples, refraction: false, backend: BackendChoice::Cpu, ..Default::default() });
     let legs = (config.tx.elements + config.rx.elements) * support.len();
-    println!("room with a {0}×{0} RIS on the front wall, car silhouette of {1} voxels in a {2}×{2} ROI ({3:.2} m) at {4:.1} m; tracing {legs} legs …", cli.ris, support.len(), cli.voxels, side, config.roi.centre.x);
+    println!("room with a {0}×{0} RIS on the front wall, car silhouette of {1} voxels in a {2}×{2} ROI ({3:.2} m) at {4:.1} m; tracing {legs} legs …", cli.ris, support_len, cli.voxels, side, config.roi.centre.x);
     let t0 = Instant::now();
-    let bar = common::progress_bar(legs as u64, "tracing legs");
-    let traced = TracedSensing::trace(&scene, &solver, &config, &support, &|| bar.inc(1))?;
-    bar.finish_and_clear();
+    let trace = |config: &RisImagingConfig, support: &[usize], legs: usize| -> Result<TracedSensing> {
+        let bar = common::progress_bar(legs as u64, "tracing legs");
+        let traced = TracedSensing::trace(&scene, &solver, config, support, &|| bar.inc(1))?;
+        bar.finish_and_clear();
+        Ok(traced)
+    };
+    let traced = trace(&config, &support, legs)?;
     let trace_s = t0.elapsed().as_secs_f64();
 
-    let free = traced.measurements(&sigma, Part::FreeSpace)?;
-    let multipath = traced.measurements(&sigma, Part::Multipath)?;
-    let all = traced.measurements(&sigma, Part::All)?;
-    let fixed = traced.measurements(&sigma, Part::StaticMultipath)?;
     let energy = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>();
-    let sir_db = 10.0 * (energy(&free) / energy(&multipath)).log10();
-    let static_sir_db = 10.0 * (energy(&free) / energy(&fixed)).log10();
-    let dynamic_sir_db = 10.0 * (energy(&free) / energy(&multipath.iter().zip(&fixed).map(|(a, b)| a - b).collect::<Vec<_>>())).log10();
+    let part = |p| traced.measurements(&sigma, p);
+    let (free, multipath, all, fixed, leg_walls, ris_walls) = (part(Part::FreeSpace)?, part(Part::Multipath)?, part(Part::All)?, part(Part::StaticMultipath)?, part(Part::LegWalls)?, part(Part::RisWalls)?);
+    let sir = |v: &[f64]| 10.0 * (energy(&free) / energy(v)).log10();
+    let dynamic: Vec<f64> = multipath.iter().zip(&fixed).map(|(a, b)| a - b).collect();
+    let (sir_db, static_sir_db, dynamic_sir_db, leg_walls_sir_db, ris_walls_sir_db) = (sir(&multipath), sir(&fixed), sir(&dynamic), sir(&leg_walls), sir(&ris_walls));
     let operator = ForwardOperator::new(&config)?;
     let model = operator.apply_linear(&sigma)?;
     let mismatch_db = 10.0 * (energy(&free.iter().zip(&model).map(|(a, b)| a - b).collect::<Vec<_>>()) / energy(&model)).log10();
-    println!("traced in {trace_s:.1} s ({:.1} paths and {:.1} RIS families per leg); SIR {sir_db:.2} dB (configuration-independent multipath alone {static_sir_db:.2} dB, configuration-dependent alone {dynamic_sir_db:.2} dB); traced free-space part vs channel model: {mismatch_db:.1} dB", traced.mean_paths_per_leg, traced.mean_ris_families_per_leg);
+    println!("traced in {trace_s:.1} s ({:.1} paths and {:.1} RIS families per leg); SIR {sir_db:.2} dB: configuration-independent multipath alone {static_sir_db:.2} dB, configuration-dependent alone {dynamic_sir_db:.2} dB (walls in legs without the RIS {leg_walls_sir_db:.2} dB, the RIS reached through a wall {ris_walls_sir_db:.2} dB); traced free-space part vs channel model: {mismatch_db:.1} dB", traced.mean_paths_per_leg, traced.mean_ris_families_per_leg);
 
     let std = calibrated_noise_std(&config, 10)?;
-    // the imager's operator: the scalar channel model, or the traced free-space operator
-    let f32_model = if cli.traced_operator { traced.operator(Part::FreeSpace).to_f32() } else { operator.to_f32().without_offset() };
+    let f32_model = if traced_operator { traced.operator(Part::FreeSpace).to_f32() } else { operator.to_f32().without_offset() };
+    drop(operator);
     let truth = GrayImage { rows: cli.voxels, cols: cli.voxels, data: sigma.clone() };
     let options = TrainOptions { epochs: cli.epochs, seed: cli.seed, ..Default::default() };
-    let pairs = config.tx.elements * config.rx.elements;
+    let learning = TrainOptions { interference_pairs: Some(config.tx.elements * config.rx.elements), solve_interference: !cli.adam_interference, ..options.clone() };
     let metrics = |image: &[f64]| -> Result<(f64, f64)> { Ok((psnr(image, &sigma)?, ssim(image, &sigma, cli.voxels, cli.voxels)?)) };
     // reference data: the imager's own operator applied to the target (free space)
-    let reference_data = if cli.traced_operator { free.clone() } else { model.clone() };
+    let reference_data = if traced_operator { free.clone() } else { model };
     let reference = ris::train_with_progress("free-space data", &f32_model, &ris::add_noise(&reference_data, std, cli.seed), &truth, &options, None)?;
     let y = ris::add_noise(&all, std, cli.seed);
-    let learnt = ris::train_with_progress("traced, learning Â", &f32_model, &y, &truth, &TrainOptions { interference_pairs: Some(pairs), ..options.clone() }, None)?;
+    let learnt = ris::train_with_progress("traced, learning Â", &f32_model, &y, &truth, &learning, None)?;
     let plain = ris::train_with_progress("traced, no learning", &f32_model, &y, &truth, &options, None)?;
     // the paper's multipath model: only the configuration-independent coupling present
     let y_static = ris::add_noise(&free.iter().zip(&fixed).map(|(a, b)| a + b).collect::<Vec<_>>(), std, cli.seed);
-    let learnt_static = ris::train_with_progress("static multipath, learning Â", &f32_model, &y_static, &truth, &TrainOptions { interference_pairs: Some(pairs), ..options.clone() }, None)?;
+    let learnt_static = ris::train_with_progress("static multipath, learning Â", &f32_model, &y_static, &truth, &learning, None)?;
     let plain_static = ris::train_with_progress("static multipath, no learning", &f32_model, &y_static, &truth, &options, None)?;
-    let (p_ls, s_ls) = metrics(&learnt_static.image)?;
-    let (p_ps, s_ps) = metrics(&plain_static.image)?;
+    let legs_run = match cli.leg_coupling {
+        Some(factor) => {
+            let leg_model = if traced_operator { traced.free_space_legs()? } else { SensingLegs::from_model(&config)? };
+            let o = TrainOptions { interference_lr_factor: factor, solve_interference: true, ..learning.clone() };
+            let run = ris::train_with_learnt_term("traced, learning legs and Â", &f32_model, &leg_model, &y, &truth, &o)?;
+            let (p, s) = metrics(&run.image)?;
+            println!("traced, learning leg coupling (lr ×{factor}) and Â: PSNR {p:.2} dB, SSIM {s:.3}");
+            Some((run.image, json!({"lr_factor": factor, "psnr_db": p, "ssim": s, "gain_db": p - metrics(&plain.image)?.0})))
+        }
+        None => None,
+    };
     let (p_ref, s_ref) = metrics(&reference.image)?;
     let (p_learn, s_learn) = metrics(&learnt.image)?;
     let (p_plain, s_plain) = metrics(&plain.image)?;
+    let (p_ls, s_ls) = metrics(&learnt_static.image)?;
+    let (p_ps, s_ps) = metrics(&plain_static.image)?;
     println!("free-space data:       PSNR {p_ref:.2} dB, SSIM {s_ref:.3}");
     println!("traced, learning Â:    PSNR {p_learn:.2} dB, SSIM {s_learn:.3}");
     println!("traced, no learning:   PSNR {p_plain:.2} dB, SSIM {s_plain:.3}");
     println!("static multipath only, learning Â: PSNR {p_ls:.2} dB, SSIM {s_ls:.3}; no learning: PSNR {p_ps:.2} dB, SSIM {s_ps:.3}");
     let n = cli.voxels;
-    let panels = [("car silhouette", ris::flip(&sigma, n, n)), ("free-space model data", ris::flip(&reference.image, n, n)), ("traced, learning Â", ris::flip(&learnt.image, n, n)), ("traced, no learning", ris::flip(&plain.image, n, n)), ("static multipath, learning Â", ris::flip(&learnt_static.image, n, n)), ("static multipath, no learning", ris::flip(&plain_static.image, n, n))];
-    let refs: Vec<(&str, &[f64])> = panels.iter().map(|(t, d)| (*t, d.as_slice())).collect();
+    let mut panels = vec![("car silhouette".to_string(), sigma.clone()), ("free-space data".into(), reference.image.clone()), ("traced, learning Â".into(), learnt.image.clone()), ("traced, no learning".into(), plain.image.clone()), ("static multipath, learning Â".into(), learnt_static.image.clone()), ("static multipath, no learning".into(), plain_static.image.clone())];
+
+    if let Some((image, _)) = &legs_run {
+        panels.push(("traced, learning legs and Â".into(), image.clone()));
+    }
+    // the FT imager on the Table IV view of the same room
+    let ft = if cli.ft {
+        let mut ft_config = config.clone();
+        ft_config.tx.elements = 1;
+        ft_config.ris_mode = RisMode::Dft;
+        ft_config.configurations = ft_config.ris.count();
+        ft_config.paths = SensingPaths::roi_ris_only();
+        let view = TableIvView::new(&ft_config)?;
+        let legs = (1 + ft_config.rx.elements) * target_support.len();
+        println!("FT imager: {} DFT configurations, one TX antenna; tracing {legs} legs …", ft_config.configurations);
+        let traced_ft = trace(&ft_config, &target_support, legs)?;
+        let std_ft = calibrated_noise_std(&ft_config, 10)?;
+        let image = |y: &[f64]| -> Result<Vec<f64>> { Ok(view.ft_image(&ris::add_noise(y, std_ft, cli.seed).iter().map(|&v| v as f64).collect::<Vec<_>>())?.image) };
+        let on_model = image(&ForwardOperator::new(&ft_config)?.apply_linear(&sigma)?)?;
+        let on_free = image(&traced_ft.measurements(&sigma, Part::FreeSpace)?)?;
+        let on_all = image(&traced_ft.measurements(&sigma, Part::All)?)?;
+        let (m, f, a) = (metrics(&on_model)?, metrics(&on_free)?, metrics(&on_all)?);
+        println!("FT on the model's data PSNR {:.2} dB SSIM {:.3}; on traced free-space data {:.2} dB {:.3}; on traced data {:.2} dB {:.3}", m.0, m.1, f.0, f.1, a.0, a.1);
+        panels.push(("FT, model data".into(), on_model));
+        panels.push(("FT, traced data".into(), on_all));
+        Some(json!({"configurations": ft_config.configurations, "model_data": {"psnr_db": m.0, "ssim": m.1}, "traced_free_space": {"psnr_db": f.0, "ssim": f.1}, "traced": {"psnr_db": a.0, "ssim": a.1}}))
+    } else {
+        None
+    };
+    let flipped: Vec<(String, Vec<f64>)> = panels.into_iter().map(|(t, d)| (t, ris::flip(&d, n, n))).collect();
+    let refs: Vec<(&str, &[f64])> = flipped.iter().map(|(t, d)| (t.as_str(), d.as_slice())).collect();
     rftwin::inverse::plot::heatmaps(&out.join("images.png"), &refs, n, n)?;
     let summary = json!({
         "ris_elements": config.ris.count(),
         "voxels": sigma.len(),
-        "target_voxels": support.len(),
+        "target_voxels": support_len,
         "configurations": config.configurations,
         "epochs": cli.epochs,
         "legs": legs,
@@ -195,17 +267,22 @@ fn main() -> Result<()> {
         "ris_families_per_leg": traced.mean_ris_families_per_leg,
         "trace_seconds": trace_s,
         "sir_db": sir_db,
+        "static_sir_db": static_sir_db,
+        "dynamic_sir_db": dynamic_sir_db,
+        "leg_walls_sir_db": leg_walls_sir_db,
+        "ris_walls_sir_db": ris_walls_sir_db,
         "free_space_part_vs_model_db": mismatch_db,
-        "operator": if cli.traced_operator { "traced free space" } else { "scalar channel model" },
-        "free_space_model": {"psnr_db": p_ref, "ssim": s_ref},
+        "operator": if traced_operator { "traced free space" } else { "scalar channel model" },
+        "interference": if cli.adam_interference { "Adam steps" } else { "solved every epoch" },
+        "free_space_data": {"psnr_db": p_ref, "ssim": s_ref},
         "traced_learning": {"psnr_db": p_learn, "ssim": s_learn},
         "traced_no_learning": {"psnr_db": p_plain, "ssim": s_plain},
         "learning_gain_db": p_learn - p_plain,
-        "static_sir_db": static_sir_db,
-        "dynamic_sir_db": dynamic_sir_db,
         "static_multipath_learning": {"psnr_db": p_ls, "ssim": s_ls},
         "static_multipath_no_learning": {"psnr_db": p_ps, "ssim": s_ps},
         "static_learning_gain_db": p_ls - p_ps,
+        "leg_coupling": legs_run.map(|(_, j)| j),
+        "ft": ft,
         "peak_memory_mb": common::peak_memory_mb(),
     });
     common::write_json(&out.join("ris_room_imaging.json"), &json!({"summary": summary}))?;

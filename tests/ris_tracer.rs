@@ -405,7 +405,49 @@ fn traced_free_space_sensing_equals_the_channel_model_operator() {
     assert!(all.iter().zip(&free).zip(&multipath).all(|((a, f), m)| (a - f - m).abs() <= 1e-12 * norm));
     let by_operator = traced.operator(Part::All).apply_linear(&sigma).unwrap();
     assert!(by_operator.iter().zip(&all).all(|(a, b)| (a - b).abs() <= 1e-12 * norm));
+    // the traced free-space legs are the channel model's legs: the learnt leg coupling
+    // gives the same response on either
+    use rftwin::isac::ris_imaging::legs::SensingLegs;
+    let (traced_legs, model_legs) = (traced.free_space_legs().unwrap(), SensingLegs::from_model(&config).unwrap());
+    let params: Vec<f32> = (0..model_legs.parameter_count()).map(|j| ((j * 37 % 101) as f32 / 50.0 - 1.0) * 1e-3).collect();
+    let sigma32: Vec<f32> = sigma.iter().map(|&v| v as f32).collect();
+    let (mut a, mut b) = (vec![0.0f32; model_legs.rows()], vec![0.0f32; model_legs.rows()]);
+    traced_legs.add_response(&params, &sigma32, &mut a).unwrap();
+    model_legs.add_response(&params, &sigma32, &mut b).unwrap();
+    let norm = b.iter().map(|v| v * v).sum::<f32>().sqrt();
+    assert!(norm > 0.0 && a.iter().zip(&b).all(|(x, y)| (x - y).abs() <= 1e-4 * norm), "traced vs model legs");
     // a voxel with σ ≠ 0 outside the traced support is refused
     let partial = TracedSensing::trace(&scene, &solver, &config, &[1, 2], &|| {}).unwrap();
     assert!(partial.measurements(&sigma, Part::All).unwrap_err().to_string().contains("voxel 4"));
+}
+
+#[test]
+fn traced_multipath_splits_into_leg_walls_and_ris_through_walls() {
+    use rftwin::isac::geometry::{Ris, Ula, UlaAnchor, VoxelGrid};
+    use rftwin::isac::ris_imaging::traced::{Part, TracedSensing};
+    use rftwin::isac::ris_imaging::RisImagingConfig;
+    // a floor under everything: walls in the legs, and the RIS reached through the floor
+    let mut config = RisImagingConfig { configurations: 2, ..Default::default() };
+    config.band.wave_speed = SPEED_OF_LIGHT;
+    let lambda = config.wavelength();
+    config.ris = Ris::new(DVec3::ZERO, [4, 4], [lambda / 2.0; 2]).unwrap();
+    config.roi = VoxelGrid { centre: DVec3::new(2.0, 0.0, 0.0), dims: [1, 1, 3], voxel: lambda / 2.0 };
+    config.tx = Ula { position: DVec3::new(1.0, 1.0, 0.0), elements: 2, spacing: lambda / 2.0, anchor: UlaAnchor::Start };
+    config.rx = Ula { position: DVec3::new(1.0, -1.0, 0.0), elements: 1, spacing: lambda / 2.0, anchor: UlaAnchor::Start };
+    let mut scene = Scene::new();
+    scene.add_object("floor", Mesh::cuboid(DVec3::new(-1.0, -4.0, -1.2), DVec3::new(5.0, 4.0, -1.0)), "itu_concrete").unwrap();
+    scene.add_ris(config.ris.surface("ris").unwrap()).unwrap();
+    let solver = PathSolver::new(SolverOptions { frequency_hz: config.band.centre, max_depth: 1, samples: 4000, backend: BackendChoice::Cpu, ..Default::default() });
+    let sigma = [1.0, 0.5, 0.8];
+    let traced = TracedSensing::trace(&scene, &solver, &config, &[0, 1, 2], &|| {}).unwrap();
+    let part = |p| traced.measurements(&sigma, p).unwrap();
+    let (multipath, legs, through, fixed) = (part(Part::Multipath), part(Part::LegWalls), part(Part::RisWalls), part(Part::StaticMultipath));
+    let energy = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>();
+    let norm = energy(&multipath).sqrt();
+    assert!(energy(&legs) > 0.0 && energy(&through) > 0.0 && energy(&fixed) > 0.0, "the floor must appear in every part");
+    assert!(multipath.iter().zip(&legs).zip(&through).all(|((m, l), t)| (m - l - t).abs() <= 1e-12 * norm), "Multipath = LegWalls + RisWalls");
+    // the static part is configuration-independent, the leg walls are not
+    let block = config.block_len();
+    assert!((0..block).all(|j| (fixed[j] - fixed[block + j]).abs() <= 1e-12 * norm));
+    assert!((0..block).any(|j| (legs[j] - legs[block + j]).abs() > 1e-6 * norm));
 }

@@ -3,7 +3,8 @@
 #![allow(dead_code)]
 
 use anyhow::Result;
-use rftwin::inverse::inr::{grid_points, train, train_from, Network, TrainOptions, Training};
+use rftwin::inverse::inr::interference::LearnedTerm;
+use rftwin::inverse::inr::{grid_points, train_with_term, Network, TrainOptions, Training};
 use rftwin::isac::metrics::psnr;
 use rftwin::isac::ris_imaging::operator::{AffineOperator, ForwardOperator};
 use rftwin::isac::ris_imaging::RisImagingConfig;
@@ -74,6 +75,17 @@ pub fn train_with_progress(label: &str, operator: &AffineOperator<f32>, y: &[f32
 /// [`train_with_progress`] for any voxel grid: `points` are the normalised voxel
 /// coordinates (see `voxel_points`), `truth` the voxel values in voxel order.
 pub fn train_on_points(label: &str, operator: &AffineOperator<f32>, y: &[f32], points: &[f64], truth: &[f64], options: &TrainOptions, prior: Option<Network>) -> Result<Run> {
+    train_full(label, operator, None, y, points, truth, options, prior)
+}
+
+/// [`train_with_progress`] of a new network with a learnt `term` in the model (e.g. the
+/// per-leg wall coupling).
+pub fn train_with_learnt_term(label: &str, operator: &AffineOperator<f32>, term: &dyn LearnedTerm, y: &[f32], truth: &GrayImage, options: &TrainOptions) -> Result<Run> {
+    train_full(label, operator, Some(term), y, &grid_points(truth.rows, truth.cols), &truth.data, options, None)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn train_full(label: &str, operator: &AffineOperator<f32>, term: Option<&dyn LearnedTerm>, y: &[f32], points: &[f64], truth: &[f64], options: &TrainOptions, prior: Option<Network>) -> Result<Run> {
     let bar = crate::common::progress_bar(options.epochs as u64, label);
     let mut seconds = Vec::new();
     let mut curve = Vec::new();
@@ -88,10 +100,11 @@ pub fn train_on_points(label: &str, operator: &AffineOperator<f32>, y: &[f32], p
         bar.inc(1);
         Ok(())
     };
-    let training = match prior {
-        Some(net) => train_from(net, operator, y, points, options, on_epoch)?,
-        None => train(operator, y, points, options, on_epoch)?,
+    let network = match prior {
+        Some(net) => net,
+        None => Network::new(points.len() / truth.len().max(1), &options.network, options.seed)?,
     };
+    let training = train_with_term(network, operator, term, y, points, options, on_epoch)?;
     bar.finish_and_clear();
     let image = render(&training.network, points)?;
     seconds.sort_by(f64::total_cmp);

@@ -235,3 +235,99 @@ fn renders_at_3n_minus_2_contain_the_training_grid() {
     assert_eq!(&p[28 * 3..29 * 3], &[1.0, 1.0, 0.75]);
     assert!(Network::new(3, &NetworkOptions { features: 8, width: 16, layers: 2, ..Default::default() }, 1).unwrap().encode(&p).is_ok());
 }
+
+/// A background that couples into both legs, also through the RIS part of the other leg:
+/// learning the per-leg coupling fits the data far better than the operator alone, and
+/// asking for both kinds of interference is an error.
+#[test]
+fn the_learnt_leg_coupling_trains_with_the_network() {
+    use rftwin_core::Complex;
+    use rftwin_inverse::inr::interference::LearnedTerm;
+    use rftwin_inverse::inr::train_with_term;
+    use rftwin_isac::ris_imaging::legs::SensingLegs;
+    let mut config = RisImagingConfig { configurations: 8, ..Default::default() };
+    config.roi.dims = [1, 10, 10];
+    config.roi.voxel = 0.05;
+    config.ris.elements = [10, 10];
+    config.tx.elements = 3;
+    config.rx.elements = 3;
+    let n = 10;
+    let truth: Vec<f64> = (0..n).flat_map(|r| (0..n).map(move |c| if (r as f64 - 4.5).powi(2) + (c as f64 - 4.5).powi(2) <= 9.0 { 1.0 } else { 0.0 })).collect();
+    let op = ForwardOperator::new(&config).unwrap().without_offset();
+    let legs = SensingLegs::from_model(&config).unwrap();
+    // an inward coupling (linear in its scale) carrying about a third of the signal's energy
+    let (nv, nt, nr) = (config.roi.count(), config.tx.elements, config.rx.elements);
+    let w = |j: usize, scale: f64| Complex::from_polar(scale * (1.0 + (j % 5) as f64 / 5.0), j as f64 * 2.399);
+    let truth32: Vec<f32> = truth.iter().map(|&v| v as f32).collect();
+    let clean: Vec<f32> = op.apply(&truth).unwrap().iter().map(|&v| v as f32).collect();
+    let energy = |v: &[f32]| v.iter().map(|x| (*x as f64).powi(2)).sum::<f64>();
+    let coupled = |scale: f64| -> (Vec<f32>, Vec<f32>) {
+        let w_in: Vec<Complex> = (0..nv * nt).map(|j| w(j, scale)).collect();
+        let w_out = vec![Complex::new(0.0, 0.0); nv * nr];
+        let params = legs.parameters_from_couplings(&w_in, &w_out).unwrap();
+        let mut delta = vec![0.0f32; clean.len()];
+        legs.add_response(&params, &truth32, &mut delta).unwrap();
+        (params, delta)
+    };
+    let ratio = energy(&coupled(1e-3).1) / energy(&clean);
+    let (_, delta) = coupled(1e-3 * (0.3 / ratio).sqrt());
+    let ratio = energy(&delta) / energy(&clean);
+    assert!((0.1..1.0).contains(&ratio), "coupling energy {ratio} of the signal's");
+    let y: Vec<f32> = clean.iter().zip(&delta).map(|(a, b)| a + b).collect();
+    let op32 = op.to_f32();
+    let options = TrainOptions { network: NetworkOptions { features: 32, width: 64, layers: 4, ..Default::default() }, epochs: 150, lr: 1e-3, ..Default::default() };
+    let points = grid_points(n, n);
+    let fresh = || Network::new(2, &options.network, options.seed).unwrap();
+    let with = train_with_term(fresh(), &op32, Some(&legs as &dyn LearnedTerm), &y, &points, &options, |_, _| Ok(())).unwrap();
+    let without = train(&op32, &y, &points, &options, |_, _| Ok(())).unwrap();
+    let learnt = with.learnt_term.as_ref().unwrap();
+    assert_eq!(learnt.len(), legs.parameter_count());
+    assert!(learnt.iter().any(|&v| v != 0.0));
+    assert!(with.best_train_mse < 0.5 * without.best_train_mse, "train MSE with the leg coupling {:e}, without {:e}", with.best_train_mse, without.best_train_mse);
+    // with Â solved beside it, both come back
+    let both = TrainOptions { interference_pairs: Some(nt * nr), solve_interference: true, epochs: 3, ..options.clone() };
+    let t = train_with_term(fresh(), &op32, Some(&legs as &dyn LearnedTerm), &y, &points, &both, |_, _| Ok(())).unwrap();
+    assert_eq!(t.interference.map(|a| a.len()), Some(2 * nt * nr * nv));
+    assert_eq!(t.learnt_term.map(|a| a.len()), Some(legs.parameter_count()));
+}
+
+/// Solving Â every epoch (variable projection): `Âσ` is the blocks' mean residual, and on
+/// data with a strong configuration-independent interference the fit reaches what Adam
+/// steps on Â reach only far later.
+#[test]
+fn solved_interference_is_the_mean_residual_and_fits_fast() {
+    use rftwin_inverse::inr::interference::{block, solve};
+    let (pairs, blocks, voxels) = (3, 4, 5);
+    let y: Vec<f32> = (0..2 * pairs * blocks).map(|i| ((i * 7 % 13) as f32 - 6.0) * 0.1).collect();
+    let y_hat: Vec<f32> = (0..2 * pairs * blocks).map(|i| ((i * 5 % 11) as f32 - 5.0) * 0.1).collect();
+    let sigma: Vec<f32> = (0..voxels).map(|m| 0.1 + 0.2 * m as f32).collect();
+    let a = solve(&y_hat, &y, pairs, &sigma);
+    let response = block(&a, pairs, &sigma);
+    for (j, got) in response.iter().enumerate() {
+        let mean = (0..blocks).map(|b| y[b * 2 * pairs + j] - y_hat[b * 2 * pairs + j]).sum::<f32>() / blocks as f32;
+        assert!((got - mean).abs() < 1e-5, "pair value {j}: Âσ {got} vs mean residual {mean}");
+    }
+    // a disk behind an interference 3 dB above its signal
+    use rftwin_isac::ris_imaging::multipath::{interference_measurements, scaled_to_sir, Background};
+    let mut config = RisImagingConfig { configurations: 16, ..Default::default() };
+    config.roi.dims = [1, 12, 12];
+    config.roi.voxel = 0.05;
+    config.ris.elements = [12, 12];
+    config.tx.elements = 2;
+    config.rx.elements = 2;
+    let n = 12;
+    let truth: Vec<f64> = (0..n).flat_map(|r| (0..n).map(move |c| if (r as f64 - 5.5).powi(2) + (c as f64 - 5.5).powi(2) <= 12.0 { 1.0 } else { 0.0 })).collect();
+    let op = ForwardOperator::new(&config).unwrap().without_offset();
+    let a0 = Background::draw(4, 2).unwrap().interference(&config).unwrap();
+    let a = scaled_to_sir(&op, &config, &a0, &truth, -3.0).unwrap();
+    let y: Vec<f32> = op.apply(&truth).unwrap().iter().zip(interference_measurements(&config, &a, &truth).unwrap()).map(|(s, i)| (s + i) as f32).collect();
+    let options = TrainOptions { network: NetworkOptions { features: 32, width: 64, layers: 4, ..Default::default() }, epochs: 120, lr: 1e-3, interference_pairs: Some(4), ..Default::default() };
+    let op32 = op.to_f32();
+    let points = grid_points(n, n);
+    let stepped = train(&op32, &y, &points, &options, |_, _| Ok(())).unwrap();
+    let solved = train(&op32, &y, &points, &TrainOptions { solve_interference: true, ..options.clone() }, |_, _| Ok(())).unwrap();
+    let image = |t: &rftwin_inverse::inr::Training| -> Vec<f64> { t.network.forward(&t.network.encode(&points).unwrap()).iter().map(|&v| v as f64).collect() };
+    let (p_stepped, p_solved) = (psnr(&image(&stepped), &truth).unwrap(), psnr(&image(&solved), &truth).unwrap());
+    assert!(solved.best_train_mse < 0.5 * stepped.best_train_mse, "train MSE solved {:e}, Adam steps {:e}", solved.best_train_mse, stepped.best_train_mse);
+    assert!(p_solved > p_stepped, "PSNR solved {p_solved:.2} dB, Adam steps {p_stepped:.2} dB");
+}

@@ -13,7 +13,7 @@ pub mod network;
 pub mod train;
 
 pub use network::{Activation, Network, NetworkOptions};
-pub use train::{train, train_from, Decision, EpochRecord, Schedule, TrainOptions, Training};
+pub use train::{train, train_from, train_with_term, Decision, EpochRecord, Schedule, TrainOptions, Training};
 
 /// Normalised 2-D coordinates of an `rows × cols` pixel grid: `(row/(rows−1),
 /// col/(cols−1))` per pixel, row-major (a single row or column maps to 0).

@@ -7,7 +7,7 @@
 //! the reference's `torch.optim.Adam`): `autodiff::ParamGroup` holds f64 groups, and the
 //! network trains in f32.
 
-use super::interference;
+use super::interference::{self, InterferenceMatrix, LearnedTerm};
 use super::network::{Network, NetworkOptions};
 use crate::error::{InverseError, Result};
 use rftwin_isac::ris_imaging::operator::AffineOperator;
@@ -46,6 +46,22 @@ pub struct TrainOptions {
     /// `N_t N_r`, jointly with the network: initialised to 0, the same Adam and learning
     /// rate, no weight decay. `None`: the model is the operator alone.
     pub interference_pairs: Option<usize>,
+    /// The learnt interference term's learning rate as a multiple of the network's (1:
+    /// the same, as the paper; the schedule's halvings apply to both).
+    #[serde(default = "one")]
+    pub interference_lr_factor: f64,
+    /// Solve `Â` of `interference_pairs` in closed form every epoch instead of taking Adam
+    /// steps (variable projection): for the current image, the best `Âσ̂` is the mean
+    /// residual over the blocks, and `Â = r̄ σ̂ᵀ/‖σ̂‖²` its least-norm matrix; the data
+    /// term becomes the residual's spread over configurations. Adam with the network's
+    /// learning rate moves each entry of `Â` by at most `lr` per epoch, too slowly when
+    /// the interference is strong.
+    #[serde(default)]
+    pub solve_interference: bool,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 impl Default for TrainOptions {
@@ -66,6 +82,8 @@ impl Default for TrainOptions {
             checkpoint: None,
             checkpoint_every: 100,
             interference_pairs: None,
+            interference_lr_factor: 1.0,
+            solve_interference: false,
         }
     }
 }
@@ -76,6 +94,9 @@ impl TrainOptions {
     pub fn validate(&self) -> Result<()> {
         if self.epochs == 0 || !(self.lr.is_finite() && self.lr > 0.0) || !(self.alpha.is_finite() && self.alpha >= 0.0) {
             return Err(InverseError::invalid("training", format!("need ≥ 1 epoch, lr > 0 and α ≥ 0 (got {} epochs, lr {}, α {})", self.epochs, self.lr, self.alpha)));
+        }
+        if !(self.interference_lr_factor.is_finite() && self.interference_lr_factor > 0.0) {
+            return Err(InverseError::invalid("training", format!("interference learning-rate factor {} must be finite and > 0", self.interference_lr_factor)));
         }
         if !(self.clip_norm.is_finite() && self.clip_norm > 0.0 && self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
             return Err(InverseError::invalid("training", format!("clip norm {} must be > 0 and weight decay {} ≥ 0", self.clip_norm, self.weight_decay)));
@@ -117,6 +138,8 @@ pub struct Training {
     pub stopped_early: bool,
     /// The best model's interference matrix `[Re Â; Im Â]` when it was learnt.
     pub interference: Option<Vec<f32>>,
+    /// The best model's parameters of the extra learnt term, when there was one.
+    pub learnt_term: Option<Vec<f32>>,
 }
 
 /// What the schedule decides after an epoch's train MSE (spec §4.4, in its order).
@@ -205,10 +228,10 @@ struct TrainState {
     stopped_early: bool,
 }
 
-fn fingerprint(options: &TrainOptions, network: &Network, y: &[f32], voxels: usize) -> String {
+fn fingerprint(options: &TrainOptions, network: &Network, y: &[f32], voxels: usize, term: Option<&dyn LearnedTerm>, matrix: Option<InterferenceMatrix>) -> String {
     let data: f64 = y.iter().enumerate().map(|(i, &v)| v as f64 * (1.0 + (i % 97) as f64)).sum();
     format!(
-        "{}|α={}|lr={}|clip={}|wd={}|seed={}|inputs={}|params={}|voxels={voxels}|interference={:?}|data={}:{data:e}",
+        "{}|α={}|lr={}|clip={}|wd={}|seed={}|inputs={}|params={}|voxels={voxels}|term={:?}|interference={:?}×{}|solved={}|data={}:{data:e}",
         serde_json::to_string(&options.network).unwrap_or_default(),
         options.alpha,
         options.lr,
@@ -217,7 +240,10 @@ fn fingerprint(options: &TrainOptions, network: &Network, y: &[f32], voxels: usi
         options.seed,
         network.input_dim,
         network.parameter_count(),
-        options.interference_pairs,
+        term.map(|t| t.describe()),
+        matrix.map(|m| m.describe()),
+        options.interference_lr_factor,
+        options.solve_interference,
         y.len()
     )
 }
@@ -235,11 +261,13 @@ fn load_state(path: &std::path::Path, fingerprint: &str) -> Result<Option<TrainS
 }
 
 impl Adam {
-    fn step(&mut self, params: &mut [f32], grad: &[f32], lr: f64) {
+    /// One step at learning rate `lr` for `params[..split]` and `lr_rest` after.
+    fn step(&mut self, params: &mut [f32], grad: &[f32], (lr, split, lr_rest): (f64, usize, f64)) {
         let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8f64);
         self.steps += 1;
         let (c1, c2) = (1.0 - b1.powi(self.steps), 1.0 - b2.powi(self.steps));
-        for ((p, &g), (m, v)) in params.iter_mut().zip(grad).zip(self.m.iter_mut().zip(self.v.iter_mut())) {
+        for (j, ((p, &g), (m, v))) in params.iter_mut().zip(grad).zip(self.m.iter_mut().zip(self.v.iter_mut())).enumerate() {
+            let lr = if j < split { lr } else { lr_rest };
             *m = (b1 as f32) * *m + (1.0 - b1 as f32) * g;
             *v = (b2 as f32) * *v + (1.0 - b2 as f32) * g * g;
             let update = lr * (*m as f64 / c1) / ((*v as f64 / c2).sqrt() + eps);
@@ -275,7 +303,15 @@ pub fn train(operator: &AffineOperator<f32>, y: &[f32], points: &[f64], options:
 /// Trains starting from `network` — a prior, e.g. the previous frame's best model (same
 /// frequencies `B`) — with a fresh optimiser state, the initial learning rate and reset
 /// counters (successive imaging, Sec. IV-B). `options.network` is ignored.
-pub fn train_from(mut network: Network, operator: &AffineOperator<f32>, y: &[f32], points: &[f64], options: &TrainOptions, mut on_epoch: impl FnMut(&EpochRecord, &[f32]) -> Result<()>) -> Result<Training> {
+pub fn train_from(network: Network, operator: &AffineOperator<f32>, y: &[f32], points: &[f64], options: &TrainOptions, on_epoch: impl FnMut(&EpochRecord, &[f32]) -> Result<()>) -> Result<Training> {
+    train_with_term(network, operator, None, y, points, options, on_epoch)
+}
+
+/// [`train_from`] with a learnt `term` added to the model — e.g. the per-leg wall coupling
+/// [`SensingLegs`](rftwin_isac::ris_imaging::legs::SensingLegs) — besides the matrix `Â`
+/// of `options.interference_pairs` when that is set. Its best parameters are
+/// `Training::learnt_term`.
+pub fn train_with_term(mut network: Network, operator: &AffineOperator<f32>, term: Option<&dyn LearnedTerm>, y: &[f32], points: &[f64], options: &TrainOptions, mut on_epoch: impl FnMut(&EpochRecord, &[f32]) -> Result<()>) -> Result<Training> {
     let voxels = operator.voxels();
     if y.len() != operator.rows() {
         return Err(InverseError::invalid("measurements", format!("{} values for an operator of {} rows", y.len(), operator.rows())));
@@ -287,15 +323,18 @@ pub fn train_from(mut network: Network, operator: &AffineOperator<f32>, y: &[f32
     let encoded = network.encode(points)?;
     let input = super::kernels::input_matrix(&network, &encoded);
     let n_net = network.parameter_count();
-    let pairs = options.interference_pairs;
-    if let Some(p) = pairs {
-        if p == 0 || !operator.rows().is_multiple_of(2 * p) {
+    let matrix = match options.interference_pairs {
+        Some(p) if p == 0 || !operator.rows().is_multiple_of(2 * p) => {
             return Err(InverseError::invalid("interference_pairs", format!("{p} antenna pairs do not tile {} measurements into [Re; Im] blocks", operator.rows())));
         }
-    }
-    // the network's parameters, then Â's (zero) when it is learnt
+        Some(pairs) => Some(InterferenceMatrix { pairs, voxels }),
+        None => None,
+    };
+    // the network's parameters, then the extra term's and Â's (zero)
+    let n_term = term.map_or(0, |t| t.parameter_count());
     let mut params = network.parameters();
-    params.resize(n_net + pairs.map_or(0, |p| 2 * p * voxels), 0.0);
+    params.resize(n_net + n_term + matrix.map_or(0, |m| m.parameter_count()), 0.0);
+    let n_matrix = n_net + n_term;
     let n = params.len();
     let mut adam = Adam { m: vec![0.0; n], v: vec![0.0; n], steps: 0 };
     let mut schedule = Schedule::new(options);
@@ -303,7 +342,7 @@ pub fn train_from(mut network: Network, operator: &AffineOperator<f32>, y: &[f32
     let mut history = Vec::new();
     let mut stopped_early = false;
     let mut start = 0;
-    let print = fingerprint(options, &network, y, voxels);
+    let print = fingerprint(options, &network, y, voxels, term, matrix);
     if let Some(path) = &options.checkpoint {
         if let Some(state) = load_state(path, &print)? {
             (start, params, adam, schedule, best_epoch, best_params, best_adam) = (state.epoch, state.params, state.adam, state.schedule, state.best_epoch, state.best_params, state.best_adam);
@@ -331,26 +370,38 @@ pub fn train_from(mut network: Network, operator: &AffineOperator<f32>, y: &[f32
     let end = if stopped_early { start } else { options.epochs };
     for epoch in start..end {
         let mut data_term = 0.0;
-        let mut folded = Vec::new();
-        let a_hat = &params[n_net..];
+        let (mut term_grad, mut matrix_grad) = (Vec::new(), Vec::new());
+        let mut solved = None;
+        let (term_params, matrix_params) = params[n_net..].split_at(n_term);
         let (image, mut grad, [forward_s, physics_s, backward_s]) = super::kernels::forward_backward(&network, &input, |sigma| {
             let mut y_hat = operator.apply(sigma).map_err(|e| InverseError::invalid("operator", e.to_string()))?;
-            if let Some(p) = pairs {
-                interference::add_to_blocks(&mut y_hat, &interference::block(a_hat, p, sigma));
+            if let Some(term) = term {
+                term.add(term_params, sigma, &mut y_hat)?;
+            }
+            if let Some(m) = matrix {
+                // solved last: Â takes the mean of what the rest of the model leaves
+                let a = if options.solve_interference { &*solved.insert(interference::solve(&y_hat, y, m.pairs, sigma)) } else { matrix_params };
+                m.add(a, sigma, &mut y_hat)?;
             }
             let residual: Vec<f32> = y_hat.iter().zip(y).map(|(a, b)| a - b).collect();
             data_term = residual.iter().map(|&r| r as f64 * r as f64).sum::<f64>() / rows as f64;
             let scaled: Vec<f32> = residual.iter().map(|r| 2.0 * r / rows).collect();
             let mut back = operator.adjoint(&scaled).map_err(|e| InverseError::invalid("operator", e.to_string()))?;
-            if let Some(p) = pairs {
-                folded = interference::fold_blocks(&scaled, p);
-                interference::add_sigma_gradient(a_hat, &folded, &mut back);
+            if let Some(term) = term {
+                term_grad = term.backward(term_params, sigma, &scaled, &mut back)?;
+            }
+            if let Some(m) = matrix {
+                matrix_grad = m.backward(solved.as_deref().unwrap_or(matrix_params), sigma, &scaled, &mut back)?;
             }
             Ok(back.into_iter().map(|g| g + (options.alpha / voxels as f64) as f32).collect())
         })?;
-        if pairs.is_some() {
-            grad.extend(interference::parameter_gradient(&folded, &image));
+        if let Some(a) = solved {
+            // Â is set, not stepped: its gradient vanishes at the solution
+            params[n_matrix..].copy_from_slice(&a);
+            matrix_grad.iter_mut().for_each(|g| *g = 0.0);
         }
+        grad.extend(term_grad);
+        grad.extend(matrix_grad);
         if !data_term.is_finite() {
             return Err(InverseError::NonFinite { what: format!("train MSE {data_term}"), iteration: epoch });
         }
@@ -381,7 +432,7 @@ pub fn train_from(mut network: Network, operator: &AffineOperator<f32>, y: &[f32
             Decision::Improved => (best_epoch, best_params, best_adam) = (epoch, params.clone(), adam.clone()),
             Decision::Step => {}
         }
-        adam.step(&mut params, &grad, schedule.lr);
+        adam.step(&mut params, &grad, (schedule.lr, n_net, schedule.lr * options.interference_lr_factor));
         network.set_parameters(&params[..n_net])?;
         record.seconds[3] = step_clock.elapsed().as_secs_f64();
         history.push(record);
@@ -393,6 +444,7 @@ pub fn train_from(mut network: Network, operator: &AffineOperator<f32>, y: &[f32
     let next = history.last().map_or(start, |r| r.epoch + 1);
     save(next, &params, &adam, &schedule, (best_epoch, &best_params, &best_adam), &history, stopped_early)?;
     network.set_parameters(&best_params[..n_net])?;
-    let interference = pairs.map(|_| best_params[n_net..].to_vec());
-    Ok(Training { network, best_epoch, best_train_mse: schedule.best, history, stopped_early, interference })
+    let interference = matrix.map(|_| best_params[n_matrix..].to_vec());
+    let learnt_term = term.map(|_| best_params[n_net..n_matrix].to_vec());
+    Ok(Training { network, best_epoch, best_train_mse: schedule.best, history, stopped_early, interference, learnt_term })
 }

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use rftwin_core::Complex;
 
 /// `a b` for complex matrices by four real GEMMs (nalgebra's blocked f64 kernel).
-fn complex_gemm(a: &DMatrix<Complex>, b: &DMatrix<Complex>) -> DMatrix<Complex> {
+pub(crate) fn complex_gemm(a: &DMatrix<Complex>, b: &DMatrix<Complex>) -> DMatrix<Complex> {
     let (ar, ai) = (a.map(|v| v.re), a.map(|v| v.im));
     let (br, bi) = (b.map(|v| v.re), b.map(|v| v.im));
     let re = &ar * &br - &ai * &bi;

@@ -59,6 +59,14 @@ pub enum Part {
     /// The part of `Multipath` that does not depend on the RIS configuration (no RIS in
     /// either leg): the interference `Aσ` of paper 000 eq. 26, which the imager can learn.
     StaticMultipath,
+    /// The part of `Multipath` whose walls lie in legs without the RIS: a leg's wall part
+    /// times the other leg's free-space part (RIS included) or wall part. Changes with the
+    /// configuration through the other leg's RIS; a learned wall coupling per leg
+    /// represents it.
+    LegWalls,
+    /// `Multipath − LegWalls`: a leg that reaches the RIS through a wall (or a wall
+    /// through the RIS) times the other leg's RIS-free part.
+    RisWalls,
 }
 
 /// The traced legs of a RIS-ISAC configuration for the voxels of a target's support.
@@ -181,6 +189,8 @@ impl TracedSensing {
             Part::All => all(a) * all(b) - ris_all(a) * ris_all(b),
             Part::Multipath => all(a) * all(b) - ris_all(a) * ris_all(b) - term_free,
             Part::StaticMultipath => fixed(a) * fixed(b) - a.los[i] * b.los[i],
+            Part::LegWalls => a.walls[i] * (free(b) + b.walls[i]) + free(a) * b.walls[i],
+            Part::RisWalls => fixed(a) * b.ris_walls[ik] + a.ris_walls[ik] * fixed(b),
         }
     }
 
@@ -210,6 +220,32 @@ impl TracedSensing {
             }
         }
         super::operator::AffineOperator { offset: nalgebra::DVector::zeros(config.measurement_len()), matrix }
+    }
+
+    /// The traced free-space legs (line of sight and wall-free RIS families) of every
+    /// antenna and voxel, for the learnt leg coupling of
+    /// [`SensingLegs`](super::legs::SensingLegs); legs of voxels outside the traced
+    /// support are zero, as the operator's columns are.
+    pub fn free_space_legs(&self) -> Result<super::legs::SensingLegs> {
+        let config = &self.config;
+        let (nt, nr, nk, nv, nj) = (config.tx.elements, config.rx.elements, config.configurations, config.roi.count(), self.support.len());
+        let blocks = config.band.subcarriers * nk;
+        let zero = Complex::new(0.0, 0.0);
+        let (mut inward, mut outward) = (vec![zero; blocks * nv * nt], vec![zero; blocks * nv * nr]);
+        for b in 0..blocks {
+            let (i, ik) = (b / nk, b);
+            let free = |l: &Leg| l.los[i] + l.ris_free[ik];
+            for (j, &m) in self.support.iter().enumerate() {
+                for t in 0..nt {
+                    inward[(b * nv + m) * nt + t] = free(&self.legs_in[t * nj + j]);
+                }
+                for r in 0..nr {
+                    outward[(b * nv + m) * nr + r] = free(&self.legs_out[j * nr + r]);
+                }
+            }
+        }
+        let factor: Vec<f64> = config.band.frequencies().iter().map(|f| config.voxel_gain(config.band.wave_speed / f) * config.scale).collect();
+        super::legs::SensingLegs::from_legs(config, inward, outward, &factor)
     }
 
     /// `part` of the measurements for reflectivities `sigma` (one per ROI voxel; voxels
