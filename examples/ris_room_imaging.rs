@@ -23,11 +23,13 @@
 //! ```
 //!
 //! Two more runs keep only the configuration-independent part of the traced multipath
-//! (no RIS in the wall-coupled legs), the interference model of the paper.
+//! (no RIS in the wall-coupled legs), the interference model of the paper; with the traced
+//! operator, one more images the same data with the room's whole traced operator (walls
+//! included: the digital twin), which needs no interference model.
 //!
 //! Writes `images.png` (truth | free-space data | traced, learning Â | traced, no
-//! learning | static multipath, learning Â | static, no learning [| FT on the model's data
-//! | FT on traced data]), `ris_room_imaging.json`; the summary gives the scene's SIR (the
+//! learning | static multipath, learning Â | static, no learning [| twin operator] [| leg
+//! coupling] [| FT on the model's data | FT on traced data]), `ris_room_imaging.json`; the summary gives the scene's SIR (the
 //! traced target signal's free-space part against its multipath part, and against each of
 //! its parts), PSNR/SSIM of every run, `learning_gain_db` and `static_learning_gain_db`.
 
@@ -145,6 +147,9 @@ fn main() -> Result<()> {
     if !(2..=100).contains(&cli.ris) || !(4..=100).contains(&cli.voxels) || cli.k == 0 || cli.epochs == 0 || cli.samples == 0 {
         bail!("--ris must be in 2..=100, --voxels in 4..=100, --k, --epochs and --samples ≥ 1");
     }
+    if let Some(f) = cli.leg_coupling.filter(|f| !(f.is_finite() && *f > 0.0)) {
+        bail!("--leg-coupling {f}: the learning-rate factor must be finite and > 0");
+    }
     let out = common::prepare_output(&cli.out, false)?;
     let mut config = RisImagingConfig { seed: cli.seed, configurations: cli.k, ..Default::default() };
     config.band.wave_speed = SPEED_OF_LIGHT;
@@ -203,6 +208,16 @@ fn main() -> Result<()> {
     let y_static = ris::add_noise(&free.iter().zip(&fixed).map(|(a, b)| a + b).collect::<Vec<_>>(), std, cli.seed);
     let learnt_static = ris::train_with_progress("static multipath, learning Â", &f32_model, &y_static, &truth, &learning, None)?;
     let plain_static = ris::train_with_progress("static multipath, no learning", &f32_model, &y_static, &truth, &options, None)?;
+    // the room's digital twin as the operator: every traced path, walls included
+    let twin_run = if traced_operator {
+        let twin = traced.operator(Part::All).to_f32();
+        let run = ris::train_with_progress("traced, twin operator", &twin, &y, &truth, &options, None)?;
+        let (p, s) = metrics(&run.image)?;
+        println!("traced, imaged with the room's traced operator (walls included): PSNR {p:.2} dB, SSIM {s:.3}");
+        Some((run.image, json!({"psnr_db": p, "ssim": s})))
+    } else {
+        None
+    };
     let legs_run = match cli.leg_coupling {
         Some(factor) => {
             let leg_model = if traced_operator { traced.free_space_legs()? } else { SensingLegs::from_model(&config)? };
@@ -226,6 +241,9 @@ fn main() -> Result<()> {
     let n = cli.voxels;
     let mut panels = vec![("car silhouette".to_string(), sigma.clone()), ("free-space data".into(), reference.image.clone()), ("traced, learning Â".into(), learnt.image.clone()), ("traced, no learning".into(), plain.image.clone()), ("static multipath, learning Â".into(), learnt_static.image.clone()), ("static multipath, no learning".into(), plain_static.image.clone())];
 
+    if let Some((image, _)) = &twin_run {
+        panels.push(("traced, twin operator".into(), image.clone()));
+    }
     if let Some((image, _)) = &legs_run {
         panels.push(("traced, learning legs and Â".into(), image.clone()));
     }
@@ -281,6 +299,7 @@ fn main() -> Result<()> {
         "static_multipath_learning": {"psnr_db": p_ls, "ssim": s_ls},
         "static_multipath_no_learning": {"psnr_db": p_ps, "ssim": s_ps},
         "static_learning_gain_db": p_ls - p_ps,
+        "twin_operator": twin_run.map(|(_, j)| j),
         "leg_coupling": legs_run.map(|(_, j)| j),
         "ft": ft,
         "peak_memory_mb": common::peak_memory_mb(),

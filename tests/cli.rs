@@ -76,7 +76,7 @@ fn every_example_has_help_with_defaults_and_refuses_unknown_options() {
 fn bad_values_are_refused_before_any_work() {
     let missing = std::env::temp_dir().join("rftwin_cli_missing.xml");
     let missing = missing.to_str().unwrap();
-    let cases: [(&str, &[&str], &str); 27] = [
+    let cases: [(&str, &[&str], &str); 29] = [
         ("ris_imaging", &["--epochs", "0"], "epoch"),
         ("ris_imaging", &["--k", "0"], "K = 0"),
         ("ris_imaging", &["--target", "/nonexistent/target.png"], "target.png"),
@@ -104,6 +104,8 @@ fn bad_values_are_refused_before_any_work() {
         ("ris_optimise", &["--step", "0"], "spacing"),
         ("ris_paths", &["--rx", "nan,0,0"], "finite"),
         ("ris_room_imaging", &["--voxels", "2"], "--voxels"),
+        ("ris_room_imaging", &["--leg-coupling", "0"], "--leg-coupling"),
+        ("ris_room_imaging", &["--operator", "exact"], "--operator"),
     ];
     for (name, args, needle) in cases {
         let (code, text, seconds) = run(name, args);

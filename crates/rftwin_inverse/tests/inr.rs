@@ -108,14 +108,27 @@ fn schedule_and_clipping_follow_the_reference() {
     assert!((s.lr - 0.5e-4).abs() < 1e-18);
 }
 
+/// A small imaging system — an `n × n` ROI of 5 cm voxels, an `n × n` RIS of λ/2, `k`
+/// configurations, `antennas` per array (`None`: the paper's 8) — and a disk of squared
+/// radius `r2` voxels at the ROI's centre.
+fn small_system(n: usize, k: usize, antennas: Option<usize>, r2: f64) -> (RisImagingConfig, Vec<f64>) {
+    let mut config = RisImagingConfig { configurations: k, ..Default::default() };
+    config.roi.dims = [1, n, n];
+    config.roi.voxel = 0.05;
+    config.ris.elements = [n, n];
+    if let Some(a) = antennas {
+        config.tx.elements = a;
+        config.rx.elements = a;
+    }
+    let c = (n as f64 - 1.0) / 2.0;
+    let truth = (0..n).flat_map(|r| (0..n).map(move |col| if (r as f64 - c).powi(2) + (col as f64 - c).powi(2) <= r2 { 1.0 } else { 0.0 })).collect();
+    (config, truth)
+}
+
 #[test]
 fn a_small_inr_images_a_disk() {
-    let mut config = RisImagingConfig { configurations: 16, ..Default::default() };
-    config.roi.dims = [1, 16, 16];
-    config.roi.voxel = 0.05;
-    config.ris.elements = [16, 16];
     let n = 16;
-    let truth: Vec<f64> = (0..n).flat_map(|r| (0..n).map(move |c| if (r as f64 - 7.5).powi(2) + (c as f64 - 7.5).powi(2) <= 20.0 { 1.0 } else { 0.0 })).collect();
+    let (config, truth) = small_system(n, 16, None, 20.0);
     let op = ForwardOperator::new(&config).unwrap();
     let y: Vec<f32> = op.apply(&truth).unwrap().iter().map(|&v| v as f32).collect();
     let op32 = op.to_f32();
@@ -238,21 +251,15 @@ fn renders_at_3n_minus_2_contain_the_training_grid() {
 
 /// A background that couples into both legs, also through the RIS part of the other leg:
 /// learning the per-leg coupling fits the data far better than the operator alone, and
-/// asking for both kinds of interference is an error.
+/// it trains beside a solved Â.
 #[test]
 fn the_learnt_leg_coupling_trains_with_the_network() {
     use rftwin_core::Complex;
     use rftwin_inverse::inr::interference::LearnedTerm;
     use rftwin_inverse::inr::train_with_term;
     use rftwin_isac::ris_imaging::legs::SensingLegs;
-    let mut config = RisImagingConfig { configurations: 8, ..Default::default() };
-    config.roi.dims = [1, 10, 10];
-    config.roi.voxel = 0.05;
-    config.ris.elements = [10, 10];
-    config.tx.elements = 3;
-    config.rx.elements = 3;
     let n = 10;
-    let truth: Vec<f64> = (0..n).flat_map(|r| (0..n).map(move |c| if (r as f64 - 4.5).powi(2) + (c as f64 - 4.5).powi(2) <= 9.0 { 1.0 } else { 0.0 })).collect();
+    let (config, truth) = small_system(n, 8, Some(3), 9.0);
     let op = ForwardOperator::new(&config).unwrap().without_offset();
     let legs = SensingLegs::from_model(&config).unwrap();
     // an inward coupling (linear in its scale) carrying about a third of the signal's energy
@@ -309,14 +316,8 @@ fn solved_interference_is_the_mean_residual_and_fits_fast() {
     }
     // a disk behind an interference 3 dB above its signal
     use rftwin_isac::ris_imaging::multipath::{interference_measurements, scaled_to_sir, Background};
-    let mut config = RisImagingConfig { configurations: 16, ..Default::default() };
-    config.roi.dims = [1, 12, 12];
-    config.roi.voxel = 0.05;
-    config.ris.elements = [12, 12];
-    config.tx.elements = 2;
-    config.rx.elements = 2;
     let n = 12;
-    let truth: Vec<f64> = (0..n).flat_map(|r| (0..n).map(move |c| if (r as f64 - 5.5).powi(2) + (c as f64 - 5.5).powi(2) <= 12.0 { 1.0 } else { 0.0 })).collect();
+    let (config, truth) = small_system(n, 16, Some(2), 12.0);
     let op = ForwardOperator::new(&config).unwrap().without_offset();
     let a0 = Background::draw(4, 2).unwrap().interference(&config).unwrap();
     let a = scaled_to_sir(&op, &config, &a0, &truth, -3.0).unwrap();
