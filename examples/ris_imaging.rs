@@ -61,6 +61,10 @@ struct Cli {
     /// Initial learning rate
     #[arg(long, default_value_t = 1e-4)]
     lr: f64,
+    /// Fit a configuration-independent term `Âσ̂` solved every epoch (paper 000's P3 with
+    /// `Â` in closed form): the data term keeps only what changes with the configuration
+    #[arg(long)]
+    solve_interference: bool,
     /// Seed of the RIS phases, the noise and the network
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -108,6 +112,9 @@ fn main() -> Result<()> {
     let truth = ris::target(cli.target.as_deref(), rows, cols)?;
     // a checkpoint in the output directory: an interrupted run resumes (`--fresh` restarts)
     let mut options = TrainOptions { epochs: cli.epochs, alpha: cli.alpha, lr: cli.lr, seed: config.seed, checkpoint: Some(out.join("checkpoint.json")), ..Default::default() };
+    if cli.solve_interference {
+        (options.interference_pairs, options.solve_interference) = (Some(config.tx.elements * config.rx.elements), true);
+    }
     options.network.no_encoding = cli.no_encoding;
     options.network.activation = match cli.activation {
         ActivationChoice::Sin => Activation::Sin,
@@ -162,7 +169,7 @@ fn main() -> Result<()> {
         "psnr_db": p, "ssim": s, "mse": m, "epochs": training.history.len(), "best_epoch": training.best_epoch,
         "seconds_per_epoch": seconds_per_epoch, "setup_s": setup_s,
         "stage_seconds": {"mlp_forward": stages[0], "physics": stages[1], "mlp_backward": stages[2], "optimiser": stages[3]}, "backend": "cpu", "threads": rayon::current_num_threads(), "peak_memory_mb": common::peak_memory_mb(),
-        "ris": format!("{:?}", config.ris_mode).to_lowercase(), "k": config.configurations,
+        "ris": format!("{:?}", config.ris_mode).to_lowercase(), "k": config.configurations, "solve_interference": cli.solve_interference,
     });
     common::write_json(&out.join("summary.json"), &summary)?;
     println!("summary: {summary}");

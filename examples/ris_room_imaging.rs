@@ -97,6 +97,10 @@ struct Cli {
     /// solved Â, its learning rate this multiple of the network's
     #[arg(long)]
     leg_coupling: Option<f64>,
+    /// Keep the leg couplings orthogonal to each voxel's line of sight over the antennas
+    /// (less sensitive to the learning rate, lower at its best)
+    #[arg(long, requires = "leg_coupling")]
+    orthogonal_legs: bool,
     /// Also image with the FT imager (paper 001 via paper 000's Table IV: one TX antenna,
     /// the full DFT codebook of K = N_s configurations; a second trace)
     #[arg(long)]
@@ -221,11 +225,12 @@ fn main() -> Result<()> {
     let legs_run = match cli.leg_coupling {
         Some(factor) => {
             let leg_model = if traced_operator { traced.free_space_legs()? } else { SensingLegs::from_model(&config)? };
+            let leg_model = if cli.orthogonal_legs { leg_model.orthogonal_to_line_of_sight() } else { leg_model };
             let o = TrainOptions { interference_lr_factor: factor, solve_interference: true, ..learning.clone() };
             let run = ris::train_with_learnt_term("traced, learning legs and Â", &f32_model, &leg_model, &y, &truth, &o)?;
             let (p, s) = metrics(&run.image)?;
             println!("traced, learning leg coupling (lr ×{factor}) and Â: PSNR {p:.2} dB, SSIM {s:.3}");
-            Some((run.image, json!({"lr_factor": factor, "psnr_db": p, "ssim": s, "gain_db": p - metrics(&plain.image)?.0})))
+            Some((run.image, json!({"lr_factor": factor, "orthogonal": cli.orthogonal_legs, "psnr_db": p, "ssim": s, "gain_db": p - metrics(&plain.image)?.0})))
         }
         None => None,
     };

@@ -108,7 +108,40 @@ fn the_coupling_meets_the_other_legs_ris_part_in_every_configuration() {
 #[test]
 fn the_reverse_pass_equals_central_differences() {
     let config = small(RisMode::Random, 2);
-    let legs = SensingLegs::from_model(&config).unwrap();
+    reverse_pass_matches(SensingLegs::from_model(&config).unwrap());
+    reverse_pass_matches(SensingLegs::from_model(&config).unwrap().orthogonal_to_line_of_sight());
+}
+
+#[test]
+fn orthogonal_couplings_ignore_the_line_of_sight_direction() {
+    // a coupling along a voxel's line-of-sight vector is projected away: adding it to the
+    // parameters leaves the response unchanged, while the unconstrained legs respond
+    let config = small(RisMode::Random, 1);
+    let (nt, nv) = (config.tx.elements, config.roi.count());
+    let k = config.band.centre_wavenumber();
+    let (tx, voxels) = (config.tx.positions(), config.roi.positions());
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(4);
+    let sigma = image(nv, &mut rng);
+    let base_in = random_complex(nv * nt, 1e-3, &mut rng);
+    let zero_out = vec![Complex::new(0.0, 0.0); nv * config.rx.elements];
+    // + c_m h(·, m) for every voxel
+    let along: Vec<Complex> = (0..nv).flat_map(|m| (0..nt).map(move |t| (t, m))).map(|(t, m)| base_in[m * nt + t] + hop(tx[t], voxels[m], k) * Complex::new(0.3, -0.2) * (1.0 + m as f64)).collect();
+    for (orthogonal, same) in [(true, true), (false, false)] {
+        let legs = SensingLegs::from_model(&config).unwrap();
+        let legs = if orthogonal { legs.orthogonal_to_line_of_sight() } else { legs };
+        let response = |w_in: &[Complex]| {
+            let mut y = vec![0.0f32; legs.rows()];
+            legs.add_response(&legs.parameters_from_couplings(w_in, &zero_out).unwrap(), &sigma, &mut y).unwrap();
+            y
+        };
+        let (a, b) = (response(&base_in), response(&along));
+        let norm = a.iter().map(|v| v * v).sum::<f32>().sqrt();
+        let diff = a.iter().zip(&b).map(|(x, y)| (x - y) * (x - y)).sum::<f32>().sqrt();
+        assert_eq!(diff <= 1e-4 * norm, same, "orthogonal {orthogonal}: response changed by {diff} of {norm}");
+    }
+}
+
+fn reverse_pass_matches(legs: SensingLegs) {
     let mut rng = rand_pcg::Pcg64::seed_from_u64(9);
     let params: Vec<f32> = (0..legs.parameter_count()).map(|_| rng.gen_range(-1.0f32..1.0)).collect();
     let sigma = image(legs.voxels(), &mut rng);

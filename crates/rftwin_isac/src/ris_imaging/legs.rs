@@ -50,16 +50,39 @@ pub struct SensingLegs {
     mu: Vec<f32>,
     /// `(c_i, f_in,i, f_out,i)` per subcarrier.
     scales: Vec<[f64; 3]>,
+    /// Unit line-of-sight vectors over the TX antennas, `[i][m][t]`, and over the RX
+    /// antennas, `[i][m][r]` (zero where a voxel has no line of sight).
+    los_in: Vec<Complex32>,
+    los_out: Vec<Complex32>,
+    /// Keep the couplings orthogonal to the line-of-sight vectors.
+    orthogonal: bool,
+}
+
+/// `v ← v − u (uᴴ v)` for a unit (or zero) `u`.
+fn project_out(v: &mut [Complex32], u: &[Complex32]) {
+    let d: Complex32 = u.iter().zip(v.iter()).map(|(a, b)| a.conj() * b).sum();
+    v.iter_mut().zip(u).for_each(|(x, a)| *x -= a * d);
+}
+
+/// Unit vectors of consecutive runs of `n` values (zero runs stay zero).
+fn unit_vectors(v: &[Complex], n: usize) -> Vec<Complex32> {
+    v.chunks_exact(n)
+        .flat_map(|run| {
+            let norm = run.iter().map(|x| x.norm_sqr()).sum::<f64>().sqrt();
+            run.iter().map(move |x| if norm > 0.0 { Complex32::new((x.re / norm) as f32, (x.im / norm) as f32) } else { Complex32::new(0.0, 0.0) })
+        })
+        .collect()
 }
 
 impl SensingLegs {
-    /// From legs in channel-model units, `inward[b][m][t]` and `outward[b][m][r]`, and the
-    /// measurement factor `c_i = s g_vox(λ_i)` per subcarrier.
-    pub(crate) fn from_legs(config: &RisImagingConfig, inward: Vec<Complex>, outward: Vec<Complex>, factor: &[f64]) -> Result<Self> {
+    /// From legs in channel-model units, `inward[b][m][t]` and `outward[b][m][r]`, their
+    /// line-of-sight parts `los_in[i][m][t]`, `los_out[i][m][r]`, and the measurement
+    /// factor `c_i = s g_vox(λ_i)` per subcarrier.
+    pub(crate) fn from_legs(config: &RisImagingConfig, inward: Vec<Complex>, outward: Vec<Complex>, [los_in, los_out]: [&[Complex]; 2], factor: &[f64]) -> Result<Self> {
         let (nt, nr, nv) = (config.tx.elements, config.rx.elements, config.roi.count());
         let (subcarriers, configurations) = (config.band.subcarriers, config.configurations);
         let blocks = subcarriers * configurations;
-        if inward.len() != blocks * nv * nt || outward.len() != blocks * nv * nr || factor.len() != subcarriers {
+        if inward.len() != blocks * nv * nt || outward.len() != blocks * nv * nr || factor.len() != subcarriers || los_in.len() != subcarriers * nv * nt || los_out.len() != subcarriers * nv * nr {
             return Err(invalid("legs", format!("{} inward and {} outward legs for {blocks} blocks of {nv} voxels, {nt} TX and {nr} RX antennas", inward.len(), outward.len())));
         }
         let rms = |legs: &[Complex], i: usize, per_block: usize| {
@@ -80,7 +103,8 @@ impl SensingLegs {
             mu.push((c * f_in * f_out) as f32);
             scales.push([c, f_in, f_out]);
         }
-        Ok(SensingLegs { nt, nr, nv, subcarriers, configurations, inward: inward32, outward: outward32, mu, scales })
+        let (los_in, los_out) = (unit_vectors(los_in, nt), unit_vectors(los_out, nr));
+        Ok(SensingLegs { nt, nr, nv, subcarriers, configurations, inward: inward32, outward: outward32, mu, scales, los_in, los_out, orthogonal: false })
     }
 
     /// The legs of the scalar channel model of `config` (line of sight plus the RIS part
@@ -94,10 +118,13 @@ impl SensingLegs {
         let zero = Complex::new(0.0, 0.0);
         let (mut inward, mut outward) = (vec![zero; blocks * nv * nt], vec![zero; blocks * nv * nr]);
         let mut factor = Vec::new();
+        let (mut los_in, mut los_out) = (Vec::with_capacity(config.band.subcarriers * nv * nt), Vec::with_capacity(config.band.subcarriers * nv * nr));
         for (i, &wavenumber) in config.band.wavenumbers().iter().enumerate() {
             let lambda = 2.0 * std::f64::consts::PI / wavenumber;
             let hops = Hops::new(config, wavenumber);
             factor.push(config.scale * config.voxel_gain(lambda));
+            los_in.extend((0..nv).flat_map(|m| (0..nt).map(move |t| (t, m))).map(|(t, m)| hops.tx_roi[(t, m)]));
+            los_out.extend((0..nv).flat_map(|m| (0..nr).map(move |r| (m, r))).map(|(m, r)| hops.roi_rx[(m, r)]));
             // the RIS parts of every configuration at once: (K·N_t × N_v) and (N_v × K·N_r)
             let ris_parts = omega.as_ref().map(|w| {
                 let g = config.ris_gain(lambda);
@@ -117,7 +144,17 @@ impl SensingLegs {
                 }
             }
         }
-        Self::from_legs(config, inward, outward, &factor)
+        Self::from_legs(config, inward, outward, [&los_in, &los_out], &factor)
+    }
+
+    /// The same legs with every coupling kept orthogonal to the voxel's line-of-sight
+    /// vector over the antennas (`W_in(·, m) ⟂ h(·, m)`, `W_out(m, ·) ⟂ h(m, ·)`): a
+    /// coupling along the line of sight only rescales the target's own term `σ_m F_in F_out`,
+    /// so without the constraint the coupling can absorb image errors; a wall's image source
+    /// arrives from another direction and keeps its coupling.
+    pub fn orthogonal_to_line_of_sight(mut self) -> Self {
+        self.orthogonal = true;
+        self
     }
 
     /// Learnable values: `2 (N_t + N_r) N_v` per subcarrier.
@@ -164,12 +201,28 @@ impl SensingLegs {
         Ok(())
     }
 
-    /// `(P_in[i], P_out[i])` of subcarrier `i` as complex values.
+    /// `(P_in[i], P_out[i])` of subcarrier `i` as complex values (projected when the
+    /// couplings are kept orthogonal to the line of sight).
     fn parameters(&self, params: &[f32], i: usize) -> (Vec<Complex32>, Vec<Complex32>) {
         let pairs = |s: &[f32]| s.chunks_exact(2).map(|p| Complex32::new(p[0], p[1])).collect::<Vec<_>>();
         let (n_in, n_out) = (2 * self.nv * self.nt, 2 * self.nv * self.nr);
         let out0 = self.subcarriers * n_in;
-        (pairs(&params[i * n_in..(i + 1) * n_in]), pairs(&params[out0 + i * n_out..out0 + (i + 1) * n_out]))
+        let (mut p_in, mut p_out) = (pairs(&params[i * n_in..(i + 1) * n_in]), pairs(&params[out0 + i * n_out..out0 + (i + 1) * n_out]));
+        self.project(i, &mut p_in, &mut p_out);
+        (p_in, p_out)
+    }
+
+    /// Projects per-voxel vectors `[m][t]` and `[m][r]` of subcarrier `i` orthogonally to
+    /// the line of sight, when that is asked for.
+    fn project(&self, i: usize, inward: &mut [Complex32], outward: &mut [Complex32]) {
+        if !self.orthogonal {
+            return;
+        }
+        let (nv, nt, nr) = (self.nv, self.nt, self.nr);
+        for m in 0..nv {
+            project_out(&mut inward[m * nt..(m + 1) * nt], &self.los_in[(i * nv + m) * nt..(i * nv + m + 1) * nt]);
+            project_out(&mut outward[m * nr..(m + 1) * nr], &self.los_out[(i * nv + m) * nr..(i * nv + m + 1) * nr]);
+        }
     }
 
     /// `y += Δy(params, σ)` (see the module's equation).
@@ -260,19 +313,18 @@ impl SensingLegs {
                     (t_in, t_out, d_sigma)
                 })
                 .collect();
-            let grad_in = &mut grad_in_all[i * n_in..(i + 1) * n_in];
-            let grad_out = &mut grad_out_all[i * 2 * nv * nr..(i + 1) * 2 * nv * nr];
+            // the gradients of the (projected) couplings, then through the projection (Hermitian)
+            let mut g_in = Vec::with_capacity(nv * nt);
+            let mut g_out = Vec::with_capacity(nv * nr);
             for (m, (t_in, t_out, d_sigma)) in per_voxel.into_iter().enumerate() {
                 grad_sigma[m] += d_sigma;
-                for (t, v) in t_in.iter().enumerate() {
-                    grad_in[2 * (m * nt + t)] = v.re * sigma[m];
-                    grad_in[2 * (m * nt + t) + 1] = v.im * sigma[m];
-                }
-                for (r, v) in t_out.iter().enumerate() {
-                    grad_out[2 * (m * nr + r)] = v.re * sigma[m];
-                    grad_out[2 * (m * nr + r) + 1] = v.im * sigma[m];
-                }
+                g_in.extend(t_in.iter().map(|v| v * sigma[m]));
+                g_out.extend(t_out.iter().map(|v| v * sigma[m]));
             }
+            self.project(i, &mut g_in, &mut g_out);
+            let interleave = |g: &[Complex32], out: &mut [f32]| g.iter().enumerate().for_each(|(j, v)| (out[2 * j], out[2 * j + 1]) = (v.re, v.im));
+            interleave(&g_in, &mut grad_in_all[i * n_in..(i + 1) * n_in]);
+            interleave(&g_out, &mut grad_out_all[i * 2 * nv * nr..(i + 1) * 2 * nv * nr]);
         }
         Ok(grad)
     }

@@ -244,8 +244,19 @@ impl TracedSensing {
                 }
             }
         }
+        let (mut los_in, mut los_out) = (vec![zero; config.band.subcarriers * nv * nt], vec![zero; config.band.subcarriers * nv * nr]);
+        for i in 0..config.band.subcarriers {
+            for (j, &m) in self.support.iter().enumerate() {
+                for t in 0..nt {
+                    los_in[(i * nv + m) * nt + t] = self.legs_in[t * nj + j].los[i];
+                }
+                for r in 0..nr {
+                    los_out[(i * nv + m) * nr + r] = self.legs_out[j * nr + r].los[i];
+                }
+            }
+        }
         let factor: Vec<f64> = config.band.frequencies().iter().map(|f| config.voxel_gain(config.band.wave_speed / f) * config.scale).collect();
-        super::legs::SensingLegs::from_legs(config, inward, outward, &factor)
+        super::legs::SensingLegs::from_legs(config, inward, outward, [&los_in, &los_out], &factor)
     }
 
     /// `part` of the measurements for reflectivities `sigma` (one per ROI voxel; voxels
