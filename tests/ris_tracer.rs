@@ -437,14 +437,14 @@ fn traced_multipath_splits_into_leg_walls_and_ris_through_walls() {
     let mut scene = Scene::new();
     scene.add_object("floor", Mesh::cuboid(DVec3::new(-1.0, -4.0, -1.2), DVec3::new(5.0, 4.0, -1.0)), "itu_concrete").unwrap();
     scene.add_ris(config.ris.surface("ris").unwrap()).unwrap();
-    let solver = PathSolver::new(SolverOptions { frequency_hz: config.band.centre, max_depth: 1, samples: 4000, backend: BackendChoice::Cpu, ..Default::default() });
+    let solver = PathSolver::new(SolverOptions { frequency_hz: config.band.centre, max_depth: 2, samples: 4000, backend: BackendChoice::Cpu, ..Default::default() });
     let sigma = [1.0, 0.5, 0.8];
     let traced = TracedSensing::trace(&scene, &solver, &config, &[0, 1, 2], &|| {}).unwrap();
     let part = |p| traced.measurements(&sigma, p).unwrap();
     let (multipath, legs, through, fixed) = (part(Part::Multipath), part(Part::LegWalls), part(Part::RisWalls), part(Part::StaticMultipath));
     let energy = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>();
     let norm = energy(&multipath).sqrt();
-    assert!(energy(&legs) > 0.0 && energy(&through) > 0.0 && energy(&fixed) > 0.0, "the floor must appear in every part");
+    assert!(energy(&legs) > 0.0 && energy(&through) > 0.0 && energy(&fixed) > 0.0, "the floor must appear in every part: {} {} {}", energy(&legs), energy(&through), energy(&fixed));
     assert!(multipath.iter().zip(&legs).zip(&through).all(|((m, l), t)| (m - l - t).abs() <= 1e-12 * norm), "Multipath = LegWalls + RisWalls");
     // the static part is configuration-independent, the leg walls are not
     let block = config.block_len();
