@@ -330,10 +330,12 @@ pub fn train_with_term(mut network: Network, operator: &AffineOperator<f32>, ter
         Some(pairs) => Some(InterferenceMatrix { pairs, voxels }),
         None => None,
     };
-    // the network's parameters, then the extra term's and Â's (zero)
+    // the network's parameters, then the extra term's and Â's (zero); a solved Â is no
+    // parameter: it is set every epoch and once more for the best model at the end
     let n_term = term.map_or(0, |t| t.parameter_count());
+    let stepped_matrix = matrix.filter(|_| !options.solve_interference);
     let mut params = network.parameters();
-    params.resize(n_net + n_term + matrix.map_or(0, |m| m.parameter_count()), 0.0);
+    params.resize(n_net + n_term + stepped_matrix.map_or(0, |m| m.parameter_count()), 0.0);
     let n_matrix = n_net + n_term;
     let n = params.len();
     let mut adam = Adam { m: vec![0.0; n], v: vec![0.0; n], steps: 0 };
@@ -390,18 +392,16 @@ pub fn train_with_term(mut network: Network, operator: &AffineOperator<f32>, ter
             if let Some(term) = term {
                 term_grad = term.backward(term_params, sigma, &scaled, &mut back)?;
             }
-            if let Some(m) = matrix {
-                matrix_grad = m.backward(solved.as_deref().unwrap_or(matrix_params), sigma, &scaled, &mut back)?;
+            // a solved Â adds nothing: Σ_blocks g = 0 at its solution
+            if let Some(m) = stepped_matrix {
+                matrix_grad = m.backward(matrix_params, sigma, &scaled, &mut back)?;
             }
             Ok(back.into_iter().map(|g| g + (options.alpha / voxels as f64) as f32).collect())
         })?;
-        if let Some(a) = solved {
-            // Â is set, not stepped: its gradient vanishes at the solution
-            params[n_matrix..].copy_from_slice(&a);
-            matrix_grad.iter_mut().for_each(|g| *g = 0.0);
-        }
         grad.extend(term_grad);
-        grad.extend(matrix_grad);
+        if stepped_matrix.is_some() {
+            grad.extend(matrix_grad);
+        }
         if !data_term.is_finite() {
             return Err(InverseError::NonFinite { what: format!("train MSE {data_term}"), iteration: epoch });
         }
@@ -444,7 +444,19 @@ pub fn train_with_term(mut network: Network, operator: &AffineOperator<f32>, ter
     let next = history.last().map_or(start, |r| r.epoch + 1);
     save(next, &params, &adam, &schedule, (best_epoch, &best_params, &best_adam), &history, stopped_early)?;
     network.set_parameters(&best_params[..n_net])?;
-    let interference = matrix.map(|_| best_params[n_matrix..].to_vec());
+    let interference = match (matrix, options.solve_interference) {
+        (Some(m), true) => {
+            // Â of the best model: solved for its image
+            let sigma = network.forward(&encoded);
+            let mut y_hat = operator.apply(&sigma).map_err(|e| InverseError::invalid("operator", e.to_string()))?;
+            if let Some(term) = term {
+                term.add(&best_params[n_net..n_matrix], &sigma, &mut y_hat)?;
+            }
+            Some(interference::solve(&y_hat, y, m.pairs, &sigma))
+        }
+        (Some(_), false) => Some(best_params[n_matrix..].to_vec()),
+        (None, _) => None,
+    };
     let learnt_term = term.map(|_| best_params[n_net..n_matrix].to_vec());
     Ok(Training { network, best_epoch, best_train_mse: schedule.best, history, stopped_early, interference, learnt_term })
 }
