@@ -373,7 +373,6 @@ pub fn train_with_term(mut network: Network, operator: &AffineOperator<f32>, ter
     for epoch in start..end {
         let mut data_term = 0.0;
         let (mut term_grad, mut matrix_grad) = (Vec::new(), Vec::new());
-        let mut solved = None;
         let (term_params, matrix_params) = params[n_net..].split_at(n_term);
         let (image, mut grad, [forward_s, physics_s, backward_s]) = super::kernels::forward_backward(&network, &input, |sigma| {
             let mut y_hat = operator.apply(sigma).map_err(|e| InverseError::invalid("operator", e.to_string()))?;
@@ -382,8 +381,8 @@ pub fn train_with_term(mut network: Network, operator: &AffineOperator<f32>, ter
             }
             if let Some(m) = matrix {
                 // solved last: Â takes the mean of what the rest of the model leaves
-                let a = if options.solve_interference { &*solved.insert(interference::solve(&y_hat, y, m.pairs, sigma)) } else { matrix_params };
-                m.add(a, sigma, &mut y_hat)?;
+                let solved = options.solve_interference.then(|| interference::solve(&y_hat, y, m.pairs, sigma));
+                m.add(solved.as_deref().unwrap_or(matrix_params), sigma, &mut y_hat)?;
             }
             let residual: Vec<f32> = y_hat.iter().zip(y).map(|(a, b)| a - b).collect();
             data_term = residual.iter().map(|&r| r as f64 * r as f64).sum::<f64>() / rows as f64;
@@ -399,9 +398,7 @@ pub fn train_with_term(mut network: Network, operator: &AffineOperator<f32>, ter
             Ok(back.into_iter().map(|g| g + (options.alpha / voxels as f64) as f32).collect())
         })?;
         grad.extend(term_grad);
-        if stepped_matrix.is_some() {
-            grad.extend(matrix_grad);
-        }
+        grad.extend(matrix_grad);
         if !data_term.is_finite() {
             return Err(InverseError::NonFinite { what: format!("train MSE {data_term}"), iteration: epoch });
         }
