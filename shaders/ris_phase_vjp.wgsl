@@ -4,7 +4,8 @@
 // For a real loss with cotangents H̄_f of the CFR H(f) = Σ_t Γ_m(t) b_t e^{−j2πfτ_t}, term t
 // contributes Σ_f Re{c_f · j Γ b e^{−j2πf Δτ_t}} to ∂L/∂φ_m(t), with
 // c_f = conj(H̄_f) e^{−j2πf τ₀} formed on the host in f64 and Δτ_t = τ_t − τ₀ small, so
-// that f32 keeps the phase. The host sums the terms of each element.
+// that f32 keeps the phase. The host sums the terms of each element. Complex arithmetic
+// from common/slab.wgsl.
 
 struct RisTerm {
     b: vec2<f32>,
@@ -30,10 +31,6 @@ struct VjpParams {
 
 override WORKGROUP_SIZE: u32 = 64u;
 
-fn cmul(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
-    return vec2<f32>(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
-}
-
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn ris_phase_vjp(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let index = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
@@ -42,14 +39,14 @@ fn ris_phase_vjp(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     }
     let t = terms[index];
     // j Γ b
-    let jgb = cmul(vec2<f32>(0.0, 1.0), cmul(t.gamma, t.b));
+    let jgb = c_mul(vec2<f32>(0.0, 1.0), c_mul(t.gamma, t.b));
     var sum = 0.0;
     for (var f = 0u; f < params.frequencies; f++) {
         let cf = freqs[f];
         let cycles = fract(cf.z * t.dtau);
         let angle = -6.283185307179586 * cycles;
         let e = vec2<f32>(cos(angle), sin(angle));
-        sum += cmul(cmul(cf.xy, jgb), e).x;
+        sum += c_mul(c_mul(cf.xy, jgb), e).x;
     }
     grads[index] = sum;
 }

@@ -4,7 +4,7 @@
 
 use anyhow::Result;
 use rftwin::inverse::inr::interference::LearnedTerm;
-use rftwin::inverse::inr::{grid_points, train_with_term, Network, TrainOptions, Training};
+use rftwin::inverse::inr::{grid_points, train_with_term, EpochRecord, Network, TrainOptions, Training};
 use rftwin::isac::metrics::psnr;
 use rftwin::isac::ris_imaging::operator::{AffineOperator, ForwardOperator};
 use rftwin::isac::ris_imaging::RisImagingConfig;
@@ -75,22 +75,29 @@ pub fn train_with_progress(label: &str, operator: &AffineOperator<f32>, y: &[f32
 /// [`train_with_progress`] for any voxel grid: `points` are the normalised voxel
 /// coordinates (see `voxel_points`), `truth` the voxel values in voxel order.
 pub fn train_on_points(label: &str, operator: &AffineOperator<f32>, y: &[f32], points: &[f64], truth: &[f64], options: &TrainOptions, prior: Option<Network>) -> Result<Run> {
-    train_full(label, operator, None, y, points, truth, options, prior)
+    let network = match prior {
+        Some(net) => net,
+        None => Network::new(points.len() / truth.len().max(1), &options.network, options.seed)?,
+    };
+    with_progress(label, points, truth, options.epochs, |on_epoch| train_with_term(network, operator, None, y, points, options, on_epoch))
 }
 
 /// [`train_with_progress`] of a new network with a learnt `term` in the model (e.g. the
 /// per-leg wall coupling).
 pub fn train_with_learnt_term(label: &str, operator: &AffineOperator<f32>, term: &dyn LearnedTerm, y: &[f32], truth: &GrayImage, options: &TrainOptions) -> Result<Run> {
-    train_full(label, operator, Some(term), y, &grid_points(truth.rows, truth.cols), &truth.data, options, None)
+    let points = grid_points(truth.rows, truth.cols);
+    let network = Network::new(2, &options.network, options.seed)?;
+    with_progress(label, &points, &truth.data, options.epochs, |on_epoch| train_with_term(network, operator, Some(term), y, &points, options, on_epoch))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn train_full(label: &str, operator: &AffineOperator<f32>, term: Option<&dyn LearnedTerm>, y: &[f32], points: &[f64], truth: &[f64], options: &TrainOptions, prior: Option<Network>) -> Result<Run> {
-    let bar = crate::common::progress_bar(options.epochs as u64, label);
+/// Runs `train` with a progress bar (train MSE, PSNR against `truth`, learning rate) as
+/// its epoch observer, then renders the best model at `points`.
+fn with_progress(label: &str, points: &[f64], truth: &[f64], epochs: usize, train: impl FnOnce(&mut dyn FnMut(&EpochRecord, &[f32]) -> rftwin::inverse::Result<()>) -> rftwin::inverse::Result<Training>) -> Result<Run> {
+    let bar = crate::common::progress_bar(epochs as u64, label);
     let mut seconds = Vec::new();
     let mut curve = Vec::new();
     let mut last = Instant::now();
-    let on_epoch = |record: &rftwin::inverse::inr::EpochRecord, image: &[f32]| {
+    let mut on_epoch = |record: &EpochRecord, image: &[f32]| {
         seconds.push(last.elapsed().as_secs_f64());
         last = Instant::now();
         let image: Vec<f64> = image.iter().map(|&v| v as f64).collect();
@@ -100,11 +107,7 @@ fn train_full(label: &str, operator: &AffineOperator<f32>, term: Option<&dyn Lea
         bar.inc(1);
         Ok(())
     };
-    let network = match prior {
-        Some(net) => net,
-        None => Network::new(points.len() / truth.len().max(1), &options.network, options.seed)?,
-    };
-    let training = train_with_term(network, operator, term, y, points, options, on_epoch)?;
+    let training = train(&mut on_epoch)?;
     bar.finish_and_clear();
     let image = render(&training.network, points)?;
     seconds.sort_by(f64::total_cmp);

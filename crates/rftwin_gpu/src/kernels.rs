@@ -63,7 +63,7 @@ pub const RIS_PHASE_VJP: Kernel = Kernel {
     name: "ris_phase_vjp",
     entry_point: "ris_phase_vjp",
     workgroup_size: 64,
-    source: wgsl!("ris_phase_vjp.wgsl"),
+    source: wgsl!("common/slab.wgsl", "ris_phase_vjp.wgsl"),
 };
 
 /// Candidate deduplication, phase 1: every chain prefix claims a hash-table slot.

@@ -26,7 +26,7 @@
 
 use super::channel::Hops;
 use super::configurations::ris_configurations;
-use super::operator::complex_gemm;
+use super::operator::{complex_gemm, configured_ris_hops};
 use super::RisImagingConfig;
 use crate::error::{invalid, Result};
 use num_complex::Complex32;
@@ -113,7 +113,7 @@ impl SensingLegs {
     pub fn from_model(config: &RisImagingConfig) -> Result<Self> {
         config.validate()?;
         let omega = ris_configurations(config)?;
-        let (nt, nr, nv, ns, nk) = (config.tx.elements, config.rx.elements, config.roi.count(), config.ris.count(), config.configurations);
+        let (nt, nr, nv, nk) = (config.tx.elements, config.rx.elements, config.roi.count(), config.configurations);
         let blocks = config.band.subcarriers * nk;
         let zero = Complex::new(0.0, 0.0);
         let (mut inward, mut outward) = (vec![zero; blocks * nv * nt], vec![zero; blocks * nv * nr]);
@@ -127,9 +127,7 @@ impl SensingLegs {
             los_out.extend((0..nv).flat_map(|m| (0..nr).map(move |r| (m, r))).map(|(m, r)| hops.roi_rx[(m, r)]));
             // the RIS parts of every configuration at once: (K·N_t × N_v) and (N_v × K·N_r)
             let ris_parts = omega.as_ref().map(|w| {
-                let g = config.ris_gain(lambda);
-                let tx_w = nalgebra::DMatrix::from_fn(nk * nt, ns, |row, n| hops.tx_ris[(row % nt, n)] * w[row / nt][n] * g);
-                let w_rx = nalgebra::DMatrix::from_fn(ns, nk * nr, |n, col| hops.ris_rx[(n, col % nr)] * w[col / nr][n] * g);
+                let (tx_w, w_rx) = configured_ris_hops(&hops, w, config.ris_gain(lambda));
                 (complex_gemm(&tx_w, &hops.roi_ris.transpose()), complex_gemm(&hops.roi_ris, &w_rx))
             });
             for k in 0..nk {

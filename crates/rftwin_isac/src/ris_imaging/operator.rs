@@ -22,6 +22,16 @@ pub(crate) fn complex_gemm(a: &DMatrix<Complex>, b: &DMatrix<Complex>) -> DMatri
     re.zip_map(&im, Complex::new)
 }
 
+/// The RIS hops weighted by every configuration at once: `[TX → RIS] diag(g_ris ω_k)`
+/// stacked over `k` (`K·N_t × N_s`, row `k·N_t + t`) and `diag(g_ris ω_k) [RIS → RX]` side by
+/// side (`N_s × K·N_r`, column `k·N_r + r`).
+pub(crate) fn configured_ris_hops(hops: &Hops, omega: &[Vec<Complex>], g_ris: f64) -> (DMatrix<Complex>, DMatrix<Complex>) {
+    let (nt, nr, ns, k) = (hops.tx_ris.nrows(), hops.ris_rx.ncols(), hops.tx_ris.ncols(), omega.len());
+    let tx_w = DMatrix::from_fn(k * nt, ns, |row, n| hops.tx_ris[(row % nt, n)] * omega[row / nt][n] * g_ris);
+    let w_rx = DMatrix::from_fn(ns, k * nr, |n, col| hops.ris_rx[(n, col % nr)] * omega[col / nr][n] * g_ris);
+    (tx_w, w_rx)
+}
+
 /// `y = c + Mσ` over one real type (`f64` reference, `f32` for speed).
 #[derive(Debug, Clone)]
 pub struct AffineOperator<T: Scalar> {
@@ -107,8 +117,7 @@ impl ForwardOperator {
             let paths = config.paths;
             let (g_all, q_all, c_all) = match omega {
                 Some(w) => {
-                    let tx_w = DMatrix::from_fn(k * nt, ns, |row, n| hops.tx_ris[(row % nt, n)] * w[row / nt][n] * g_ris);
-                    let w_rx = DMatrix::from_fn(ns, k * nr, |n, col| hops.ris_rx[(n, col % nr)] * w[col / nr][n] * g_ris);
+                    let (tx_w, w_rx) = configured_ris_hops(&hops, w, g_ris);
                     let g = paths.tx_ris_roi_rx.then(|| complex_gemm(&tx_w, &hops.roi_ris.transpose()));
                     let q = paths.tx_roi_ris_rx.then(|| complex_gemm(&hops.roi_ris, &w_rx));
                     let c = paths.tx_ris_rx.then(|| complex_gemm(&tx_w, &hops.ris_rx));

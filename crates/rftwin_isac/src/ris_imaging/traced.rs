@@ -231,30 +231,23 @@ impl TracedSensing {
         let (nt, nr, nk, nv, nj) = (config.tx.elements, config.rx.elements, config.configurations, config.roi.count(), self.support.len());
         let blocks = config.band.subcarriers * nk;
         let zero = Complex::new(0.0, 0.0);
-        let (mut inward, mut outward) = (vec![zero; blocks * nv * nt], vec![zero; blocks * nv * nr]);
-        for b in 0..blocks {
-            let (i, ik) = (b / nk, b);
-            let free = |l: &Leg| l.los[i] + l.ris_free[ik];
-            for (j, &m) in self.support.iter().enumerate() {
-                for t in 0..nt {
-                    inward[(b * nv + m) * nt + t] = free(&self.legs_in[t * nj + j]);
-                }
-                for r in 0..nr {
-                    outward[(b * nv + m) * nr + r] = free(&self.legs_out[j * nr + r]);
-                }
-            }
-        }
-        let (mut los_in, mut los_out) = (vec![zero; config.band.subcarriers * nv * nt], vec![zero; config.band.subcarriers * nv * nr]);
-        for i in 0..config.band.subcarriers {
-            for (j, &m) in self.support.iter().enumerate() {
-                for t in 0..nt {
-                    los_in[(i * nv + m) * nt + t] = self.legs_in[t * nj + j].los[i];
-                }
-                for r in 0..nr {
-                    los_out[(i * nv + m) * nr + r] = self.legs_out[j * nr + r].los[i];
+        // `value(leg, index)` of every leg, laid out [index][voxel][antenna] per side
+        let gather = |count: usize, value: &dyn Fn(&Leg, usize) -> Complex| {
+            let (mut inward, mut outward) = (vec![zero; count * nv * nt], vec![zero; count * nv * nr]);
+            for index in 0..count {
+                for (j, &m) in self.support.iter().enumerate() {
+                    for t in 0..nt {
+                        inward[(index * nv + m) * nt + t] = value(&self.legs_in[t * nj + j], index);
+                    }
+                    for r in 0..nr {
+                        outward[(index * nv + m) * nr + r] = value(&self.legs_out[j * nr + r], index);
+                    }
                 }
             }
-        }
+            (inward, outward)
+        };
+        let (inward, outward) = gather(blocks, &|l, b| l.los[b / nk] + l.ris_free[b]);
+        let (los_in, los_out) = gather(config.band.subcarriers, &|l, i| l.los[i]);
         let factor: Vec<f64> = config.band.frequencies().iter().map(|f| config.voxel_gain(config.band.wave_speed / f) * config.scale).collect();
         super::legs::SensingLegs::from_legs(config, inward, outward, [&los_in, &los_out], &factor)
     }

@@ -136,8 +136,7 @@ impl RisSearch<'_> {
     /// Resolves `chain` from `end` to the RIS point `p` (served side normal `n`), or
     /// `None` when it is hidden, arrives from behind or crosses another RIS; `image` is
     /// the chain's last image of `end` (the same for every element).
-    #[allow(clippy::too_many_arguments)]
-    fn leg(&self, chain: &[u32], end: DVec3, image: DVec3, p: DVec3, n: DVec3, rects: &[RisRectangle], own: usize) -> Option<Leg> {
+    fn leg(&self, chain: &[u32], [end, image]: [DVec3; 2], [p, n]: [DVec3; 2], rects: &[RisRectangle], own: usize) -> Option<Leg> {
         let eps = self.geom.eps();
         // Visibility is checked toward a point just off the surface (a RIS on a wall
         // would otherwise be hidden by the wall it is mounted on).
@@ -201,7 +200,7 @@ impl RisSearch<'_> {
             // legs[point][chain]
             let legs = |chains: &[&[u32]], end: DVec3| -> Vec<Vec<Option<Leg>>> {
                 let images: Vec<DVec3> = chains.iter().map(|c| source_images(self.geom, c, end).last().copied().unwrap_or(end)).collect();
-                points.par_iter().map(|&p| chains.iter().zip(&images).map(|(c, &image)| self.leg(c, end, image, p, n, &rects, s)).collect()).collect()
+                points.par_iter().map(|&p| chains.iter().zip(&images).map(|(c, &image)| self.leg(c, [end, image], [p, n], &rects, s)).collect()).collect()
             };
             let (legs_in, legs_out) = (legs(&ins, self.tx.position), legs(&outs, self.rx.position));
             // every term with both legs, family-major then element order; a term with one
