@@ -235,10 +235,9 @@ fn bad_ris_input_is_a_clear_error() {
     let mut paths = solve(&scene, DVec3::new(1.0, 0.5, 0.0), DVec3::new(1.0, -0.5, 0.0), 28e9, 1);
     assert!(paths.set_ris_profile(0, vec![Complex::new(1.0, 0.0); 3]).unwrap_err().to_string().contains("3 coefficients"));
     assert!(paths.set_ris_profile(0, vec![Complex::new(f64::NAN, 0.0); 4]).unwrap_err().to_string().contains("element 0"));
-    // scene gradients of RIS paths are refused, not zero
-    let param = rftwin::trace::paths::gradients::GradientParam::parse("object/far/translation").unwrap();
+    // per-vertex gradients of RIS paths are refused, not zero
     let geom = rftwin::trace::scene_geometry::SceneGeometry::new(&scene);
-    let err = rftwin::trace::paths::gradients::path_gradients(&scene, &geom, &paths, &Radio::isotropic(DVec3::new(1.0, 0.5, 0.0)), &Radio::isotropic(DVec3::new(1.0, -0.5, 0.0)), &param).unwrap_err();
+    let err = rftwin::trace::paths::gradients::path_vertex_gradients(&scene, &geom, &paths, &Radio::isotropic(DVec3::new(1.0, 0.5, 0.0)), &Radio::isotropic(DVec3::new(1.0, -0.5, 0.0)), "far").unwrap_err();
     assert!(err.to_string().contains("RIS"), "{err}");
 }
 
@@ -450,4 +449,108 @@ fn traced_multipath_splits_into_leg_walls_and_ris_through_walls() {
     let block = config.block_len();
     assert!((0..block).all(|j| (fixed[j] - fixed[block + j]).abs() <= 1e-12 * norm));
     assert!((0..block).any(|j| (legs[j] - legs[block + j]).abs() > 1e-6 * norm));
+}
+
+/// Object pose, material and refraction-leg gradients of RIS families: a wall whose
+/// reflection feeds the RIS (and the receiver) and a glass pane that the legs cross by
+/// refraction, each CFR derivative against central differences of re-solves.
+#[test]
+fn object_material_and_refraction_leg_gradients_of_ris_families_match_central_differences() {
+    use rftwin::core::material::RadioMaterial;
+    use rftwin::trace::paths::channel::cfr_gradient;
+    use rftwin::trace::paths::gradients::{path_gradients, GradientParam};
+    use rftwin::trace::scene_geometry::SceneGeometry;
+    let frequency = 28e9;
+    let lambda = SPEED_OF_LIGHT / frequency;
+    let (wall_eps, pane_eps) = ((5.0, 0.1, 0.2), (6.0, 0.05, 0.02));
+    let scene_with = |wall: (f64, f64, f64), pane: (f64, f64, f64), wall_shift: DVec3| {
+        let mut scene = Scene::new();
+        scene.add_ris(RisSurface::new("ris", DVec3::ZERO, DVec3::X, DVec3::Z, [3, 3], [lambda / 2.0; 2]).unwrap()).unwrap();
+        scene.add_material(RadioMaterial::custom("wallmat", wall.0, wall.1, wall.2).unwrap()).unwrap();
+        scene.add_material(RadioMaterial::custom("panemat", pane.0, pane.1, pane.2).unwrap()).unwrap();
+        // a side wall at y = −2.5
+        let mut wall_mesh = Mesh::quad_xy(-1.0, 6.0, -2.0, 2.0, 0.0);
+        for v in &mut wall_mesh.vertices {
+            *v = DVec3::new(v.x, -2.5, v.y) + wall_shift;
+        }
+        scene.add_object("side", wall_mesh, "wallmat").unwrap();
+        // a pane at x = 1.5 between the radios and the RIS
+        let mut pane = Mesh::quad_xy(-0.3, 1.8, -1.0, 1.0, 0.0);
+        for v in &mut pane.vertices {
+            *v = DVec3::new(1.5, v.x, v.y);
+        }
+        scene.add_object("pane", pane, "panemat").unwrap();
+        scene
+    };
+    let (tx, rx) = (DVec3::new(3.0, 1.0, 0.2), DVec3::new(2.0, -1.0, -0.1));
+    let freqs = [frequency - 1e8, frequency, frequency + 2e8];
+    let o = SolverOptions { frequency_hz: frequency, max_depth: 2, samples: 20_000, backend: BackendChoice::Cpu, ..Default::default() };
+    let ris_only = |p: Paths| Paths { tau: vec![], a: vec![], k_tx: vec![], k_rx: vec![], interactions: vec![], objects: vec![], primitives: vec![], vertices: vec![], ..p };
+    let solve = |scene: &Scene| ris_only(PathSolver::new(o).solve_scene(scene, &Radio::isotropic(tx), &Radio::isotropic(rx)).unwrap());
+    let scene = scene_with(wall_eps, pane_eps, DVec3::ZERO);
+    let paths = solve(&scene);
+    let (side, pane) = (scene.object_index("side").unwrap() as u32, scene.object_index("pane").unwrap() as u32);
+    let has = |object: u32, refraction: bool| {
+        paths.ris_paths.iter().any(|f| f.incoming.iter().zip(&f.incoming_refraction).chain(f.outgoing.iter().zip(&f.outgoing_refraction)).any(|(&o, &r)| o == object && r == refraction))
+    };
+    assert!(has(side, false) && has(pane, true), "families: {:?}", paths.ris_paths.iter().map(|f| (&f.incoming, &f.incoming_refraction, &f.outgoing, &f.outgoing_refraction)).collect::<Vec<_>>());
+    let geom = SceneGeometry::new(&scene);
+    let h_base = cfr(&paths, &freqs);
+    let cases: [(&str, f64, usize); 7] = [
+        ("object/side/translation", 1e-6, 3),
+        ("object/pane/translation", 1e-6, 3),
+        ("object/pane/rotation", 1e-6, 3),
+        ("material/wallmat/eps_r", 1e-5, 1),
+        ("material/wallmat/sigma", 1e-5, 1),
+        ("material/panemat/eps_r", 1e-5, 1),
+        ("material/panemat/thickness", 1e-6, 1),
+    ];
+    for (name, step, components) in cases {
+        let g = path_gradients(&scene, &geom, &paths, &Radio::isotropic(tx), &Radio::isotropic(rx), &GradientParam::parse(name).unwrap()).unwrap();
+        assert!(g.ris.iter().flatten().any(|t| t.b.iter().any(|d| d.norm() > 0.0)), "{name}: some RIS term must depend on it");
+        for c in 0..components {
+            let h = |sign: f64| {
+                let d = sign * step;
+                let mut e = DVec3::ZERO;
+                e[c] = d;
+                let (mut w, mut p) = (wall_eps, pane_eps);
+                let moved = match name {
+                    "object/side/translation" => scene_with(w, p, e),
+                    "object/pane/translation" => {
+                        let mut s = scene_with(w, p, DVec3::ZERO);
+                        s.object_mut("pane").unwrap().mesh.vertices.iter_mut().for_each(|v| *v += e);
+                        s
+                    }
+                    "object/pane/rotation" => {
+                        // R = Rz Ry Rx about the vertex centroid
+                        let mut s = scene_with(w, p, DVec3::ZERO);
+                        let mesh = &mut s.object_mut("pane").unwrap().mesh;
+                        let centre = mesh.vertices.iter().sum::<DVec3>() / mesh.vertices.len() as f64;
+                        let rot = glam::DMat3::from_rotation_z(e.z) * glam::DMat3::from_rotation_y(e.y) * glam::DMat3::from_rotation_x(e.x);
+                        mesh.vertices.iter_mut().for_each(|v| *v = centre + rot * (*v - centre));
+                        s
+                    }
+                    _ => {
+                        match name {
+                            "material/wallmat/eps_r" => w.0 += d,
+                            "material/wallmat/sigma" => w.1 += d,
+                            "material/panemat/eps_r" => p.0 += d,
+                            _ => p.2 += d,
+                        }
+                        scene_with(w, p, DVec3::ZERO)
+                    }
+                };
+                cfr(&solve(&moved), &freqs)
+            };
+            let (hp, hm) = (h(1.0), h(-1.0));
+            let an = cfr_gradient(&paths, &g, c, &freqs);
+            for (i, a) in an.iter().enumerate() {
+                let fd = (hp[i] - hm[i]) / (2.0 * step);
+                // a derivative the geometry makes zero (the pane moved along a straight
+                // refracted leg) is compared with the rounding floor of the differences
+                let floor = (1e-3 * an.iter().map(|x| x.norm()).fold(0.0, f64::max)).max(1e-7 * h_base[i].norm());
+                assert!((a - fd).norm() <= 0.01 * fd.norm().max(floor), "{name}[{c}] at {} GHz: {a} vs {fd} (|H| {})", freqs[i] / 1e9, h_base[i].norm());
+            }
+        }
+    }
 }

@@ -131,6 +131,33 @@ fn t3_resolution_between_the_limits() {
     assert!((cross / limits.cross_range[0] - 1.0).abs() <= 0.12, "cross-range null {cross} vs DRL {}", limits.cross_range[0]);
 }
 
+/// The range null of a point at D = 40, θ_T = 0, B = 0.2: far enough that the aperture adds
+/// little range diversity, so the PSF along x is the Dirichlet kernel of the tones. With the
+/// spec's 11 tones its first null is c/(2·I·Δf) = 2.273, below the spec's lower bound
+/// 0.95·(27a) = 2.275 (27a takes a continuous band of width (I − 1)Δf); with 41 tones over the
+/// same B the band is nearly continuous and the null lies inside the spec's bounds.
+#[test]
+fn t3_far_range_null_follows_the_tones_not_the_continuous_band() {
+    let range_null = |tones: usize| {
+        let mut setup = FtSetup::default();
+        setup.ris.centre.x = 40.0;
+        setup.ue = DVec3::new(15.0, 0.0, 0.0);
+        setup.band.subcarriers = tones;
+        setup.band.spacing = 0.2 / (tones - 1) as f64;
+        let step = 0.05;
+        let grid = SaaGrid { slices: (0..=200).map(|j| -5.0 + step * j as f64).collect(), cross_range: [[-0.1, 0.1], [-0.1, 0.1]], ..Default::default() };
+        let (_, img) = image(&setup, &grid, &[PointTarget { position: DVec3::ZERO, amplitude: 1.0 }], 0.0);
+        (null_distance(&img, step).unwrap(), ResolutionLimits::at(&setup, DVec3::ZERO).unwrap(), setup.band)
+    };
+    let (null, limits, band) = range_null(11);
+    let dirichlet = band.wave_speed / (2.0 * band.subcarriers as f64 * band.spacing);
+    assert!((null / dirichlet - 1.0).abs() < 0.01, "11 tones: range null {null} vs the Dirichlet null {dirichlet}");
+    assert!(null < 0.95 * limits.range, "11 tones: range null {null} is not below the continuous-band bound {}", 0.95 * limits.range);
+    assert!(null >= 0.95 * limits.range_tones && null <= 1.05 * limits.range_upper, "11 tones: {null} outside [{}, {}]", 0.95 * limits.range_tones, 1.05 * limits.range_upper);
+    let (null, limits, _) = range_null(41);
+    assert!(null >= 0.95 * limits.range && null <= 1.05 * limits.range_upper, "41 tones: {null} outside the spec's [{}, {}]", 0.95 * limits.range, 1.05 * limits.range_upper);
+}
+
 fn nine_point_detection(elements: usize, bits: Option<u32>) -> (usize, usize, f64) {
     let mut setup = FtSetup::default();
     setup.ris.elements = [elements, elements];

@@ -339,12 +339,13 @@ pub struct RisTermGradient {
     pub b: Vec<Complex>,
 }
 
-/// Re-evaluates every RIS term of `paths` in dual numbers with respect to `param`
-/// (`tx/position`, `rx/position`, `ris/<name>/translation`, `ris/<name>/rotation`):
-/// the element moves with its RIS (`r_m = c + t + R(r_m − c)`), the radios with their
-/// parameters, the leg vertices with both by the image method in the legs' (fixed)
-/// mirror planes; delay and coefficient through the same formulas as the solve. Legs
-/// with a refraction, model (b) terms and other parameters are refused.
+/// Re-evaluates every RIS term of `paths` in dual numbers with respect to `param` (any
+/// [`GradientParam`](crate::paths::gradients::GradientParam)): the element moves with its
+/// RIS (`r_m = c + t + R(r_m − c)`), the radios with their parameters, the legs' planes
+/// with their objects and the slabs' η and thickness with their materials; the leg
+/// vertices follow by the image method (a refraction leaves the image in place: the leg
+/// crosses the slab's plane on the straight line), and delay and coefficient by the same
+/// formulas as the solve. Model (b) terms are refused.
 pub(crate) fn ris_gradients(scene: &rftwin_core::Scene, geom: &SceneGeometry, paths: &Paths, [tx, rx]: [&Radio; 2], pert: &crate::paths::gradients::Perturbation) -> Result<Vec<Vec<RisTermGradient>>> {
     use crate::paths::gradients::{GradientParam, PoseKind};
     type D = Dual<3>;
@@ -360,35 +361,33 @@ pub(crate) fn ris_gradients(scene: &rftwin_core::Scene, geom: &SceneGeometry, pa
     if paths.ris_paths.is_empty() {
         return Ok(Vec::new());
     }
-    if !matches!(param, GradientParam::TxPosition | GradientParam::RxPosition | GradientParam::RisTranslation(_) | GradientParam::RisRotation(_)) {
-        return refuse_scene_gradients(paths, param.name()).map(|_| Vec::new());
-    }
     let lambda = rftwin_core::constants::wavelength(paths.frequency_hz);
     let (tx_p, rx_p) = (pert.tx_p, pert.rx_p);
     let mut out = Vec::with_capacity(paths.ris_paths.len());
     for (f, family) in paths.ris_paths.iter().enumerate() {
         let unsupported = |reason: &str| TraceError::UnsupportedGradient { param: param.name(), output: format!("RIS family {f} (objects {:?} → RIS → {:?})", family.incoming, family.outgoing), reason: reason.into() };
-        if family.incoming_refraction.iter().chain(&family.outgoing_refraction).any(|r| *r) {
-            return Err(unsupported("RIS paths with a refraction in a leg are not differentiated (reflections are)"));
-        }
-        // the legs' mirror planes and slab interactions, in path order
-        let surfaces = |objects: &[u32], primitives: &[u32]| -> Result<Vec<LegSurface>> {
+        // the legs' planes and slab interactions, in path order
+        let surfaces = |objects: &[u32], primitives: &[u32], refraction: &[bool]| -> Result<Vec<LegSurface>> {
+            if refraction.len() != objects.len() || primitives.len() != objects.len() {
+                return Err(TraceError::PathsMismatch { path: f, message: format!("RIS leg with {} objects, {} primitives and {} refraction flags", objects.len(), primitives.len(), refraction.len()) });
+            }
             objects
                 .iter()
                 .zip(primitives)
-                .map(|(&o, &p)| {
+                .zip(refraction)
+                .map(|((&o, &p), &transmission)| {
                     let tri = geom.triangle_index(o as usize, p as usize).ok_or_else(|| TraceError::PathsMismatch { path: f, message: format!("RIS leg on object {o} / primitive {p}, not in the scene") })?;
                     let (eta, thickness) = pert.etas[geom.material[tri] as usize];
-                    let inter = FieldInteraction { transmission: false, normal: V3::cst(geom.normals[tri]), eta, thickness };
-                    Ok((geom.planes[geom.plane[tri] as usize], inter))
+                    let plane = pert.plane(geom, tri);
+                    Ok(LegSurface { plane, transmission, interaction: FieldInteraction { transmission, normal: plane.0, eta, thickness } })
                 })
                 .collect()
         };
-        let incoming = surfaces(&family.incoming, &family.incoming_primitives)?;
-        let outgoing = surfaces(&family.outgoing, &family.outgoing_primitives)?;
-        // chain order from the receiver: the outgoing planes reversed
-        let from_rx: Vec<(DVec3, f64)> = outgoing.iter().rev().map(|s| s.0).collect();
-        let in_planes: Vec<(DVec3, f64)> = incoming.iter().map(|s| s.0).collect();
+        let incoming = surfaces(&family.incoming, &family.incoming_primitives, &family.incoming_refraction)?;
+        let outgoing = surfaces(&family.outgoing, &family.outgoing_primitives, &family.outgoing_refraction)?;
+        // chain order from the receiver: the outgoing surfaces reversed
+        let from_rx: Vec<&LegSurface> = outgoing.iter().rev().collect();
+        let from_tx: Vec<&LegSurface> = incoming.iter().collect();
         let surface = scene.ris().get(family.ris as usize).ok_or_else(|| TraceError::PathsMismatch { path: f, message: format!("RIS {} is not in the scene", family.ris) })?;
         if surface.model != RisModel::ElementSum {
             return Err(unsupported("the phase-gradient model (b) is not differentiated"));
@@ -405,7 +404,7 @@ pub(crate) fn ris_gradients(scene: &rftwin_core::Scene, geom: &SceneGeometry, pa
                 }
                 _ => V3::cst(r0),
             };
-            let (in_vertices, in_image) = unfold(tx_p, &in_planes, r);
+            let (in_vertices, in_image) = unfold(tx_p, &from_tx, r);
             let (mut out_vertices, out_image) = unfold(rx_p, &from_rx, r);
             out_vertices.reverse();
             let (l1, l2) = (r.minus(in_image).length(), r.minus(out_image).length());
@@ -415,7 +414,7 @@ pub(crate) fn ris_gradients(scene: &rftwin_core::Scene, geom: &SceneGeometry, pa
             points.push(r);
             points.extend(out_vertices);
             points.push(rx_p);
-            let inters: Vec<Option<&FieldInteraction<D>>> = incoming.iter().map(|s| Some(&s.1)).chain(std::iter::once(None)).chain(outgoing.iter().map(|s| Some(&s.1))).collect();
+            let inters: Vec<Option<&FieldInteraction<D>>> = incoming.iter().map(|s| Some(&s.interaction)).chain(std::iter::once(None)).chain(outgoing.iter().map(|s| Some(&s.interaction))).collect();
             let pol = transport(&points, &tx.antenna, &rx.antenna, |k, e, k_i, k_o| match inters[k] {
                 Some(inter) => apply_interaction(e, k_i, k_o, inter, lambda),
                 None => reradiate(e, k_i, k_o),
@@ -433,27 +432,35 @@ pub(crate) fn ris_gradients(scene: &rftwin_core::Scene, geom: &SceneGeometry, pa
     Ok(out)
 }
 
-/// A leg's mirror plane `(n, d)` and its slab interaction in dual numbers.
-type LegSurface = ((DVec3, f64), FieldInteraction<Dual<3>>);
+/// One interaction of a leg in dual numbers: its plane `(n, d)` (moving with its
+/// object), whether it is a refraction, and its slab interaction.
+struct LegSurface {
+    plane: (V3<Dual<3>>, Dual<3>),
+    transmission: bool,
+    interaction: FieldInteraction<Dual<3>>,
+}
 
-/// The vertices of a leg from `end` to `target` reflecting in `planes` (in order from
-/// `end`), by the image method, and the last image of `end` (the unfolded source).
-fn unfold<T: Real>(end: V3<T>, planes: &[(DVec3, f64)], target: V3<T>) -> (Vec<V3<T>>, V3<T>) {
+/// The vertices of a leg from `end` to `target` through `surfaces` (in order from
+/// `end`), by the image method, and the last image of `end` (the unfolded source). A
+/// reflection mirrors the image; a refraction keeps it, so the vertex is where the
+/// straight line crosses the slab's plane.
+fn unfold(end: V3<Dual<3>>, surfaces: &[&LegSurface], target: V3<Dual<3>>) -> (Vec<V3<Dual<3>>>, V3<Dual<3>>) {
     let mut images = vec![end];
-    for &(n, d) in planes {
+    for s in surfaces {
         let last = images[images.len() - 1];
-        images.push(crate::paths::image_method::mirror(last, V3::cst(n), T::cst(d)));
+        let (n, d) = s.plane;
+        images.push(if s.transmission { last } else { crate::paths::image_method::mirror(last, n, d) });
     }
-    let mut vertices = vec![target; planes.len()];
+    let mut vertices = vec![target; surfaces.len()];
     let mut cur = target;
-    for j in (0..planes.len()).rev() {
-        let (n, d) = planes[j];
+    for j in (0..surfaces.len()).rev() {
+        let (n, d) = surfaces[j].plane;
         let dir = images[j + 1].minus(cur);
-        let t = (T::cst(d) - V3::cst(n).dot(cur)) / V3::cst(n).dot(dir);
+        let t = (d - n.dot(cur)) / n.dot(dir);
         cur = cur.plus(dir.scale(t));
         vertices[j] = cur;
     }
-    (vertices, images[planes.len()])
+    (vertices, images[surfaces.len()])
 }
 
 /// `∂H_family(f)/∂θ_c = Σ_terms Γ_m (∂b/∂θ_c − j2πf b ∂τ/∂θ_c) e^{−j2πfτ}` of one RIS
@@ -478,16 +485,16 @@ pub(crate) fn ris_total_power_gradient(paths: &Paths, grads: &[Vec<RisTermGradie
         .collect()
 }
 
-/// Refuses scene-parameter gradients of paths that hold RIS path families (their
-/// derivatives with respect to geometry are not implemented; a zero would be wrong).
-pub fn refuse_scene_gradients(paths: &Paths, param: impl Into<String>) -> Result<()> {
+/// Refuses per-vertex gradients of paths that hold RIS path families (not implemented;
+/// a zero would be wrong).
+pub fn refuse_vertex_gradients(paths: &Paths, param: impl Into<String>) -> Result<()> {
     if paths.ris_paths.is_empty() {
         return Ok(());
     }
     Err(TraceError::UnsupportedGradient {
         param: param.into(),
         output: format!("{} RIS path families", paths.ris_paths.len()),
-        reason: "object and material gradients of paths through a RIS are not implemented (tx/position, rx/position and ris/<name>/{translation, rotation} are; the phase profile's is paths::ris::phase_vjp); a solve with SolverOptions::ris = false differentiates the other paths".into(),
+        reason: "per-vertex gradients of paths through a RIS are not implemented (object poses, materials, tx/position, rx/position and ris/<name>/{translation, rotation} are, by path_gradients; the phase profile's is paths::ris::phase_vjp); a solve with SolverOptions::ris = false differentiates the other paths".into(),
     })
 }
 

@@ -37,7 +37,7 @@ pub struct VertexGradient {
 /// deforms, its planes tilt). Each interaction on the object differentiates its own
 /// triangle's nine coordinates; occurrences are summed.
 pub fn path_vertex_gradients(scene: &Scene, geom: &SceneGeometry, paths: &Paths, tx: &Radio, rx: &Radio, object: &str) -> Result<VertexPathGradients> {
-    crate::paths::ris::refuse_scene_gradients(paths, format!("vertices of {object}"))?;
+    crate::paths::ris::refuse_vertex_gradients(paths, format!("vertices of {object}"))?;
     let o = scene.object_index(object)?;
     let f = paths.frequency_hz;
     let lambda = wavelength(f);
