@@ -554,3 +554,119 @@ fn object_material_and_refraction_leg_gradients_of_ris_families_match_central_di
         }
     }
 }
+
+fn solve_twice(scene: &Scene, tx: DVec3, rx: DVec3, frequency_hz: f64, max_depth: usize) -> Paths {
+    let o = SolverOptions { frequency_hz, max_depth, samples: 20_000, backend: BackendChoice::Cpu, max_ris_interactions: 2, ..Default::default() };
+    PathSolver::new(o).solve_scene(scene, &Radio::isotropic(tx), &Radio::isotropic(rx)).unwrap()
+}
+
+/// TX → RIS A → RIS B → RX in free space, everything in the plane z = 0: with vertically
+/// polarised isotropic antennas the transport is exactly 1, so every term is the
+/// closed form `(λ/√(4π)) g_A g_B h(tx, a_m) h(a_m, b_n) h(b_n, rx)` with
+/// `h(d) = 1/(√(4π) d)`, and the family's response is the double sum over both profiles.
+#[test]
+fn two_ris_in_free_space_give_the_closed_form_double_sum() {
+    let frequency = 28e9;
+    let lambda = SPEED_OF_LIGHT / frequency;
+    let a = RisSurface::new("a", DVec3::ZERO, DVec3::X, DVec3::Z, [6, 1], [lambda / 2.0; 2]).unwrap();
+    let b = RisSurface::new("b", DVec3::new(2.0, 3.0, 0.0), DVec3::new(-1.0, -0.2, 0.0), DVec3::Z, [5, 1], [lambda / 2.0; 2]).unwrap();
+    let (tx, rx) = (DVec3::new(2.0, -1.5, 0.0), DVec3::new(-1.0, 2.0, 0.0));
+    let mut scene = free_space();
+    scene.add_ris(a.clone()).unwrap();
+    scene.add_ris(b.clone()).unwrap();
+    let mut paths = solve_twice(&scene, tx, rx, frequency, 2);
+    let family = paths.ris_paths.iter().find(|p| p.ris == 0 && p.second.as_ref().is_some_and(|s| s.ris == 1 && s.middle.is_empty())).expect("a TX → a → b → RX family");
+    assert!(family.incoming.is_empty() && family.outgoing.is_empty());
+    assert_eq!(family.terms.len(), a.count() * b.count(), "every element pair");
+    let (ga, gb) = (a.element_gain(lambda), b.element_gain(lambda));
+    let h = |d: f64| 1.0 / ((4.0 * PI).sqrt() * d);
+    for t in &family.terms {
+        let (pa, pb) = (a.element_position(t.element as usize), b.element_position(t.second_element.unwrap() as usize));
+        let (l1, l2, l3) = (tx.distance(pa), pa.distance(pb), pb.distance(rx));
+        assert!((t.tau * SPEED_OF_LIGHT - (l1 + l2 + l3)).abs() < 1e-12, "delay of {:?}", (t.element, t.second_element));
+        let closed = lambda / (4.0 * PI).sqrt() * ga * gb * h(l1) * h(l2) * h(l3);
+        assert!((t.b - Complex::new(closed, 0.0)).norm() <= 1e-9 * closed, "{:?}: {} vs {closed}", (t.element, t.second_element), t.b);
+    }
+    // both profiles enter the response as Γ_A,m Γ_B,n
+    let profile = |n: usize, seed: f64| (0..n).map(|m| Complex::from_polar(0.6 + 0.05 * m as f64, seed * (m * m + 1) as f64)).collect::<Vec<_>>();
+    let (wa, wb) = (profile(a.count(), 0.37), profile(b.count(), 1.91));
+    paths.set_ris_profile(0, wa.clone()).unwrap();
+    paths.set_ris_profile(1, wb.clone()).unwrap();
+    let family = paths.ris_paths.iter().find(|p| p.ris == 0 && p.second.is_some()).unwrap();
+    let mut closed = Complex::new(0.0, 0.0);
+    for (m, &pa) in a.positions().iter().enumerate() {
+        for (n, &pb) in b.positions().iter().enumerate() {
+            let (l1, l2, l3) = (tx.distance(pa), pa.distance(pb), pb.distance(rx));
+            closed += wa[m] * wb[n] * lambda / (4.0 * PI).sqrt() * ga * gb * h(l1) * h(l2) * h(l3) * rftwin::core::paths::propagation_phasor(frequency, (l1 + l2 + l3) / SPEED_OF_LIGHT);
+        }
+    }
+    let ours = paths.ris_response(family, frequency);
+    assert!((ours - closed).norm() <= 1e-9 * closed.norm(), "{ours} vs {closed}");
+    // one interaction only (the default): no such family
+    assert!(solve(&scene, tx, rx, frequency, 2).ris_paths.iter().all(|p| p.second.is_none()));
+}
+
+/// TX → RIS → metal plate → RIS → RX: the same RIS twice. Exact unfolded delays (the
+/// element seen in the plate's mirror), the phase VJP of a wideband power loss (each
+/// element enters twice) against central differences, and the computations that cannot
+/// take such paths refuse them.
+#[test]
+fn a_ris_met_twice_through_a_plate_has_exact_delays_and_a_matching_phase_vjp() {
+    let frequency = 28e9;
+    let lambda = SPEED_OF_LIGHT / frequency;
+    let ris = RisSurface::new("ris", DVec3::ZERO, DVec3::X, DVec3::Z, [3, 3], [lambda / 2.0; 2]).unwrap();
+    let mut scene = Scene::new();
+    let mut plate = Mesh::quad_xy(-0.3, 0.3, -0.3, 0.3, 0.0);
+    for v in &mut plate.vertices {
+        *v = DVec3::new(0.8, v.x, v.y);
+    }
+    scene.add_object("plate", plate, "metal").unwrap();
+    scene.add_ris(ris.clone()).unwrap();
+    let (tx, rx) = (DVec3::new(0.4, 0.6, 0.1), DVec3::new(0.4, -0.6, -0.1));
+    let mut paths = solve_twice(&scene, tx, rx, frequency, 3);
+    let plate_id = scene.object_index("plate").unwrap() as u32;
+    let twice = paths.ris_paths.iter().find(|p| p.incoming.is_empty() && p.outgoing.is_empty() && p.second.as_ref().is_some_and(|s| s.ris == 0 && s.middle == vec![plate_id])).expect("TX → RIS → plate → RIS → RX");
+    assert_eq!(twice.terms.len(), ris.count() * ris.count());
+    for t in &twice.terms {
+        let (pm, pn) = (ris.element_position(t.element as usize), ris.element_position(t.second_element.unwrap() as usize));
+        let image_n = DVec3::new(1.6 - pn.x, pn.y, pn.z); // mirrored in x = 0.8
+        let length = tx.distance(pm) + pm.distance(image_n) + pn.distance(rx);
+        assert!((t.tau * SPEED_OF_LIGHT - length).abs() < 1e-12, "delay of {:?}", (t.element, t.second_element));
+    }
+    // the phase VJP through every family, the twice-met one included
+    let freqs: Vec<f64> = (0..4).map(|i| frequency + (i as f64 - 1.5) * 80e6).collect();
+    let mut profile = ris.focus(tx, rx, TAU / lambda).unwrap();
+    profile.amplitude.iter_mut().enumerate().for_each(|(m, a)| *a = 0.8 + 0.02 * m as f64);
+    let set = |paths: &mut Paths, p: &RisProfile| paths.set_ris_profile(0, p.coefficients()).unwrap();
+    let loss = |paths: &Paths| cfr(paths, &freqs).iter().map(|h| h.norm_sqr()).sum::<f64>();
+    // the twice-met family alone, so that its quadratic dependence decides the check
+    let only_twice = Paths { tau: vec![], a: vec![], k_tx: vec![], k_rx: vec![], interactions: vec![], objects: vec![], primitives: vec![], vertices: vec![], ris_paths: vec![twice.clone()], ..paths.clone() };
+    for paths in [&mut paths, &mut only_twice.clone()] {
+        set(paths, &profile);
+        let h = cfr(paths, &freqs);
+        let grad = phase_vjp(paths, 0, &freqs, &h.iter().map(|h| h * 2.0).collect::<Vec<_>>()).unwrap();
+        let step = 1e-6;
+        for (m, &g) in grad.iter().enumerate() {
+            let mut plus = profile.clone();
+            plus.phase[m] += step;
+            set(paths, &plus);
+            let lp = loss(paths);
+            let mut minus = profile.clone();
+            minus.phase[m] -= step;
+            set(paths, &minus);
+            let fd = (lp - loss(paths)) / (2.0 * step);
+            set(paths, &profile);
+            assert!((g - fd).abs() <= 0.01 * fd.abs().max(1e-4 * loss(paths)), "element {m}: {g} vs {fd}");
+        }
+    }
+    // not affine in the profile; no geometry gradients for such families
+    let err = rftwin::trace::paths::ris::element_responses(&paths, 0, frequency).unwrap_err().to_string();
+    assert!(err.contains("not affine"), "{err}");
+    let geom = rftwin::trace::scene_geometry::SceneGeometry::new(&scene);
+    let param = rftwin::trace::paths::gradients::GradientParam::parse("tx/position").unwrap();
+    let err = rftwin::trace::paths::gradients::path_gradients(&scene, &geom, &paths, &Radio::isotropic(tx), &Radio::isotropic(rx), &param).unwrap_err().to_string();
+    assert!(err.contains("two RIS"), "{err}");
+    // bad option values
+    let bad = PathSolver::new(SolverOptions { frequency_hz: frequency, max_ris_interactions: 3, backend: BackendChoice::Cpu, ..Default::default() });
+    assert!(bad.solve_scene(&scene, &Radio::isotropic(tx), &Radio::isotropic(rx)).unwrap_err().to_string().contains("max_ris_interactions"));
+}

@@ -78,11 +78,15 @@ pub struct SolveStats {
 }
 
 /// One term of a RIS path: the leg into one element and the leg out of it (model a),
-/// or the whole surface as an anomalous mirror (model b).
+/// or the whole surface as an anomalous mirror (model b); in a family with a second RIS
+/// interaction, the legs through one element of each.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RisTerm {
     /// Element index, or [`RisTerm::SURFACE`] for a model (b) term.
     pub element: u32,
+    /// Element of the second RIS interaction of a family that has one
+    /// ([`RisPath::second`]), else `None`.
+    pub second_element: Option<u32>,
     /// Delay of the path through the element (model a) or the surface centre \[s\].
     pub tau: f64,
     /// Coefficient without the element's reflection coefficient `Γ_m` (model a) or
@@ -120,12 +124,49 @@ pub struct RisPath {
     pub vertex: DVec3,
     /// The element (or surface) terms.
     pub terms: Vec<RisTerm>,
+    /// A second RIS interaction (`TX → … → RIS → middle → RIS₂ → outgoing → RX`), for
+    /// solves with `max_ris_interactions = 2`; `None` for one interaction.
+    pub second: Option<SecondRis>,
+}
+
+/// The second RIS interaction of a [`RisPath`] and the ordinary chain between the two.
+/// `RisPath::outgoing` then lists the objects after the second RIS.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecondRis {
+    /// Index of the second RIS in the scene (the first one again for paths such as
+    /// TX → RIS → target → RIS → RX).
+    pub ris: u32,
+    /// Objects met between the two RIS interactions (first RIS side first).
+    pub middle: Vec<u32>,
+    /// Object-local triangles of the middle interactions.
+    pub middle_primitives: Vec<u32>,
+    /// Which middle interactions are refractions.
+    pub middle_refraction: Vec<bool>,
+    /// Point of the second interaction used for reporting (the surface centre) \[m\].
+    pub vertex: DVec3,
 }
 
 impl RisPath {
-    /// `Σ Γ_m b_m e^{−j2π f τ_m}` with `gamma` the RIS's per-element coefficients.
-    pub fn response(&self, gamma: &[Complex], frequency_hz: f64) -> Complex {
-        self.terms.iter().map(|t| t.b * term_gamma(gamma, t.element) * crate::paths::propagation_phasor(frequency_hz, t.tau)).sum()
+    /// `Γ` of term `t`: the element's coefficient (1 for a surface term, whose
+    /// coefficient includes it), times the second element's in a two-RIS family.
+    /// `ris_gamma` holds every RIS's coefficients, as [`Paths::ris_gamma`].
+    pub fn term_gamma(&self, t: &RisTerm, ris_gamma: &[Vec<Complex>]) -> Complex {
+        let first = term_gamma(&ris_gamma[self.ris as usize], t.element);
+        match (&self.second, t.second_element) {
+            (Some(second), Some(n)) => first * ris_gamma[second.ris as usize][n as usize],
+            _ => first,
+        }
+    }
+
+    /// `Σ Γ_m b_m e^{−j2π f τ_m}` (`Γ_m Γ_n` for a two-RIS family) with `ris_gamma`
+    /// every RIS's per-element coefficients.
+    pub fn response(&self, ris_gamma: &[Vec<Complex>], frequency_hz: f64) -> Complex {
+        self.terms.iter().map(|t| t.b * self.term_gamma(t, ris_gamma) * crate::paths::propagation_phasor(frequency_hz, t.tau)).sum()
+    }
+
+    /// Whether the family meets RIS `ris` (at either of its interactions).
+    pub fn meets(&self, ris: usize) -> bool {
+        self.ris as usize == ris || self.second.as_ref().is_some_and(|s| s.ris as usize == ris)
     }
 }
 
@@ -271,7 +312,7 @@ impl Paths {
 
     /// The response of RIS path `p` at absolute frequency `f` with the current profile.
     pub fn ris_response(&self, p: &RisPath, frequency_hz: f64) -> Complex {
-        p.response(&self.ris_gamma[p.ris as usize], frequency_hz)
+        p.response(&self.ris_gamma, frequency_hz)
     }
 
     /// Evaluates the RIS paths of RIS `ris` with coefficients `gamma` from now on.

@@ -6,9 +6,12 @@
 //!   "paths": [ { "tau_s": …, "a_re": …, "a_im": …, "interactions": ["specular"],
 //!                "objects": ["building_3"], "primitives": [412], "vertices": [[x, y, z]],
 //!                "theta_t": …, "phi_t": …, "theta_r": …, "phi_r": … } ],
-//!   "ris_paths": [ { "ris": 0, "incoming": ["wall"], "outgoing": [], "terms": 576,
-//!                    "tau_min_s": …, "tau_max_s": …, "response_re": …, "response_im": … } ] }
+//!   "ris_paths": [ { "ris": 0, "incoming": ["wall"], "outgoing": [], "vertex": [x, y, z],
+//!                    "second": null, "terms": 576, "tau_min_s": …, "tau_max_s": …,
+//!                    "response_re": …, "response_im": … } ] }
 //! ```
+//! `second` is `{ "ris": 1, "middle": ["wall"], "vertex": [x, y, z] }` for a family
+//! through two RIS interactions (then `outgoing` follows the second RIS).
 
 use crate::antenna::theta_phi;
 use crate::error::Result;
@@ -65,6 +68,7 @@ pub fn to_json(paths: &Paths) -> Value {
                 "incoming": names(&p.incoming),
                 "outgoing": names(&p.outgoing),
                 "vertex": [p.vertex.x, p.vertex.y, p.vertex.z],
+                "second": p.second.as_ref().map(|q| json!({"ris": q.ris, "middle": names(&q.middle), "vertex": [q.vertex.x, q.vertex.y, q.vertex.z]})),
                 "terms": p.terms.len(),
                 "tau_min_s": delays.clone().fold(f64::INFINITY, f64::min),
                 "tau_max_s": delays.fold(f64::NEG_INFINITY, f64::max),

@@ -6,21 +6,17 @@
 //! taps `h_l = Σ a_i e^{−j2π f_c τ_i} sinc(l − W τ_i)` for bandwidth `W`.
 
 use crate::error::{Result, TraceError};
-use rftwin_core::paths::term_gamma;
 use rftwin_core::{Complex, Paths};
 use std::f64::consts::PI;
 
 pub use rftwin_core::paths::propagation_phasor;
 
 /// Baseband CIR `(τ_i, a_i e^{−j2π f_c τ_i})`: the ordinary paths as they are sorted,
-/// then every RIS term (`a = Γ_m b_m`) of every RIS path family.
+/// then every RIS term (`a = Γ_m b_m`, `Γ_m Γ_n b` through two RIS) of every RIS path family.
 pub fn cir(paths: &Paths) -> Vec<(f64, Complex)> {
     let fc = paths.frequency_hz;
     let ordinary = paths.tau.iter().zip(&paths.a).map(|(&t, &a)| (t, a * propagation_phasor(fc, t)));
-    let ris = paths.ris_paths.iter().flat_map(|p| {
-        let gamma = &paths.ris_gamma[p.ris as usize];
-        p.terms.iter().map(move |t| (t.tau, t.b * term_gamma(gamma, t.element) * propagation_phasor(fc, t.tau)))
-    });
+    let ris = paths.ris_paths.iter().flat_map(|p| p.terms.iter().map(move |t| (t.tau, t.b * p.term_gamma(t, &paths.ris_gamma) * propagation_phasor(fc, t.tau))));
     ordinary.chain(ris).collect()
 }
 

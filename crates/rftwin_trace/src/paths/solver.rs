@@ -17,6 +17,7 @@ use rayon::prelude::*;
 use rftwin_core::constants::{wavelength, SPEED_OF_LIGHT};
 use rftwin_core::dual::V3;
 use rftwin_core::paths::{PathRef, SolveStats};
+use rftwin_core::ris::RisModel;
 use rftwin_core::{Complex, InteractionType, Paths, Radio, Scene};
 use std::collections::HashSet;
 
@@ -53,6 +54,10 @@ pub struct SolverOptions {
     /// Trace paths through the scene's RIS ([`crate::paths::ris`]); `false` treats
     /// every RIS as absent (neither reradiating nor occluding).
     pub ris: bool,
+    /// Most RIS interactions per path: 1, or 2 for paths such as TX → RIS → RIS → RX
+    /// and TX → RIS → target → RIS → RX (element-sum RIS only; every RIS interaction
+    /// counts toward `max_depth`; cost ∝ the product of the two RIS's element counts).
+    pub max_ris_interactions: usize,
 }
 
 impl Default for SolverOptions {
@@ -71,6 +76,7 @@ impl Default for SolverOptions {
             max_candidates: 1_000_000,
             backend: BackendChoice::Auto,
             ris: true,
+            max_ris_interactions: 1,
         }
     }
 }
@@ -142,6 +148,9 @@ impl PathSolver {
                 name: "samples",
                 message: format!("{} rays is above the limit of {MAX_SAMPLES:e} (at ~10⁷ rays/s per core that is hours of shooting; candidates saturate long before)", o.samples),
             });
+        }
+        if !(1..=2).contains(&o.max_ris_interactions) {
+            return Err(TraceError::InvalidInput { name: "max_ris_interactions", message: format!("must be 1 or 2, got {}", o.max_ris_interactions) });
         }
         if o.max_depth > 64 {
             return Err(TraceError::InvalidInput { name: "max_depth", message: format!("must be ≤ 64, got {}", o.max_depth) });
@@ -317,8 +326,26 @@ impl SolveRun<'_> {
         let rx_search = if self.options.max_depth > 1 { self.shoot(self.rx.position, &self.candidates)? } else { Candidates::default() };
         stats.rays_launched += rx_search.rays;
         stats.dropped_candidates += rx_search.dropped;
+        // two RIS interactions: the chains between them, shot from just in front of each RIS
+        let middle_chains = if self.options.max_ris_interactions == 2 && self.options.max_depth >= 2 {
+            if let Some(r) = scene.ris().iter().find(|r| r.model != RisModel::ElementSum) {
+                return Err(TraceError::InvalidInput { name: "max_ris_interactions", message: format!("two RIS interactions need the element-sum model; RIS '{}' uses the phase-gradient model", r.name) });
+            }
+            let mut chains = Vec::with_capacity(scene.ris().len());
+            for r in scene.ris() {
+                let (_, _, n) = r.frame();
+                let depth = self.options.max_depth - 2;
+                let found = if depth > 0 { self.shoot(r.centre + n * (8.0 * self.geom.eps()), &CandidateOptions { max_depth: depth, ..self.candidates })? } else { Candidates::default() };
+                stats.rays_launched += found.rays;
+                stats.dropped_candidates += found.dropped;
+                chains.push(found.chains);
+            }
+            chains
+        } else {
+            Vec::new()
+        };
         let search = RisSearch { backend: self.backend, geom: self.geom, materials: &self.materials, tx: self.tx, rx: self.rx, max_depth: self.options.max_depth, lambda: self.candidates.wavelength };
-        paths.ris_paths = search.paths(scene.ris(), tx_chains, &rx_search.chains, stats)?;
+        paths.ris_paths = search.paths(scene.ris(), tx_chains, &rx_search.chains, &middle_chains, stats)?;
         paths.ris_gamma = scene.ris().iter().map(|r| r.configurations[0].coefficients()).collect();
         Ok(())
     }
