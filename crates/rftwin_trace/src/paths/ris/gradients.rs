@@ -1,0 +1,171 @@
+//! Geometry and material gradients of RIS element terms (dual-number re-evaluation with
+//! the interaction sequence fixed) and the chain rule through their delays.
+
+use super::reradiate;
+use crate::error::{Result, TraceError};
+use crate::physics::field::{apply_interaction, transport, FieldInteraction};
+use crate::scene_geometry::SceneGeometry;
+use rftwin_core::constants::SPEED_OF_LIGHT;
+use rftwin_core::dual::{Dual, Real, V3};
+use rftwin_core::paths::RisPath;
+use rftwin_core::ris::RisModel;
+use rftwin_core::{Complex, Paths, Radio};
+use std::f64::consts::PI;
+
+/// Derivatives of one RIS term with respect to a parameter's components.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RisTermGradient {
+    /// `∂τ/∂θ_c` \[s per unit\].
+    pub tau: Vec<f64>,
+    /// `∂b/∂θ_c` (`∂Re b + j ∂Im b`).
+    pub b: Vec<Complex>,
+}
+
+/// Re-evaluates every RIS term of `paths` in dual numbers with respect to `param` (any
+/// [`GradientParam`](crate::paths::gradients::GradientParam)): the element moves with its
+/// RIS (`r_m = c + t + R(r_m − c)`), the radios with their parameters, the legs' planes
+/// with their objects and the slabs' η and thickness with their materials; the leg
+/// vertices follow by the image method (a refraction leaves the image in place: the leg
+/// crosses the slab's plane on the straight line), and delay and coefficient by the same
+/// formulas as the solve. Model (b) terms are refused.
+pub(crate) fn ris_gradients(scene: &rftwin_core::Scene, geom: &SceneGeometry, paths: &Paths, [tx, rx]: [&Radio; 2], pert: &crate::paths::gradients::Perturbation) -> Result<Vec<Vec<RisTermGradient>>> {
+    use crate::paths::gradients::{GradientParam, PoseKind};
+    type D = Dual<3>;
+    let param = &pert.param;
+    let ris_index = |name: &str| -> Result<usize> {
+        scene.ris().iter().position(|r| r.name == name).ok_or_else(|| TraceError::InvalidInput { name: "gradient parameter", message: format!("no RIS named '{name}' in the scene") })
+    };
+    let moved = match param {
+        GradientParam::RisTranslation(n) => Some((ris_index(n)?, PoseKind::Translation)),
+        GradientParam::RisRotation(n) => Some((ris_index(n)?, PoseKind::Rotation)),
+        _ => None,
+    };
+    if paths.ris_paths.is_empty() {
+        return Ok(Vec::new());
+    }
+    let lambda = rftwin_core::constants::wavelength(paths.frequency_hz);
+    let (tx_p, rx_p) = (pert.tx_p, pert.rx_p);
+    let mut out = Vec::with_capacity(paths.ris_paths.len());
+    for (f, family) in paths.ris_paths.iter().enumerate() {
+        let unsupported = |reason: &str| TraceError::UnsupportedGradient { param: param.name(), output: format!("RIS family {f} (objects {:?} → RIS → {:?})", family.incoming, family.outgoing), reason: reason.into() };
+        if family.second.is_some() {
+            return Err(unsupported("paths through two RIS interactions are differentiated with respect to the phase profiles only (paths::ris::phase_vjp)"));
+        }
+        // the legs' planes and slab interactions, in path order
+        let surfaces = |objects: &[u32], primitives: &[u32], refraction: &[bool]| -> Result<Vec<LegSurface>> {
+            if refraction.len() != objects.len() || primitives.len() != objects.len() {
+                return Err(TraceError::PathsMismatch { path: f, message: format!("RIS leg with {} objects, {} primitives and {} refraction flags", objects.len(), primitives.len(), refraction.len()) });
+            }
+            objects
+                .iter()
+                .zip(primitives)
+                .zip(refraction)
+                .map(|((&o, &p), &transmission)| {
+                    let tri = geom.triangle_index(o as usize, p as usize).ok_or_else(|| TraceError::PathsMismatch { path: f, message: format!("RIS leg on object {o} / primitive {p}, not in the scene") })?;
+                    let (eta, thickness) = pert.etas[geom.material[tri] as usize];
+                    let plane = pert.plane(geom, tri);
+                    Ok(LegSurface { plane, transmission, interaction: FieldInteraction { transmission, normal: plane.0, eta, thickness } })
+                })
+                .collect()
+        };
+        let incoming = surfaces(&family.incoming, &family.incoming_primitives, &family.incoming_refraction)?;
+        let outgoing = surfaces(&family.outgoing, &family.outgoing_primitives, &family.outgoing_refraction)?;
+        // chain order from the receiver: the outgoing surfaces reversed
+        let from_rx: Vec<&LegSurface> = outgoing.iter().rev().collect();
+        let from_tx: Vec<&LegSurface> = incoming.iter().collect();
+        let surface = scene.ris().get(family.ris as usize).ok_or_else(|| TraceError::PathsMismatch { path: f, message: format!("RIS {} is not in the scene", family.ris) })?;
+        if surface.model != RisModel::ElementSum {
+            return Err(unsupported("the phase-gradient model (b) is not differentiated"));
+        }
+        let gain = surface.element_gain(lambda);
+        let positions = surface.positions();
+        let mut grads = Vec::with_capacity(family.terms.len());
+        for t in &family.terms {
+            let r0 = *positions.get(t.element as usize).ok_or_else(|| TraceError::PathsMismatch { path: f, message: format!("element {} of a RIS of {}", t.element, positions.len()) })?;
+            let r = match moved {
+                Some((s, kind)) if s == family.ris as usize => {
+                    let id = kind.identity();
+                    V3::<D>::cst(surface.centre).plus(kind.apply(V3::<D>::cst(r0 - surface.centre), [0, 1, 2].map(|c| D::variable(id[c], c))))
+                }
+                _ => V3::cst(r0),
+            };
+            let (in_vertices, in_image) = unfold(tx_p, &from_tx, r);
+            let (mut out_vertices, out_image) = unfold(rx_p, &from_rx, r);
+            out_vertices.reverse();
+            let (l1, l2) = (r.minus(in_image).length(), r.minus(out_image).length());
+            let tau = (l1 + l2) / D::constant(SPEED_OF_LIGHT);
+            let mut points = vec![tx_p];
+            points.extend(in_vertices);
+            points.push(r);
+            points.extend(out_vertices);
+            points.push(rx_p);
+            let inters: Vec<Option<&FieldInteraction<D>>> = incoming.iter().map(|s| Some(&s.interaction)).chain(std::iter::once(None)).chain(outgoing.iter().map(|s| Some(&s.interaction))).collect();
+            let pol = transport(&points, &tx.antenna, &rx.antenna, |k, e, k_i, k_o| match inters[k] {
+                Some(inter) => apply_interaction(e, k_i, k_o, inter, lambda),
+                None => reradiate(e, k_i, k_o),
+            });
+            let scale = D::constant(lambda / (4.0 * PI) * gain / (4.0 * PI).sqrt()) / (l1 * l2);
+            let (b_re, b_im) = (pol.re * scale, pol.im * scale);
+            let solved = Complex::new(b_re.value(), b_im.value());
+            if (solved - t.b).norm() > 1e-6 * t.b.norm() + 1e-300 || (tau.value() - t.tau).abs() > 1e-9 * t.tau {
+                return Err(TraceError::PathsMismatch { path: f, message: format!("RIS term of element {} re-evaluates to {solved} (τ {}) instead of {} (τ {})", t.element, tau.value(), t.b, t.tau) });
+            }
+            grads.push(RisTermGradient { tau: tau.d.to_vec(), b: (0..3).map(|c| Complex::new(b_re.d[c], b_im.d[c])).collect() });
+        }
+        out.push(grads);
+    }
+    Ok(out)
+}
+
+/// One interaction of a leg in dual numbers: its plane `(n, d)` (moving with its
+/// object), whether it is a refraction, and its slab interaction.
+struct LegSurface {
+    plane: (V3<Dual<3>>, Dual<3>),
+    transmission: bool,
+    interaction: FieldInteraction<Dual<3>>,
+}
+
+/// The vertices of a leg from `end` to `target` through `surfaces` (in order from
+/// `end`), by the image method, and the last image of `end` (the unfolded source). A
+/// reflection mirrors the image; a refraction keeps it, so the vertex is where the
+/// straight line crosses the slab's plane.
+fn unfold(end: V3<Dual<3>>, surfaces: &[&LegSurface], target: V3<Dual<3>>) -> (Vec<V3<Dual<3>>>, V3<Dual<3>>) {
+    let mut images = vec![end];
+    for s in surfaces {
+        let last = images[images.len() - 1];
+        let (n, d) = s.plane;
+        images.push(if s.transmission { last } else { crate::paths::image_method::mirror(last, n, d) });
+    }
+    let mut vertices = vec![target; surfaces.len()];
+    let mut cur = target;
+    for j in (0..surfaces.len()).rev() {
+        let (n, d) = surfaces[j].plane;
+        let dir = images[j + 1].minus(cur);
+        let t = (d - n.dot(cur)) / n.dot(dir);
+        cur = cur.plus(dir.scale(t));
+        vertices[j] = cur;
+    }
+    (vertices, images[surfaces.len()])
+}
+
+/// `∂H_family(f)/∂θ_c = Σ_terms Γ_m (∂b/∂θ_c − j2πf b ∂τ/∂θ_c) e^{−j2πfτ}` of one RIS
+/// family, from its terms' gradients (the one place the chain rule through `τ` is written
+/// for RIS terms; `cfr_gradient` and the total-power gradient use it).
+pub fn family_derivative(paths: &Paths, family: &RisPath, grads: &[RisTermGradient], component: usize, frequency_hz: f64) -> Complex {
+    let j = Complex::new(0.0, 2.0 * PI * frequency_hz);
+    family
+        .terms
+        .iter()
+        .zip(grads)
+        .map(|(t, d)| family.term_gamma(t, &paths.ris_gamma) * (d.b[component] - j * t.b * d.tau[component]) * rftwin_core::paths::propagation_phasor(frequency_hz, t.tau))
+        .sum()
+}
+
+/// `∂/∂θ_c` of the RIS families' share of `Paths::total_power`, `Σ_families |H_f(f_c)|²`.
+pub(crate) fn ris_total_power_gradient(paths: &Paths, grads: &[Vec<RisTermGradient>], components: usize) -> Vec<f64> {
+    let f = paths.frequency_hz;
+    (0..components)
+        .map(|c| paths.ris_paths.iter().zip(grads).map(|(family, g)| 2.0 * (paths.ris_response(family, f).conj() * family_derivative(paths, family, g, c, f)).re).sum())
+        .collect()
+}
+
