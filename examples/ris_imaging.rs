@@ -12,9 +12,9 @@
 //! cargo run --release --example ris_imaging -- --activation relu --no-encoding
 //! ```
 //!
-//! Writes `truth_image_error.png`, `training.png`, `image.png` (and `render.png` with
-//! `--render N`) and `summary.json` to `--out` (default `out/ris_imaging`); ends with one
-//! `summary: {json}` line.
+//! Writes `truth.png` (the target on the ROI grid), `truth_image_error.png`, `training.png`,
+//! `image.png` (and `render.png` with `--render N`) and `summary.json` to `--out` (default
+//! `out/ris_imaging`); ends with one `summary: {json}` line.
 
 mod common;
 #[path = "common/ris.rs"]
@@ -147,6 +147,8 @@ fn main() -> Result<()> {
     }
     let stages = [median(0), median(1), median(2), median(3)];
     GrayImage { rows, cols, data: image.clone() }.save(&out.join("image.png"))?;
+    // the target as imaged (on the ROI grid), so other imagers can be run on the same input
+    truth.save(&out.join("truth.png"))?;
     let error: Vec<f64> = image.iter().zip(&truth.data).map(|(a, b)| (a - b).abs()).collect();
     rftwin::inverse::plot::heatmaps(&out.join("truth_image_error.png"), &[("ground truth", &ris::flip(&truth.data, rows, cols)), ("INR image", &ris::flip(image, rows, cols)), ("|error|", &ris::flip(&error, rows, cols))], rows, cols)?;
     let epochs: Vec<f64> = (0..psnr_curve.len()).map(|e| e as f64).collect();
