@@ -11,6 +11,7 @@ pub mod interference;
 pub mod kernels;
 pub mod network;
 pub mod train;
+mod trig;
 
 pub use network::{Activation, Network, NetworkOptions};
 pub use train::{train, train_from, train_with_term, Decision, EpochRecord, Schedule, TrainOptions, Training};
