@@ -31,6 +31,15 @@ pub fn mirror<T: Real>(p: V3<T>, n: V3<T>, d: T) -> V3<T> {
     p.minus(n.scale((n.dot(p) - d) * T::cst(2.0)))
 }
 
+/// The polyline `[start, vertices…, end]` of a path or leg.
+pub(crate) fn end_to_end(start: DVec3, vertices: &[DVec3], end: DVec3) -> Vec<DVec3> {
+    let mut points = Vec::with_capacity(vertices.len() + 2);
+    points.push(start);
+    points.extend_from_slice(vertices);
+    points.push(end);
+    points
+}
+
 /// Images of `source` in the planes of `chain` (`images[0] = source`).
 pub fn source_images(geom: &SceneGeometry, chain: &[u32], source: DVec3) -> Vec<DVec3> {
     let mut images = Vec::with_capacity(chain.len() + 1);

@@ -8,7 +8,7 @@ use crate::physics::utd::WedgeMaterial;
 use crate::error::{Result, TraceError};
 use crate::physics::field::{path_coefficient, FieldInteraction};
 use crate::scene_geometry::SceneGeometry;
-use crate::paths::image_method::{resolve_chain, ResolvedChain};
+use crate::paths::image_method::{end_to_end, resolve_chain, ResolvedChain};
 use crate::paths::ris::{drop_blocked_paths, RisRectangle, RisSearch};
 #[cfg(feature = "gpu")]
 use crate::paths::gpu_field::{gpu_coefficients, gpu_surface, gpu_wedge, GpuPath};
@@ -86,15 +86,6 @@ impl Default for SolverOptions {
 pub struct PathSolver {
     /// Settings.
     pub options: SolverOptions,
-}
-
-/// `[tx, vertices…, rx]`.
-fn end_to_end(tx: DVec3, vertices: &[DVec3], rx: DVec3) -> Vec<DVec3> {
-    let mut points = Vec::with_capacity(vertices.len() + 2);
-    points.push(tx);
-    points.extend_from_slice(vertices);
-    points.push(rx);
-    points
 }
 
 fn check_finite(name: &'static str, v: DVec3) -> Result<()> {

@@ -91,11 +91,7 @@ pub(crate) fn drop_blocked_paths(paths: &mut Paths, rects: &[RisRectangle], tx: 
     let mut kept = Paths { stats: paths.stats, ..Paths::new(paths.frequency_hz, paths.max_depth, paths.object_names.clone()) };
     for i in 0..paths.num_paths() {
         let p = paths.path(i);
-        let mut points = Vec::with_capacity(p.vertices.len() + 2);
-        points.push(tx);
-        points.extend_from_slice(p.vertices);
-        points.push(rx);
-        if blocked(rects, &points, None, eps) {
+        if blocked(rects, &crate::paths::image_method::end_to_end(tx, p.vertices, rx), None, eps) {
             dropped += 1;
         } else {
             kept.push(p);

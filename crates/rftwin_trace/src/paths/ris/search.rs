@@ -3,7 +3,7 @@
 
 use super::{blocked, reradiate, RisRectangle};
 use crate::error::Result;
-use crate::paths::image_method::{resolve_chain, source_images};
+use crate::paths::image_method::{end_to_end, resolve_chain, source_images};
 use crate::physics::field::{apply_interaction, transport, FieldInteraction};
 use crate::scene_geometry::SceneGeometry;
 use glam::DVec3;
@@ -75,10 +75,7 @@ impl RisSearch<'_> {
         if n.dot(previous - p) <= eps {
             return None;
         }
-        let mut points = Vec::with_capacity(r.vertices.len() + 2);
-        points.push(end);
-        points.extend_from_slice(&r.vertices);
-        points.push(p);
+        let points = end_to_end(end, &r.vertices, p);
         let last = points.len() - 2;
         if blocked(rects, &points[..=last], None, eps) || blocked(rects, &points[last..], Some(own), eps) {
             return None;
@@ -262,10 +259,7 @@ impl RisSearch<'_> {
         if n1.dot(first - p1) <= eps || n2.dot(last - p2) <= eps {
             return None;
         }
-        let mut points = Vec::with_capacity(r.vertices.len() + 2);
-        points.push(p1);
-        points.extend_from_slice(&r.vertices);
-        points.push(p2);
+        let points = end_to_end(p1, &r.vertices, p2);
         let segments = points.len() - 1;
         for (k, w) in points.windows(2).enumerate() {
             let own = |i: usize| (k == 0 && i == s1) || (k + 1 == segments && i == s2);
