@@ -27,6 +27,28 @@ fn transposed(m: &DMatrix<f32>) -> MatrixView<'_, f32, Dyn, Dyn, Dyn, Dyn> {
     MatrixView::from_slice_with_strides_generic(m.as_slice(), Dyn(m.ncols()), Dyn(m.nrows()), Dyn(m.nrows()), Dyn(1))
 }
 
+/// `Σ_j m[:, j]`: the sum of a column-major matrix's columns (the bias gradient), read in
+/// memory order (a row iterator strides across the whole matrix).
+fn column_sum(m: &DMatrix<f32>) -> Vec<f32> {
+    let rows = m.nrows();
+    if rows == 0 {
+        return Vec::new();
+    }
+    m.as_slice()
+        .par_chunks(64 * rows)
+        .map(|block| {
+            let mut sum = vec![0.0f32; rows];
+            for column in block.chunks(rows) {
+                sum.iter_mut().zip(column).for_each(|(s, v)| *s += v);
+            }
+            sum
+        })
+        .reduce(|| vec![0.0f32; rows], |mut a, b| {
+            a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
+            a
+        })
+}
+
 /// The encoded points as the first activation (`2N_pe × N`, column-major).
 pub fn input_matrix(net: &Network, encoded: &super::network::Matrix) -> DMatrix<f32> {
     let (n, width) = (encoded.shape().0, encoded.shape().1);
@@ -90,7 +112,7 @@ pub fn forward_backward(net: &Network, input: &DMatrix<f32>, upstream: impl FnOn
         let mut dw = DMatrix::<f32>::zeros(dz.nrows(), a.nrows());
         dw.gemm(1.0, &dz, &transposed(a), 0.0);
         weight_grads[l] = dw.as_slice().to_vec();
-        bias_grads[l] = dz.row_iter().map(|r| r.iter().sum()).collect();
+        bias_grads[l] = column_sum(&dz);
         if l > 0 {
             let mut da = DMatrix::<f32>::zeros(a.nrows(), n);
             da.gemm(1.0, &transposed(&layers[l].0), &dz, 0.0);
