@@ -155,6 +155,14 @@ impl RisSearch<'_> {
         (objects, primitives, refraction)
     }
 
+    /// A family from its incoming chain `ci` (of `legs_in`) and outgoing chain `co` (of
+    /// `legs_out`): the objects met come from any element's leg.
+    fn family(&self, [legs_in, legs_out]: [&[Vec<Option<Leg>>]; 2], [ci, co]: [usize; 2], ris: u32, vertex: DVec3, terms: Vec<RisTerm>, second: Option<SecondRis>) -> RisPath {
+        let (incoming, incoming_primitives, incoming_refraction) = legs_in.iter().find_map(|l| l[ci].as_ref()).map(|l| self.leg_objects(l)).unwrap_or_default();
+        let (outgoing, outgoing_primitives, outgoing_refraction) = self.outgoing_objects(legs_out, co);
+        RisPath { ris, incoming, outgoing, incoming_primitives, outgoing_primitives, incoming_refraction, outgoing_refraction, vertex, terms, second }
+    }
+
     /// Every RIS path family of `surfaces` between the solve's radios: one RIS
     /// interaction, and two where `middle_chains` (per RIS, the chains found from it)
     /// is not empty.
@@ -230,20 +238,8 @@ impl RisSearch<'_> {
         keys.sort_unstable();
         let mut out = Vec::with_capacity(keys.len());
         for key in keys {
-            let (incoming, incoming_primitives, incoming_refraction) = legs_in.iter().find_map(|l| l[key.0].as_ref()).map(|l| self.leg_objects(l)).unwrap_or_default();
-            let (outgoing, outgoing_primitives, outgoing_refraction) = self.outgoing_objects(legs_out, key.1);
-            out.push(RisPath {
-                ris: s as u32,
-                incoming,
-                outgoing,
-                incoming_primitives,
-                outgoing_primitives,
-                incoming_refraction,
-                outgoing_refraction,
-                vertex: ris.centre,
-                terms: families.remove(&key).unwrap_or_default(),
-                second: None,
-            });
+            let terms = families.remove(&key).unwrap_or_default();
+            out.push(self.family([legs_in, legs_out], [key.0, key.1], s as u32, ris.centre, terms, None));
         }
         Ok(out)
     }
@@ -278,11 +274,11 @@ impl RisSearch<'_> {
     /// the CPU whatever the backend (cost ∝ M₁ M₂ per chain triple).
     fn double_families(&self, surfaces: &[RisSurface], sides: &[SurfaceLegs], [ins, outs]: [&[&[u32]]; 2], middle_chains: &[Vec<Box<[u32]>>], rects: &[RisRectangle], stats: &mut SolveStats) -> Result<Vec<RisPath>> {
         let mut out = Vec::new();
-        for (s1, first) in surfaces.iter().enumerate() {
+        for (s1, ris1) in surfaces.iter().enumerate() {
             let mids = self.leg_chains(&middle_chains[s1]);
-            for (s2, second) in surfaces.iter().enumerate() {
+            for (s2, ris2) in surfaces.iter().enumerate() {
                 let (a, b) = (&sides[s1], &sides[s2]);
-                let gains = first.element_gain(self.lambda) * second.element_gain(self.lambda);
+                let gains = ris1.element_gain(self.lambda) * ris2.element_gain(self.lambda);
                 for chain_mid in mids.iter().filter(|c| !(s1 == s2 && c.is_empty())) {
                     // middle[m][n]
                     let middle: Vec<Vec<Option<Leg>>> = a.points.par_iter().map(|&p1| b.points.iter().map(|&p2| self.middle_leg(chain_mid, [p1, a.normal], [p2, b.normal], [s1, s2], rects)).collect()).collect();
@@ -325,21 +321,9 @@ impl RisSearch<'_> {
                                 }
                                 terms.push(RisTerm { element: m as u32, second_element: Some(n as u32), tau: (l1.length + l2.length + l3.length) / SPEED_OF_LIGHT, b });
                             }
-                            let (incoming, incoming_primitives, incoming_refraction) = a.legs_in.iter().find_map(|l| l[ci].as_ref()).map(|l| self.leg_objects(l)).unwrap_or_default();
-                            let (outgoing, outgoing_primitives, outgoing_refraction) = self.outgoing_objects(&b.legs_out, co);
-                            let (middle_objects, middle_primitives, middle_refraction) = self.leg_objects(example_mid);
-                            out.push(RisPath {
-                                ris: s1 as u32,
-                                incoming,
-                                outgoing,
-                                incoming_primitives,
-                                outgoing_primitives,
-                                incoming_refraction,
-                                outgoing_refraction,
-                                vertex: first.centre,
-                                terms,
-                                second: Some(SecondRis { ris: s2 as u32, middle: middle_objects, middle_primitives, middle_refraction, vertex: second.centre }),
-                            });
+                            let (middle, middle_primitives, middle_refraction) = self.leg_objects(example_mid);
+                            let second = SecondRis { ris: s2 as u32, middle, middle_primitives, middle_refraction, vertex: ris2.centre };
+                            out.push(self.family([&a.legs_in, &b.legs_out], [ci, co], s1 as u32, ris1.centre, terms, Some(second)));
                         }
                     }
                 }
