@@ -287,3 +287,40 @@ fn gpu_ris_element_terms_and_phase_vjp_match_the_cpu() {
         assert!((a - b).abs() <= 1e-3 * scale, "element {m}: {a} vs {b}");
     }
 }
+
+/// Paths through a RIS twice (TX → RIS → plate → RIS → RX): the GPU backend returns the
+/// same two-RIS families (their terms are evaluated on the CPU for every backend), and the
+/// phase-VJP kernel, fed each element's share of every term, matches the CPU.
+#[test]
+fn gpu_two_ris_families_and_their_phase_vjp_shares_match_the_cpu() {
+    if !common::gpu_available() {
+        return;
+    }
+    use rftwin::core::ris::RisSurface;
+    use rftwin::trace::paths::channel::cfr;
+    use rftwin::trace::paths::ris::phase_vjp_on;
+    use rftwin::{Complex, Mesh};
+    let lambda = 299_792_458.0 / 28e9;
+    let mut scene = Scene::new();
+    let mut plate = Mesh::quad_xy(-0.3, 0.3, -0.3, 0.3, 0.0);
+    plate.vertices.iter_mut().for_each(|v| *v = DVec3::new(0.8, v.x, v.y));
+    scene.add_object("plate", plate, "metal").unwrap();
+    let mut ris = RisSurface::new("ris", DVec3::ZERO, DVec3::X, DVec3::Z, [4, 4], [lambda / 2.0; 2]).unwrap();
+    let (tx, rx) = (DVec3::new(0.4, 0.6, 0.1), DVec3::new(0.4, -0.6, -0.1));
+    ris.configurations[0] = ris.focus(tx, rx, 2.0 * std::f64::consts::PI / lambda).unwrap();
+    scene.add_ris(ris).unwrap();
+    let opts = SolverOptions { frequency_hz: 28e9, max_depth: 3, samples: 20_000, max_ris_interactions: 2, ..Default::default() };
+    let (cpu, gpu) = both(&scene, tx, rx, opts);
+    let twice = |p: &Paths| p.ris_paths.iter().filter(|f| f.second.is_some()).count();
+    assert!(twice(&cpu) >= 1, "a family through the RIS twice");
+    assert_eq!(twice(&cpu), twice(&gpu), "two-RIS families");
+    let freqs: Vec<f64> = (0..16).map(|i| 28e9 + (i as f64 - 8.0) * 5e6).collect();
+    let cot: Vec<Complex> = cfr(&cpu, &freqs).iter().map(|h| h * 2.0).collect();
+    let on_cpu = phase_vjp_on(BackendChoice::Cpu, &cpu, 0, &freqs, &cot).unwrap();
+    let on_gpu = phase_vjp_on(BackendChoice::Gpu, &cpu, 0, &freqs, &cot).unwrap();
+    let scale = on_cpu.iter().map(|g| g.abs()).fold(0.0, f64::max);
+    assert!(scale > 0.0);
+    for (m, (a, b)) in on_cpu.iter().zip(&on_gpu).enumerate() {
+        assert!((a - b).abs() <= 1e-3 * scale, "element {m}: {a} vs {b}");
+    }
+}
