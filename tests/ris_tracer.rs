@@ -19,6 +19,11 @@ fn solve(scene: &Scene, tx: DVec3, rx: DVec3, frequency_hz: f64, max_depth: usiz
     PathSolver::new(o).solve_scene(scene, &Radio::isotropic(tx), &Radio::isotropic(rx)).unwrap()
 }
 
+/// `p` without its ordinary paths: the RIS families alone.
+fn ris_families_only(p: Paths) -> Paths {
+    Paths { tau: vec![], a: vec![], k_tx: vec![], k_rx: vec![], interactions: vec![], objects: vec![], primitives: vec![], vertices: vec![], ..p }
+}
+
 /// A scene whose only object is a small block far behind everything (free space for
 /// the paths of interest).
 fn free_space() -> Scene {
@@ -196,23 +201,29 @@ fn the_phase_vjp_of_a_wideband_power_loss_matches_central_differences() {
     let freqs: Vec<f64> = (0..5).map(|i| frequency + (i as f64 - 2.0) * 50e6).collect();
     let mut profile = ris.focus(tx, rx, TAU / lambda).unwrap();
     profile.amplitude.iter_mut().enumerate().for_each(|(m, a)| *a = 0.7 + 0.02 * m as f64);
+    assert_phase_vjp_matches_central_differences(&mut paths, &profile, &freqs);
+}
+
+/// The phase VJP of RIS 0 for the wideband power loss `Σ |H(f)|²` at `profile` against
+/// central differences of the loss, element by element (within 1 %).
+fn assert_phase_vjp_matches_central_differences(paths: &mut Paths, profile: &RisProfile, freqs: &[f64]) {
     let set = |paths: &mut Paths, p: &RisProfile| paths.set_ris_profile(0, p.coefficients()).unwrap();
-    let loss = |paths: &Paths| cfr(paths, &freqs).iter().map(|h| h.norm_sqr()).sum::<f64>();
-    set(&mut paths, &profile);
-    let h = cfr(&paths, &freqs);
-    let grad = phase_vjp(&paths, 0, &freqs, &h.iter().map(|h| h * 2.0).collect::<Vec<_>>()).unwrap();
+    let loss = |paths: &Paths| cfr(paths, freqs).iter().map(|h| h.norm_sqr()).sum::<f64>();
+    set(paths, profile);
+    let h = cfr(paths, freqs);
+    let grad = phase_vjp(paths, 0, freqs, &h.iter().map(|h| h * 2.0).collect::<Vec<_>>()).unwrap();
     let step = 1e-6;
     for (m, &g) in grad.iter().enumerate() {
         let mut plus = profile.clone();
         plus.phase[m] += step;
-        set(&mut paths, &plus);
-        let lp = loss(&paths);
+        set(paths, &plus);
+        let lp = loss(paths);
         let mut minus = profile.clone();
         minus.phase[m] -= step;
-        set(&mut paths, &minus);
-        let fd = (lp - loss(&paths)) / (2.0 * step);
-        set(&mut paths, &profile);
-        assert!((g - fd).abs() <= 0.01 * fd.abs().max(1e-4 * loss(&paths)), "element {m}: {g} vs {fd}");
+        set(paths, &minus);
+        let fd = (lp - loss(paths)) / (2.0 * step);
+        set(paths, profile);
+        assert!((g - fd).abs() <= 0.01 * fd.abs().max(1e-4 * loss(paths)), "element {m}: {g} vs {fd}");
     }
 }
 
@@ -338,8 +349,7 @@ fn radio_and_ris_pose_gradients_of_the_cfr_match_central_differences() {
     let o2 = SolverOptions { frequency_hz: frequency, max_depth: 2, samples: 20_000, backend: BackendChoice::Cpu, ..Default::default() };
     let solve_room = |scene: &Scene, t: DVec3, r: DVec3| PathSolver::new(o2).solve_scene(scene, &Radio::isotropic(t), &Radio::isotropic(r)).unwrap();
     // the RIS families alone (the ordinary paths would hide an error in them)
-    let ris_only = |p: Paths| Paths { tau: vec![], a: vec![], k_tx: vec![], k_rx: vec![], interactions: vec![], objects: vec![], primitives: vec![], vertices: vec![], ..p };
-    let solve_room = |scene: &Scene, t: DVec3, r: DVec3| ris_only(solve_room(scene, t, r));
+    let solve_room = |scene: &Scene, t: DVec3, r: DVec3| ris_families_only(solve_room(scene, t, r));
     let p2 = solve_room(&room_scene, t2, r2);
     assert!(p2.ris_paths.iter().any(|f| !f.incoming.is_empty()) && p2.ris_paths.iter().any(|f| !f.outgoing.is_empty()));
     let geom2 = SceneGeometry::new(&room_scene);
@@ -485,8 +495,7 @@ fn object_material_and_refraction_leg_gradients_of_ris_families_match_central_di
     let (tx, rx) = (DVec3::new(3.0, 1.0, 0.2), DVec3::new(2.0, -1.0, -0.1));
     let freqs = [frequency - 1e8, frequency, frequency + 2e8];
     let o = SolverOptions { frequency_hz: frequency, max_depth: 2, samples: 20_000, backend: BackendChoice::Cpu, ..Default::default() };
-    let ris_only = |p: Paths| Paths { tau: vec![], a: vec![], k_tx: vec![], k_rx: vec![], interactions: vec![], objects: vec![], primitives: vec![], vertices: vec![], ..p };
-    let solve = |scene: &Scene| ris_only(PathSolver::new(o).solve_scene(scene, &Radio::isotropic(tx), &Radio::isotropic(rx)).unwrap());
+    let solve = |scene: &Scene| ris_families_only(PathSolver::new(o).solve_scene(scene, &Radio::isotropic(tx), &Radio::isotropic(rx)).unwrap());
     let scene = scene_with(wall_eps, pane_eps, DVec3::ZERO);
     let paths = solve(&scene);
     let (side, pane) = (scene.object_index("side").unwrap() as u32, scene.object_index("pane").unwrap() as u32);
@@ -637,27 +646,10 @@ fn a_ris_met_twice_through_a_plate_has_exact_delays_and_a_matching_phase_vjp() {
     let freqs: Vec<f64> = (0..4).map(|i| frequency + (i as f64 - 1.5) * 80e6).collect();
     let mut profile = ris.focus(tx, rx, TAU / lambda).unwrap();
     profile.amplitude.iter_mut().enumerate().for_each(|(m, a)| *a = 0.8 + 0.02 * m as f64);
-    let set = |paths: &mut Paths, p: &RisProfile| paths.set_ris_profile(0, p.coefficients()).unwrap();
-    let loss = |paths: &Paths| cfr(paths, &freqs).iter().map(|h| h.norm_sqr()).sum::<f64>();
-    // the twice-met family alone, so that its quadratic dependence decides the check
-    let only_twice = Paths { tau: vec![], a: vec![], k_tx: vec![], k_rx: vec![], interactions: vec![], objects: vec![], primitives: vec![], vertices: vec![], ris_paths: vec![twice.clone()], ..paths.clone() };
-    for paths in [&mut paths, &mut only_twice.clone()] {
-        set(paths, &profile);
-        let h = cfr(paths, &freqs);
-        let grad = phase_vjp(paths, 0, &freqs, &h.iter().map(|h| h * 2.0).collect::<Vec<_>>()).unwrap();
-        let step = 1e-6;
-        for (m, &g) in grad.iter().enumerate() {
-            let mut plus = profile.clone();
-            plus.phase[m] += step;
-            set(paths, &plus);
-            let lp = loss(paths);
-            let mut minus = profile.clone();
-            minus.phase[m] -= step;
-            set(paths, &minus);
-            let fd = (lp - loss(paths)) / (2.0 * step);
-            set(paths, &profile);
-            assert!((g - fd).abs() <= 0.01 * fd.abs().max(1e-4 * loss(paths)), "element {m}: {g} vs {fd}");
-        }
+    // the twice-met family alone too, so that its quadratic dependence decides the check
+    let mut only_twice = Paths { ris_paths: vec![twice.clone()], ..ris_families_only(paths.clone()) };
+    for paths in [&mut paths, &mut only_twice] {
+        assert_phase_vjp_matches_central_differences(paths, &profile, &freqs);
     }
     // not affine in the profile; no geometry gradients for such families
     let err = rftwin::trace::paths::ris::element_responses(&paths, 0, frequency).unwrap_err().to_string();

@@ -245,9 +245,9 @@ impl RisSearch<'_> {
     }
 
     /// The middle leg of a two-RIS path: from element point `p1` of RIS `s1` (served
-    /// side `n1`) through `chain` to `p2` of RIS `s2`, leaving and reaching both from
-    /// their served sides and crossing no other RIS; its image is `p1`'s last image.
-    fn middle_leg(&self, chain: &[u32], [p1, n1]: [DVec3; 2], [p2, n2]: [DVec3; 2], [s1, s2]: [usize; 2], rects: &[RisRectangle]) -> Option<Leg> {
+    /// side `n1`, `image` its last image in `chain`) through `chain` to `p2` of RIS `s2`,
+    /// leaving and reaching both from their served sides and crossing no other RIS.
+    fn middle_leg(&self, chain: &[u32], [p1, n1, image]: [DVec3; 3], [p2, n2]: [DVec3; 2], [s1, s2]: [usize; 2], rects: &[RisRectangle]) -> Option<Leg> {
         let eps = self.geom.eps();
         let r = resolve_chain(self.geom, chain, p1 + n1 * (8.0 * eps), p2 + n2 * (8.0 * eps))?;
         let first = r.vertices.first().copied().unwrap_or(p2);
@@ -263,7 +263,6 @@ impl RisSearch<'_> {
                 return None;
             }
         }
-        let image = source_images(self.geom, chain, p1).last().copied().unwrap_or(p1);
         Some(Leg { length: p2.distance(image), vertices: r.vertices, triangles: r.triangles, refraction: r.refraction, image })
     }
 
@@ -281,7 +280,14 @@ impl RisSearch<'_> {
                 let gains = ris1.element_gain(self.lambda) * ris2.element_gain(self.lambda);
                 for chain_mid in mids.iter().filter(|c| !(s1 == s2 && c.is_empty())) {
                     // middle[m][n]
-                    let middle: Vec<Vec<Option<Leg>>> = a.points.par_iter().map(|&p1| b.points.iter().map(|&p2| self.middle_leg(chain_mid, [p1, a.normal], [p2, b.normal], [s1, s2], rects)).collect()).collect();
+                    let middle: Vec<Vec<Option<Leg>>> = a
+                        .points
+                        .par_iter()
+                        .map(|&p1| {
+                            let image = source_images(self.geom, chain_mid, p1).last().copied().unwrap_or(p1);
+                            b.points.iter().map(|&p2| self.middle_leg(chain_mid, [p1, a.normal, image], [p2, b.normal], [s1, s2], rects)).collect()
+                        })
+                        .collect();
                     let Some(example_mid) = middle.iter().flatten().find_map(Option::as_ref) else { continue };
                     for (ci, chain_in) in ins.iter().enumerate() {
                         for (co, chain_out) in outs.iter().enumerate() {
