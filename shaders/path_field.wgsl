@@ -16,7 +16,8 @@ struct FieldPath {
 // outward normal; edge, normal_n and wedge_n describe the wedge, see common/utd.wgsl),
 // 3 a RIS element (thickness = the element's √RCS gain g; CPU twin:
 // rftwin_trace::paths::ris, the field rotated about k_i × k_o and the spreading
-// restarted: (λ/4π)(1/L₁)·g/(√(4π) L₂)).
+// restarted at each RIS: (λ/4π)(1/L₁)·g/(√(4π) L₂), and (λ/4π) g₁g₂/(4π L₁L₂L₃)
+// through two).
 struct FieldInteraction {
     normal: vec3<f32>,
     kind: u32,
@@ -114,17 +115,23 @@ fn path_field(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     var total_len = 0.0;
     var s_in = 0.0;
     var diffracted = false;
-    var ris_gain = 0.0;
+    // Through RIS elements the spreading restarts at each: the product over RIS
+    // vertices of g / (√(4π) L_leg), times 1 / L of the last leg.
+    var ris_count = 0u;
+    var ris_factor = 1.0;
+    var leg_len = 0.0;
     for (var s = 0u; s + 1u < n_points; s++) {
         let len = length(points[p.first_point + s + 1u].xyz - points[p.first_point + s].xyz);
         total_len += len;
+        leg_len += len;
         if (s < p.interactions && interactions[p.first_interaction + s].kind == 2u) {
             diffracted = true;
             s_in = total_len;
         }
         if (s < p.interactions && interactions[p.first_interaction + s].kind == 3u) {
-            ris_gain = interactions[p.first_interaction + s].thickness;
-            s_in = total_len;
+            ris_count += 1u;
+            ris_factor *= interactions[p.first_interaction + s].thickness / (3.5449077018110318 * leg_len);
+            leg_len = 0.0;
         }
     }
     let s_out = total_len - s_in;
@@ -183,8 +190,8 @@ fn path_field(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     if (diffracted) {
         spreading = params.wavelength / (12.566370614359172 * sqrt(s_in * s_out * (s_in + s_out)));
     }
-    if (ris_gain != 0.0) {
-        spreading = params.wavelength / 12.566370614359172 * ris_gain / (3.5449077018110318 * s_in * s_out);
+    if (ris_count > 0u) {
+        spreading = params.wavelength / 12.566370614359172 * ris_factor / leg_len;
     }
     let a = cvec_dot_real(e, c_r) * spreading;
     coefficients[index] = a;

@@ -651,14 +651,104 @@ fn a_ris_met_twice_through_a_plate_has_exact_delays_and_a_matching_phase_vjp() {
     for paths in [&mut paths, &mut only_twice] {
         assert_phase_vjp_matches_central_differences(paths, &profile, &freqs);
     }
-    // not affine in the profile; no geometry gradients for such families
+    // not affine in the profile
     let err = rftwin::trace::paths::ris::element_responses(&paths, 0, frequency).unwrap_err().to_string();
     assert!(err.contains("not affine"), "{err}");
-    let geom = rftwin::trace::scene_geometry::SceneGeometry::new(&scene);
-    let param = rftwin::trace::paths::gradients::GradientParam::parse("tx/position").unwrap();
-    let err = rftwin::trace::paths::gradients::path_gradients(&scene, &geom, &paths, &Radio::isotropic(tx), &Radio::isotropic(rx), &param).unwrap_err().to_string();
-    assert!(err.contains("two RIS"), "{err}");
     // bad option values
     let bad = PathSolver::new(SolverOptions { frequency_hz: frequency, max_ris_interactions: 3, backend: BackendChoice::Cpu, ..Default::default() });
     assert!(bad.solve_scene(&scene, &Radio::isotropic(tx), &Radio::isotropic(rx)).unwrap_err().to_string().contains("max_ris_interactions"));
+}
+
+/// Geometry gradients of two-RIS families (the families alone: the single-RIS ones
+/// would hide an error in them) against central differences of full re-solves: the RIS
+/// met twice through a plate (radios, RIS pose, the plate of the middle leg) and two RIS
+/// in free space (the second RIS's pose).
+#[test]
+fn geometry_gradients_of_two_ris_families_match_central_differences() {
+    let frequency = 28e9;
+    let lambda = SPEED_OF_LIGHT / frequency;
+    // the RIS met twice through a metal plate at x = 0.8
+    let plate_scene = |param: &str, e: DVec3| {
+        let mut ris = RisSurface::new("ris", DVec3::ZERO, DVec3::new(1.0, 0.05, 0.0), DVec3::Z, [3, 3], [lambda / 2.0; 2]).unwrap();
+        let mut plate = Mesh::quad_xy(-0.3, 0.3, -0.3, 0.3, 0.0);
+        for v in &mut plate.vertices {
+            *v = DVec3::new(0.8, v.x, v.y);
+        }
+        match param {
+            "object/plate/translation" => plate.vertices.iter_mut().for_each(|v| *v += e),
+            "ris/ris/translation" => ris.centre += e,
+            "ris/ris/rotation" => (ris.normal, ris.up) = rotated(&ris, e),
+            _ => {}
+        }
+        let mut scene = Scene::new();
+        scene.add_object("plate", plate, "metal").unwrap();
+        scene.add_ris(ris).unwrap();
+        scene
+    };
+    let names = ["tx/position", "rx/position", "ris/ris/translation", "ris/ris/rotation", "object/plate/translation"];
+    assert_two_ris_gradients(plate_scene, &names, [DVec3::new(0.4, 0.6, 0.1), DVec3::new(0.4, -0.6, -0.1)], 3, frequency);
+    // RIS a → RIS b in free space, b tilted out of the radios' plane
+    let two_scene = |param: &str, e: DVec3| {
+        let a = RisSurface::new("a", DVec3::ZERO, DVec3::X, DVec3::Z, [3, 2], [lambda / 2.0; 2]).unwrap();
+        let mut b = RisSurface::new("b", DVec3::new(2.0, 3.0, 0.2), DVec3::new(-1.0, -0.2, 0.1), DVec3::Z, [2, 3], [lambda / 2.0; 2]).unwrap();
+        match param {
+            "ris/b/translation" => b.centre += e,
+            "ris/b/rotation" => (b.normal, b.up) = rotated(&b, e),
+            _ => {}
+        }
+        let mut scene = free_space();
+        scene.add_ris(a).unwrap();
+        scene.add_ris(b).unwrap();
+        scene
+    };
+    assert_two_ris_gradients(two_scene, &["ris/b/translation", "ris/b/rotation", "rx/position"], [DVec3::new(2.0, -1.5, 0.3), DVec3::new(-1.0, 2.0, -0.2)], 2, frequency);
+}
+
+/// The frame (normal, up) of `ris` rotated by `R = Rz Ry Rx` of angles `e` about its centre.
+fn rotated(ris: &RisSurface, e: DVec3) -> (DVec3, DVec3) {
+    let rot = glam::DMat3::from_rotation_z(e.z) * glam::DMat3::from_rotation_y(e.y) * glam::DMat3::from_rotation_x(e.x);
+    (rot * ris.normal.normalize(), rot * ris.up)
+}
+
+/// The CFR gradients of the two-RIS families of `make("", 0)` between `tx` and `rx` for
+/// every parameter of `names` against central differences of re-solves of
+/// `make(name, ±step·e_c)` (radio positions move the radios instead), within 1 %.
+fn assert_two_ris_gradients(make: impl Fn(&str, DVec3) -> Scene, names: &[&str], [tx, rx]: [DVec3; 2], max_depth: usize, frequency: f64) {
+    use rftwin::trace::paths::channel::cfr_gradient;
+    use rftwin::trace::paths::gradients::{path_gradients, GradientParam};
+    use rftwin::trace::scene_geometry::SceneGeometry;
+    let two_ris_only = |scene: &Scene, tx: DVec3, rx: DVec3| {
+        let mut p = ris_families_only(solve_twice(scene, tx, rx, frequency, max_depth));
+        p.ris_paths.retain(|f| f.second.is_some());
+        p
+    };
+    let freqs = [frequency - 1e8, frequency, frequency + 2e8];
+    let scene = make("", DVec3::ZERO);
+    let paths = two_ris_only(&scene, tx, rx);
+    assert!(!paths.ris_paths.is_empty(), "no two-RIS family");
+    let geom = SceneGeometry::new(&scene);
+    for &name in names {
+        let g = path_gradients(&scene, &geom, &paths, &Radio::isotropic(tx), &Radio::isotropic(rx), &GradientParam::parse(name).unwrap()).unwrap();
+        assert!(g.ris.iter().flatten().any(|t| t.tau.iter().any(|d| *d != 0.0)), "{name}: the two-RIS terms must move");
+        for c in 0..3 {
+            let step = 1e-6;
+            let h = |sign: f64| {
+                let mut e = DVec3::ZERO;
+                e[c] = sign * step;
+                let p = match name {
+                    "tx/position" => two_ris_only(&scene, tx + e, rx),
+                    "rx/position" => two_ris_only(&scene, tx, rx + e),
+                    _ => two_ris_only(&make(name, e), tx, rx),
+                };
+                assert_eq!(p.ris_paths.len(), paths.ris_paths.len(), "{name}: the families change under a step of {step}");
+                cfr(&p, &freqs)
+            };
+            let (hp, hm) = (h(1.0), h(-1.0));
+            let an = cfr_gradient(&paths, &g, c, &freqs);
+            for (i, a) in an.iter().enumerate() {
+                let fd = (hp[i] - hm[i]) / (2.0 * step);
+                assert!((a - fd).norm() <= 0.01 * fd.norm().max(1e-3 * an.iter().map(|x| x.norm()).fold(0.0, f64::max)), "{name}[{c}] at {} GHz: {a} vs {fd}", freqs[i] / 1e9);
+            }
+        }
+    }
 }

@@ -52,7 +52,7 @@ pub const KIND_REFRACTION: u32 = 1;
 /// [`FieldInteractionGpu::kind`] of a wedge diffraction.
 pub const KIND_DIFFRACTION: u32 = 2;
 /// [`FieldInteractionGpu::kind`] of a RIS element (`thickness` carries its √RCS gain `g`;
-/// one per path).
+/// the spreading restarts at each, so a path may hold several).
 pub const KIND_RIS: u32 = 3;
 
 /// An antenna (48 bytes): rotation columns, pattern code, slant angle. Keep in sync with

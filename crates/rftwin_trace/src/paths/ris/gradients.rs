@@ -27,7 +27,9 @@ pub struct RisTermGradient {
 /// with their objects and the slabs' η and thickness with their materials; the leg
 /// vertices follow by the image method (a refraction leaves the image in place: the leg
 /// crosses the slab's plane on the straight line), and delay and coefficient by the same
-/// formulas as the solve. Model (b) terms are refused.
+/// formulas as the solve. A two-RIS family's middle leg unfolds from the first element
+/// to the second through its own planes, and its spreading restarts at both RIS
+/// vertices. Model (b) terms are refused.
 pub(crate) fn ris_gradients(scene: &rftwin_core::Scene, geom: &SceneGeometry, paths: &Paths, [tx, rx]: [&Radio; 2], pert: &crate::paths::gradients::Perturbation) -> Result<Vec<Vec<RisTermGradient>>> {
     use crate::paths::gradients::{GradientParam, PoseKind};
     type D = Dual<3>;
@@ -48,9 +50,6 @@ pub(crate) fn ris_gradients(scene: &rftwin_core::Scene, geom: &SceneGeometry, pa
     let mut out = Vec::with_capacity(paths.ris_paths.len());
     for (f, family) in paths.ris_paths.iter().enumerate() {
         let unsupported = |reason: &str| TraceError::UnsupportedGradient { param: param.name(), output: format!("RIS family {f} (objects {:?} → RIS → {:?})", family.incoming, family.outgoing), reason: reason.into() };
-        if family.second.is_some() {
-            return Err(unsupported("paths through two RIS interactions are differentiated with respect to the phase profiles only (paths::ris::phase_vjp)"));
-        }
         // the legs' planes and slab interactions, in path order
         let surfaces = |objects: &[u32], primitives: &[u32], refraction: &[bool]| -> Result<Vec<LegSurface>> {
             if refraction.len() != objects.len() || primitives.len() != objects.len() {
@@ -68,44 +67,63 @@ pub(crate) fn ris_gradients(scene: &rftwin_core::Scene, geom: &SceneGeometry, pa
                 })
                 .collect()
         };
+        let surface_of = |s: u32| -> Result<&rftwin_core::ris::RisSurface> {
+            let surface = scene.ris().get(s as usize).ok_or_else(|| TraceError::PathsMismatch { path: f, message: format!("RIS {s} is not in the scene") })?;
+            if surface.model != RisModel::ElementSum {
+                return Err(unsupported("the phase-gradient model (b) is not differentiated"));
+            }
+            Ok(surface)
+        };
         let incoming = surfaces(&family.incoming, &family.incoming_primitives, &family.incoming_refraction)?;
         let outgoing = surfaces(&family.outgoing, &family.outgoing_primitives, &family.outgoing_refraction)?;
         // chain order from the receiver: the outgoing surfaces reversed
         let from_rx: Vec<&LegSurface> = outgoing.iter().rev().collect();
         let from_tx: Vec<&LegSurface> = incoming.iter().collect();
-        let surface = scene.ris().get(family.ris as usize).ok_or_else(|| TraceError::PathsMismatch { path: f, message: format!("RIS {} is not in the scene", family.ris) })?;
-        if surface.model != RisModel::ElementSum {
-            return Err(unsupported("the phase-gradient model (b) is not differentiated"));
-        }
-        let gain = surface.element_gain(lambda);
-        let positions = surface.positions();
+        let first = RisVertex::new(family.ris, surface_of(family.ris)?, moved);
+        // a two-RIS family: the second RIS and the middle leg's surfaces (from the first RIS)
+        let second = match &family.second {
+            Some(s) => Some((RisVertex::new(s.ris, surface_of(s.ris)?, moved), surfaces(&s.middle, &s.middle_primitives, &s.middle_refraction)?)),
+            None => None,
+        };
+        let middle: Vec<&LegSurface> = second.iter().flat_map(|(_, m)| m.iter()).collect();
+        let ris_vertices = 1 + usize::from(second.is_some());
+        let gain = first.surface.element_gain(lambda) * second.as_ref().map_or(1.0, |(v, _)| v.surface.element_gain(lambda));
+        let scale = lambda / (4.0 * PI) * gain / (4.0 * PI).sqrt().powi(ris_vertices as i32);
         let mut grads = Vec::with_capacity(family.terms.len());
         for t in &family.terms {
-            let r0 = *positions.get(t.element as usize).ok_or_else(|| TraceError::PathsMismatch { path: f, message: format!("element {} of a RIS of {}", t.element, positions.len()) })?;
-            let r = match moved {
-                Some((s, kind)) if s == family.ris as usize => {
-                    let id = kind.identity();
-                    V3::<D>::cst(surface.centre).plus(kind.apply(V3::<D>::cst(r0 - surface.centre), [0, 1, 2].map(|c| D::variable(id[c], c))))
-                }
-                _ => V3::cst(r0),
-            };
+            let r = first.element(t.element, f)?;
             let (in_vertices, in_image) = unfold(tx_p, &from_tx, r);
-            let (mut out_vertices, out_image) = unfold(rx_p, &from_rx, r);
-            out_vertices.reverse();
-            let (l1, l2) = (r.minus(in_image).length(), r.minus(out_image).length());
-            let tau = (l1 + l2) / D::constant(SPEED_OF_LIGHT);
             let mut points = vec![tx_p];
             points.extend(in_vertices);
             points.push(r);
+            let mut inters: Vec<Option<&FieldInteraction<D>>> = incoming.iter().map(|s| Some(&s.interaction)).chain(std::iter::once(None)).collect();
+            let mut lengths = vec![r.minus(in_image).length()];
+            // the last RIS vertex: the outgoing leg starts there
+            let mut last = r;
+            if let Some((vertex, middle_surfaces)) = &second {
+                let n = t.second_element.ok_or_else(|| TraceError::PathsMismatch { path: f, message: format!("a two-RIS family's term of element {} has no second element", t.element) })?;
+                let r2 = vertex.element(n, f)?;
+                let (mid_vertices, mid_image) = unfold(r, &middle, r2);
+                lengths.push(r2.minus(mid_image).length());
+                points.extend(mid_vertices);
+                points.push(r2);
+                inters.extend(middle_surfaces.iter().map(|s| Some(&s.interaction)).chain(std::iter::once(None)));
+                last = r2;
+            }
+            let (mut out_vertices, out_image) = unfold(rx_p, &from_rx, last);
+            out_vertices.reverse();
+            lengths.push(last.minus(out_image).length());
             points.extend(out_vertices);
             points.push(rx_p);
-            let inters: Vec<Option<&FieldInteraction<D>>> = incoming.iter().map(|s| Some(&s.interaction)).chain(std::iter::once(None)).chain(outgoing.iter().map(|s| Some(&s.interaction))).collect();
+            inters.extend(outgoing.iter().map(|s| Some(&s.interaction)));
+            let tau = lengths.iter().fold(D::constant(0.0), |acc, &l| acc + l) / D::constant(SPEED_OF_LIGHT);
             let pol = transport(&points, &tx.antenna, &rx.antenna, |k, e, k_i, k_o| match inters[k] {
                 Some(inter) => apply_interaction(e, k_i, k_o, inter, lambda),
                 None => reradiate(e, k_i, k_o),
             });
-            let scale = D::constant(lambda / (4.0 * PI) * gain / (4.0 * PI).sqrt()) / (l1 * l2);
-            let (b_re, b_im) = (pol.re * scale, pol.im * scale);
+            // the spreading restarts at every RIS vertex: 1/(L₁ L₂ [L₃])
+            let spreading = D::constant(scale) / lengths.iter().fold(D::constant(1.0), |acc, &l| acc * l);
+            let (b_re, b_im) = (pol.re * spreading, pol.im * spreading);
             let solved = Complex::new(b_re.value(), b_im.value());
             if (solved - t.b).norm() > 1e-6 * t.b.norm() + 1e-300 || (tau.value() - t.tau).abs() > 1e-9 * t.tau {
                 return Err(TraceError::PathsMismatch { path: f, message: format!("RIS term of element {} re-evaluates to {solved} (τ {}) instead of {} (τ {})", t.element, tau.value(), t.b, t.tau) });
@@ -115,6 +133,35 @@ pub(crate) fn ris_gradients(scene: &rftwin_core::Scene, geom: &SceneGeometry, pa
         out.push(grads);
     }
     Ok(out)
+}
+
+/// A RIS vertex of a family in dual numbers: its element positions move with the RIS
+/// when the RIS is the parameter (`r_m = c + t + R(r_m − c)`).
+struct RisVertex<'s> {
+    surface: &'s rftwin_core::ris::RisSurface,
+    positions: Vec<glam::DVec3>,
+    /// The pose component that moves it, if any.
+    moved: Option<crate::paths::gradients::PoseKind>,
+}
+
+impl<'s> RisVertex<'s> {
+    fn new(index: u32, surface: &'s rftwin_core::ris::RisSurface, moved: Option<(usize, crate::paths::gradients::PoseKind)>) -> Self {
+        let moved = moved.and_then(|(s, kind)| (s == index as usize).then_some(kind));
+        RisVertex { surface, positions: surface.positions(), moved }
+    }
+
+    /// Element `m`'s position (family `f` for errors).
+    fn element(&self, m: u32, f: usize) -> Result<V3<Dual<3>>> {
+        let r0 = *self.positions.get(m as usize).ok_or_else(|| TraceError::PathsMismatch { path: f, message: format!("element {m} of a RIS of {}", self.positions.len()) })?;
+        Ok(match self.moved {
+            Some(kind) => {
+                let id = kind.identity();
+                let centre = self.surface.centre;
+                V3::<Dual<3>>::cst(centre).plus(kind.apply(V3::<Dual<3>>::cst(r0 - centre), [0, 1, 2].map(|c| Dual::variable(id[c], c))))
+            }
+            None => V3::cst(r0),
+        })
+    }
 }
 
 /// One interaction of a leg in dual numbers: its plane `(n, d)` (moving with its

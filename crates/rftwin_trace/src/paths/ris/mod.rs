@@ -24,8 +24,9 @@
 //! twice through at least one object, e.g. a target). The middle chains are shot from
 //! just in front of each RIS and resolved per element pair `(m, n)`, leaving `RIS₁` and
 //! reaching `RIS₂` from their served sides. The spreading restarts at each RIS:
-//! `b_mn = (λ/√(4π)) g₁ g₂ h(a, r_m) h(r_m, r_n) h(r_n, b) P`, evaluated on the CPU for
-//! every backend (element-sum model only; the cost is ∝ M₁ M₂ per chain triple).
+//! `b_mn = (λ/√(4π)) g₁ g₂ h(a, r_m) h(r_m, r_n) h(r_n, b) P` (element-sum model only;
+//! the cost is ∝ M₁ M₂ per chain triple; on the GPU backend the path-field kernel takes
+//! the two RIS vertices of a term).
 //!
 //! Files: `search` finds the families, `profile` evaluates the channel as a function
 //! of a profile (affine form, phase VJP), `gradients` differentiates the terms with

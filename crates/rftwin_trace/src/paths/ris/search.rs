@@ -205,9 +205,8 @@ impl RisSearch<'_> {
         let coefficients: Vec<Complex> = match (self.backend, ris.model) {
             #[cfg(feature = "gpu")]
             (crate::backend::Backend::Gpu(ctx), RisModel::ElementSum) => {
-                let (vertices, inters): (Vec<Vec<DVec3>>, Vec<_>) = pending.iter().map(|t| self.gpu_term(t.incoming, points[t.element], t.outgoing, gain)).unzip();
-                let refs: Vec<crate::paths::gpu_field::GpuPath> = vertices.iter().map(Vec::as_slice).zip(inters).collect();
-                crate::paths::gpu_field::gpu_coefficients(ctx, &refs, self.tx, self.rx, self.lambda)?
+                let terms: Vec<_> = pending.iter().map(|t| self.gpu_term(&[(t.incoming, points[t.element], gain)], t.outgoing)).collect();
+                self.gpu_coefficients(ctx, terms)?
             }
             _ => pending
                 .par_iter()
@@ -269,15 +268,16 @@ impl RisSearch<'_> {
     /// The families through two RIS interactions, `TX → chain → RIS s1 (element m) →
     /// middle chain → RIS s2 (element n) → chain → RX` (`s2 = s1` through at least one
     /// object), element-sum model only: `b_mn = (λ/√(4π)) g₁ g₂ P / (4π √(4π) L₁ L₂ L₃)`,
-    /// the single-interaction term with the spreading restarted once more. Evaluated on
-    /// the CPU whatever the backend (cost ∝ M₁ M₂ per chain triple).
+    /// the single-interaction term with the spreading restarted once more (cost ∝ M₁ M₂
+    /// per chain triple; on the GPU backend by the path-field kernel, two `KIND_RIS`
+    /// vertices per term).
     fn double_families(&self, surfaces: &[RisSurface], sides: &[SurfaceLegs], [ins, outs]: [&[&[u32]]; 2], middle_chains: &[Vec<Box<[u32]>>], rects: &[RisRectangle], stats: &mut SolveStats) -> Result<Vec<RisPath>> {
         let mut out = Vec::new();
         for (s1, ris1) in surfaces.iter().enumerate() {
             let mids = self.leg_chains(&middle_chains[s1]);
             for (s2, ris2) in surfaces.iter().enumerate() {
                 let (a, b) = (&sides[s1], &sides[s2]);
-                let gains = ris1.element_gain(self.lambda) * ris2.element_gain(self.lambda);
+                let (g1, g2) = (ris1.element_gain(self.lambda), ris2.element_gain(self.lambda));
                 for chain_mid in mids.iter().filter(|c| !(s1 == s2 && c.is_empty())) {
                     // middle[m][n]
                     let middle: Vec<Vec<Option<Leg>>> = a
@@ -307,18 +307,25 @@ impl RisSearch<'_> {
                             if triples.is_empty() {
                                 continue;
                             }
-                            let coefficients: Vec<Complex> = triples
-                                .par_iter()
-                                .map(|&(m, n, l1, l2, l3)| {
-                                    let (mut points, mut inters) = (Vec::new(), Vec::new());
-                                    self.push_leg_forward(l1, a.points[m], &mut points, &mut inters);
-                                    self.push_leg_forward(l2, b.points[n], &mut points, &mut inters);
-                                    points.extend(l3.vertices.iter().rev());
-                                    inters.extend(l3.triangles.iter().zip(&l3.refraction).rev().map(|(&t, &r)| Some(self.interaction(t, r))));
-                                    let scalar = gains / (4.0 * PI * (4.0 * PI).sqrt() * l1.length * l2.length * l3.length);
-                                    self.transport_through(&points, &inters) * scalar * (self.lambda / (4.0 * PI).sqrt())
-                                })
-                                .collect();
+                            let coefficients: Vec<Complex> = match self.backend {
+                                #[cfg(feature = "gpu")]
+                                crate::backend::Backend::Gpu(ctx) => {
+                                    let terms: Vec<_> = triples.iter().map(|&(m, n, l1, l2, l3)| self.gpu_term(&[(l1, a.points[m], g1), (l2, b.points[n], g2)], l3)).collect();
+                                    self.gpu_coefficients(ctx, terms)?
+                                }
+                                _ => triples
+                                    .par_iter()
+                                    .map(|&(m, n, l1, l2, l3)| {
+                                        let (mut points, mut inters) = (Vec::new(), Vec::new());
+                                        self.push_leg_forward(l1, a.points[m], &mut points, &mut inters);
+                                        self.push_leg_forward(l2, b.points[n], &mut points, &mut inters);
+                                        points.extend(l3.vertices.iter().rev());
+                                        inters.extend(l3.triangles.iter().zip(&l3.refraction).rev().map(|(&t, &r)| Some(self.interaction(t, r))));
+                                        let scalar = g1 * g2 / (4.0 * PI * (4.0 * PI).sqrt() * l1.length * l2.length * l3.length);
+                                        self.transport_through(&points, &inters) * scalar * (self.lambda / (4.0 * PI).sqrt())
+                                    })
+                                    .collect(),
+                            };
                             let mut terms = Vec::with_capacity(triples.len());
                             for (&(m, n, l1, l2, l3), b) in triples.iter().zip(coefficients) {
                                 if !(b.re.is_finite() && b.im.is_finite()) {
@@ -339,18 +346,31 @@ impl RisSearch<'_> {
     }
 
     /// One element term for the GPU field kernel: the points without the transmitter
-    /// and receiver, and the interactions with the RIS element as `KIND_RIS`.
+    /// and receiver, and the interactions with each RIS element as `KIND_RIS`. `legs`
+    /// are the legs in path order, each ending at a RIS point with its element gain;
+    /// `outgoing` is the last leg, resolved from the receiver.
     #[cfg(feature = "gpu")]
-    fn gpu_term(&self, incoming: &Leg, p: DVec3, outgoing: &Leg, gain: f64) -> (Vec<DVec3>, Vec<rftwin_gpu::field::FieldInteractionGpu>) {
+    fn gpu_term(&self, legs: &[(&Leg, DVec3, f64)], outgoing: &Leg) -> (Vec<DVec3>, Vec<rftwin_gpu::field::FieldInteractionGpu>) {
         use rftwin_gpu::field::{FieldInteractionGpu, KIND_RIS};
-        let mut vertices = incoming.vertices.clone();
-        vertices.push(p);
-        vertices.extend(outgoing.vertices.iter().rev());
         let surface = |(&t, &r): (&u32, &bool)| crate::paths::gpu_field::gpu_surface(self.geom, self.materials, t, r);
-        let mut inters: Vec<FieldInteractionGpu> = incoming.triangles.iter().zip(&incoming.refraction).map(surface).collect();
-        inters.push(FieldInteractionGpu { kind: KIND_RIS, thickness: gain as f32, ..Default::default() });
+        let (mut vertices, mut inters) = (Vec::new(), Vec::new());
+        for &(leg, p, gain) in legs {
+            vertices.extend_from_slice(&leg.vertices);
+            vertices.push(p);
+            inters.extend(leg.triangles.iter().zip(&leg.refraction).map(surface));
+            inters.push(FieldInteractionGpu { kind: KIND_RIS, thickness: gain as f32, ..Default::default() });
+        }
+        vertices.extend(outgoing.vertices.iter().rev());
         inters.extend(outgoing.triangles.iter().zip(&outgoing.refraction).rev().map(surface));
         (vertices, inters)
+    }
+
+    /// The coefficients of `terms` (from [`RisSearch::gpu_term`]) by the path-field kernel.
+    #[cfg(feature = "gpu")]
+    fn gpu_coefficients(&self, ctx: &rftwin_gpu::GpuContext, terms: Vec<(Vec<DVec3>, Vec<rftwin_gpu::field::FieldInteractionGpu>)>) -> Result<Vec<Complex>> {
+        let (vertices, inters): (Vec<Vec<DVec3>>, Vec<_>) = terms.into_iter().unzip();
+        let refs: Vec<crate::paths::gpu_field::GpuPath> = vertices.iter().map(Vec::as_slice).zip(inters).collect();
+        crate::paths::gpu_field::gpu_coefficients(ctx, &refs, self.tx, self.rx, self.lambda)
     }
 }
 
