@@ -713,32 +713,42 @@ fn rotated(ris: &RisSurface, e: DVec3) -> (DVec3, DVec3) {
 /// The CFR gradients of the two-RIS families of `make("", 0)` between `tx` and `rx` for
 /// every parameter of `names` against central differences of re-solves of
 /// `make(name, ±step·e_c)` (radio positions move the radios instead), within 1 %.
-fn assert_two_ris_gradients(make: impl Fn(&str, DVec3) -> Scene, names: &[&str], [tx, rx]: [DVec3; 2], max_depth: usize, frequency: f64) {
+fn assert_two_ris_gradients(make: impl Fn(&str, DVec3) -> Scene, names: &[&str], ends: [DVec3; 2], max_depth: usize, frequency: f64) {
+    let o = SolverOptions { frequency_hz: frequency, max_depth, samples: 20_000, backend: BackendChoice::Cpu, max_ris_interactions: 2, ..Default::default() };
+    assert_ris_family_gradients(make, names, ends, o, |f| f.second.is_some());
+}
+
+/// The CFR gradients of the RIS families of `make("", 0)` that `keep` selects (solved
+/// with `options` between `tx` and `rx`) for every parameter of `names` against central
+/// differences of re-solves of `make(name, ±step·e_c)` (radio positions move the radios
+/// instead), within 1 %.
+fn assert_ris_family_gradients(make: impl Fn(&str, DVec3) -> Scene, names: &[&str], [tx, rx]: [DVec3; 2], options: SolverOptions, keep: impl Fn(&rftwin::core::paths::RisPath) -> bool) {
     use rftwin::trace::paths::channel::cfr_gradient;
     use rftwin::trace::paths::gradients::{path_gradients, GradientParam};
     use rftwin::trace::scene_geometry::SceneGeometry;
-    let two_ris_only = |scene: &Scene, tx: DVec3, rx: DVec3| {
-        let mut p = ris_families_only(solve_twice(scene, tx, rx, frequency, max_depth));
-        p.ris_paths.retain(|f| f.second.is_some());
+    let frequency = options.frequency_hz;
+    let families = |scene: &Scene, tx: DVec3, rx: DVec3| {
+        let mut p = ris_families_only(PathSolver::new(options).solve_scene(scene, &Radio::isotropic(tx), &Radio::isotropic(rx)).unwrap());
+        p.ris_paths.retain(&keep);
         p
     };
     let freqs = [frequency - 1e8, frequency, frequency + 2e8];
     let scene = make("", DVec3::ZERO);
-    let paths = two_ris_only(&scene, tx, rx);
-    assert!(!paths.ris_paths.is_empty(), "no two-RIS family");
+    let paths = families(&scene, tx, rx);
+    assert!(!paths.ris_paths.is_empty(), "no RIS family to check");
     let geom = SceneGeometry::new(&scene);
     for &name in names {
         let g = path_gradients(&scene, &geom, &paths, &Radio::isotropic(tx), &Radio::isotropic(rx), &GradientParam::parse(name).unwrap()).unwrap();
-        assert!(g.ris.iter().flatten().any(|t| t.tau.iter().any(|d| *d != 0.0)), "{name}: the two-RIS terms must move");
+        assert!(g.ris.iter().flatten().any(|t| t.tau.iter().any(|d| *d != 0.0) || t.b.iter().any(|d| d.norm() > 0.0)), "{name}: the RIS terms must depend on it");
         for c in 0..3 {
             let step = 1e-6;
             let h = |sign: f64| {
                 let mut e = DVec3::ZERO;
                 e[c] = sign * step;
                 let p = match name {
-                    "tx/position" => two_ris_only(&scene, tx + e, rx),
-                    "rx/position" => two_ris_only(&scene, tx, rx + e),
-                    _ => two_ris_only(&make(name, e), tx, rx),
+                    "tx/position" => families(&scene, tx + e, rx),
+                    "rx/position" => families(&scene, tx, rx + e),
+                    _ => families(&make(name, e), tx, rx),
                 };
                 assert_eq!(p.ris_paths.len(), paths.ris_paths.len(), "{name}: the families change under a step of {step}");
                 cfr(&p, &freqs)
@@ -751,4 +761,31 @@ fn assert_two_ris_gradients(make: impl Fn(&str, DVec3) -> Scene, names: &[&str],
             }
         }
     }
+}
+
+/// Model (b) terms (one per family: the aperture factor at the images of both ends)
+/// differentiated with respect to the radios, the RIS pose and a wall in the legs, against
+/// central differences of re-solves.
+#[test]
+fn macroscopic_model_gradients_match_central_differences() {
+    let frequency = 28e9;
+    let lambda = SPEED_OF_LIGHT / frequency;
+    let (tx, rx) = (DVec3::new(3.0, 1.0, 0.2), DVec3::new(2.0, -1.0, -0.1));
+    let make = |param: &str, e: DVec3| {
+        let (mut scene, mut ris) = room(8, lambda);
+        // steered 10° off the direct pair, so the aperture factor is on its main lobe's slope
+        let turn = glam::DMat3::from_rotation_z(0.17);
+        ris.model = RisModel::PhaseGradient { from: tx, to: turn * rx };
+        match param {
+            "ris/ris/translation" => ris.centre += e,
+            "ris/ris/rotation" => (ris.normal, ris.up) = rotated(&ris, e),
+            "object/wall/translation" => scene.object_mut("wall").unwrap().mesh.vertices.iter_mut().for_each(|v| *v += e),
+            _ => {}
+        }
+        *scene.ris_mut("ris").unwrap() = ris;
+        scene
+    };
+    let o = SolverOptions { frequency_hz: frequency, max_depth: 2, samples: 20_000, backend: BackendChoice::Cpu, ..Default::default() };
+    let names = ["tx/position", "rx/position", "ris/ris/translation", "ris/ris/rotation", "object/wall/translation"];
+    assert_ris_family_gradients(make, &names, [tx, rx], o, |f| f.terms.iter().all(|t| t.element == rftwin::core::paths::RisTerm::SURFACE));
 }

@@ -7,7 +7,7 @@ use crate::physics::field::{apply_interaction, transport, FieldInteraction};
 use crate::scene_geometry::SceneGeometry;
 use rftwin_core::constants::SPEED_OF_LIGHT;
 use rftwin_core::dual::{Dual, Real, V3};
-use rftwin_core::paths::RisPath;
+use rftwin_core::paths::{RisPath, RisTerm};
 use rftwin_core::ris::RisModel;
 use rftwin_core::{Complex, Paths, Radio};
 use std::f64::consts::PI;
@@ -29,7 +29,8 @@ pub struct RisTermGradient {
 /// crosses the slab's plane on the straight line), and delay and coefficient by the same
 /// formulas as the solve. A two-RIS family's middle leg unfolds from the first element
 /// to the second through its own planes, and its spreading restarts at both RIS
-/// vertices. Model (b) terms are refused.
+/// vertices. A model (b) term re-evaluates its aperture factor at the moved centre and
+/// frame (the design directions stay fixed in the world, as the solve takes them).
 pub(crate) fn ris_gradients(scene: &rftwin_core::Scene, geom: &SceneGeometry, paths: &Paths, [tx, rx]: [&Radio; 2], pert: &crate::paths::gradients::Perturbation) -> Result<Vec<Vec<RisTermGradient>>> {
     use crate::paths::gradients::{GradientParam, PoseKind};
     type D = Dual<3>;
@@ -67,13 +68,7 @@ pub(crate) fn ris_gradients(scene: &rftwin_core::Scene, geom: &SceneGeometry, pa
                 })
                 .collect()
         };
-        let surface_of = |s: u32| -> Result<&rftwin_core::ris::RisSurface> {
-            let surface = scene.ris().get(s as usize).ok_or_else(|| TraceError::PathsMismatch { path: f, message: format!("RIS {s} is not in the scene") })?;
-            if surface.model != RisModel::ElementSum {
-                return Err(unsupported("the phase-gradient model (b) is not differentiated"));
-            }
-            Ok(surface)
-        };
+        let surface_of = |s: u32| -> Result<&rftwin_core::ris::RisSurface> { scene.ris().get(s as usize).ok_or_else(|| TraceError::PathsMismatch { path: f, message: format!("RIS {s} is not in the scene") }) };
         let incoming = surfaces(&family.incoming, &family.incoming_primitives, &family.incoming_refraction)?;
         let outgoing = surfaces(&family.outgoing, &family.outgoing_primitives, &family.outgoing_refraction)?;
         // chain order from the receiver: the outgoing surfaces reversed
@@ -85,6 +80,9 @@ pub(crate) fn ris_gradients(scene: &rftwin_core::Scene, geom: &SceneGeometry, pa
             Some(s) => Some((RisVertex::new(s.ris, surface_of(s.ris)?, moved), surfaces(&s.middle, &s.middle_primitives, &s.middle_refraction)?)),
             None => None,
         };
+        if second.is_some() && [Some(&first), second.as_ref().map(|(v, _)| v)].iter().flatten().any(|v| v.surface.model != RisModel::ElementSum) {
+            return Err(unsupported("a path through two RIS interactions needs the element-sum model"));
+        }
         let middle: Vec<&LegSurface> = second.iter().flat_map(|(_, m)| m.iter()).collect();
         let ris_vertices = 1 + usize::from(second.is_some());
         let gain = first.surface.element_gain(lambda) * second.as_ref().map_or(1.0, |(v, _)| v.surface.element_gain(lambda));
@@ -113,6 +111,11 @@ pub(crate) fn ris_gradients(scene: &rftwin_core::Scene, geom: &SceneGeometry, pa
             let (mut out_vertices, out_image) = unfold(rx_p, &from_rx, last);
             out_vertices.reverse();
             lengths.push(last.minus(out_image).length());
+            // model (b): the aperture factor toward the images of both ends
+            let aperture = match first.surface.model {
+                RisModel::ElementSum => D::constant(1.0),
+                RisModel::PhaseGradient { from, to } => first.aperture([from, to], [in_image, out_image], 2.0 * PI / lambda),
+            };
             points.extend(out_vertices);
             points.push(rx_p);
             inters.extend(outgoing.iter().map(|s| Some(&s.interaction)));
@@ -122,7 +125,7 @@ pub(crate) fn ris_gradients(scene: &rftwin_core::Scene, geom: &SceneGeometry, pa
                 None => reradiate(e, k_i, k_o),
             });
             // the spreading restarts at every RIS vertex: 1/(L₁ L₂ [L₃])
-            let spreading = D::constant(scale) / lengths.iter().fold(D::constant(1.0), |acc, &l| acc * l);
+            let spreading = D::constant(scale) * aperture / lengths.iter().fold(D::constant(1.0), |acc, &l| acc * l);
             let (b_re, b_im) = (pol.re * spreading, pol.im * spreading);
             let solved = Complex::new(b_re.value(), b_im.value());
             if (solved - t.b).norm() > 1e-6 * t.b.norm() + 1e-300 || (tau.value() - t.tau).abs() > 1e-9 * t.tau {
@@ -150,17 +153,47 @@ impl<'s> RisVertex<'s> {
         RisVertex { surface, positions: surface.positions(), moved }
     }
 
-    /// Element `m`'s position (family `f` for errors).
+    /// Element `m`'s position, or the centre for a model (b) term (family `f` for errors).
     fn element(&self, m: u32, f: usize) -> Result<V3<Dual<3>>> {
-        let r0 = *self.positions.get(m as usize).ok_or_else(|| TraceError::PathsMismatch { path: f, message: format!("element {m} of a RIS of {}", self.positions.len()) })?;
-        Ok(match self.moved {
-            Some(kind) => {
-                let id = kind.identity();
-                let centre = self.surface.centre;
-                V3::<Dual<3>>::cst(centre).plus(kind.apply(V3::<Dual<3>>::cst(r0 - centre), [0, 1, 2].map(|c| Dual::variable(id[c], c))))
-            }
+        let r0 = if m == RisTerm::SURFACE {
+            self.surface.centre
+        } else {
+            *self.positions.get(m as usize).ok_or_else(|| TraceError::PathsMismatch { path: f, message: format!("element {m} of a RIS of {}", self.positions.len()) })?
+        };
+        Ok(self.moving(r0))
+    }
+
+    /// A point fixed on the surface, moving with it.
+    fn moving(&self, r0: glam::DVec3) -> V3<Dual<3>> {
+        let centre = self.surface.centre;
+        match self.moved {
+            Some(kind) => V3::<Dual<3>>::cst(centre).plus(kind.apply(V3::<Dual<3>>::cst(r0 - centre), Self::variables(kind))),
             None => V3::cst(r0),
-        })
+        }
+    }
+
+    fn variables(kind: crate::paths::gradients::PoseKind) -> [Dual<3>; 3] {
+        let id = kind.identity();
+        [0, 1, 2].map(|c| Dual::variable(id[c], c))
+    }
+
+    /// Model (b)'s aperture factor `M sinc(k q·u_y L_y/2) sinc(k q·u_z L_z/2)` of
+    /// [`RisSurface::phase_gradient_leg`](rftwin_core::ris::RisSurface::phase_gradient_leg)
+    /// toward the apparent ends `images`, with the frame turning with the surface (the
+    /// design directions stay fixed in the world, as the solve takes them).
+    fn aperture(&self, [from, to]: [glam::DVec3; 2], images: [V3<Dual<3>>; 2], k: f64) -> Dual<3> {
+        type D = Dual<3>;
+        let centre = self.moving(self.surface.centre);
+        let (uy, uz, _) = self.surface.frame();
+        let axis = |u: glam::DVec3| match self.moved {
+            Some(kind @ crate::paths::gradients::PoseKind::Rotation) => kind.apply(V3::<D>::cst(u), Self::variables(kind)),
+            _ => V3::cst(u),
+        };
+        let q = images[0].minus(centre).normalize().plus(images[1].minus(centre).normalize()).minus(V3::cst(from.normalize() + to.normalize()));
+        let sinc = |x: D| if x.value().abs() < 1e-12 { D::constant(1.0) } else { x.sin() / x };
+        let [ly, lz] = self.surface.size();
+        let along = |u: glam::DVec3, side: f64| sinc(q.dot(axis(u)) * D::constant(k * side / 2.0));
+        D::constant(self.surface.count() as f64) * along(uy, ly) * along(uz, lz)
     }
 }
 
