@@ -56,30 +56,62 @@ pub fn input_matrix(net: &Network, encoded: &super::network::Matrix) -> DMatrix<
     DMatrix::from_vec(width, n, encoded.as_vec())
 }
 
+/// The activation, derivative and back-propagation buffers of [`forward_backward_in`],
+/// kept between epochs: a fresh `width × N` matrix per layer and epoch costs page faults
+/// and zeroing comparable to the element-wise work itself.
+#[derive(Debug, Default)]
+pub struct Workspace {
+    /// `activations[l]`: layer `l`'s output (the input of layer `l + 1`).
+    activations: Vec<DMatrix<f32>>,
+    /// `derivatives[l]`: `∂a/∂z` of layer `l`'s output.
+    derivatives: Vec<DMatrix<f32>>,
+    /// `∂/∂z` of the layer being differentiated, and the one below it.
+    dz: DMatrix<f32>,
+    da: DMatrix<f32>,
+}
+
+/// `m` resized to `rows × cols` (its contents are overwritten by the caller; resizing keeps
+/// the allocation when the size does not change).
+fn shaped(m: &mut DMatrix<f32>, rows: usize, cols: usize) {
+    if m.shape() != (rows, cols) {
+        *m = DMatrix::zeros(rows, cols);
+    }
+}
+
 /// `σ̂` and the gradient of `Σ g_m σ̂_m` with respect to every parameter (in
 /// [`Network::parameters`]' order), with the seconds of the forward pass, the upstream
 /// callback and the backward pass.
 pub fn forward_backward(net: &Network, input: &DMatrix<f32>, upstream: impl FnOnce(&[f32]) -> Result<Vec<f32>>) -> Result<(Vec<f32>, Vec<f32>, [f64; 3])> {
+    forward_backward_in(&mut Workspace::default(), net, input, upstream)
+}
+
+/// [`forward_backward`] in the buffers of `ws` (the training loop keeps one across epochs).
+pub fn forward_backward_in(ws: &mut Workspace, net: &Network, input: &DMatrix<f32>, upstream: impl FnOnce(&[f32]) -> Result<Vec<f32>>) -> Result<(Vec<f32>, Vec<f32>, [f64; 3])> {
     let clock = std::time::Instant::now();
     let n = input.ncols();
     let layers: Vec<(DMatrix<f32>, Vec<f32>)> = (0..net.weights.len()).map(|l| layer(net, l)).collect();
     let last = layers.len() - 1;
     let kappa = net.options.kappa as f32;
     let relu = net.options.activation == Activation::Relu;
-    // activations[l] feeds layer l; derivatives[l] = ∂a/∂z of layer l's output
-    let mut activations: Vec<DMatrix<f32>> = Vec::with_capacity(layers.len());
-    let mut derivatives: Vec<DMatrix<f32>> = Vec::with_capacity(last);
+    ws.activations.resize_with(last, DMatrix::default);
+    ws.derivatives.resize_with(last, DMatrix::default);
     let mut out = Vec::new();
     for (l, (wt, b)) in layers.iter().enumerate() {
-        let a = activations.last().unwrap_or(input);
-        let mut z = DMatrix::<f32>::zeros(wt.nrows(), n);
-        z.gemm(1.0, wt, a, 0.0);
         let rows = wt.nrows();
+        let (below, here) = ws.activations.split_at_mut(l.min(last));
+        let a = below.last().unwrap_or(input);
         if l == last {
+            let mut z = DMatrix::<f32>::zeros(rows, n);
+            z.gemm(1.0, wt, a, 0.0);
             out = z.iter().zip(b.iter().cycle()).map(|(v, bias)| 1.0 / (1.0 + (-(v + bias)).exp())).collect();
             break;
         }
-        let mut d = DMatrix::<f32>::zeros(rows, n);
+        let z = &mut here[0];
+        shaped(z, rows, n);
+        // β = 0: the old contents are not read
+        z.gemm(1.0, wt, a, 0.0);
+        let d = &mut ws.derivatives[l];
+        shaped(d, rows, n);
         // blocks of 64 columns per task
         z.as_mut_slice().par_chunks_mut(64 * rows).zip(d.as_mut_slice().par_chunks_mut(64 * rows)).for_each(|(zc, dc)| {
             if relu {
@@ -94,8 +126,6 @@ pub fn forward_backward(net: &Network, input: &DMatrix<f32>, upstream: impl FnOn
                 super::trig::sine_layer(zc, dc, b, kappa);
             }
         });
-        activations.push(z);
-        derivatives.push(d);
     }
     let forward_s = clock.elapsed().as_secs_f64();
     let g = upstream(&out)?;
@@ -104,21 +134,22 @@ pub fn forward_backward(net: &Network, input: &DMatrix<f32>, upstream: impl FnOn
     }
     let upstream_s = clock.elapsed().as_secs_f64() - forward_s;
     // ∂/∂z of the output layer: g σ(1 − σ)
-    let mut dz = DMatrix::from_iterator(1, n, g.iter().zip(&out).map(|(g, s)| g * s * (1.0 - s)));
+    shaped(&mut ws.dz, 1, n);
+    ws.dz.iter_mut().zip(g.iter().zip(&out)).for_each(|(dz, (g, s))| *dz = g * s * (1.0 - s));
     let mut weight_grads: Vec<Vec<f32>> = vec![Vec::new(); layers.len()];
     let mut bias_grads: Vec<Vec<f32>> = vec![Vec::new(); layers.len()];
     for l in (0..layers.len()).rev() {
-        let a = if l == 0 { input } else { &activations[l - 1] };
-        let mut dw = DMatrix::<f32>::zeros(dz.nrows(), a.nrows());
-        dw.gemm(1.0, &dz, &transposed(a), 0.0);
+        let a = if l == 0 { input } else { &ws.activations[l - 1] };
+        let mut dw = DMatrix::<f32>::zeros(ws.dz.nrows(), a.nrows());
+        dw.gemm(1.0, &ws.dz, &transposed(a), 0.0);
         weight_grads[l] = dw.as_slice().to_vec();
-        bias_grads[l] = column_sum(&dz);
+        bias_grads[l] = column_sum(&ws.dz);
         if l > 0 {
-            let mut da = DMatrix::<f32>::zeros(a.nrows(), n);
-            da.gemm(1.0, &transposed(&layers[l].0), &dz, 0.0);
-            let d = &derivatives[l - 1];
-            da.as_mut_slice().par_chunks_mut(4096).zip(d.as_slice().par_chunks(4096)).for_each(|(x, dv)| x.iter_mut().zip(dv).for_each(|(x, dv)| *x *= dv));
-            dz = da;
+            shaped(&mut ws.da, a.nrows(), n);
+            ws.da.gemm(1.0, &transposed(&layers[l].0), &ws.dz, 0.0);
+            let d = &ws.derivatives[l - 1];
+            ws.da.as_mut_slice().par_chunks_mut(4096).zip(d.as_slice().par_chunks(4096)).for_each(|(x, dv)| x.iter_mut().zip(dv).for_each(|(x, dv)| *x *= dv));
+            std::mem::swap(&mut ws.dz, &mut ws.da);
         }
     }
     let mut flat: Vec<f32> = weight_grads.into_iter().flatten().collect();

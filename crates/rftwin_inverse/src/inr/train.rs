@@ -370,11 +370,12 @@ pub fn train_with_term(mut network: Network, operator: &AffineOperator<f32>, ter
     };
     let rows = operator.rows() as f32;
     let end = if stopped_early { start } else { options.epochs };
+    let mut workspace = super::kernels::Workspace::default();
     for epoch in start..end {
         let mut data_term = 0.0;
         let (mut term_grad, mut matrix_grad) = (Vec::new(), Vec::new());
         let (term_params, matrix_params) = params[n_net..].split_at(n_term);
-        let (image, mut grad, [forward_s, physics_s, backward_s]) = super::kernels::forward_backward(&network, &input, |sigma| {
+        let (image, mut grad, [forward_s, physics_s, backward_s]) = super::kernels::forward_backward_in(&mut workspace, &network, &input, |sigma| {
             let mut y_hat = operator.apply(sigma).map_err(|e| InverseError::invalid("operator", e.to_string()))?;
             if let Some(term) = term {
                 term.add(term_params, sigma, &mut y_hat)?;
