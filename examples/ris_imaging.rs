@@ -124,7 +124,7 @@ fn main() -> Result<()> {
 
     let (op32, y, setup_s) = ris::measurements(&config, &truth.data)?;
     println!(
-        "{}×{} RIS ({:?}), K = {}, ROI {rows}×{cols} of {:.3} m at D = {:.1} m, {} measurements; operator {:.1} MB (f32) built in {setup_s:.2} s",
+        "{}×{} RIS ({:?}), K = {}, ROI {rows}×{cols} of {:.3} m at D = {:.1} m, {} measurements; operator {:.1} MB (f32, in factors) built in {setup_s:.2} s",
         config.ris.elements[0],
         config.ris.elements[1],
         config.ris_mode,
@@ -132,7 +132,7 @@ fn main() -> Result<()> {
         config.roi.voxel,
         config.roi.centre.x,
         op32.rows(),
-        (op32.matrix.len() * 4) as f64 / 1e6
+        op32.bytes() as f64 / 1e6
     );
     let run = ris::train_with_progress("INR", &op32, &y, &truth, &options, None)?;
     let (training, image, psnr_curve, seconds_per_epoch) = (&run.training, &run.image, &run.psnr, run.seconds_per_epoch);

@@ -100,11 +100,11 @@ fn main() -> Result<()> {
 
     let (op, y, setup_s) = ris::measurements(&config, &truth_data)?;
     println!(
-        "{ris_n}×{ris_n} RIS, K = {}, {subcarriers} subcarriers over {:.0} MHz, ROI {nx}×{nz}×{ny} voxels of λ/2, {} measurements; operator {:.0} MB (f32) built in {setup_s:.1} s",
+        "{ris_n}×{ris_n} RIS, K = {}, {subcarriers} subcarriers over {:.0} MHz, ROI {nx}×{nz}×{ny} voxels of λ/2, {} measurements; operator {:.0} MB (f32, in factors) built in {setup_s:.1} s",
         config.configurations,
         spacing * (subcarriers.max(1) - 1) as f64 / 1e6,
         op.rows(),
-        (op.matrix.len() * 4) as f64 / 1e6
+        op.bytes() as f64 / 1e6
     );
     let points = voxel_points(config.roi.dims);
     let options = TrainOptions { checkpoint: Some(out.join("checkpoint.json")), ..options };

@@ -6,16 +6,17 @@ use anyhow::Result;
 use rftwin::inverse::inr::interference::LearnedTerm;
 use rftwin::inverse::inr::{grid_points, train_with_term, EpochRecord, Network, TrainOptions, Training};
 use rftwin::isac::metrics::psnr;
-use rftwin::isac::ris_imaging::operator::{AffineOperator, ForwardOperator};
+use rftwin::isac::ris_imaging::factored::FactoredOperator;
+use rftwin::isac::ris_imaging::operator::SensingOperator;
 use rftwin::isac::ris_imaging::RisImagingConfig;
 use rftwin::isac::targets::{phantom, GrayImage, Pose};
 use std::time::Instant;
 
-/// The f32 operator and the noisy measurements of image `truth`, with the seconds the
-/// operator's precomputation took.
-pub fn measurements(config: &RisImagingConfig, truth: &[f64]) -> Result<(AffineOperator<f32>, Vec<f32>, f64)> {
+/// The f32 operator (in factors) and the noisy measurements of image `truth`, with the
+/// seconds the operator's precomputation took.
+pub fn measurements(config: &RisImagingConfig, truth: &[f64]) -> Result<(FactoredOperator<f32>, Vec<f32>, f64)> {
     let started = Instant::now();
-    let operator = ForwardOperator::new(config)?;
+    let operator = FactoredOperator::new(config)?;
     let clean = operator.apply(truth)?;
     let std = (config.noise_variance() / 2.0).sqrt() * config.scale;
     let y = add_noise(&clean, std, config.seed);
@@ -68,13 +69,13 @@ pub struct Run {
 
 /// Trains (from `prior` if given) with a progress bar showing train MSE, PSNR against
 /// `truth` and the learning rate.
-pub fn train_with_progress(label: &str, operator: &AffineOperator<f32>, y: &[f32], truth: &GrayImage, options: &TrainOptions, prior: Option<Network>) -> Result<Run> {
+pub fn train_with_progress(label: &str, operator: &dyn SensingOperator, y: &[f32], truth: &GrayImage, options: &TrainOptions, prior: Option<Network>) -> Result<Run> {
     train_on_points(label, operator, y, &grid_points(truth.rows, truth.cols), &truth.data, options, prior)
 }
 
 /// [`train_with_progress`] for any voxel grid: `points` are the normalised voxel
 /// coordinates (see `voxel_points`), `truth` the voxel values in voxel order.
-pub fn train_on_points(label: &str, operator: &AffineOperator<f32>, y: &[f32], points: &[f64], truth: &[f64], options: &TrainOptions, prior: Option<Network>) -> Result<Run> {
+pub fn train_on_points(label: &str, operator: &dyn SensingOperator, y: &[f32], points: &[f64], truth: &[f64], options: &TrainOptions, prior: Option<Network>) -> Result<Run> {
     let network = match prior {
         Some(net) => net,
         None => Network::new(points.len() / truth.len().max(1), &options.network, options.seed)?,
@@ -84,7 +85,7 @@ pub fn train_on_points(label: &str, operator: &AffineOperator<f32>, y: &[f32], p
 
 /// [`train_with_progress`] of a new network with a learnt `term` in the model (e.g. the
 /// per-leg wall coupling).
-pub fn train_with_learnt_term(label: &str, operator: &AffineOperator<f32>, term: &dyn LearnedTerm, y: &[f32], truth: &GrayImage, options: &TrainOptions) -> Result<Run> {
+pub fn train_with_learnt_term(label: &str, operator: &dyn SensingOperator, term: &dyn LearnedTerm, y: &[f32], truth: &GrayImage, options: &TrainOptions) -> Result<Run> {
     let points = grid_points(truth.rows, truth.cols);
     let network = Network::new(2, &options.network, options.seed)?;
     with_progress(label, &points, &truth.data, options.epochs, |on_epoch| train_with_term(network, operator, Some(term), y, &points, options, on_epoch))

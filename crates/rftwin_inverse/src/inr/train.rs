@@ -10,7 +10,7 @@
 use super::interference::{self, InterferenceMatrix, LearnedTerm};
 use super::network::{Network, NetworkOptions};
 use crate::error::{InverseError, Result};
-use rftwin_isac::ris_imaging::operator::AffineOperator;
+use rftwin_isac::ris_imaging::operator::SensingOperator;
 use serde::{Deserialize, Serialize};
 
 /// Loss, optimiser and schedule settings, with the reference implementation's defaults.
@@ -290,7 +290,7 @@ pub fn clip_gradient(g: &mut [f32], max_norm: f64) -> f64 {
 /// normalised `points` (one per voxel, in voxel order; see [`super::grid_points`]).
 /// `on_epoch` sees every record and the epoch's image (for progress bars and logs; an
 /// error from it stops training).
-pub fn train(operator: &AffineOperator<f32>, y: &[f32], points: &[f64], options: &TrainOptions, on_epoch: impl FnMut(&EpochRecord, &[f32]) -> Result<()>) -> Result<Training> {
+pub fn train(operator: &dyn SensingOperator, y: &[f32], points: &[f64], options: &TrainOptions, on_epoch: impl FnMut(&EpochRecord, &[f32]) -> Result<()>) -> Result<Training> {
     let voxels = operator.voxels().max(1);
     let input_dim = points.len() / voxels;
     if input_dim * voxels != points.len() {
@@ -303,7 +303,7 @@ pub fn train(operator: &AffineOperator<f32>, y: &[f32], points: &[f64], options:
 /// Trains starting from `network` — a prior, e.g. the previous frame's best model (same
 /// frequencies `B`) — with a fresh optimiser state, the initial learning rate and reset
 /// counters (successive imaging, Sec. IV-B). `options.network` is ignored.
-pub fn train_from(network: Network, operator: &AffineOperator<f32>, y: &[f32], points: &[f64], options: &TrainOptions, on_epoch: impl FnMut(&EpochRecord, &[f32]) -> Result<()>) -> Result<Training> {
+pub fn train_from(network: Network, operator: &dyn SensingOperator, y: &[f32], points: &[f64], options: &TrainOptions, on_epoch: impl FnMut(&EpochRecord, &[f32]) -> Result<()>) -> Result<Training> {
     train_with_term(network, operator, None, y, points, options, on_epoch)
 }
 
@@ -311,7 +311,7 @@ pub fn train_from(network: Network, operator: &AffineOperator<f32>, y: &[f32], p
 /// [`SensingLegs`](rftwin_isac::ris_imaging::legs::SensingLegs) — besides the matrix `Â`
 /// of `options.interference_pairs` when that is set. Its best parameters are
 /// `Training::learnt_term`.
-pub fn train_with_term(mut network: Network, operator: &AffineOperator<f32>, term: Option<&dyn LearnedTerm>, y: &[f32], points: &[f64], options: &TrainOptions, mut on_epoch: impl FnMut(&EpochRecord, &[f32]) -> Result<()>) -> Result<Training> {
+pub fn train_with_term(mut network: Network, operator: &dyn SensingOperator, term: Option<&dyn LearnedTerm>, y: &[f32], points: &[f64], options: &TrainOptions, mut on_epoch: impl FnMut(&EpochRecord, &[f32]) -> Result<()>) -> Result<Training> {
     let voxels = operator.voxels();
     if y.len() != operator.rows() {
         return Err(InverseError::invalid("measurements", format!("{} values for an operator of {} rows", y.len(), operator.rows())));

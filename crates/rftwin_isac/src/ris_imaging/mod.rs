@@ -11,6 +11,7 @@ pub mod baselines;
 pub mod channel;
 pub mod communication;
 pub mod configurations;
+pub mod factored;
 pub mod legs;
 pub mod multipath;
 pub mod operator;

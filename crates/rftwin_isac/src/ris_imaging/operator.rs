@@ -147,34 +147,13 @@ impl ForwardOperator {
 
     /// Precomputes `c` and `M` for explicit configurations `omega` (`K × N_s`; `None`: no RIS).
     pub fn with_configurations(config: &RisImagingConfig, omega: Option<&[Vec<Complex>]>) -> Result<Self> {
-        config.validate()?;
-        let (nt, nr, nv, ns, k) = (config.tx.elements, config.rx.elements, config.roi.count(), config.ris.count(), config.configurations);
-        if let Some(w) = omega {
-            if w.len() != k || w.iter().any(|row| row.len() != ns) {
-                return Err(invalid("configurations", format!("expected {k} configurations of {ns} phases")));
-            }
-        }
+        check_configurations(config, omega)?;
+        let (nt, nr, nv, k) = (config.tx.elements, config.rx.elements, config.roi.count(), config.configurations);
         let block = config.block_len();
         let mut matrix = DMatrix::<f64>::zeros(config.measurement_len(), nv);
         let mut offset = DVector::<f64>::zeros(config.measurement_len());
         for (i, &wavenumber) in config.band.wavenumbers().iter().enumerate() {
-            let lambda = 2.0 * std::f64::consts::PI / wavenumber;
-            let hops = Hops::new(config, wavenumber);
-            let (g_vox, g_ris) = (config.voxel_gain(lambda), config.ris_gain(lambda));
-            // G (K·N_t × N_v) and Q (N_v × K·N_r) for every configuration at once
-            // (the products of terms `config.paths` leaves out are not formed)
-            let paths = config.paths;
-            let (g_all, q_all, c_all) = match omega {
-                Some(w) => {
-                    let (tx_w, w_rx) = configured_ris_hops(&hops, w, g_ris);
-                    let g = paths.tx_ris_roi_rx.then(|| complex_gemm(&tx_w, &hops.roi_ris.transpose()));
-                    let q = paths.tx_roi_ris_rx.then(|| complex_gemm(&hops.roi_ris, &w_rx));
-                    let c = paths.tx_ris_rx.then(|| complex_gemm(&tx_w, &hops.ris_rx));
-                    (g, q, c)
-                }
-                None => (None, None, None),
-            };
-            let zero = Complex::new(0.0, 0.0);
+            let f = SubcarrierFactors::new(config, omega, wavenumber);
             for kk in 0..k {
                 let row0 = (i * k + kk) * block;
                 // one column (voxel) per task: M_k[:, m]
@@ -183,12 +162,9 @@ impl ForwardOperator {
                     .map(|m| {
                         let mut col = vec![Complex::new(0.0, 0.0); nt * nr];
                         for t in 0..nt {
-                            let to = hops.tx_roi[(t, m)];
-                            let roi_rx = if paths.tx_roi_rx { to } else { zero };
-                            let left = roi_rx + g_all.as_ref().map_or(zero, |g| g[(kk * nt + t, m)]);
+                            let (left, to) = (f.left(config, kk, t, m), f.hops.tx_roi[(t, m)]);
                             for r in 0..nr {
-                                let q = q_all.as_ref().map_or(zero, |q| q[(m, kk * nr + r)]);
-                                col[t * nr + r] = (left * hops.roi_rx[(m, r)] + to * q) * g_vox;
+                                col[t * nr + r] = (left * f.hops.roi_rx[(m, r)] + to * f.q_at(kk, m, r)) * f.g_vox;
                             }
                         }
                         col
@@ -200,16 +176,7 @@ impl ForwardOperator {
                         matrix[(row0 + nt * nr + j, m)] = v.im * config.scale;
                     }
                 }
-                for t in 0..nt {
-                    for r in 0..nr {
-                        let mut c = c_all.as_ref().map_or(zero, |c| c[(kk * nt + t, r)]);
-                        if config.direct_path {
-                            c += hops.tx_rx[(t, r)];
-                        }
-                        offset[row0 + t * nr + r] = c.re * config.scale;
-                        offset[row0 + nt * nr + t * nr + r] = c.im * config.scale;
-                    }
-                }
+                f.write_offset(config, kk, &mut offset.as_mut_slice()[row0..row0 + block]);
             }
         }
         Ok(AffineOperator { offset, matrix })
@@ -218,6 +185,118 @@ impl ForwardOperator {
     /// The same operator in f32 (half the memory and bandwidth of the f64 reference).
     pub fn to_f32(&self) -> AffineOperator<f32> {
         AffineOperator { offset: self.offset.map(|v| v as f32), matrix: self.matrix.map(|v| v as f32) }
+    }
+}
+
+/// Checks that `omega` holds `config.configurations` rows of `N_s` phases.
+pub(crate) fn check_configurations(config: &RisImagingConfig, omega: Option<&[Vec<Complex>]>) -> Result<()> {
+    config.validate()?;
+    let (ns, k) = (config.ris.count(), config.configurations);
+    if let Some(w) = omega {
+        if w.len() != k || w.iter().any(|row| row.len() != ns) {
+            return Err(invalid("configurations", format!("expected {k} configurations of {ns} phases")));
+        }
+    }
+    Ok(())
+}
+
+/// The σ-independent factors of one subcarrier (spec §3): the hops, `g_vox` and, for every
+/// configuration at once, `G_k` (stacked, `K·N_t × N_v`), `Q_k` (side by side,
+/// `N_v × K·N_r`) and the RIS part of `c_k` (`K·N_t × N_r`), each `None` where
+/// `config.paths` leaves its term out (the products are then not formed). The dense
+/// [`AffineOperator`] and the [`FactoredOperator`](super::factored::FactoredOperator)
+/// are both built from them.
+pub(crate) struct SubcarrierFactors {
+    pub hops: Hops,
+    pub g_vox: f64,
+    pub g: Option<DMatrix<Complex>>,
+    pub q: Option<DMatrix<Complex>>,
+    pub c: Option<DMatrix<Complex>>,
+}
+
+impl SubcarrierFactors {
+    pub(crate) fn new(config: &RisImagingConfig, omega: Option<&[Vec<Complex>]>, wavenumber: f64) -> Self {
+        let lambda = 2.0 * std::f64::consts::PI / wavenumber;
+        let hops = Hops::new(config, wavenumber);
+        let (g_vox, g_ris) = (config.voxel_gain(lambda), config.ris_gain(lambda));
+        let paths = config.paths;
+        let (g, q, c) = match omega {
+            Some(w) => {
+                let (tx_w, w_rx) = configured_ris_hops(&hops, w, g_ris);
+                let g = paths.tx_ris_roi_rx.then(|| complex_gemm(&tx_w, &hops.roi_ris.transpose()));
+                let q = paths.tx_roi_ris_rx.then(|| complex_gemm(&hops.roi_ris, &w_rx));
+                let c = paths.tx_ris_rx.then(|| complex_gemm(&tx_w, &hops.ris_rx));
+                (g, q, c)
+            }
+            None => (None, None, None),
+        };
+        SubcarrierFactors { hops, g_vox, g, q, c }
+    }
+
+    /// `H_TO[t,m] + G_k[t,m]` with the terms `config.paths` keeps (`M_k`'s factor before `H_OR`).
+    pub(crate) fn left(&self, config: &RisImagingConfig, kk: usize, t: usize, m: usize) -> Complex {
+        let nt = config.tx.elements;
+        let direct = if config.paths.tx_roi_rx { self.hops.tx_roi[(t, m)] } else { Complex::new(0.0, 0.0) };
+        direct + self.g.as_ref().map_or(Complex::new(0.0, 0.0), |g| g[(kk * nt + t, m)])
+    }
+
+    /// `Q_k[m, r]`, or 0 without the TX–ROI–RIS–RX term.
+    pub(crate) fn q_at(&self, kk: usize, m: usize, r: usize) -> Complex {
+        let nr = self.hops.roi_rx.ncols();
+        self.q.as_ref().map_or(Complex::new(0.0, 0.0), |q| q[(m, kk * nr + r)])
+    }
+
+    /// `c_k` of configuration `kk` as one block `[Re; Im]`, scaled.
+    pub(crate) fn write_offset(&self, config: &RisImagingConfig, kk: usize, out: &mut [f64]) {
+        let (nt, nr) = (config.tx.elements, config.rx.elements);
+        for t in 0..nt {
+            for r in 0..nr {
+                let mut c = self.c.as_ref().map_or(Complex::new(0.0, 0.0), |c| c[(kk * nt + t, r)]);
+                if config.direct_path {
+                    c += self.hops.tx_rx[(t, r)];
+                }
+                out[t * nr + r] = c.re * config.scale;
+                out[nt * nr + t * nr + r] = c.im * config.scale;
+            }
+        }
+    }
+}
+
+/// What the INR's training needs from a measurement model `y = c + Mσ` in f32: the dense
+/// [`AffineOperator`] and the [`FactoredOperator`](super::factored::FactoredOperator)
+/// (a quarter of the memory) are both one.
+pub trait SensingOperator: Sync {
+    /// Measurements `N_m`.
+    fn rows(&self) -> usize;
+    /// Voxels `N_v`.
+    fn voxels(&self) -> usize;
+    /// `c + Mσ`.
+    fn apply(&self, sigma: &[f32]) -> Result<Vec<f32>>;
+    /// `Mᵀ r`.
+    fn adjoint(&self, r: &[f32]) -> Result<Vec<f32>>;
+    /// Bytes its factors hold.
+    fn bytes(&self) -> usize;
+}
+
+impl SensingOperator for AffineOperator<f32> {
+    fn rows(&self) -> usize {
+        self.matrix.nrows()
+    }
+
+    fn voxels(&self) -> usize {
+        self.matrix.ncols()
+    }
+
+    fn apply(&self, sigma: &[f32]) -> Result<Vec<f32>> {
+        AffineOperator::<f32>::apply(self, sigma)
+    }
+
+    fn adjoint(&self, r: &[f32]) -> Result<Vec<f32>> {
+        AffineOperator::<f32>::adjoint(self, r)
+    }
+
+    fn bytes(&self) -> usize {
+        (self.matrix.len() + self.offset.len()) * std::mem::size_of::<f32>()
     }
 }
 
