@@ -23,6 +23,7 @@ mod ris;
 use anyhow::{bail, Result};
 use clap::Parser;
 use rftwin::inverse::inr::{grid_points, Activation, TrainOptions};
+use rftwin::isac::ris_imaging::operator::SensingOperator;
 use rftwin::isac::metrics::{mse, psnr, ssim};
 use rftwin::isac::ris_imaging::{RisImagingConfig, RisMode};
 use rftwin::isac::targets::GrayImage;
@@ -65,6 +66,10 @@ struct Cli {
     /// `Â` in closed form): the data term keeps only what changes with the configuration
     #[arg(long)]
     solve_interference: bool,
+    /// Keep the operator in its factors (a quarter of the memory; see docs/benchmarks.md
+    /// for its speed against the dense operator)
+    #[arg(long)]
+    factored: bool,
     /// Seed of the RIS phases, the noise and the network
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -122,9 +127,15 @@ fn main() -> Result<()> {
     };
     options.validate()?;
 
-    let (op32, y, setup_s) = ris::measurements(&config, &truth.data)?;
+    let (op32, y, setup_s): (Box<dyn SensingOperator>, _, _) = if cli.factored {
+        let (op, y, s) = ris::measurements_factored(&config, &truth.data)?;
+        (Box::new(op), y, s)
+    } else {
+        let (op, y, s) = ris::measurements(&config, &truth.data)?;
+        (Box::new(op), y, s)
+    };
     println!(
-        "{}×{} RIS ({:?}), K = {}, ROI {rows}×{cols} of {:.3} m at D = {:.1} m, {} measurements; operator {:.1} MB (f32, in factors) built in {setup_s:.2} s",
+        "{}×{} RIS ({:?}), K = {}, ROI {rows}×{cols} of {:.3} m at D = {:.1} m, {} measurements; operator {:.1} MB (f32{}) built in {setup_s:.2} s",
         config.ris.elements[0],
         config.ris.elements[1],
         config.ris_mode,
@@ -132,9 +143,10 @@ fn main() -> Result<()> {
         config.roi.voxel,
         config.roi.centre.x,
         op32.rows(),
-        op32.bytes() as f64 / 1e6
+        op32.bytes() as f64 / 1e6,
+        if cli.factored { ", in factors" } else { "" }
     );
-    let run = ris::train_with_progress("INR", &op32, &y, &truth, &options, None)?;
+    let run = ris::train_with_progress("INR", &*op32, &y, &truth, &options, None)?;
     let (training, image, psnr_curve, seconds_per_epoch) = (&run.training, &run.image, &run.psnr, run.seconds_per_epoch);
     let (m, p, s) = (mse(image, &truth.data)?, psnr(image, &truth.data)?, ssim(image, &truth.data, rows, cols)?);
     let median = |k: usize| {
@@ -170,7 +182,7 @@ fn main() -> Result<()> {
     let summary = json!({
         "psnr_db": p, "ssim": s, "mse": m, "epochs": training.history.len(), "best_epoch": training.best_epoch,
         "seconds_per_epoch": seconds_per_epoch, "setup_s": setup_s,
-        "stage_seconds": {"mlp_forward": stages[0], "physics": stages[1], "mlp_backward": stages[2], "optimiser": stages[3]}, "backend": "cpu", "threads": rayon::current_num_threads(), "peak_memory_mb": common::peak_memory_mb(),
+        "stage_seconds": {"mlp_forward": stages[0], "physics": stages[1], "mlp_backward": stages[2], "optimiser": stages[3]}, "backend": "cpu", "operator": if cli.factored { "factored" } else { "dense" }, "operator_mb": op32.bytes() as f64 / 1e6, "threads": rayon::current_num_threads(), "peak_memory_mb": common::peak_memory_mb(),
         "ris": format!("{:?}", config.ris_mode).to_lowercase(), "k": config.configurations, "solve_interference": cli.solve_interference,
     });
     common::write_json(&out.join("summary.json"), &summary)?;

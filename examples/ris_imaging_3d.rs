@@ -28,6 +28,7 @@ mod ris;
 use anyhow::{bail, Result};
 use clap::Parser;
 use rftwin::inverse::inr::{voxel_points, TrainOptions};
+use rftwin::isac::ris_imaging::operator::SensingOperator;
 use rftwin::isac::metrics::{mse, psnr, ssim};
 use rftwin::isac::ris_imaging::RisImagingConfig;
 use rftwin::isac::targets::GrayImage;
@@ -67,6 +68,9 @@ struct Cli {
     /// Seed of the RIS phases, the noise and the network
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Keep the operator in its factors (a quarter of the memory)
+    #[arg(long)]
+    factored: bool,
     /// Output directory
     #[arg(long, default_value = "out/ris_imaging_3d")]
     out: std::path::PathBuf,
@@ -98,17 +102,24 @@ fn main() -> Result<()> {
     let truth = Volume::extruded(&silhouette, config.roi.dims, depth)?;
     let truth_data = truth.on_grid(&config.roi)?.to_vec();
 
-    let (op, y, setup_s) = ris::measurements(&config, &truth_data)?;
+    let (op, y, setup_s): (Box<dyn SensingOperator>, _, _) = if cli.factored {
+        let (op, y, s) = ris::measurements_factored(&config, &truth_data)?;
+        (Box::new(op), y, s)
+    } else {
+        let (op, y, s) = ris::measurements(&config, &truth_data)?;
+        (Box::new(op), y, s)
+    };
     println!(
-        "{ris_n}×{ris_n} RIS, K = {}, {subcarriers} subcarriers over {:.0} MHz, ROI {nx}×{nz}×{ny} voxels of λ/2, {} measurements; operator {:.0} MB (f32, in factors) built in {setup_s:.1} s",
+        "{ris_n}×{ris_n} RIS, K = {}, {subcarriers} subcarriers over {:.0} MHz, ROI {nx}×{nz}×{ny} voxels of λ/2, {} measurements; operator {:.0} MB (f32{}) built in {setup_s:.1} s",
         config.configurations,
         spacing * (subcarriers.max(1) - 1) as f64 / 1e6,
         op.rows(),
-        op.bytes() as f64 / 1e6
+        op.bytes() as f64 / 1e6,
+        if cli.factored { ", in factors" } else { "" }
     );
     let points = voxel_points(config.roi.dims);
     let options = TrainOptions { checkpoint: Some(out.join("checkpoint.json")), ..options };
-    let run = ris::train_on_points("INR 3-D", &op, &y, &points, &truth_data, &options, None)?;
+    let run = ris::train_on_points("INR 3-D", &*op, &y, &points, &truth_data, &options, None)?;
     let image = Volume { dims: config.roi.dims, data: run.image.clone() };
     let (m, p) = (mse(&image.data, &truth_data)?, psnr(&image.data, &truth_data)?);
     let (truth_mip, image_mip) = (truth.max_projection(), image.max_projection());
@@ -151,7 +162,7 @@ fn main() -> Result<()> {
     );
     let summary = json!({
         "psnr_db": p, "mse": m, "mip_ssim": mip_ssim, "epochs": run.training.history.len(), "best_epoch": run.training.best_epoch,
-        "seconds_per_epoch": run.seconds_per_epoch, "setup_s": setup_s, "measurements": op.rows(), "voxels": op.voxels(),
+        "seconds_per_epoch": run.seconds_per_epoch, "setup_s": setup_s, "measurements": op.rows(), "voxels": op.voxels(), "operator": if cli.factored { "factored" } else { "dense" }, "operator_mb": op.bytes() as f64 / 1e6,
         "render_lambda5_dims": fine, "render_lambda20_slice": [rz, ry], "peak_memory_mb": common::peak_memory_mb(),
     });
     common::write_json(&out.join("summary.json"), &summary)?;

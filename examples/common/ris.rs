@@ -7,20 +7,33 @@ use rftwin::inverse::inr::interference::LearnedTerm;
 use rftwin::inverse::inr::{grid_points, train_with_term, EpochRecord, Network, TrainOptions, Training};
 use rftwin::isac::metrics::psnr;
 use rftwin::isac::ris_imaging::factored::FactoredOperator;
-use rftwin::isac::ris_imaging::operator::SensingOperator;
+use rftwin::isac::ris_imaging::operator::{AffineOperator, ForwardOperator, SensingOperator};
 use rftwin::isac::ris_imaging::RisImagingConfig;
 use rftwin::isac::targets::{phantom, GrayImage, Pose};
 use std::time::Instant;
 
-/// The f32 operator (in factors) and the noisy measurements of image `truth`, with the
-/// seconds the operator's precomputation took.
-pub fn measurements(config: &RisImagingConfig, truth: &[f64]) -> Result<(FactoredOperator<f32>, Vec<f32>, f64)> {
+/// The dense f32 operator and the noisy measurements of image `truth`, with the seconds
+/// the operator's precomputation took.
+pub fn measurements(config: &RisImagingConfig, truth: &[f64]) -> Result<(AffineOperator<f32>, Vec<f32>, f64)> {
+    let started = Instant::now();
+    let operator = ForwardOperator::new(config)?;
+    let y = noisy(config, &operator.apply(truth)?);
+    Ok((operator.to_f32(), y, started.elapsed().as_secs_f64()))
+}
+
+/// [`measurements`] with the operator in its factors (a quarter of the memory at the
+/// paper's 8 × 8 antennas; see `docs/benchmarks.md` for its speed).
+pub fn measurements_factored(config: &RisImagingConfig, truth: &[f64]) -> Result<(FactoredOperator<f32>, Vec<f32>, f64)> {
     let started = Instant::now();
     let operator = FactoredOperator::new(config)?;
-    let clean = operator.apply(truth)?;
-    let std = (config.noise_variance() / 2.0).sqrt() * config.scale;
-    let y = add_noise(&clean, std, config.seed);
+    let y = noisy(config, &operator.apply(truth)?);
     Ok((operator.to_f32(), y, started.elapsed().as_secs_f64()))
+}
+
+/// `clean` with the configuration's measurement noise (its seed).
+fn noisy(config: &RisImagingConfig, clean: &[f64]) -> Vec<f32> {
+    let std = (config.noise_variance() / 2.0).sqrt() * config.scale;
+    add_noise(clean, std, config.seed)
 }
 
 /// The target named by `--target`: a PNG file, `phantom` (the built-in ellipse phantom),

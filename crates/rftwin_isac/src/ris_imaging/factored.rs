@@ -10,19 +10,25 @@
 //! `2K·N_t·N_r·N_v` reals — about a quarter at the paper's 8 × 8 antennas and K = 40 — and
 //! its products read that much less memory: at that size the dense products are bound by
 //! memory bandwidth.
-//! Both products run on the rayon pool in a fixed order (one block per task forward,
-//! one voxel per task backward), so results do not depend on the thread count.
+//!
+//! Each block's products are small real GEMMs with the voxels as the long dimension
+//! (complex numbers as `[Re; Im]` pairs): forward `P = L_b R̃_i + T̃_i Q_b` (`2N_t × 2N_r`,
+//! `R̃ = diag(σ) R`, `T̃ = T diag(σ)`), backward `W = Ρ_b R_iᵀ` (`2N_t × N_v`) and a dot
+//! product per voxel with `L_b`'s column. Blocks run on the rayon pool and their partial
+//! sums are added in block order, so results do not depend on the thread count.
 
 use super::operator::{check_configurations, SensingOperator, SubcarrierFactors};
 use super::RisImagingConfig;
 use super::configurations::ris_configurations;
 use crate::error::{invalid, Result};
-use nalgebra::RealField;
-use num_complex::Complex as C;
+use nalgebra::{DMatrix, DMatrixView, Dyn, MatrixView, RealField};
 use rayon::prelude::*;
 use rftwin_core::Complex;
 
 /// `y = c + Mσ` in factors, over one real type (`f64` reference, `f32` for training).
+/// Complex factors are stored as real matrices (column-major): `L_b` and `T_i` as
+/// `2N_t × N_v` (column `m` = `[Re, Im]` of each TX antenna in turn), `R_i` and `Q_b` as
+/// `N_v × 2N_r` (columns: the `N_r` real parts, then the `N_r` imaginary parts).
 #[derive(Debug, Clone)]
 pub struct FactoredOperator<T> {
     nt: usize,
@@ -31,14 +37,14 @@ pub struct FactoredOperator<T> {
     /// Configurations `K` (blocks are subcarrier-major: `b = i·K + k`).
     configurations: usize,
     blocks: usize,
-    /// `L_b[m][t]`.
-    left: Vec<C<T>>,
-    /// `T_i[m][t]`.
-    tx_roi: Vec<C<T>>,
-    /// `R_i[m][r]`.
-    right: Vec<C<T>>,
-    /// `Q_b[m][r]`; empty without the TX–ROI–RIS–RX term.
-    q: Vec<C<T>>,
+    /// `L_b`, one `2N_t × N_v` matrix per block.
+    left: Vec<T>,
+    /// `T_i`, one `2N_t × N_v` matrix per subcarrier.
+    tx_roi: Vec<T>,
+    /// `R_i`, one `N_v × 2N_r` matrix per subcarrier.
+    right: Vec<T>,
+    /// `Q_b`, one `N_v × 2N_r` matrix per block; empty without the TX–ROI–RIS–RX term.
+    q: Vec<T>,
     /// `c`, the σ-independent measurements.
     offset: Vec<T>,
 }
@@ -64,21 +70,25 @@ impl FactoredOperator<f64> {
             nv,
             configurations: k,
             blocks,
-            left: Vec::with_capacity(blocks * nv * nt),
-            tx_roi: Vec::with_capacity(subcarriers * nv * nt),
-            right: Vec::with_capacity(subcarriers * nv * nr),
-            q: Vec::with_capacity(if with_q { blocks * nv * nr } else { 0 }),
+            left: Vec::with_capacity(blocks * nv * 2 * nt),
+            tx_roi: Vec::with_capacity(subcarriers * nv * 2 * nt),
+            right: Vec::with_capacity(subcarriers * nv * 2 * nr),
+            q: Vec::with_capacity(if with_q { blocks * nv * 2 * nr } else { 0 }),
             offset: vec![0.0; config.measurement_len()],
         };
+        // `2N_t × N_v`: [Re, Im] of each TX antenna per voxel column
+        let columns = |entry: &dyn Fn(usize, usize) -> Complex| -> Vec<f64> { (0..nv).flat_map(|m| (0..nt).map(move |t| (t, m))).flat_map(|(t, m)| entry(t, m).to_pair()).collect() };
+        // `N_v × 2N_r`: the real parts of every RX antenna's column, then the imaginary parts
+        let rows = |entry: &dyn Fn(usize, usize) -> Complex| -> Vec<f64> { (0..2 * nr).flat_map(|j| (0..nv).map(move |m| (j, m))).map(|(j, m)| entry(m, j % nr).to_pair()[usize::from(j >= nr)]).collect() };
         for (i, &wavenumber) in config.band.wavenumbers().iter().enumerate() {
             let f = SubcarrierFactors::new(config, omega, wavenumber);
             let weight = f.g_vox * config.scale;
-            op.tx_roi.extend((0..nv).flat_map(|m| (0..nt).map(move |t| (m, t))).map(|(m, t)| f.hops.tx_roi[(t, m)] * weight));
-            op.right.extend((0..nv).flat_map(|m| (0..nr).map(move |r| (m, r))).map(|(m, r)| f.hops.roi_rx[(m, r)]));
+            op.tx_roi.extend(columns(&|t, m| f.hops.tx_roi[(t, m)] * weight));
+            op.right.extend(rows(&|m, r| f.hops.roi_rx[(m, r)]));
             for kk in 0..k {
-                op.left.extend((0..nv).flat_map(|m| (0..nt).map(move |t| (m, t))).map(|(m, t)| f.left(config, kk, t, m) * weight));
+                op.left.extend(columns(&|t, m| f.left(config, kk, t, m) * weight));
                 if with_q {
-                    op.q.extend((0..nv).flat_map(|m| (0..nr).map(move |r| (m, r))).map(|(m, r)| f.q_at(kk, m, r)));
+                    op.q.extend(rows(&|m, r| f.q_at(kk, m, r)));
                 }
                 let row0 = (i * k + kk) * block;
                 f.write_offset(config, kk, &mut op.offset[row0..row0 + block]);
@@ -89,7 +99,7 @@ impl FactoredOperator<f64> {
 
     /// The same operator in f32.
     pub fn to_f32(&self) -> FactoredOperator<f32> {
-        let narrow = |v: &[Complex]| v.iter().map(|c| C::new(c.re as f32, c.im as f32)).collect();
+        let narrow = |v: &[f64]| v.iter().map(|&x| x as f32).collect();
         FactoredOperator {
             nt: self.nt,
             nr: self.nr,
@@ -100,8 +110,19 @@ impl FactoredOperator<f64> {
             tx_roi: narrow(&self.tx_roi),
             right: narrow(&self.right),
             q: narrow(&self.q),
-            offset: self.offset.iter().map(|&v| v as f32).collect(),
+            offset: narrow(&self.offset),
         }
+    }
+}
+
+/// `[Re, Im]` of a complex number.
+trait ToPair {
+    fn to_pair(self) -> [f64; 2];
+}
+
+impl ToPair for Complex {
+    fn to_pair(self) -> [f64; 2] {
+        [self.re, self.im]
     }
 }
 
@@ -113,83 +134,109 @@ impl<T: RealField + Copy> FactoredOperator<T> {
         Ok(y)
     }
 
-    /// `Mσ`, one block per task.
+    /// Matrix `index` of `data` (each `rows × cols`, column-major).
+    fn view(data: &[T], index: usize, rows: usize, cols: usize) -> DMatrixView<'_, T> {
+        DMatrixView::from_slice(&data[index * rows * cols..(index + 1) * rows * cols], rows, cols)
+    }
+
+    /// The transpose of [`Self::view`], without a copy.
+    fn transposed_view(data: &[T], index: usize, rows: usize, cols: usize) -> MatrixView<'_, T, Dyn, Dyn, Dyn, Dyn> {
+        let slice = &data[index * rows * cols..(index + 1) * rows * cols];
+        MatrixView::from_slice_with_strides_generic(slice, Dyn(cols), Dyn(rows), Dyn(rows), Dyn(1))
+    }
+
+    /// `Mσ`: per block `P = L_b R̃_i + T̃_i Q_b`, whose `[Re; Im]` pairs give `Y_b`.
     pub fn apply_linear(&self, sigma: &[T]) -> Result<Vec<T>> {
         let (nt, nr, nv) = (self.nt, self.nr, self.nv);
         if sigma.len() != nv {
             return Err(invalid("image", format!("{} voxels for an operator of {nv}", sigma.len())));
         }
-        let zero = C::new(T::zero(), T::zero());
+        let subcarriers = self.blocks / self.configurations.max(1);
+        // R̃_i = diag(σ) R_i and T̃_i = T_i diag(σ), once per subcarrier
+        let scaled: Vec<(DMatrix<T>, DMatrix<T>)> = (0..subcarriers)
+            .into_par_iter()
+            .map(|i| {
+                let mut r = Self::view(&self.right, i, nv, 2 * nr).into_owned();
+                r.column_iter_mut().for_each(|mut c| c.iter_mut().zip(sigma).for_each(|(v, s)| *v *= *s));
+                let mut t = Self::view(&self.tx_roi, i, 2 * nt, nv).into_owned();
+                t.column_iter_mut().zip(sigma).for_each(|(mut c, s)| c.iter_mut().for_each(|v| *v *= *s));
+                (r, t)
+            })
+            .collect();
         let mut y = vec![T::zero(); self.rows()];
         y.par_chunks_mut(2 * nt * nr).enumerate().for_each(|(b, out)| {
-            let i = b / self.configurations;
-            let left = &self.left[b * nv * nt..(b + 1) * nv * nt];
-            let tx_roi = &self.tx_roi[i * nv * nt..(i + 1) * nv * nt];
-            let right = &self.right[i * nv * nr..(i + 1) * nv * nr];
-            let q = (!self.q.is_empty()).then(|| &self.q[b * nv * nr..(b + 1) * nv * nr]);
-            let mut acc = vec![zero; nt * nr];
-            for (m, &s) in sigma.iter().enumerate() {
-                if s == T::zero() {
-                    continue;
-                }
-                let (l, r_m) = (&left[m * nt..(m + 1) * nt], &right[m * nr..(m + 1) * nr]);
-                for (row, &l_t) in acc.chunks_mut(nr).zip(l) {
-                    let a = l_t * s;
-                    row.iter_mut().zip(r_m).for_each(|(acc, &r)| *acc += a * r);
-                }
-                if let Some(q) = q {
-                    let (t_m, q_m) = (&tx_roi[m * nt..(m + 1) * nt], &q[m * nr..(m + 1) * nr]);
-                    for (row, &t_t) in acc.chunks_mut(nr).zip(t_m) {
-                        let a = t_t * s;
-                        row.iter_mut().zip(q_m).for_each(|(acc, &q)| *acc += a * q);
-                    }
-                }
+            let (r_scaled, t_scaled) = &scaled[b / self.configurations];
+            let mut p = DMatrix::<T>::zeros(2 * nt, 2 * nr);
+            p.gemm(T::one(), &Self::view(&self.left, b, 2 * nt, nv), r_scaled, T::zero());
+            if !self.q.is_empty() {
+                p.gemm(T::one(), t_scaled, &Self::view(&self.q, b, nv, 2 * nr), T::one());
             }
             let (re, im) = out.split_at_mut(nt * nr);
-            for ((re, im), v) in re.iter_mut().zip(im).zip(&acc) {
-                *re = v.re;
-                *im = v.im;
+            for t in 0..nt {
+                for r in 0..nr {
+                    re[t * nr + r] = p[(2 * t, r)] - p[(2 * t + 1, nr + r)];
+                    im[t * nr + r] = p[(2 * t, nr + r)] + p[(2 * t + 1, r)];
+                }
             }
         });
         Ok(y)
     }
 
-    /// `Mᵀ r`: per voxel `Σ_b Re Σ_t (L_b[m,t] u_b[m,t] + T_i[m,t] w_b[m,t])` with
-    /// `u = Σ_r ρ̄_b[t,r] R_i[m,r]`, `w = Σ_r ρ̄_b[t,r] Q_b[m,r]` and `ρ_b = r_Re + j r_Im`
-    /// the block's residual; one voxel per task.
+    /// `Mᵀ r`: per block `W = Ρ_b R_iᵀ` with `Ρ_b` the block's residual arranged so that
+    /// `∂⟨r, Y_b⟩/∂σ_m = L_b[:, m] · W[:, m]` (and likewise `T_i` with `Ρ_b Q_bᵀ`).
     pub fn adjoint(&self, r: &[T]) -> Result<Vec<T>> {
         let (nt, nr, nv) = (self.nt, self.nr, self.nv);
         if r.len() != self.rows() {
             return Err(invalid("residual", format!("{} values for an operator of {} rows", r.len(), self.rows())));
         }
-        let zero = C::new(T::zero(), T::zero());
-        // ρ̄_b[t][r]
-        let rho: Vec<C<T>> = r.chunks(2 * nt * nr).flat_map(|block| (0..nt * nr).map(move |j| C::new(block[j], -block[nt * nr + j]))).collect();
-        Ok((0..nv)
+        // a block's partial gradient; blocks in groups per task, added in block order
+        let block_gradient = |b: usize, g: &mut [T]| {
+            let rho = &r[b * 2 * nt * nr..(b + 1) * 2 * nt * nr];
+            let (rho_re, rho_im) = rho.split_at(nt * nr);
+            // Ρ (2N_t × 2N_r): row 2t gives Re u_t, row 2t + 1 gives −Im u_t, with
+            // u_t = Σ_r ρ̄[t, r] R[m, r], so that Re(L u) = Σ_j L[j] W[j]
+            let rho_matrix = DMatrix::from_fn(2 * nt, 2 * nr, |row, j| {
+                let (t, r) = (row / 2, j % nr);
+                let (re, im) = (rho_re[t * nr + r], rho_im[t * nr + r]);
+                match (row % 2, j < nr) {
+                    (0, true) => re,
+                    (0, false) => im,
+                    (_, true) => im,
+                    (_, false) => -re,
+                }
+            });
+            let transposed = |data, index| Self::transposed_view(data, index, nv, 2 * nr);
+            let i = b / self.configurations;
+            let mut w = DMatrix::<T>::zeros(2 * nt, nv);
+            w.gemm(T::one(), &rho_matrix, &transposed(&self.right, i), T::zero());
+            let left = &self.left[b * 2 * nt * nv..(b + 1) * 2 * nt * nv];
+            for ((g, l), w) in g.iter_mut().zip(left.chunks(2 * nt)).zip(w.as_slice().chunks(2 * nt)) {
+                *g += l.iter().zip(w).fold(T::zero(), |s, (a, b)| s + *a * *b);
+            }
+            if !self.q.is_empty() {
+                w.gemm(T::one(), &rho_matrix, &transposed(&self.q, b), T::zero());
+                let tx_roi = &self.tx_roi[i * 2 * nt * nv..(i + 1) * 2 * nt * nv];
+                for ((g, t), w) in g.iter_mut().zip(tx_roi.chunks(2 * nt)).zip(w.as_slice().chunks(2 * nt)) {
+                    *g += t.iter().zip(w).fold(T::zero(), |s, (a, b)| s + *a * *b);
+                }
+            }
+        };
+        const BLOCKS_PER_TASK: usize = 4;
+        let partials: Vec<Vec<T>> = (0..self.blocks.div_ceil(BLOCKS_PER_TASK))
             .into_par_iter()
-            .map(|m| {
-                let mut g = T::zero();
-                for b in 0..self.blocks {
-                    let i = b / self.configurations;
-                    let rho_b = &rho[b * nt * nr..(b + 1) * nt * nr];
-                    let l = &self.left[(b * nv + m) * nt..(b * nv + m + 1) * nt];
-                    let r_m = &self.right[(i * nv + m) * nr..(i * nv + m + 1) * nr];
-                    let mut sum = zero;
-                    for (row, &l_t) in rho_b.chunks(nr).zip(l) {
-                        sum += l_t * row.iter().zip(r_m).fold(zero, |u, (&p, &r)| u + p * r);
-                    }
-                    if !self.q.is_empty() {
-                        let t_m = &self.tx_roi[(i * nv + m) * nt..(i * nv + m + 1) * nt];
-                        let q_m = &self.q[(b * nv + m) * nr..(b * nv + m + 1) * nr];
-                        for (row, &t_t) in rho_b.chunks(nr).zip(t_m) {
-                            sum += t_t * row.iter().zip(q_m).fold(zero, |w, (&p, &q)| w + p * q);
-                        }
-                    }
-                    g += sum.re;
+            .map(|task| {
+                let mut g = vec![T::zero(); nv];
+                for b in task * BLOCKS_PER_TASK..((task + 1) * BLOCKS_PER_TASK).min(self.blocks) {
+                    block_gradient(b, &mut g);
                 }
                 g
             })
-            .collect())
+            .collect();
+        let mut g = vec![T::zero(); nv];
+        for partial in partials {
+            g.iter_mut().zip(partial).for_each(|(g, p)| *g += p);
+        }
+        Ok(g)
     }
 
     /// The operator of background-calibrated data (eq. 24): `c` is subtracted.
@@ -210,7 +257,7 @@ impl<T: RealField + Copy> FactoredOperator<T> {
 
     /// Bytes its factors and offset hold.
     pub fn bytes(&self) -> usize {
-        (self.left.len() + self.tx_roi.len() + self.right.len() + self.q.len()) * std::mem::size_of::<C<T>>() + self.offset.len() * std::mem::size_of::<T>()
+        (self.left.len() + self.tx_roi.len() + self.right.len() + self.q.len() + self.offset.len()) * std::mem::size_of::<T>()
     }
 }
 
