@@ -66,10 +66,10 @@ struct Cli {
     /// `Â` in closed form): the data term keeps only what changes with the configuration
     #[arg(long)]
     solve_interference: bool,
-    /// Keep the operator in its factors (a quarter of the memory; see docs/benchmarks.md
-    /// for its speed against the dense operator)
+    /// Use the dense operator instead of its factors (4× the memory; docs/benchmarks.md
+    /// compares the two)
     #[arg(long)]
-    factored: bool,
+    dense: bool,
     /// Seed of the RIS phases, the noise and the network
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -127,8 +127,8 @@ fn main() -> Result<()> {
     };
     options.validate()?;
 
-    let (op32, y, setup_s): (Box<dyn SensingOperator>, _, _) = if cli.factored {
-        let (op, y, s) = ris::measurements_factored(&config, &truth.data)?;
+    let (op32, y, setup_s): (Box<dyn SensingOperator>, _, _) = if cli.dense {
+        let (op, y, s) = ris::measurements_dense(&config, &truth.data)?;
         (Box::new(op), y, s)
     } else {
         let (op, y, s) = ris::measurements(&config, &truth.data)?;
@@ -144,7 +144,7 @@ fn main() -> Result<()> {
         config.roi.centre.x,
         op32.rows(),
         op32.bytes() as f64 / 1e6,
-        if cli.factored { ", in factors" } else { "" }
+        if cli.dense { "" } else { ", in factors" }
     );
     let run = ris::train_with_progress("INR", &*op32, &y, &truth, &options, None)?;
     let (training, image, psnr_curve, seconds_per_epoch) = (&run.training, &run.image, &run.psnr, run.seconds_per_epoch);
@@ -182,7 +182,7 @@ fn main() -> Result<()> {
     let summary = json!({
         "psnr_db": p, "ssim": s, "mse": m, "epochs": training.history.len(), "best_epoch": training.best_epoch,
         "seconds_per_epoch": seconds_per_epoch, "setup_s": setup_s,
-        "stage_seconds": {"mlp_forward": stages[0], "physics": stages[1], "mlp_backward": stages[2], "optimiser": stages[3]}, "backend": "cpu", "operator": if cli.factored { "factored" } else { "dense" }, "operator_mb": op32.bytes() as f64 / 1e6, "threads": rayon::current_num_threads(), "peak_memory_mb": common::peak_memory_mb(),
+        "stage_seconds": {"mlp_forward": stages[0], "physics": stages[1], "mlp_backward": stages[2], "optimiser": stages[3]}, "backend": "cpu", "operator": if cli.dense { "dense" } else { "factored" }, "operator_mb": op32.bytes() as f64 / 1e6, "threads": rayon::current_num_threads(), "peak_memory_mb": common::peak_memory_mb(),
         "ris": format!("{:?}", config.ris_mode).to_lowercase(), "k": config.configurations, "solve_interference": cli.solve_interference,
     });
     common::write_json(&out.join("summary.json"), &summary)?;

@@ -12,20 +12,20 @@ use rftwin::isac::ris_imaging::RisImagingConfig;
 use rftwin::isac::targets::{phantom, GrayImage, Pose};
 use std::time::Instant;
 
-/// The dense f32 operator and the noisy measurements of image `truth`, with the seconds
-/// the operator's precomputation took.
-pub fn measurements(config: &RisImagingConfig, truth: &[f64]) -> Result<(AffineOperator<f32>, Vec<f32>, f64)> {
+/// The f32 operator in its factors and the noisy measurements of image `truth`, with the
+/// seconds the operator's precomputation took (the imaging examples' default: a quarter of
+/// the dense operator's memory and at least its speed, `docs/benchmarks.md`).
+pub fn measurements(config: &RisImagingConfig, truth: &[f64]) -> Result<(FactoredOperator<f32>, Vec<f32>, f64)> {
     let started = Instant::now();
-    let operator = ForwardOperator::new(config)?;
+    let operator = FactoredOperator::new(config)?;
     let y = noisy(config, &operator.apply(truth)?);
     Ok((operator.to_f32(), y, started.elapsed().as_secs_f64()))
 }
 
-/// [`measurements`] with the operator in its factors (a quarter of the memory at the
-/// paper's 8 × 8 antennas; see `docs/benchmarks.md` for its speed).
-pub fn measurements_factored(config: &RisImagingConfig, truth: &[f64]) -> Result<(FactoredOperator<f32>, Vec<f32>, f64)> {
+/// [`measurements`] with the dense operator `M` (for comparison; the same numbers).
+pub fn measurements_dense(config: &RisImagingConfig, truth: &[f64]) -> Result<(AffineOperator<f32>, Vec<f32>, f64)> {
     let started = Instant::now();
-    let operator = FactoredOperator::new(config)?;
+    let operator = ForwardOperator::new(config)?;
     let y = noisy(config, &operator.apply(truth)?);
     Ok((operator.to_f32(), y, started.elapsed().as_secs_f64()))
 }
