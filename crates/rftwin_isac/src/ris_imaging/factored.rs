@@ -77,9 +77,9 @@ impl FactoredOperator<f64> {
             offset: vec![0.0; config.measurement_len()],
         };
         // `2N_t × N_v`: [Re, Im] of each TX antenna per voxel column
-        let columns = |entry: &dyn Fn(usize, usize) -> Complex| -> Vec<f64> { (0..nv).flat_map(|m| (0..nt).map(move |t| (t, m))).flat_map(|(t, m)| entry(t, m).to_pair()).collect() };
+        let columns = |entry: &dyn Fn(usize, usize) -> Complex| -> Vec<f64> { (0..nv).flat_map(|m| (0..nt).map(move |t| (t, m))).flat_map(|(t, m)| pair(entry(t, m))).collect() };
         // `N_v × 2N_r`: the real parts of every RX antenna's column, then the imaginary parts
-        let rows = |entry: &dyn Fn(usize, usize) -> Complex| -> Vec<f64> { (0..2 * nr).flat_map(|j| (0..nv).map(move |m| (j, m))).map(|(j, m)| entry(m, j % nr).to_pair()[usize::from(j >= nr)]).collect() };
+        let rows = |entry: &dyn Fn(usize, usize) -> Complex| -> Vec<f64> { (0..2 * nr).flat_map(|j| (0..nv).map(move |m| (j, m))).map(|(j, m)| pair(entry(m, j % nr))[usize::from(j >= nr)]).collect() };
         for (i, &wavenumber) in config.band.wavenumbers().iter().enumerate() {
             let f = SubcarrierFactors::new(config, omega, wavenumber);
             let weight = f.g_vox * config.scale;
@@ -116,14 +116,8 @@ impl FactoredOperator<f64> {
 }
 
 /// `[Re, Im]` of a complex number.
-trait ToPair {
-    fn to_pair(self) -> [f64; 2];
-}
-
-impl ToPair for Complex {
-    fn to_pair(self) -> [f64; 2] {
-        [self.re, self.im]
-    }
+fn pair(c: Complex) -> [f64; 2] {
+    [c.re, c.im]
 }
 
 impl<T: RealField + Copy> FactoredOperator<T> {
@@ -151,7 +145,7 @@ impl<T: RealField + Copy> FactoredOperator<T> {
         if sigma.len() != nv {
             return Err(invalid("image", format!("{} voxels for an operator of {nv}", sigma.len())));
         }
-        let subcarriers = self.blocks / self.configurations.max(1);
+        let subcarriers = self.blocks / self.configurations;
         // R̃_i = diag(σ) R_i and T̃_i = T_i diag(σ), once per subcarrier
         let scaled: Vec<(DMatrix<T>, DMatrix<T>)> = (0..subcarriers)
             .into_par_iter()
