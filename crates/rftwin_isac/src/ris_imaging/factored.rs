@@ -11,11 +11,15 @@
 //! its products read that much less memory: at that size the dense products are bound by
 //! memory bandwidth.
 //!
-//! Each block's products are small real GEMMs with the voxels as the long dimension
-//! (complex numbers as `[Re; Im]` pairs): forward `P = L_b R̃_i + T̃_i Q_b` (`2N_t × 2N_r`,
-//! `R̃ = diag(σ) R`, `T̃ = T diag(σ)`), backward `W = Ρ_b R_iᵀ` (`2N_t × N_v`) and a dot
-//! product per voxel with `L_b`'s column. Blocks run on the rayon pool and their partial
-//! sums are added in block order, so results do not depend on the thread count.
+//! The products are real GEMMs over the voxels with all `K` configurations of a
+//! subcarrier stacked (complex numbers as `[Re; Im]` pairs; `R̃ = diag(σ) R`,
+//! `T̃ = T diag(σ)`): forward `P = L_i R̃_i` (`2N_tK × 2N_r`, `L_i` the `L_b` stacked) and
+//! `P' = T̃_i Q_i` (`2N_t × 2N_rK`, `Q_i` the `Q_b` side by side); backward
+//! `W = Ρ_i R_iᵀ` and `W' = Ρ'_i Q_iᵀ` (the residual arranged to match) and one dot
+//! product per voxel with `L_i`'s and `T_i`'s columns. Stacking gives the GEMMs a long
+//! dimension besides the voxels (per-block `2N_t × 2N_r` products did not scale past one
+//! core). The per-voxel sums run on the rayon pool, one voxel per task in a fixed order,
+//! so results do not depend on the thread count.
 
 use super::operator::{check_configurations, SensingOperator, SubcarrierFactors};
 use super::RisImagingConfig;
@@ -26,9 +30,10 @@ use rayon::prelude::*;
 use rftwin_core::Complex;
 
 /// `y = c + Mσ` in factors, over one real type (`f64` reference, `f32` for training).
-/// Complex factors are stored as real matrices (column-major): `L_b` and `T_i` as
-/// `2N_t × N_v` (column `m` = `[Re, Im]` of each TX antenna in turn), `R_i` and `Q_b` as
-/// `N_v × 2N_r` (columns: the `N_r` real parts, then the `N_r` imaginary parts).
+/// Complex factors are stored as real matrices (column-major): `T_i` as `2N_t × N_v`
+/// (column `m` = `[Re, Im]` of each TX antenna in turn) and `L_i` as `2N_tK × N_v` (the
+/// same for configuration 0, 1, …); `R_i` as `N_v × 2N_r` (columns: the `N_r` real parts,
+/// then the `N_r` imaginary parts) and `Q_i` as `N_v × 2N_rK` (the same per configuration).
 #[derive(Debug, Clone)]
 pub struct FactoredOperator<T> {
     nt: usize,
@@ -37,13 +42,13 @@ pub struct FactoredOperator<T> {
     /// Configurations `K` (blocks are subcarrier-major: `b = i·K + k`).
     configurations: usize,
     blocks: usize,
-    /// `L_b`, one `2N_t × N_v` matrix per block.
+    /// `L_i`, one `2N_tK × N_v` matrix per subcarrier.
     left: Vec<T>,
     /// `T_i`, one `2N_t × N_v` matrix per subcarrier.
     tx_roi: Vec<T>,
     /// `R_i`, one `N_v × 2N_r` matrix per subcarrier.
     right: Vec<T>,
-    /// `Q_b`, one `N_v × 2N_r` matrix per block; empty without the TX–ROI–RIS–RX term.
+    /// `Q_i`, one `N_v × 2N_rK` matrix per subcarrier; empty without the TX–ROI–RIS–RX term.
     q: Vec<T>,
     /// `c`, the σ-independent measurements.
     offset: Vec<T>,
@@ -85,8 +90,8 @@ impl FactoredOperator<f64> {
             let weight = f.g_vox * config.scale;
             op.tx_roi.extend(columns(&|t, m| f.hops.tx_roi[(t, m)] * weight));
             op.right.extend(rows(&|m, r| f.hops.roi_rx[(m, r)]));
+            op.left.extend((0..nv).flat_map(|m| (0..k).flat_map(move |kk| (0..nt).map(move |t| (kk, t, m)))).flat_map(|(kk, t, m)| pair(f.left(config, kk, t, m) * weight)));
             for kk in 0..k {
-                op.left.extend(columns(&|t, m| f.left(config, kk, t, m) * weight));
                 if with_q {
                     op.q.extend(rows(&|m, r| f.q_at(kk, m, r)));
                 }
@@ -139,96 +144,83 @@ impl<T: RealField + Copy> FactoredOperator<T> {
         MatrixView::from_slice_with_strides_generic(slice, Dyn(cols), Dyn(rows), Dyn(rows), Dyn(1))
     }
 
-    /// `Mσ`: per block `P = L_b R̃_i + T̃_i Q_b`, whose `[Re; Im]` pairs give `Y_b`.
+    /// `Mσ`: per subcarrier `P = L_i R̃_i` and `P' = T̃_i Q_i`, whose `[Re; Im]` pairs give
+    /// every configuration's `Y_b`.
     pub fn apply_linear(&self, sigma: &[T]) -> Result<Vec<T>> {
-        let (nt, nr, nv) = (self.nt, self.nr, self.nv);
+        let (nt, nr, nv, k) = (self.nt, self.nr, self.nv, self.configurations);
         if sigma.len() != nv {
             return Err(invalid("image", format!("{} voxels for an operator of {nv}", sigma.len())));
         }
-        let subcarriers = self.blocks / self.configurations;
-        // R̃_i = diag(σ) R_i and T̃_i = T_i diag(σ), once per subcarrier
-        let scaled: Vec<(DMatrix<T>, DMatrix<T>)> = (0..subcarriers)
-            .into_par_iter()
-            .map(|i| {
-                let mut r = Self::view(&self.right, i, nv, 2 * nr).into_owned();
-                r.column_iter_mut().for_each(|mut c| c.iter_mut().zip(sigma).for_each(|(v, s)| *v *= *s));
-                let mut t = Self::view(&self.tx_roi, i, 2 * nt, nv).into_owned();
-                t.column_iter_mut().zip(sigma).for_each(|(mut c, s)| c.iter_mut().for_each(|v| *v *= *s));
-                (r, t)
-            })
-            .collect();
         let mut y = vec![T::zero(); self.rows()];
-        y.par_chunks_mut(2 * nt * nr).enumerate().for_each(|(b, out)| {
-            let (r_scaled, t_scaled) = &scaled[b / self.configurations];
-            let mut p = DMatrix::<T>::zeros(2 * nt, 2 * nr);
-            p.gemm(T::one(), &Self::view(&self.left, b, 2 * nt, nv), r_scaled, T::zero());
-            if !self.q.is_empty() {
-                p.gemm(T::one(), t_scaled, &Self::view(&self.q, b, nv, 2 * nr), T::one());
-            }
-            let (re, im) = out.split_at_mut(nt * nr);
-            for t in 0..nt {
-                for r in 0..nr {
-                    re[t * nr + r] = p[(2 * t, r)] - p[(2 * t + 1, nr + r)];
-                    im[t * nr + r] = p[(2 * t, nr + r)] + p[(2 * t + 1, r)];
+        for (i, y_i) in y.chunks_mut(k * 2 * nt * nr).enumerate() {
+            let mut r_scaled = Self::view(&self.right, i, nv, 2 * nr).into_owned();
+            r_scaled.column_iter_mut().for_each(|mut c| c.iter_mut().zip(sigma).for_each(|(v, s)| *v *= *s));
+            let mut p = DMatrix::<T>::zeros(2 * nt * k, 2 * nr);
+            p.gemm(T::one(), &Self::view(&self.left, i, 2 * nt * k, nv), &r_scaled, T::zero());
+            let p_q = (!self.q.is_empty()).then(|| {
+                let mut t_scaled = Self::view(&self.tx_roi, i, 2 * nt, nv).into_owned();
+                t_scaled.column_iter_mut().zip(sigma).for_each(|(mut c, s)| c.iter_mut().for_each(|v| *v *= *s));
+                &t_scaled * Self::view(&self.q, i, nv, 2 * nr * k)
+            });
+            for (kk, out) in y_i.chunks_mut(2 * nt * nr).enumerate() {
+                let (re, im) = out.split_at_mut(nt * nr);
+                for t in 0..nt {
+                    let (a, b) = (kk * 2 * nt + 2 * t, kk * 2 * nt + 2 * t + 1);
+                    for r in 0..nr {
+                        re[t * nr + r] = p[(a, r)] - p[(b, nr + r)];
+                        im[t * nr + r] = p[(a, nr + r)] + p[(b, r)];
+                        if let Some(p_q) = &p_q {
+                            let (cr, ci) = (kk * 2 * nr + r, kk * 2 * nr + nr + r);
+                            re[t * nr + r] += p_q[(2 * t, cr)] - p_q[(2 * t + 1, ci)];
+                            im[t * nr + r] += p_q[(2 * t, ci)] + p_q[(2 * t + 1, cr)];
+                        }
+                    }
                 }
             }
-        });
+        }
         Ok(y)
     }
 
-    /// `Mᵀ r`: per block `W = Ρ_b R_iᵀ` with `Ρ_b` the block's residual arranged so that
-    /// `∂⟨r, Y_b⟩/∂σ_m = L_b[:, m] · W[:, m]` (and likewise `T_i` with `Ρ_b Q_bᵀ`).
+    /// `Mᵀ r`: per subcarrier `W = Ρ_i R_iᵀ` and `W' = Ρ'_i Q_iᵀ`, with the residual
+    /// arranged so that `∂⟨r, y⟩/∂σ_m = L_i[:, m]·W[:, m] + T_i[:, m]·W'[:, m]`.
     pub fn adjoint(&self, r: &[T]) -> Result<Vec<T>> {
-        let (nt, nr, nv) = (self.nt, self.nr, self.nv);
+        let (nt, nr, nv, k) = (self.nt, self.nr, self.nv, self.configurations);
         if r.len() != self.rows() {
             return Err(invalid("residual", format!("{} values for an operator of {} rows", r.len(), self.rows())));
         }
-        // a block's partial gradient; blocks in groups per task, added in block order
-        let block_gradient = |b: usize, g: &mut [T]| {
-            let rho = &r[b * 2 * nt * nr..(b + 1) * 2 * nt * nr];
-            let (rho_re, rho_im) = rho.split_at(nt * nr);
-            // Ρ (2N_t × 2N_r): row 2t gives Re u_t, row 2t + 1 gives −Im u_t, with
-            // u_t = Σ_r ρ̄[t, r] R[m, r], so that Re(L u) = Σ_j L[j] W[j]
-            let rho_matrix = DMatrix::from_fn(2 * nt, 2 * nr, |row, j| {
-                let (t, r) = (row / 2, j % nr);
-                let (re, im) = (rho_re[t * nr + r], rho_im[t * nr + r]);
-                match (row % 2, j < nr) {
-                    (0, true) => re,
-                    (0, false) => im,
-                    (_, true) => im,
-                    (_, false) => -re,
-                }
-            });
-            let transposed = |data, index| Self::transposed_view(data, index, nv, 2 * nr);
-            let i = b / self.configurations;
-            let mut w = DMatrix::<T>::zeros(2 * nt, nv);
-            w.gemm(T::one(), &rho_matrix, &transposed(&self.right, i), T::zero());
-            let left = &self.left[b * 2 * nt * nv..(b + 1) * 2 * nt * nv];
-            for ((g, l), w) in g.iter_mut().zip(left.chunks(2 * nt)).zip(w.as_slice().chunks(2 * nt)) {
-                *g += l.iter().zip(w).fold(T::zero(), |s, (a, b)| s + *a * *b);
-            }
-            if !self.q.is_empty() {
-                w.gemm(T::one(), &rho_matrix, &transposed(&self.q, b), T::zero());
-                let tx_roi = &self.tx_roi[i * 2 * nt * nv..(i + 1) * 2 * nt * nv];
-                for ((g, t), w) in g.iter_mut().zip(tx_roi.chunks(2 * nt)).zip(w.as_slice().chunks(2 * nt)) {
-                    *g += t.iter().zip(w).fold(T::zero(), |s, (a, b)| s + *a * *b);
-                }
+        // The entry of a block's residual for output row `2t + part` and input column `j`
+        // of R or Q: row 2t gives Re u_t, row 2t + 1 gives −Im u_t, with
+        // u_t = Σ_r ρ̄[t, r] R[m, r], so that Re(L u) = Σ rows L·W.
+        let entry = |rho: &[T], row: usize, j: usize| -> T {
+            let (t, col) = (row / 2, j % nr);
+            let (re, im) = (rho[t * nr + col], rho[nt * nr + t * nr + col]);
+            match (row % 2, j < nr) {
+                (0, true) => re,
+                (0, false) => im,
+                (_, true) => im,
+                (_, false) => -re,
             }
         };
-        const BLOCKS_PER_TASK: usize = 4;
-        let partials: Vec<Vec<T>> = (0..self.blocks.div_ceil(BLOCKS_PER_TASK))
-            .into_par_iter()
-            .map(|task| {
-                let mut g = vec![T::zero(); nv];
-                for b in task * BLOCKS_PER_TASK..((task + 1) * BLOCKS_PER_TASK).min(self.blocks) {
-                    block_gradient(b, &mut g);
-                }
-                g
-            })
-            .collect();
         let mut g = vec![T::zero(); nv];
-        for partial in partials {
-            g.iter_mut().zip(partial).for_each(|(g, p)| *g += p);
+        for (i, r_i) in r.chunks(k * 2 * nt * nr).enumerate() {
+            let block = |kk: usize| &r_i[kk * 2 * nt * nr..(kk + 1) * 2 * nt * nr];
+            // configurations stacked by rows (with R) and side by side (with Q)
+            let rho = DMatrix::from_fn(2 * nt * k, 2 * nr, |row, j| entry(block(row / (2 * nt)), row % (2 * nt), j));
+            let w = &rho * Self::transposed_view(&self.right, i, nv, 2 * nr);
+            let w_q = (!self.q.is_empty()).then(|| {
+                let rho_q = DMatrix::from_fn(2 * nt, 2 * nr * k, |row, j| entry(block(j / (2 * nr)), row, j % (2 * nr)));
+                rho_q * Self::transposed_view(&self.q, i, nv, 2 * nr * k)
+            });
+            let left = &self.left[i * 2 * nt * k * nv..(i + 1) * 2 * nt * k * nv];
+            let tx_roi = &self.tx_roi[i * 2 * nt * nv..(i + 1) * 2 * nt * nv];
+            let dot = |a: &[T], b: &[T]| a.iter().zip(b).fold(T::zero(), |s, (x, y)| s + *x * *y);
+            g.par_iter_mut().enumerate().for_each(|(m, g)| {
+                let (cl, ct) = (m * 2 * nt * k..(m + 1) * 2 * nt * k, m * 2 * nt..(m + 1) * 2 * nt);
+                *g += dot(&left[cl.clone()], &w.as_slice()[cl]);
+                if let Some(w_q) = &w_q {
+                    *g += dot(&tx_roi[ct.clone()], &w_q.as_slice()[ct]);
+                }
+            });
         }
         Ok(g)
     }
