@@ -23,7 +23,6 @@ mod ris;
 use anyhow::{bail, Result};
 use clap::Parser;
 use rftwin::inverse::inr::{grid_points, Activation, TrainOptions};
-use rftwin::isac::ris_imaging::operator::SensingOperator;
 use rftwin::isac::metrics::{mse, psnr, ssim};
 use rftwin::isac::ris_imaging::{RisImagingConfig, RisMode};
 use rftwin::isac::targets::GrayImage;
@@ -127,13 +126,7 @@ fn main() -> Result<()> {
     };
     options.validate()?;
 
-    let (op32, y, setup_s): (Box<dyn SensingOperator>, _, _) = if cli.dense {
-        let (op, y, s) = ris::measurements_dense(&config, &truth.data)?;
-        (Box::new(op), y, s)
-    } else {
-        let (op, y, s) = ris::measurements(&config, &truth.data)?;
-        (Box::new(op), y, s)
-    };
+    let (op32, y, setup_s) = ris::measurements_with(&config, &truth.data, cli.dense)?;
     println!(
         "{}×{} RIS ({:?}), K = {}, ROI {rows}×{cols} of {:.3} m at D = {:.1} m, {} measurements; operator {:.1} MB (f32{}) built in {setup_s:.2} s",
         config.ris.elements[0],

@@ -28,7 +28,6 @@ mod ris;
 use anyhow::{bail, Result};
 use clap::Parser;
 use rftwin::inverse::inr::{voxel_points, TrainOptions};
-use rftwin::isac::ris_imaging::operator::SensingOperator;
 use rftwin::isac::metrics::{mse, psnr, ssim};
 use rftwin::isac::ris_imaging::RisImagingConfig;
 use rftwin::isac::targets::GrayImage;
@@ -102,13 +101,7 @@ fn main() -> Result<()> {
     let truth = Volume::extruded(&silhouette, config.roi.dims, depth)?;
     let truth_data = truth.on_grid(&config.roi)?.to_vec();
 
-    let (op, y, setup_s): (Box<dyn SensingOperator>, _, _) = if cli.dense {
-        let (op, y, s) = ris::measurements_dense(&config, &truth_data)?;
-        (Box::new(op), y, s)
-    } else {
-        let (op, y, s) = ris::measurements(&config, &truth_data)?;
-        (Box::new(op), y, s)
-    };
+    let (op, y, setup_s) = ris::measurements_with(&config, &truth_data, cli.dense)?;
     println!(
         "{ris_n}×{ris_n} RIS, K = {}, {subcarriers} subcarriers over {:.0} MHz, ROI {nx}×{nz}×{ny} voxels of λ/2, {} measurements; operator {:.0} MB (f32{}) built in {setup_s:.1} s",
         config.configurations,

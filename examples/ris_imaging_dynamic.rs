@@ -19,6 +19,7 @@ use anyhow::Result;
 use clap::Parser;
 use rftwin::inverse::inr::TrainOptions;
 use rftwin::isac::metrics::{psnr, ssim};
+use rftwin::isac::ris_imaging::factored::FactoredOperator;
 use rftwin::isac::ris_imaging::RisImagingConfig;
 use rftwin::isac::targets::{pixel_max, GrayImage, Pose};
 use serde_json::json;
@@ -74,7 +75,13 @@ fn main() -> Result<()> {
     let options = TrainOptions { epochs: first_epochs, seed, lr: cli.lr, clip_norm: cli.clip_norm, ..Default::default() };
 
     let truth0 = frame(0.0)?;
-    let (op, y, setup_s) = ris::measurements(&config, &truth0.data)?;
+    let started = std::time::Instant::now();
+    // one operator for every frame: each frame's measurements come from its f64 form
+    let reference = FactoredOperator::new(&config)?;
+    let op = reference.to_f32();
+    let setup_s = started.elapsed().as_secs_f64();
+    let measure = |truth: &GrayImage| -> Result<Vec<f32>> { Ok(ris::noisy(&config, &reference.apply(&truth.data)?)) };
+    let y = measure(&truth0)?;
     let first = ris::train_with_progress("frame 0", &op, &y, &truth0, &options, None)?;
     let (p0, s0) = (psnr(&first.image, &truth0.data)?, ssim(&first.image, &truth0.data, rows, cols)?);
     println!("frame 0 from scratch, {} epochs: PSNR {p0:.2} dB, SSIM {s0:.3}", first.training.history.len());
@@ -84,7 +91,7 @@ fn main() -> Result<()> {
     let mut gains = Vec::new();
     for t in 1..3 {
         let truth = frame(t as f64)?;
-        let y = ris::measurements(&config, &truth.data)?.1;
+        let y = measure(&truth)?;
         let scratch = ris::train_with_progress(&format!("frame {t} scratch"), &op, &y, &truth, &short, None)?;
         let warm = ris::train_with_progress(&format!("frame {t} prior"), &op, &y, &truth, &short, Some(prior.clone()))?;
         let (ps, ss) = (psnr(&scratch.image, &truth.data)?, ssim(&scratch.image, &truth.data, rows, cols)?);

@@ -7,7 +7,7 @@ use rftwin::inverse::inr::interference::LearnedTerm;
 use rftwin::inverse::inr::{grid_points, train_with_term, EpochRecord, Network, TrainOptions, Training};
 use rftwin::isac::metrics::psnr;
 use rftwin::isac::ris_imaging::factored::FactoredOperator;
-use rftwin::isac::ris_imaging::operator::{AffineOperator, ForwardOperator, SensingOperator};
+use rftwin::isac::ris_imaging::operator::{ForwardOperator, SensingOperator};
 use rftwin::isac::ris_imaging::RisImagingConfig;
 use rftwin::isac::targets::{phantom, GrayImage, Pose};
 use std::time::Instant;
@@ -22,16 +22,21 @@ pub fn measurements(config: &RisImagingConfig, truth: &[f64]) -> Result<(Factore
     Ok((operator.to_f32(), y, started.elapsed().as_secs_f64()))
 }
 
-/// [`measurements`] with the dense operator `M` (for comparison; the same numbers).
-pub fn measurements_dense(config: &RisImagingConfig, truth: &[f64]) -> Result<(AffineOperator<f32>, Vec<f32>, f64)> {
+/// [`measurements`], or with the dense operator `M` when `dense` (for comparison; the same
+/// numbers).
+pub fn measurements_with(config: &RisImagingConfig, truth: &[f64], dense: bool) -> Result<(Box<dyn SensingOperator>, Vec<f32>, f64)> {
+    if !dense {
+        let (op, y, s) = measurements(config, truth)?;
+        return Ok((Box::new(op), y, s));
+    }
     let started = Instant::now();
     let operator = ForwardOperator::new(config)?;
     let y = noisy(config, &operator.apply(truth)?);
-    Ok((operator.to_f32(), y, started.elapsed().as_secs_f64()))
+    Ok((Box::new(operator.to_f32()), y, started.elapsed().as_secs_f64()))
 }
 
 /// `clean` with the configuration's measurement noise (its seed).
-fn noisy(config: &RisImagingConfig, clean: &[f64]) -> Vec<f32> {
+pub fn noisy(config: &RisImagingConfig, clean: &[f64]) -> Vec<f32> {
     let std = (config.noise_variance() / 2.0).sqrt() * config.scale;
     add_noise(clean, std, config.seed)
 }

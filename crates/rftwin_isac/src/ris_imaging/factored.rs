@@ -41,7 +41,6 @@ pub struct FactoredOperator<T> {
     nv: usize,
     /// Configurations `K` (blocks are subcarrier-major: `b = i·K + k`).
     configurations: usize,
-    blocks: usize,
     /// `L_i`, one `2N_tK × N_v` matrix per subcarrier.
     left: Vec<T>,
     /// `T_i`, one `2N_t × N_v` matrix per subcarrier.
@@ -66,7 +65,6 @@ impl FactoredOperator<f64> {
         check_configurations(config, omega)?;
         let (nt, nr, nv, k) = (config.tx.elements, config.rx.elements, config.roi.count(), config.configurations);
         let subcarriers = config.band.subcarriers;
-        let blocks = subcarriers * k;
         let block = config.block_len();
         let with_q = omega.is_some() && config.paths.tx_roi_ris_rx;
         let mut op = FactoredOperator {
@@ -74,23 +72,25 @@ impl FactoredOperator<f64> {
             nr,
             nv,
             configurations: k,
-            blocks,
-            left: Vec::with_capacity(blocks * nv * 2 * nt),
+            left: Vec::with_capacity(subcarriers * k * nv * 2 * nt),
             tx_roi: Vec::with_capacity(subcarriers * nv * 2 * nt),
             right: Vec::with_capacity(subcarriers * nv * 2 * nr),
-            q: Vec::with_capacity(if with_q { blocks * nv * 2 * nr } else { 0 }),
+            q: Vec::with_capacity(if with_q { subcarriers * k * nv * 2 * nr } else { 0 }),
             offset: vec![0.0; config.measurement_len()],
         };
-        // `2N_t × N_v`: [Re, Im] of each TX antenna per voxel column
-        let columns = |entry: &dyn Fn(usize, usize) -> Complex| -> Vec<f64> { (0..nv).flat_map(|m| (0..nt).map(move |t| (t, m))).flat_map(|(t, m)| pair(entry(t, m))).collect() };
+        // `2N_t·stack × N_v`: per voxel column, [Re, Im] of each TX antenna of configuration
+        // 0, 1, … (`entry(k, t, m)`)
+        let columns = |stack: usize, entry: &dyn Fn(usize, usize, usize) -> Complex| -> Vec<f64> {
+            (0..nv).flat_map(|m| (0..stack).flat_map(move |kk| (0..nt).map(move |t| (kk, t, m)))).flat_map(|(kk, t, m)| pair(entry(kk, t, m))).collect()
+        };
         // `N_v × 2N_r`: the real parts of every RX antenna's column, then the imaginary parts
         let rows = |entry: &dyn Fn(usize, usize) -> Complex| -> Vec<f64> { (0..2 * nr).flat_map(|j| (0..nv).map(move |m| (j, m))).map(|(j, m)| pair(entry(m, j % nr))[usize::from(j >= nr)]).collect() };
         for (i, &wavenumber) in config.band.wavenumbers().iter().enumerate() {
             let f = SubcarrierFactors::new(config, omega, wavenumber);
             let weight = f.g_vox * config.scale;
-            op.tx_roi.extend(columns(&|t, m| f.hops.tx_roi[(t, m)] * weight));
+            op.tx_roi.extend(columns(1, &|_, t, m| f.hops.tx_roi[(t, m)] * weight));
             op.right.extend(rows(&|m, r| f.hops.roi_rx[(m, r)]));
-            op.left.extend((0..nv).flat_map(|m| (0..k).flat_map(move |kk| (0..nt).map(move |t| (kk, t, m)))).flat_map(|(kk, t, m)| pair(f.left(config, kk, t, m) * weight)));
+            op.left.extend(columns(k, &|kk, t, m| f.left(config, kk, t, m) * weight));
             for kk in 0..k {
                 if with_q {
                     op.q.extend(rows(&|m, r| f.q_at(kk, m, r)));
@@ -110,7 +110,6 @@ impl FactoredOperator<f64> {
             nr: self.nr,
             nv: self.nv,
             configurations: self.configurations,
-            blocks: self.blocks,
             left: narrow(&self.left),
             tx_roi: narrow(&self.tx_roi),
             right: narrow(&self.right),
