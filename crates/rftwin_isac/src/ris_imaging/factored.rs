@@ -15,18 +15,17 @@
 //! subcarrier stacked (complex numbers as `[Re; Im]` pairs; `R̃ = diag(σ) R`,
 //! `T̃ = T diag(σ)`): forward `P = L_i R̃_i` (`2N_tK × 2N_r`, `L_i` the `L_b` stacked) and
 //! `P' = T̃_i Q_i` (`2N_t × 2N_rK`, `Q_i` the `Q_b` side by side); backward
-//! `W = Ρ_i R_iᵀ` and `W' = Ρ'_i Q_iᵀ` (the residual arranged to match) and one dot
-//! product per voxel with `L_i`'s and `T_i`'s columns. Stacking gives the GEMMs a long
-//! dimension besides the voxels (per-block `2N_t × 2N_r` products did not scale past one
-//! core). The per-voxel sums run on the rayon pool, one voxel per task in a fixed order,
-//! so results do not depend on the thread count.
+//! `V = L_iᵀ Ρ_i` (`N_v × 2N_r`) and `W' = Ρ'_i Q_iᵀ` (`2N_t × N_v`, the residual arranged
+//! to match) and one short dot product per voxel with `R_i`'s rows and `T_i`'s columns.
+//! Each product reads its large factor once and writes a small result, so the operator
+//! costs four passes over `L` and `Q` per epoch. Stacking gives the GEMMs a long dimension
+//! besides the voxels (per-block `2N_t × 2N_r` products did not scale past one core).
 
 use super::operator::{check_configurations, SensingOperator, SubcarrierFactors};
 use super::RisImagingConfig;
 use super::configurations::ris_configurations;
 use crate::error::{invalid, Result};
 use nalgebra::{DMatrix, DMatrixView, Dyn, MatrixView, RealField};
-use rayon::prelude::*;
 use rftwin_core::Complex;
 
 /// `y = c + Mσ` in factors, over one real type (`f64` reference, `f32` for training).
@@ -180,8 +179,8 @@ impl<T: RealField + Copy> FactoredOperator<T> {
         Ok(y)
     }
 
-    /// `Mᵀ r`: per subcarrier `W = Ρ_i R_iᵀ` and `W' = Ρ'_i Q_iᵀ`, with the residual
-    /// arranged so that `∂⟨r, y⟩/∂σ_m = L_i[:, m]·W[:, m] + T_i[:, m]·W'[:, m]`.
+    /// `Mᵀ r`: per subcarrier `V = L_iᵀ Ρ_i` and `W' = Ρ'_i Q_iᵀ`, with the residual
+    /// arranged so that `∂⟨r, y⟩/∂σ_m = R_i[m, :]·V[m, :] + T_i[:, m]·W'[:, m]`.
     pub fn adjoint(&self, r: &[T]) -> Result<Vec<T>> {
         let (nt, nr, nv, k) = (self.nt, self.nr, self.nv, self.configurations);
         if r.len() != self.rows() {
@@ -205,21 +204,21 @@ impl<T: RealField + Copy> FactoredOperator<T> {
             let block = |kk: usize| &r_i[kk * 2 * nt * nr..(kk + 1) * 2 * nt * nr];
             // configurations stacked by rows (with R) and side by side (with Q)
             let rho = DMatrix::from_fn(2 * nt * k, 2 * nr, |row, j| entry(block(row / (2 * nt)), row % (2 * nt), j));
-            let w = &rho * Self::transposed_view(&self.right, i, nv, 2 * nr);
-            let w_q = (!self.q.is_empty()).then(|| {
+            // Σ_row L[row, m] (ρ Rᵀ)[row, m] = Σ_j R[m, j] (Lᵀρ)[m, j]: the `N_v × 2N_r`
+            // product instead of the `2N_tK × N_v` one reads L once and writes little.
+            let v = Self::transposed_view(&self.left, i, 2 * nt * k, nv) * &rho;
+            let right = Self::view(&self.right, i, nv, 2 * nr);
+            for (v_j, r_j) in v.column_iter().zip(right.column_iter()) {
+                g.iter_mut().zip(v_j.iter().zip(r_j.iter())).for_each(|(g, (v, r))| *g += *v * *r);
+            }
+            if !self.q.is_empty() {
                 let rho_q = DMatrix::from_fn(2 * nt, 2 * nr * k, |row, j| entry(block(j / (2 * nr)), row, j % (2 * nr)));
-                rho_q * Self::transposed_view(&self.q, i, nv, 2 * nr * k)
-            });
-            let left = &self.left[i * 2 * nt * k * nv..(i + 1) * 2 * nt * k * nv];
-            let tx_roi = &self.tx_roi[i * 2 * nt * nv..(i + 1) * 2 * nt * nv];
-            let dot = |a: &[T], b: &[T]| a.iter().zip(b).fold(T::zero(), |s, (x, y)| s + *x * *y);
-            g.par_iter_mut().enumerate().for_each(|(m, g)| {
-                let (cl, ct) = (m * 2 * nt * k..(m + 1) * 2 * nt * k, m * 2 * nt..(m + 1) * 2 * nt);
-                *g += dot(&left[cl.clone()], &w.as_slice()[cl]);
-                if let Some(w_q) = &w_q {
-                    *g += dot(&tx_roi[ct.clone()], &w_q.as_slice()[ct]);
+                let w_q = rho_q * Self::transposed_view(&self.q, i, nv, 2 * nr * k);
+                let tx_roi = Self::view(&self.tx_roi, i, 2 * nt, nv);
+                for ((g, w), t) in g.iter_mut().zip(w_q.column_iter()).zip(tx_roi.column_iter()) {
+                    *g += w.dot(&t);
                 }
-            });
+            }
         }
         Ok(g)
     }
