@@ -24,7 +24,7 @@ use clap::Parser;
 use rftwin::inverse::inr::{interference, TrainOptions};
 use rftwin::isac::metrics::{psnr, ssim};
 use rftwin::isac::ris_imaging::multipath::{calibrated_noise_std, interference_measurements, ira_db, response, scaled_to_sir, sir_db, Background};
-use rftwin::isac::ris_imaging::operator::ForwardOperator;
+use rftwin::isac::ris_imaging::factored::FactoredOperator;
 use rftwin::isac::ris_imaging::RisImagingConfig;
 use serde_json::json;
 
@@ -77,7 +77,7 @@ fn main() -> Result<()> {
     let config = RisImagingConfig { seed, ..Default::default() };
     let [_, rows, cols] = config.roi.dims;
     let truth = ris::target(cli.target.as_deref(), rows, cols)?;
-    let operator = ForwardOperator::new(&config)?;
+    let operator = FactoredOperator::new(&config)?;
     let signal = operator.apply_linear(&truth.data)?;
     let model = operator.to_f32().without_offset();
     let background = Background::draw(scatterers, seed)?;
@@ -93,8 +93,8 @@ fn main() -> Result<()> {
     let mut rows_json = Vec::new();
     let mut curves: [Vec<f64>; 3] = [Vec::new(), Vec::new(), Vec::new()];
     for &target in &sirs {
-        let a = scaled_to_sir(&operator, &config, &a0, &truth.data, target)?;
-        let measured_sir = sir_db(&operator, &config, &a, &truth.data)?;
+        let a = scaled_to_sir(&signal, &config, &a0, &truth.data, target)?;
+        let measured_sir = sir_db(&signal, &config, &a, &truth.data)?;
         let interference_y = interference_measurements(&config, &a, &truth.data)?;
         let y_clean: Vec<f64> = signal.iter().zip(&interference_y).map(|(s, i)| s + i).collect();
         let y = ris::add_noise(&y_clean, std, seed);

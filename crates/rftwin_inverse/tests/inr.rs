@@ -330,8 +330,9 @@ fn solved_interference_is_the_mean_residual_and_fits_fast() {
     let (config, truth) = small_system(n, 16, Some(2), 12.0);
     let op = ForwardOperator::new(&config).unwrap().without_offset();
     let a0 = Background::draw(4, 2).unwrap().interference(&config).unwrap();
-    let a = scaled_to_sir(&op, &config, &a0, &truth, -3.0).unwrap();
-    let y: Vec<f32> = op.apply(&truth).unwrap().iter().zip(interference_measurements(&config, &a, &truth).unwrap()).map(|(s, i)| (s + i) as f32).collect();
+    let signal = op.apply(&truth).unwrap();
+    let a = scaled_to_sir(&signal, &config, &a0, &truth, -3.0).unwrap();
+    let y: Vec<f32> = signal.iter().zip(interference_measurements(&config, &a, &truth).unwrap()).map(|(s, i)| (s + i) as f32).collect();
     let options = TrainOptions { network: NetworkOptions { features: 32, width: 64, layers: 4, ..Default::default() }, epochs: 120, lr: 1e-3, interference_pairs: Some(4), ..Default::default() };
     let op32 = op.to_f32();
     let points = grid_points(n, n);

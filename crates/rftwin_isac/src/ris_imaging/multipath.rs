@@ -7,7 +7,6 @@
 //! (`t·N_r + r`) and it already carries the data scale `s`, so `s·vec(H_roi-bg) = Aσ` is
 //! added to every configuration's block of `y`.
 
-use super::operator::ForwardOperator;
 use super::RisImagingConfig;
 use crate::channel::hop;
 use crate::error::{invalid, Result};
@@ -90,9 +89,13 @@ pub fn response(a: &DMatrix<Complex>, sigma: &[f64]) -> Result<Vec<Complex>> {
 }
 
 /// SIR (eq. 34, aggregated over configurations and subcarriers) \[dB\]:
-/// `Σ_k ‖modelled σ-terms_k‖² / (K ‖Aσ‖²)`, the modelled terms being the operator's `Mσ`.
-pub fn sir_db(operator: &ForwardOperator, config: &RisImagingConfig, a: &DMatrix<Complex>, sigma: &[f64]) -> Result<f64> {
-    let signal: f64 = operator.apply_linear(sigma)?.iter().map(|v| v * v).sum();
+/// `Σ_k ‖modelled σ-terms_k‖² / (K ‖Aσ‖²)`, the modelled terms being `signal`, the
+/// operator's `Mσ` (dense or factored).
+pub fn sir_db(signal: &[f64], config: &RisImagingConfig, a: &DMatrix<Complex>, sigma: &[f64]) -> Result<f64> {
+    if signal.len() != config.measurement_len() {
+        return Err(invalid("signal", format!("{} values for {} measurements", signal.len(), config.measurement_len())));
+    }
+    let signal: f64 = signal.iter().map(|v| v * v).sum();
     let blocks = (config.band.subcarriers * config.configurations) as f64;
     let interference: f64 = response(a, sigma)?.iter().map(|v| v.norm_sqr()).sum::<f64>() * blocks;
     if !(interference > 0.0 && signal > 0.0) {
@@ -102,11 +105,11 @@ pub fn sir_db(operator: &ForwardOperator, config: &RisImagingConfig, a: &DMatrix
 }
 
 /// The matrix scaled so that [`sir_db`] equals `target_db`.
-pub fn scaled_to_sir(operator: &ForwardOperator, config: &RisImagingConfig, a: &DMatrix<Complex>, sigma: &[f64], target_db: f64) -> Result<DMatrix<Complex>> {
+pub fn scaled_to_sir(signal: &[f64], config: &RisImagingConfig, a: &DMatrix<Complex>, sigma: &[f64], target_db: f64) -> Result<DMatrix<Complex>> {
     if !target_db.is_finite() {
         return Err(invalid("sir", format!("{target_db} dB")));
     }
-    let now = sir_db(operator, config, a, sigma)?;
+    let now = sir_db(signal, config, a, sigma)?;
     Ok(a * Complex::new(10f64.powf((now - target_db) / 20.0), 0.0))
 }
 
