@@ -76,7 +76,7 @@ fn every_example_has_help_with_defaults_and_refuses_unknown_options() {
 fn bad_values_are_refused_before_any_work() {
     let missing = std::env::temp_dir().join("rftwin_cli_missing.xml");
     let missing = missing.to_str().unwrap();
-    let cases: [(&str, &[&str], &str); 29] = [
+    let cases: [(&str, &[&str], &str); 30] = [
         ("ris_imaging", &["--epochs", "0"], "epoch"),
         ("ris_imaging", &["--k", "0"], "K = 0"),
         ("ris_imaging", &["--target", "/nonexistent/target.png"], "target.png"),
@@ -84,6 +84,7 @@ fn bad_values_are_refused_before_any_work() {
         ("ris_imaging_sweep", &["--ks", "0"], "K = 0"),
         ("ris_imaging_3d", &["--depth", "9"], "depth"),
         ("ris_imaging_multipath", &["--sir", "nan"], "finite"),
+        ("ris_imaging_dynamic", &["--paper", "--lr", "1e-4"], "cannot be used with"),
         ("reconstruct", &["--lambda", "-1"], "lambda"),
         ("reconstruct", &["--mesh", "/nonexistent/mesh.obj"], "mesh.obj"),
         ("estimate_material", &["--eps-r", "0.5"], "≥ 1"),
