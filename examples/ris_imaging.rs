@@ -65,6 +65,10 @@ struct Cli {
     /// `Â` in closed form): the data term keeps only what changes with the configuration
     #[arg(long)]
     solve_interference: bool,
+    /// Run the network's forward and backward passes on the GPU (wgpu; the operator's
+    /// products and the optimiser stay on the CPU)
+    #[arg(long)]
+    gpu: bool,
     /// Use the dense operator instead of its factors (4× the memory; docs/benchmarks.md
     /// compares the two)
     #[arg(long)]
@@ -115,7 +119,7 @@ fn main() -> Result<()> {
     let [_, rows, cols] = config.roi.dims;
     let truth = ris::target(cli.target.as_deref(), rows, cols)?;
     // a checkpoint in the output directory: an interrupted run resumes (`--fresh` restarts)
-    let mut options = TrainOptions { epochs: cli.epochs, alpha: cli.alpha, lr: cli.lr, seed: config.seed, checkpoint: Some(out.join("checkpoint.json")), ..Default::default() };
+    let mut options = TrainOptions { epochs: cli.epochs, alpha: cli.alpha, lr: cli.lr, gpu: cli.gpu, seed: config.seed, checkpoint: Some(out.join("checkpoint.json")), ..Default::default() };
     if cli.solve_interference {
         (options.interference_pairs, options.solve_interference) = (Some(config.tx.elements * config.rx.elements), true);
     }
@@ -172,13 +176,26 @@ fn main() -> Result<()> {
         seconds_per_epoch.map_or("— (resumed a finished run)".to_string(), |v| format!("{v:.3}")),
         out.display()
     );
+    let backend = if cli.gpu { gpu_backend()? } else { "cpu".to_string() };
     let summary = json!({
         "psnr_db": p, "ssim": s, "mse": m, "epochs": training.history.len(), "best_epoch": training.best_epoch,
         "seconds_per_epoch": seconds_per_epoch, "setup_s": setup_s,
-        "stage_seconds": {"mlp_forward": stages[0], "physics": stages[1], "mlp_backward": stages[2], "optimiser": stages[3]}, "backend": "cpu", "operator": if cli.dense { "dense" } else { "factored" }, "operator_mb": op32.bytes() as f64 / 1e6, "threads": rayon::current_num_threads(), "peak_memory_mb": common::peak_memory_mb(),
+        "stage_seconds": {"mlp_forward": stages[0], "physics": stages[1], "mlp_backward": stages[2], "optimiser": stages[3]}, "backend": backend, "operator": if cli.dense { "dense" } else { "factored" }, "operator_mb": op32.bytes() as f64 / 1e6, "threads": rayon::current_num_threads(), "peak_memory_mb": common::peak_memory_mb(),
         "ris": format!("{:?}", config.ris_mode).to_lowercase(), "k": config.configurations, "solve_interference": cli.solve_interference,
     });
     common::write_json(&out.join("summary.json"), &summary)?;
     println!("summary: {summary}");
     Ok(())
+}
+
+/// The adapter the `--gpu` passes ran on.
+#[cfg(feature = "gpu")]
+fn gpu_backend() -> Result<String> {
+    Ok(format!("gpu: {}", rftwin::gpu::context::shared()?.describe()))
+}
+
+/// Without the `gpu` feature the training has refused `--gpu` before this is asked.
+#[cfg(not(feature = "gpu"))]
+fn gpu_backend() -> Result<String> {
+    anyhow::bail!("--gpu needs rftwin's `gpu` feature")
 }

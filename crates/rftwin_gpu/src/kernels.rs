@@ -145,7 +145,28 @@ pub const SURROGATE_VJP_RANGE: Kernel = Kernel {
     source: wgsl!("surrogate.wgsl"),
 };
 
+/// INR network: tiled GEMM with optional transposes (16 × 16 workgroups). CPU twin: the
+/// nalgebra GEMMs of `rftwin_inverse::inr::kernels::forward_backward`.
+pub const MLP_GEMM: Kernel = Kernel { name: "mlp", entry_point: "mlp_gemm", workgroup_size: 16, source: wgsl!("mlp.wgsl") };
+
+/// INR network: bias and sine (or ReLU) with its derivative. CPU twin:
+/// `rftwin_inverse::inr::trig::sine_layer`.
+pub const MLP_ACTIVATION: Kernel = Kernel { name: "mlp", entry_point: "mlp_activation", workgroup_size: 64, source: wgsl!("mlp.wgsl") };
+
+/// INR network: bias and sigmoid of the output layer.
+pub const MLP_SIGMOID: Kernel = Kernel { name: "mlp", entry_point: "mlp_sigmoid", workgroup_size: 64, source: wgsl!("mlp.wgsl") };
+
+/// INR network: `∂/∂z` of the output, `g σ(1 − σ)`.
+pub const MLP_OUTPUT_GRAD: Kernel = Kernel { name: "mlp", entry_point: "mlp_output_grad", workgroup_size: 64, source: wgsl!("mlp.wgsl") };
+
+/// INR network: element-wise product with the stored activation derivative.
+pub const MLP_HADAMARD: Kernel = Kernel { name: "mlp", entry_point: "mlp_hadamard", workgroup_size: 64, source: wgsl!("mlp.wgsl") };
+
+/// INR network: the bias gradient, a row sum (one workgroup per row).
+pub const MLP_ROW_SUM: Kernel = Kernel { name: "mlp", entry_point: "mlp_row_sum", workgroup_size: 64, source: wgsl!("mlp.wgsl") };
+
 /// Every kernel.
 pub const ALL: &[Kernel] = &[BVH_CLOSEST_HIT, BVH_ANY_HIT, SBR_CANDIDATES, PATH_FIELD, RIS_PHASE_VJP, CHAIN_DEDUP_INSERT, CHAIN_DEDUP_EMIT, SCATTER_SAMPLES, BOUNDARY_RATES,
     SURROGATE_NORMALIZER, SURROGATE_FIELD, SURROGATE_VJP_ECHO, SURROGATE_VJP_MEAN, SURROGATE_VJP_RANGE,
+    MLP_GEMM, MLP_ACTIVATION, MLP_SIGMOID, MLP_OUTPUT_GRAD, MLP_HADAMARD, MLP_ROW_SUM,
 ];

@@ -15,6 +15,7 @@ pub mod error;
 pub mod field;
 pub mod kernels;
 pub mod layout;
+pub mod mlp;
 mod pipeline;
 pub mod sbr;
 pub mod scatter;

@@ -15,6 +15,10 @@ pub enum InverseError {
     /// A radar-signal problem (from `rftwin_radar`).
     #[error(transparent)]
     Radar(#[from] rftwin_radar::RadarError),
+    /// A GPU problem (from `rftwin_gpu`: no adapter, a buffer too large, a lost device).
+    #[cfg(feature = "gpu")]
+    #[error(transparent)]
+    Gpu(#[from] rftwin_gpu::GpuError),
     /// A setting or input that cannot be used.
     #[error("invalid {name}: {message}")]
     InvalidInput {

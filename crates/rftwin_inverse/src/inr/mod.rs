@@ -7,6 +7,7 @@
 //! parameters and its backward pass are dfdx's; the physics gradient `∂L/∂σ̂ = Mᵀ ∂L/∂ŷ`
 //! comes from the operator and is injected at the network's output.
 
+pub mod gpu;
 pub mod interference;
 pub mod kernels;
 pub mod network;

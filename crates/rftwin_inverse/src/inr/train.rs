@@ -58,6 +58,11 @@ pub struct TrainOptions {
     /// the interference is strong.
     #[serde(default)]
     pub solve_interference: bool,
+    /// Run the network's forward and backward passes on the GPU ([`super::gpu`]); the
+    /// operator's products and the optimiser stay on the CPU. Results agree with the CPU
+    /// passes to f32 rounding, not bitwise.
+    #[serde(default)]
+    pub gpu: bool,
 }
 
 fn one() -> f64 {
@@ -84,6 +89,7 @@ impl Default for TrainOptions {
             interference_pairs: None,
             interference_lr_factor: 1.0,
             solve_interference: false,
+            gpu: false,
         }
     }
 }
@@ -371,11 +377,12 @@ pub fn train_with_term(mut network: Network, operator: &dyn SensingOperator, ter
     let rows = operator.rows() as f32;
     let end = if stopped_early { start } else { options.epochs };
     let mut workspace = super::kernels::Workspace::default();
+    let gpu = if options.gpu && start < end { Some(super::gpu::GpuPasses::new(&network, &input)?) } else { None };
     for epoch in start..end {
         let mut data_term = 0.0;
         let (mut term_grad, mut matrix_grad) = (Vec::new(), Vec::new());
         let (term_params, matrix_params) = params[n_net..].split_at(n_term);
-        let (image, mut grad, [forward_s, physics_s, backward_s]) = super::kernels::forward_backward_in(&mut workspace, &network, &input, |sigma| {
+        let upstream = |sigma: &[f32]| -> Result<Vec<f32>> {
             let mut y_hat = operator.apply(sigma).map_err(|e| InverseError::invalid("operator", e.to_string()))?;
             if let Some(term) = term {
                 term.add(term_params, sigma, &mut y_hat)?;
@@ -397,7 +404,11 @@ pub fn train_with_term(mut network: Network, operator: &dyn SensingOperator, ter
                 matrix_grad = m.backward(matrix_params, sigma, &scaled, &mut back)?;
             }
             Ok(back.into_iter().map(|g| g + (options.alpha / voxels as f64) as f32).collect())
-        })?;
+        };
+        let (image, mut grad, [forward_s, physics_s, backward_s]) = match &gpu {
+            Some(passes) => passes.forward_backward(&network, upstream)?,
+            None => super::kernels::forward_backward_in(&mut workspace, &network, &input, upstream)?,
+        };
         grad.extend(term_grad);
         grad.extend(matrix_grad);
         if !data_term.is_finite() {
