@@ -7,7 +7,7 @@
 // tensor reads column-major.
 //
 // Entry points (one bind-group layout; each dispatch binds its own buffers):
-//   mlp_gemm       — c = op(a) · op(b) (op = identity or transpose, per flags), 16 × 16 tiles;
+//   mlp_gemm       — c = op(a) · op(b) (op = identity or transpose, per flags), 64 × 64 blocks;
 //   mlp_activation — c ← sin(κ(c + bias)), d ← κ cos(κ(c + bias)) (ReLU: max(0, ·) and its step);
 //   mlp_sigmoid    — c ← 1 / (1 + exp(−(c + bias)));
 //   mlp_output_grad — c ← a · b (1 − b) (upstream gradient a, sigmoid output b);
@@ -38,12 +38,17 @@ struct MlpParams {
 @group(0) @binding(4) var<storage, read_write> d: array<f32>;
 @group(0) @binding(5) var<uniform> p: MlpParams;
 
-const TILE: u32 = 16u;
+// GEMM blocking: a workgroup of 16 × 16 invocations computes a 64 × 64 block of C, each
+// invocation a 4 × 4 register block (rows lid.x + 16·ii, columns lid.y + 16·jj), over
+// K-tiles of 16 staged in workgroup memory.
+const BLOCK: u32 = 64u;
+const KTILE: u32 = 16u;
 const TWO_PI: f32 = 6.2831855;
 const INV_TWO_PI: f32 = 0.15915494;
 
-var<workgroup> tile_a: array<array<f32, 16>, 16>;
-var<workgroup> tile_b: array<array<f32, 16>, 16>;
+// tile_a[kk·64 + i] = A(row0 + i, t·16 + kk); tile_b[kk·64 + j] = B(t·16 + kk, col0 + j)
+var<workgroup> tile_a: array<f32, 1024>;
+var<workgroup> tile_b: array<f32, 1024>;
 var<workgroup> partial: array<f32, 64>;
 
 fn load_a(i: u32, kk: u32) -> f32 {
@@ -61,34 +66,58 @@ fn load_b(kk: u32, j: u32) -> f32 {
 }
 
 @compute @workgroup_size(16, 16)
-fn mlp_gemm(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-    let i = wg.x * TILE + lid.x;
-    let j = wg.y * TILE + lid.y;
-    var acc = 0.0;
-    let tiles = (p.k + TILE - 1u) / TILE;
+fn mlp_gemm(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+    let row0 = wg.x * BLOCK;
+    let col0 = wg.y * BLOCK;
+    var acc: array<f32, 16>;
+    for (var q = 0u; q < 16u; q++) {
+        acc[q] = 0.0;
+    }
+    let tiles = (p.k + KTILE - 1u) / KTILE;
     for (var t = 0u; t < tiles; t++) {
-        // tile_a[q][x] = A(row x of the tile, t·16 + q); tile_b[y][q] = B(t·16 + q, column y)
-        let ka = t * TILE + lid.y;
-        var va = 0.0;
-        if (i < p.m && ka < p.k) {
-            va = load_a(i, ka);
+        for (var q = 0u; q < 4u; q++) {
+            let idx = li + q * 256u;
+            // A: consecutive invocations read consecutive rows (column-major A)
+            let il = idx % BLOCK;
+            let ka = t * KTILE + idx / BLOCK;
+            var va = 0.0;
+            if (row0 + il < p.m && ka < p.k) {
+                va = load_a(row0 + il, ka);
+            }
+            tile_a[(idx / BLOCK) * BLOCK + il] = va;
+            // B: consecutive invocations read consecutive k (column-major B)
+            let kl = idx % KTILE;
+            let jl = idx / KTILE;
+            var vb = 0.0;
+            if (col0 + jl < p.n && t * KTILE + kl < p.k) {
+                vb = load_b(t * KTILE + kl, col0 + jl);
+            }
+            tile_b[kl * BLOCK + jl] = vb;
         }
-        tile_a[lid.y][lid.x] = va;
-        let kb = t * TILE + lid.x;
-        let jb = wg.y * TILE + lid.y;
-        var vb = 0.0;
-        if (kb < p.k && jb < p.n) {
-            vb = load_b(kb, jb);
-        }
-        tile_b[lid.y][lid.x] = vb;
         workgroupBarrier();
-        for (var q = 0u; q < TILE; q++) {
-            acc += tile_a[q][lid.x] * tile_b[lid.y][q];
+        for (var kl = 0u; kl < KTILE; kl++) {
+            var ra: array<f32, 4>;
+            var rb: array<f32, 4>;
+            for (var q = 0u; q < 4u; q++) {
+                ra[q] = tile_a[kl * BLOCK + lid.x + 16u * q];
+                rb[q] = tile_b[kl * BLOCK + lid.y + 16u * q];
+            }
+            for (var ii = 0u; ii < 4u; ii++) {
+                for (var jj = 0u; jj < 4u; jj++) {
+                    acc[ii * 4u + jj] += ra[ii] * rb[jj];
+                }
+            }
         }
         workgroupBarrier();
     }
-    if (i < p.m && j < p.n) {
-        c[i + j * p.ldc] = acc;
+    for (var ii = 0u; ii < 4u; ii++) {
+        for (var jj = 0u; jj < 4u; jj++) {
+            let i = row0 + lid.x + 16u * ii;
+            let j = col0 + lid.y + 16u * jj;
+            if (i < p.m && j < p.n) {
+                c[i + j * p.ldc] = acc[ii * 4u + jj];
+            }
+        }
     }
 }
 

@@ -145,7 +145,7 @@ pub const SURROGATE_VJP_RANGE: Kernel = Kernel {
     source: wgsl!("surrogate.wgsl"),
 };
 
-/// INR network: tiled GEMM with optional transposes (16 × 16 workgroups). CPU twin: the
+/// INR network: blocked GEMM with optional transposes (16 × 16 workgroups, 64 × 64 blocks of C). CPU twin: the
 /// nalgebra GEMMs of `rftwin_inverse::inr::kernels::forward_backward`.
 pub const MLP_GEMM: Kernel = Kernel { name: "mlp", entry_point: "mlp_gemm", workgroup_size: 16, source: wgsl!("mlp.wgsl") };
 

@@ -23,7 +23,8 @@ const SIGMOID: usize = 2;
 const OUTPUT_GRAD: usize = 3;
 const HADAMARD: usize = 4;
 const ROW_SUM: usize = 5;
-const TILE: u64 = 16;
+/// Rows and columns of C per GEMM workgroup (`BLOCK` in shaders/mlp.wgsl).
+const TILE: u64 = 64;
 const GROUP: u64 = 64;
 
 /// Kernel parameters (48 bytes, a uniform). Keep in sync with shaders/mlp.wgsl (`MlpParams`).

@@ -15,9 +15,9 @@ fn gpu_network_passes_match_the_dfdx_tape_and_the_cpu_kernels() {
     if rftwin_gpu::context::shared_or_skip().is_none() {
         return;
     }
-    // widths and point counts that are not multiples of the 16 × 16 tiles
+    // widths and point counts below, at and across the 64 × 64 blocks and 16-wide K-tiles
     for activation in [Activation::Sin, Activation::Relu] {
-        for (seed, [rows, cols], width) in [(9, [5, 7], 40), (4, [3, 6], 16)] {
+        for (seed, [rows, cols], width) in [(9, [5, 7], 40), (4, [3, 6], 16), (2, [9, 8], 80)] {
             let options = NetworkOptions { features: 12, width, layers: 4, activation, ..Default::default() };
             let net = Network::new(2, &options, seed).unwrap();
             let enc = net.encode(&grid_points(rows, cols)).unwrap();
