@@ -70,6 +70,9 @@ struct Cli {
     /// Use the dense operator instead of its factors (4× the memory, slower here)
     #[arg(long)]
     dense: bool,
+    /// Run the network's passes on the GPU (the operator and the optimiser stay on the CPU)
+    #[arg(long)]
+    gpu: bool,
     /// Output directory
     #[arg(long, default_value = "out/ris_imaging_3d")]
     out: std::path::PathBuf,
@@ -93,7 +96,7 @@ fn main() -> Result<()> {
     config.roi.dims = [8, 40, 32];
     config.roi.voxel = lambda / 2.0;
     config.validate()?;
-    let options = TrainOptions { epochs, seed, ..Default::default() };
+    let options = TrainOptions { epochs, seed, gpu: cli.gpu, ..Default::default() };
     options.validate()?;
     let out = common::prepare_output(&cli.out, cli.fresh)?;
     let [nx, nz, ny] = config.roi.dims;
@@ -155,7 +158,7 @@ fn main() -> Result<()> {
     );
     let summary = json!({
         "psnr_db": p, "mse": m, "mip_ssim": mip_ssim, "epochs": run.training.history.len(), "best_epoch": run.training.best_epoch,
-        "seconds_per_epoch": run.seconds_per_epoch, "setup_s": setup_s, "measurements": op.rows(), "voxels": op.voxels(), "operator": if cli.dense { "dense" } else { "factored" }, "operator_mb": op.bytes() as f64 / 1e6,
+        "seconds_per_epoch": run.seconds_per_epoch, "setup_s": setup_s, "measurements": op.rows(), "voxels": op.voxels(), "operator": if cli.dense { "dense" } else { "factored" }, "operator_mb": op.bytes() as f64 / 1e6, "network_on_gpu": cli.gpu,
         "render_lambda5_dims": fine, "render_lambda20_slice": [rz, ry], "peak_memory_mb": common::peak_memory_mb(),
     });
     common::write_json(&out.join("summary.json"), &summary)?;
