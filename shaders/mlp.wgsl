@@ -38,7 +38,7 @@ struct MlpParams {
 @group(0) @binding(4) var<storage, read_write> d: array<f32>;
 @group(0) @binding(5) var<uniform> p: MlpParams;
 
-// GEMM blocking: a workgroup of 16 × 16 invocations computes a 64 × 64 block of C, each
+// GEMM blocking: a workgroup of 256 invocations (16 × 16) computes a 64 × 64 block of C, each
 // invocation a 4 × 4 register block (rows lid.x + 16·ii, columns lid.y + 16·jj), over
 // K-tiles of 16 staged in workgroup memory.
 const BLOCK: u32 = 64u;
@@ -65,8 +65,10 @@ fn load_b(kk: u32, j: u32) -> f32 {
     return b[kk + j * p.ldb];
 }
 
-@compute @workgroup_size(16, 16)
-fn mlp_gemm(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+@compute @workgroup_size(256)
+fn mlp_gemm(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+    // a 16 × 16 arrangement of the 256 invocations
+    let lid = vec2<u32>(li % 16u, li / 16u);
     let row0 = wg.x * BLOCK;
     let col0 = wg.y * BLOCK;
     var acc: array<f32, 16>;

@@ -145,9 +145,9 @@ pub const SURROGATE_VJP_RANGE: Kernel = Kernel {
     source: wgsl!("surrogate.wgsl"),
 };
 
-/// INR network: blocked GEMM with optional transposes (16 × 16 workgroups, 64 × 64 blocks of C). CPU twin: the
+/// INR network: blocked GEMM with optional transposes (256 invocations, 64 × 64 blocks of C). CPU twin: the
 /// nalgebra GEMMs of `rftwin_inverse::inr::kernels::forward_backward`.
-pub const MLP_GEMM: Kernel = Kernel { name: "mlp", entry_point: "mlp_gemm", workgroup_size: 16, source: wgsl!("mlp.wgsl") };
+pub const MLP_GEMM: Kernel = Kernel { name: "mlp", entry_point: "mlp_gemm", workgroup_size: 256, source: wgsl!("mlp.wgsl") };
 
 /// INR network: bias and sine (or ReLU) with its derivative. CPU twin:
 /// `rftwin_inverse::inr::trig::sine_layer`.

@@ -30,19 +30,31 @@ const GROUP: u64 = 64;
 /// Kernel parameters (48 bytes, a uniform). Keep in sync with shaders/mlp.wgsl (`MlpParams`).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Pod, Zeroable)]
-struct MlpParams {
-    m: u32,
-    n: u32,
-    k: u32,
-    trans_a: u32,
-    trans_b: u32,
-    lda: u32,
-    ldb: u32,
-    ldc: u32,
-    count: u32,
-    rows: u32,
-    kappa: f32,
-    relu: u32,
+pub struct MlpParams {
+    /// Rows of C (GEMM).
+    pub m: u32,
+    /// Columns of C (GEMM, row sums: the points).
+    pub n: u32,
+    /// The GEMM's inner dimension.
+    pub k: u32,
+    /// 1: A is stored transposed.
+    pub trans_a: u32,
+    /// 1: B is stored transposed.
+    pub trans_b: u32,
+    /// Leading dimension of A's storage.
+    pub lda: u32,
+    /// Leading dimension of B's storage.
+    pub ldb: u32,
+    /// Leading dimension of C.
+    pub ldc: u32,
+    /// Elements of an element-wise pass.
+    pub count: u32,
+    /// Rows of the matrix an element-wise pass or row sum walks.
+    pub rows: u32,
+    /// `κ` of the sine.
+    pub kappa: f32,
+    /// 1: ReLU instead of the sine.
+    pub relu: u32,
 }
 
 /// One recorded dispatch.

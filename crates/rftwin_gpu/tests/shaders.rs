@@ -70,6 +70,17 @@ fn host_structs_match_their_wgsl_twins() {
             ],
         ),
     ];
+    let (mlp, _) = parse(&rftwin_gpu::kernels::MLP_GEMM);
+    use rftwin_gpu::mlp::MlpParams;
+    let names = ["m", "n", "k", "trans_a", "trans_b", "lda", "ldb", "ldc", "count", "rows", "kappa", "relu"];
+    let (span, members) = struct_layout(&mlp, "MlpParams");
+    assert_eq!(span as usize, size_of::<MlpParams>(), "MlpParams size");
+    // twelve 4-byte scalars in declaration order on both sides
+    let host = [offset_of!(MlpParams, m), offset_of!(MlpParams, n), offset_of!(MlpParams, k), offset_of!(MlpParams, trans_a), offset_of!(MlpParams, trans_b), offset_of!(MlpParams, lda), offset_of!(MlpParams, ldb), offset_of!(MlpParams, ldc), offset_of!(MlpParams, count), offset_of!(MlpParams, rows), offset_of!(MlpParams, kappa), offset_of!(MlpParams, relu)];
+    assert_eq!(members.len(), names.len(), "MlpParams members");
+    for ((name, offset), (want, host)) in members.iter().zip(names.iter().zip(host)) {
+        assert_eq!((name.as_str(), *offset as usize), (*want, host), "MlpParams.{want}");
+    }
     let (field, _) = parse(&rftwin_gpu::kernels::PATH_FIELD);
     use rftwin_gpu::field::{FieldAntenna, FieldInteractionGpu, FieldParams, FieldPath};
     let field_cases: Vec<(&str, usize, Vec<(&str, usize)>)> = vec![
