@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use rftwin_inverse::inr::train::clip_gradient;
 use rftwin_inverse::inr::{grid_points, train, Decision, Network, NetworkOptions, Schedule, TrainOptions};
 use rftwin_isac::metrics::psnr;
@@ -160,14 +162,7 @@ fn a_small_inr_images_a_disk() {
 
 #[test]
 fn an_interrupted_training_resumes_to_the_same_result() {
-    let mut config = RisImagingConfig { configurations: 4, ..Default::default() };
-    config.roi.dims = [1, 8, 8];
-    config.roi.voxel = 0.05;
-    config.ris.elements = [8, 8];
-    let truth: Vec<f64> = (0..64).map(|i| if (i / 8 + i % 8) % 3 == 0 { 1.0 } else { 0.0 }).collect();
-    let op = ForwardOperator::new(&config).unwrap();
-    let y: Vec<f32> = op.apply(&truth).unwrap().iter().map(|&v| v as f32).collect();
-    let op32 = op.to_f32();
+    let (op32, y) = common::striped_8x8();
     let dir = std::env::temp_dir().join(format!("rftwin_inr_ckpt_{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("checkpoint.json");

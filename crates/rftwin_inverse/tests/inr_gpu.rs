@@ -4,11 +4,11 @@
 #![cfg(feature = "gpu")]
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use rftwin_inverse::inr::gpu::GpuPasses;
 use rftwin_inverse::inr::kernels::{forward_backward, input_matrix};
 use rftwin_inverse::inr::{grid_points, train, Activation, Network, NetworkOptions, TrainOptions};
-use rftwin_isac::ris_imaging::operator::ForwardOperator;
-use rftwin_isac::ris_imaging::RisImagingConfig;
 
 #[test]
 fn gpu_network_passes_match_the_dfdx_tape_and_the_cpu_kernels() {
@@ -53,14 +53,7 @@ fn a_short_training_on_the_gpu_follows_the_cpu() {
     if rftwin_gpu::context::shared_or_skip().is_none() {
         return;
     }
-    let mut config = RisImagingConfig { configurations: 4, ..Default::default() };
-    config.roi.dims = [1, 8, 8];
-    config.roi.voxel = 0.05;
-    config.ris.elements = [8, 8];
-    let truth: Vec<f64> = (0..64).map(|i| if (i / 8 + i % 8) % 3 == 0 { 1.0 } else { 0.0 }).collect();
-    let op = ForwardOperator::new(&config).unwrap();
-    let y: Vec<f32> = op.apply(&truth).unwrap().iter().map(|&v| v as f32).collect();
-    let op32 = op.to_f32();
+    let (op32, y) = common::striped_8x8();
     let options = TrainOptions { network: NetworkOptions { features: 8, width: 24, layers: 3, ..Default::default() }, lr: 1e-3, epochs: 15, ..Default::default() };
     let points = grid_points(8, 8);
     let cpu = train(&op32, &y, &points, &options, |_, _| Ok(())).unwrap();
