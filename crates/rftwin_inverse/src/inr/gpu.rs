@@ -41,14 +41,6 @@ impl GpuPasses {
         Err(crate::error::InverseError::invalid("backend", "the GPU was asked for, but rftwin_inverse was built without its `gpu` feature"))
     }
 
-    /// The adapter's description.
-    pub fn describe(&self) -> String {
-        #[cfg(feature = "gpu")]
-        return self.ctx.describe();
-        #[cfg(not(feature = "gpu"))]
-        String::new()
-    }
-
     /// `σ̂` and the gradient of `Σ g_m σ̂_m` in [`Network::parameters`]' order, with the
     /// seconds of the forward pass, the upstream callback and the backward pass: the
     /// contract of [`super::kernels::forward_backward`].
