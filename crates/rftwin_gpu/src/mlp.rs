@@ -230,10 +230,14 @@ impl GpuMlp {
     /// The activations stay on the device for [`Self::backward`].
     pub fn forward(&self, ctx: &GpuContext, weights: &[Vec<f32>], biases: &[Vec<f32>]) -> Result<Vec<f32>, GpuError> {
         let layers = self.dims.len() - 1;
-        for l in 0..layers {
+        let refuse = |message: String| Err(GpuError::Wgpu { stage: "INR forward", message });
+        if weights.len() != layers || biases.len() != layers {
+            return refuse(format!("{} weight and {} bias arrays for a plan of {layers} layers", weights.len(), biases.len()));
+        }
+        for (l, (w, b)) in weights.iter().zip(biases).enumerate() {
             let (want_w, want_b) = (self.dims[l] * self.dims[l + 1], self.dims[l + 1]);
-            if weights.len() != layers || biases.len() != layers || weights[l].len() != want_w || biases[l].len() != want_b {
-                return Err(GpuError::Wgpu { stage: "INR forward", message: format!("layer {l}: the plan needs {want_w} weights and {want_b} biases in {layers} layers") });
+            if w.len() != want_w || b.len() != want_b {
+                return refuse(format!("layer {l}: {} weights and {} biases where the plan needs {want_w} and {want_b}", w.len(), b.len()));
             }
         }
         let (rb, submission) = scoped(ctx, "INR forward", || {
